@@ -1,0 +1,130 @@
+"""torsh-data: one data pipeline, natively and in the browser.
+
+The ``torch.utils.data`` model (Dataset -> Sampler -> collate -> DataLoader) in pure Python,
+running unchanged on CPython and in Pyodide.
+
+>>> import torsh_data as td
+>>> ds = td.TensorDataset([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]], [0, 1, 2])
+>>> loader = td.DataLoader(ds, batch_size=2, shuffle=True, seed=0)
+>>> [y.shape for _, y in loader]
+[(2,), (1,)]
+"""
+
+from . import random
+from ._dtype import (
+    DType,
+    bool_,
+    dtype,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from ._errors import (
+    DataIndexError,
+    DataTypeError,
+    DataValueError,
+    MissingExtraError,
+    ShapeError,
+    TorshDataError,
+)
+from ._runtime import IN_BROWSER, IN_PYODIDE, runtime_name
+from .collate import (
+    Padded,
+    collate,
+    default_collate,
+    default_collate_fn_map,
+    default_convert,
+    pad_collate,
+    pad_sequence,
+)
+from .datasets import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
+from .loader import DataLoader, Executor, SerialExecutor, WorkerInfo, get_worker_info
+from .samplers import (
+    BatchSampler,
+    DistributedSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+from .tensor import Tensor, arange, full, stack, tensor, zeros
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "IN_BROWSER",
+    "IN_PYODIDE",
+    "BatchSampler",
+    "ChainDataset",
+    "ConcatDataset",
+    "DType",
+    "DataIndexError",
+    "DataLoader",
+    "DataTypeError",
+    "DataValueError",
+    "Dataset",
+    "DistributedSampler",
+    "Executor",
+    "IterableDataset",
+    "MissingExtraError",
+    "Padded",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "SerialExecutor",
+    "ShapeError",
+    "StackDataset",
+    "Subset",
+    "SubsetRandomSampler",
+    "Tensor",
+    "TensorDataset",
+    "TorshDataError",
+    "WeightedRandomSampler",
+    "WorkerInfo",
+    "arange",
+    "bool_",
+    "collate",
+    "default_collate",
+    "default_collate_fn_map",
+    "default_convert",
+    "dtype",
+    "float16",
+    "float32",
+    "float64",
+    "full",
+    "get_worker_info",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "pad_collate",
+    "pad_sequence",
+    "random",
+    "random_split",
+    "runtime_name",
+    "stack",
+    "tensor",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "zeros",
+]

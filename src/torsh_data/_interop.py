@@ -1,0 +1,78 @@
+"""Zero-copy exchange of tensors with numpy, torch and JavaScript.
+
+The optional packages are imported here, lazily, and only when asked for; a missing one raises
+:class:`~torsh_data.MissingExtraError` naming the extra to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from ._errors import DataTypeError, MissingExtraError
+from ._runtime import js_module
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = [
+    "optional_import",
+    "tensor_from_torch",
+    "tensor_to_js",
+    "tensor_to_numpy",
+    "tensor_to_torch",
+]
+
+
+def optional_import(package: str, extra: str, purpose: str) -> ModuleType:
+    """Import an optional dependency or raise :class:`MissingExtraError` saying what to install."""
+    try:
+        return importlib.import_module(package)
+    except ImportError:
+        raise MissingExtraError(package, extra, purpose) from None
+
+
+def tensor_to_numpy(t: Tensor) -> Any:
+    np = optional_import("numpy", "numpy", "Tensor.numpy()")
+    return np.asarray(t)
+
+
+def tensor_to_torch(t: Tensor) -> Any:
+    torch = optional_import("torch", "torch", "Tensor.torch()")
+    tdtype = getattr(torch, "bool" if t.dtype.name == "bool" else t.dtype.name, None)
+    if tdtype is None:
+        raise DataTypeError(f"this torch has no {t.dtype} dtype")
+    if t.numel() == 0:
+        return torch.empty(t.shape, dtype=tdtype)
+    data = t._data if not t._data.readonly else bytearray(t._data)  # torch needs writable memory
+    return torch.frombuffer(data, dtype=tdtype).reshape(t.shape)
+
+
+def tensor_from_torch(obj: Any) -> Tensor:
+    """A Tensor over a CPU torch tensor's memory (through numpy when present, else copied)."""
+    from .tensor import Tensor
+
+    t = obj.detach().cpu().contiguous()
+    name = str(t.dtype).removeprefix("torch.")
+    if name == "bfloat16" or t.is_complex():
+        raise DataTypeError(f"torch dtype {t.dtype} has no torsh_data equivalent; convert it first")
+    try:
+        return Tensor(t.numpy())
+    except (RuntimeError, TypeError):  # torch built without numpy support
+        return Tensor(t.tolist(), dtype=name)
+
+
+def tensor_to_js(t: Tensor) -> Any:
+    """``{data, shape, dtype}`` as a JavaScript object; the data is copied in one bulk step."""
+    js = js_module()
+    from pyodide.ffi import to_js  # type: ignore[import-not-found]
+
+    cls = getattr(js, t.dtype.js_array, None)
+    name = t.dtype.js_array if cls is not None else "Uint16Array"  # no Float16Array here
+    u8 = js.Uint8Array.new(t.nbytes)
+    if t.nbytes:
+        u8.assign(t._data)
+    data = getattr(js, name).new(u8.buffer)
+    shape = to_js(list(t.shape))
+    return js.Object.fromEntries(to_js([["data", data], ["shape", shape], ["dtype", t.dtype.name]]))

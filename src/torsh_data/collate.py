@@ -1,0 +1,281 @@
+"""Turning a list of samples into a batch.
+
+:func:`default_collate` follows the structure rules of ``torch.utils.data.default_collate``:
+tensors (and numpy arrays, when numpy is in use) are stacked, numbers become 1-D tensors,
+strings and bytes stay lists, mappings and named tuples keep their type with each field
+collated, and other sequences are transposed. It is a registry from type to function
+(``default_collate_fn_map``) walked by :func:`collate`, so a new leaf type is one entry.
+
+>>> batch = default_collate([{"x": Tensor([1.0, 2.0]), "y": 0}, {"x": Tensor([3.0, 4.0]), "y": 1}])
+>>> batch["x"].shape, batch["y"].tolist()
+((2, 2), [0, 1])
+>>> padded = pad_collate([[1, 2, 3], [4]])
+>>> padded.data.tolist(), padded.lengths.tolist(), padded.mask.tolist()
+([[1, 2, 3], [4, 0, 0]], [3, 1], [[True, True, True], [True, False, False]])
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from . import _dtype
+from ._errors import DataTypeError, DataValueError, ShapeError
+from .tensor import Tensor, full, stack
+
+__all__ = [
+    "Padded",
+    "collate",
+    "default_collate",
+    "default_collate_fn_map",
+    "default_convert",
+    "pad_collate",
+    "pad_sequence",
+]
+
+CollateFnMap = dict[type, Callable[..., Any]]
+
+
+def collate(batch: Sequence[Any], *, collate_fn_map: CollateFnMap, path: str = "sample") -> Any:
+    """Collate ``batch`` with the handlers of ``collate_fn_map`` (looked up along the MRO of the
+    first element's type), recursing into mappings, named tuples and sequences.
+
+    ``path`` names the position inside a sample, for error messages (``sample["image"]``).
+    """
+    if not batch:
+        raise DataValueError("cannot collate an empty batch")
+    _register_optional(collate_fn_map)
+    elem = batch[0]
+    for cls in type(elem).__mro__:
+        fn = collate_fn_map.get(cls)
+        if fn is not None:
+            return fn(batch, collate_fn_map=collate_fn_map, path=path)
+    if isinstance(elem, Mapping):
+        keys = list(elem)
+        for i, d in enumerate(batch):
+            if not isinstance(d, Mapping) or d.keys() != elem.keys():
+                raise DataValueError(
+                    f"cannot collate {path}: sample 0 has keys {keys}, sample {i} has "
+                    f"{list(d) if isinstance(d, Mapping) else type(d).__name__}"
+                )
+        out = {
+            k: collate([d[k] for d in batch], collate_fn_map=collate_fn_map, path=f"{path}[{k!r}]")
+            for k in keys
+        }
+        try:
+            return type(elem)(out)
+        except TypeError:
+            return out
+    if isinstance(elem, Sequence) and not isinstance(elem, (str, bytes, bytearray)):
+        size = len(elem)
+        for i, s in enumerate(batch):
+            if not isinstance(s, Sequence) or len(s) != size:
+                got = len(s) if isinstance(s, Sequence) else type(s).__name__
+                raise ShapeError(
+                    f"cannot collate {path}: sample 0 has {size} items, sample {i} has {got}; "
+                    "every sample must have the same structure (use pad_collate for sequences)"
+                )
+        fields = [
+            collate(list(items), collate_fn_map=collate_fn_map, path=f"{path}[{j}]")
+            for j, items in enumerate(zip(*batch, strict=True))
+        ]
+        if isinstance(elem, tuple) and hasattr(elem, "_fields"):
+            return type(elem)(*fields)
+        if isinstance(elem, tuple):
+            return fields
+        try:
+            return type(elem)(fields)
+        except TypeError:
+            return fields
+    raise DataTypeError(
+        f"cannot collate {path}: {type(elem).__name__} is not a tensor, numpy array, number, "
+        "string, mapping or sequence; convert it in the dataset or pass a collate_fn"
+    )
+
+
+def _collate_tensors(batch: Sequence[Any], *, path: str, **_: Any) -> Tensor:
+    first = batch[0]
+    for i, t in enumerate(batch):
+        if not isinstance(t, Tensor):
+            raise DataTypeError(
+                f"cannot collate {path}: sample 0 is a Tensor, sample {i} is a {type(t).__name__}"
+            )
+        if t.shape != first.shape or t.dtype is not first.dtype:
+            raise ShapeError(
+                f"cannot collate {path}: sample 0 has shape {first.shape} {first.dtype}, "
+                f"sample {i} has shape {t.shape} {t.dtype}; make them equal or use pad_collate"
+            )
+    return stack(batch)
+
+
+def _collate_numbers(batch: Sequence[Any], *, path: str, **_: Any) -> Tensor:
+    first = type(batch[0])
+    dt = _dtype.float64 if first is float else None  # torch: Python floats collate to float64
+    try:
+        return Tensor(list(batch), dtype=dt)
+    except (DataTypeError, DataValueError) as exc:
+        raise type(exc)(f"cannot collate {path}: {exc}") from None
+
+
+def _collate_as_list(batch: Sequence[Any], **_: Any) -> list[Any]:
+    return list(batch)
+
+
+def _collate_foreign(batch: Sequence[Any], *, collate_fn_map: CollateFnMap, path: str) -> Any:
+    """numpy arrays and scalars, torch tensors: view each as a Tensor, then collate those."""
+    try:
+        tensors = [Tensor(x) for x in batch]
+    except (DataTypeError, DataValueError) as exc:
+        raise type(exc)(f"cannot collate {path}: {exc}") from None
+    return collate(tensors, collate_fn_map=collate_fn_map, path=path)
+
+
+default_collate_fn_map: CollateFnMap = {
+    Tensor: _collate_tensors,
+    bool: _collate_numbers,
+    int: _collate_numbers,
+    float: _collate_numbers,
+    str: _collate_as_list,
+    bytes: _collate_as_list,
+    bytearray: _collate_as_list,
+}
+
+
+def _register_optional(fn_map: CollateFnMap) -> None:
+    """Add the numpy/torch handlers once those packages are in use (never imports them)."""
+    for module, names in (("numpy", ("ndarray", "generic")), ("torch", ("Tensor",))):
+        mod = sys.modules.get(module)
+        for name in names:
+            cls = getattr(mod, name, None)
+            if isinstance(cls, type) and cls not in fn_map:
+                fn_map[cls] = _collate_foreign
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
+    """Collate a list of samples into a batch with torch's rules (see the module docstring)."""
+    return collate(batch, collate_fn_map=default_collate_fn_map)
+
+
+def default_convert(data: Any) -> Any:
+    """Convert numpy arrays (and torch tensors) inside ``data`` to Tensors, keeping structure;
+    used by the loader when ``batch_size=None``."""
+    np = sys.modules.get("numpy")
+    torch = sys.modules.get("torch")
+    if np is not None and isinstance(data, np.ndarray):
+        return data if data.dtype.kind in "OSUV" else Tensor(data)
+    if np is not None and isinstance(data, np.generic) and data.dtype.kind not in "OSUV":
+        return Tensor(np.asarray(data))
+    if torch is not None and isinstance(data, getattr(torch, "Tensor", ())):
+        return Tensor(data)
+    if isinstance(data, Mapping):
+        out = {k: default_convert(v) for k, v in data.items()}
+        try:
+            return type(data)(out)
+        except TypeError:
+            return out
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(v) for v in data))
+    if isinstance(data, tuple):
+        return [default_convert(v) for v in data]
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes, bytearray)):
+        try:
+            return type(data)([default_convert(v) for v in data])  # type: ignore[call-arg]
+        except TypeError:
+            return [default_convert(v) for v in data]
+    return data
+
+
+# --- padding ------------------------------------------------------------------------------
+
+
+class Padded(NamedTuple):
+    """Variable-length sequences padded to one length.
+
+    ``data`` is ``(batch, max_length, ...)``, ``lengths`` the int64 true lengths and ``mask``
+    a bool ``(batch, max_length)`` tensor, True at real positions.
+    """
+
+    data: Tensor
+    lengths: Tensor
+    mask: Tensor
+
+
+def pad_sequence(
+    sequences: Sequence[Any],
+    padding_value: float | int | bool = 0,
+    padding_side: str = "right",
+    *,
+    path: str = "sample",
+) -> Padded:
+    """Pad tensors (or lists of numbers) along their first axis to the longest one."""
+    if padding_side not in ("right", "left"):
+        raise DataValueError(f"padding_side must be 'right' or 'left', got {padding_side!r}")
+    if not sequences:
+        raise DataValueError("cannot pad an empty batch")
+    if all(isinstance(s, Tensor) for s in sequences):
+        seqs = list(sequences)
+    else:  # lists of numbers: one dtype inferred from all of them
+        common = Tensor([x for s in sequences if not isinstance(s, Tensor) for x in s]).dtype
+        seqs = [s if isinstance(s, Tensor) else Tensor(s, dtype=common) for s in sequences]
+    first = seqs[0]
+    if not first.shape:
+        raise ShapeError(f"cannot pad {path}: sample 0 is 0-d; padding needs sequences")
+    for i, s in enumerate(seqs):
+        if not s.shape or s.shape[1:] != first.shape[1:] or s.dtype is not first.dtype:
+            raise ShapeError(
+                f"cannot pad {path}: sample 0 has shape {first.shape} {first.dtype}, sample {i} "
+                f"has {s.shape} {s.dtype}; only the first dimension may differ"
+            )
+    inner = first.shape[1:]
+    lengths = [s.shape[0] for s in seqs]
+    longest = max(lengths)
+    pad_row = (
+        full((1, *inner), padding_value, first.dtype)._data.tobytes() if math.prod(inner) else b""
+    )
+    parts: list[Any] = []
+    masks: list[bytes] = []
+    for s, n in zip(seqs, lengths, strict=True):
+        pad = pad_row * (longest - n)
+        parts.extend((s._data, pad) if padding_side == "right" else (pad, s._data))
+        real, fill = b"\x01" * n, b"\x00" * (longest - n)
+        masks.append(real + fill if padding_side == "right" else fill + real)
+    data = Tensor._make(
+        memoryview(bytearray().join(parts)), first.dtype, (len(seqs), longest, *inner)
+    )
+    mask = Tensor(b"".join(masks), dtype=_dtype.bool_, shape=(len(seqs), longest))
+    return Padded(data, Tensor(lengths, dtype=_dtype.int64), mask)
+
+
+def _pad_handler(padding_value: Any, padding_side: str) -> Callable[..., Any]:
+    def handle(batch: Sequence[Any], *, path: str, **_: Any) -> Any:
+        if isinstance(batch[0], Tensor) and not batch[0].shape:
+            return _collate_tensors(batch, path=path)
+        return pad_sequence(batch, padding_value, padding_side, path=path)
+
+    return handle
+
+
+def pad_collate(
+    batch: Sequence[Any], padding_value: float | int | bool = 0, padding_side: str = "right"
+) -> Any:
+    """Like :func:`default_collate`, but sequences are padded into :class:`Padded` triples.
+
+    Tensors with at least one dimension, and lists whose items are all numbers, are padded
+    along their first axis; numbers, 0-d tensors and strings collate as usual; tuples,
+    named tuples and mappings are structure and are recursed into.
+    """
+    handler = _pad_handler(padding_value, padding_side)
+    fn_map: CollateFnMap = {**default_collate_fn_map, Tensor: handler, list: _number_list(handler)}
+    return collate(batch, collate_fn_map=fn_map)
+
+
+def _number_list(handler: Callable[..., Any]) -> Callable[..., Any]:
+    def handle(batch: Sequence[Any], *, collate_fn_map: CollateFnMap, path: str) -> Any:
+        if all(isinstance(s, list) and all(isinstance(x, (int, float)) for x in s) for s in batch):
+            return handler(batch, path=path)
+        inner = {k: v for k, v in collate_fn_map.items() if k is not list}
+        return collate(batch, collate_fn_map=inner, path=path)
+
+    return handle

@@ -1,0 +1,245 @@
+"""Datasets with the semantics of ``torch.utils.data``.
+
+A map-style dataset has ``__getitem__`` and ``__len__``; an iterable dataset has ``__iter__``
+(and may have ``__aiter__`` for sources that are only reachable asynchronously).
+
+>>> ds = TensorDataset([[1, 2], [3, 4], [5, 6]], [0, 1, 0])
+>>> x, y = ds[1]
+>>> x.tolist(), y.item()
+([3, 4], 1)
+>>> train, test = random_split(ds, [2, 1], seed=0)
+>>> len(train), len(test)
+(2, 1)
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
+
+from ._errors import DataIndexError, DataTypeError, DataValueError
+from .random import Generator, derive_seed, fresh_seed
+from .tensor import Tensor
+
+__all__ = [
+    "ChainDataset",
+    "ConcatDataset",
+    "Dataset",
+    "IterableDataset",
+    "StackDataset",
+    "Subset",
+    "TensorDataset",
+    "random_split",
+]
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Dataset(Generic[T_co]):
+    """A map-style dataset: subclasses implement ``__getitem__`` and usually ``__len__``.
+
+    A subclass may also implement ``__getitems__(indices) -> list`` to fetch a whole batch at
+    once; the loader then calls it instead of ``__getitem__`` per index.
+    """
+
+    def __getitem__(self, index: int) -> T_co:
+        raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
+
+    def __add__(self, other: Dataset[Any]) -> ConcatDataset[Any]:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset[T_co]):
+    """A dataset that is a stream: subclasses implement ``__iter__`` (or ``__aiter__``).
+
+    In a loader with workers, each worker iterates its own copy; use
+    :func:`~torsh_data.get_worker_info` to split the stream between them.
+    """
+
+    def __iter__(self) -> Iterator[T_co]:
+        if hasattr(self, "__aiter__"):
+            raise DataTypeError(
+                f"{type(self).__name__} can only be read asynchronously; use 'async for'"
+            )
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __add__(self, other: Dataset[Any]) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+def _is_iterable_dataset(ds: Any) -> bool:
+    return isinstance(ds, IterableDataset) or (
+        not hasattr(ds, "__getitem__") and (hasattr(ds, "__iter__") or hasattr(ds, "__aiter__"))
+    )
+
+
+class TensorDataset(Dataset[tuple[Tensor, ...]]):
+    """Samples are the rows of tensors sharing a first dimension.
+
+    Each argument is a :class:`Tensor` or anything it can be built from (nested lists, numpy
+    arrays, torch tensors). ``ds[i]`` is the tuple of the ``i``-th rows, as views.
+    """
+
+    def __init__(self, *tensors: Any) -> None:
+        if not tensors:
+            raise DataValueError("TensorDataset needs at least one tensor")
+        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
+        sizes = [t.shape[0] if t.shape else None for t in self.tensors]
+        if None in sizes or len(set(sizes)) != 1:
+            shapes = ", ".join(str(t.shape) for t in self.tensors)
+            raise DataValueError(
+                f"TensorDataset tensors must share their first dimension; got shapes {shapes}"
+            )
+
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+
+class StackDataset(Dataset[Any]):
+    """Zip datasets of equal length: ``StackDataset(a, b)[i] == (a[i], b[i])``, or a dict
+    when given keyword arguments: ``StackDataset(image=a, label=b)[i] == {"image": ..., ...}``.
+    """
+
+    def __init__(self, *args: Dataset[Any], **kwargs: Dataset[Any]) -> None:
+        if args and kwargs:
+            raise DataValueError(
+                "StackDataset takes datasets either positionally or by keyword, not both"
+            )
+        if not args and not kwargs:
+            raise DataValueError("StackDataset needs at least one dataset")
+        self.datasets: tuple[Any, ...] | dict[str, Any] = args or dict(kwargs)
+        parts = args or tuple(kwargs.values())
+        lengths = {len(d) for d in parts}  # type: ignore[arg-type]
+        if len(lengths) != 1:
+            raise DataValueError(
+                f"StackDataset datasets must have equal lengths, got {sorted(lengths)}"
+            )
+        self._length = lengths.pop()
+
+    def __getitem__(self, index: int) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
+
+
+class ConcatDataset(Dataset[T_co]):
+    """Map-style datasets one after the other."""
+
+    def __init__(self, datasets: Iterable[Dataset[T_co]]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise DataValueError("ConcatDataset needs at least one dataset")
+        for i, d in enumerate(self.datasets):
+            if _is_iterable_dataset(d):
+                raise DataTypeError(
+                    f"ConcatDataset takes map-style datasets; dataset {i} is iterable, "
+                    "use ChainDataset"
+                )
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> T_co:
+        n = len(self)
+        if not -n <= index < n:
+            raise DataIndexError(f"index {index} is out of range for a dataset of length {n}")
+        if index < 0:
+            index += n
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
+class ChainDataset(IterableDataset[T_co]):
+    """Iterable datasets one after the other."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = list(datasets)
+        for i, d in enumerate(self.datasets):
+            if not _is_iterable_dataset(d):
+                raise DataTypeError(
+                    f"ChainDataset takes iterable datasets; dataset {i} is map-style"
+                )
+
+    def __iter__(self) -> Iterator[T_co]:
+        for d in self.datasets:
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
+
+
+class Subset(Dataset[T_co]):
+    """The samples of ``dataset`` at ``indices``, in that order."""
+
+    def __init__(self, dataset: Dataset[T_co], indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = indices
+
+    def __getitem__(self, index: int) -> T_co:
+        if isinstance(index, list):
+            return [self.dataset[self.indices[i]] for i in index]  # type: ignore[return-value]
+        return self.dataset[self.indices[index]]
+
+    def __getitems__(self, indices: list[int]) -> list[T_co]:
+        inner = [self.indices[i] for i in indices]
+        getitems = getattr(self.dataset, "__getitems__", None)
+        if getitems is not None:
+            return list(getitems(inner))
+        return [self.dataset[i] for i in inner]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def random_split(
+    dataset: Dataset[T_co], lengths: Sequence[int | float], seed: int | None = None
+) -> list[Subset[T_co]]:
+    """Split a dataset into non-overlapping random subsets.
+
+    ``lengths`` are integer sizes that add up to ``len(dataset)``, or fractions (floats) that
+    add up to 1; the remainder of rounding fractions down goes one by one to the first subsets,
+    as torch does. The split
+    is a function of ``seed`` alone.
+    """
+    n = len(dataset)  # type: ignore[arg-type]
+    if not lengths:
+        raise DataValueError("random_split needs at least one length")
+    if any(isinstance(x, bool) or not isinstance(x, (int, float)) or x < 0 for x in lengths):
+        raise DataValueError(
+            f"random_split lengths must be non-negative numbers, got {list(lengths)}"
+        )
+    if all(isinstance(x, int) for x in lengths):
+        sizes = [int(x) for x in lengths]
+        if sum(sizes) != n:
+            raise DataValueError(
+                f"random_split lengths add up to {sum(sizes)} but the dataset has {n} samples; "
+                "give sizes that add up to its length or fractions that add up to 1"
+            )
+    else:
+        if not math.isclose(sum(lengths), 1.0, abs_tol=1e-9):
+            raise DataValueError(
+                f"random_split fractions add up to {sum(lengths)}, not 1; "
+                "give fractions that add up to 1 or sizes that add up to the dataset length"
+            )
+        sizes = [math.floor(n * f) for f in lengths]
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+    order = Generator(
+        derive_seed(fresh_seed() if seed is None else seed, "random_split")
+    ).permutation(n)
+    out, start = [], 0
+    for size in sizes:
+        out.append(Subset(dataset, order[start : start + size]))
+        start += size
+    return out

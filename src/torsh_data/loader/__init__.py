@@ -1,0 +1,7 @@
+"""The DataLoader, the executors that run it and the worker context datasets can read."""
+
+from ._executor import Executor, SerialExecutor
+from ._loader import DataLoader
+from ._worker_info import WorkerInfo, get_worker_info
+
+__all__ = ["DataLoader", "Executor", "SerialExecutor", "WorkerInfo", "get_worker_info"]

@@ -1,0 +1,48 @@
+"""Shared test setup: runtime markers and Hypothesis profiles.
+
+The same files run natively and inside Pyodide (under Node.js and in Chromium). A test that
+cannot run on one runtime says why with ``@pytest.mark.native_only(reason=...)``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+IN_PYODIDE = sys.platform == "emscripten"
+
+settings.register_profile(
+    "default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "pyodide", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pyodide" if IN_PYODIDE else "default"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "native_only(reason): needs what Pyodide cannot do; the reason says what"
+    )
+    config.addinivalue_line(
+        "markers", "pyodide_only(reason): exercises Pyodide itself; the reason says why"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for name, skip_here, where in (
+            ("native_only", IN_PYODIDE, "not in Pyodide"),
+            ("pyodide_only", not IN_PYODIDE, "Pyodide only"),
+        ):
+            marker = item.get_closest_marker(name)
+            if marker is None:
+                continue
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else None)
+            if not reason:
+                raise pytest.UsageError(f"{item.nodeid}: {name} needs a reason")
+            if skip_here:
+                item.add_marker(pytest.mark.skip(reason=f"{where}: {reason}"))

@@ -1,0 +1,50 @@
+"""Helpers shared by the test modules: optional-dependency markers and digests."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from typing import Any
+
+import pytest
+
+IN_PYODIDE = sys.platform == "emscripten"
+
+
+def has_module(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+NUMPY_REASON = (
+    "numpy is not installed here (Pyodide's npm package has no numpy wheel; "
+    "natively the test command installs it)"
+)
+TORCH_REASON = "torch is not installed here (the local torch==2.13.0 CPU wheel is for Python 3.11)"
+needs_numpy = pytest.mark.skipif(not has_module("numpy"), reason=NUMPY_REASON)
+needs_torch = pytest.mark.skipif(not has_module("torch"), reason=TORCH_REASON)
+
+
+def digest(batches: Any) -> str:
+    """A sha256 of nested batches (Tensors by dtype, shape and bytes), for comparing runs."""
+    from torsh_data import Tensor
+
+    h = hashlib.sha256()
+
+    def feed(x: Any) -> None:
+        if isinstance(x, Tensor):
+            h.update(f"T{x.dtype}{x.shape}".encode())
+            h.update(x.tobytes())
+        elif isinstance(x, dict):
+            for k in x:
+                h.update(f"K{k!r}".encode())
+                feed(x[k])
+        elif isinstance(x, (list, tuple)):
+            h.update(f"L{len(x)}".encode())
+            for y in x:
+                feed(y)
+        else:
+            h.update(f"V{x!r}".encode())
+
+    feed(batches)
+    return h.hexdigest()

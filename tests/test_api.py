@@ -1,0 +1,57 @@
+"""The public surface: __all__, the exception tree, the runtime flag, no dependencies."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import pytest
+from support import IN_PYODIDE
+
+import torsh_data as td
+
+
+def test_all_is_sorted_and_exported() -> None:
+    def order(name: str) -> tuple[int, list[str | int]]:  # ruff's RUF022: natural, by kind
+        kind = 0 if name.isupper() else 1 if name[0].isupper() else 2
+        return kind, [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name) if p]
+
+    assert td.__all__ == sorted(td.__all__, key=order)
+    for name in td.__all__:
+        assert hasattr(td, name), name
+    public = {n for n in vars(td) if not n.startswith("_")}
+    modules = {"random", "tensor", "collate", "datasets", "samplers", "loader"}  # submodules
+    assert public - set(td.__all__) - modules == set()
+
+
+def test_exception_tree() -> None:
+    assert issubclass(td.DataValueError, ValueError) and issubclass(
+        td.DataValueError, td.TorshDataError
+    )
+    assert issubclass(td.ShapeError, td.DataValueError)
+    assert issubclass(td.DataTypeError, TypeError) and issubclass(
+        td.DataTypeError, td.TorshDataError
+    )
+    assert issubclass(td.DataIndexError, IndexError) and issubclass(
+        td.DataIndexError, td.TorshDataError
+    )
+    assert issubclass(td.MissingExtraError, ImportError)
+
+
+def test_runtime_flag() -> None:
+    assert td.IN_PYODIDE is IN_PYODIDE
+    assert td.runtime_name() in (
+        ("pyodide-node", "pyodide-browser") if IN_PYODIDE else ("cpython",)
+    )
+
+
+@pytest.mark.native_only(reason="starts a fresh interpreter in a subprocess")
+def test_import_does_not_pull_optional_packages() -> None:
+    import subprocess
+
+    code = (
+        "import sys, torsh_data; "
+        "print(sorted(m for m in ('numpy', 'torch', 'js', 'pyodide') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

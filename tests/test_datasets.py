@@ -1,0 +1,154 @@
+"""Datasets: torch.utils.data semantics and bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import torsh_data as td
+from torsh_data import (
+    ChainDataset,
+    ConcatDataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+)
+
+
+class Squares(td.Dataset[int]):
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __getitem__(self, i: int) -> int:
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        return i * i
+
+    def __len__(self) -> int:
+        return self.n
+
+
+class Count(IterableDataset[int]):
+    def __init__(self, start: int, stop: int) -> None:
+        self.start, self.stop = start, stop
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.start, self.stop))
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+
+def test_tensor_dataset_rows() -> None:
+    ds = TensorDataset([[1, 2], [3, 4], [5, 6]], td.Tensor([7, 8, 9]))
+    assert len(ds) == 3
+    x, y = ds[2]
+    assert x.tolist() == [5, 6] and y.item() == 9
+    assert ds[-1][1].item() == 9
+
+
+def test_tensor_dataset_bad_input() -> None:
+    with pytest.raises(td.DataValueError, match="at least one tensor"):
+        TensorDataset()
+    with pytest.raises(ValueError, match=r"first dimension; got shapes \(3,\), \(2,\)"):
+        TensorDataset([1, 2, 3], [1, 2])
+    with pytest.raises(td.DataValueError, match=r"\(\)"):
+        TensorDataset(td.Tensor(1))
+    with pytest.raises(td.DataIndexError, match="out of range"):
+        TensorDataset([1, 2])[2]
+
+
+def test_stack_dataset_tuple_and_dict() -> None:
+    a, b = Squares(3), TensorDataset([10, 11, 12])
+    assert StackDataset(a, b)[1][0] == 1
+    item = StackDataset(sq=a, t=b)[2]
+    assert item["sq"] == 4 and item["t"][0].item() == 12
+    assert len(StackDataset(a, b)) == 3
+    with pytest.raises(td.DataValueError, match="equal lengths"):
+        StackDataset(a, Squares(4))
+    with pytest.raises(td.DataValueError, match="not both"):
+        StackDataset(a, x=b)
+    with pytest.raises(td.DataValueError, match="at least one"):
+        StackDataset()
+
+
+def test_concat_dataset() -> None:
+    ds = Squares(2) + Squares(3)
+    assert isinstance(ds, ConcatDataset)
+    assert len(ds) == 5
+    assert [ds[i] for i in range(5)] == [0, 1, 0, 1, 4]
+    assert ds[-1] == 4 and ds.cumulative_sizes == [2, 5]
+    with pytest.raises(
+        td.DataIndexError, match="index 5 is out of range for a dataset of length 5"
+    ):
+        ds[5]
+    with pytest.raises(td.DataTypeError, match="use ChainDataset"):
+        ConcatDataset([Squares(1), Count(0, 2)])
+    with pytest.raises(td.DataValueError, match="at least one"):
+        ConcatDataset([])
+    assert len(ConcatDataset([Squares(0), Squares(2)])) == 2
+
+
+def test_chain_dataset() -> None:
+    ds = Count(0, 2) + Count(5, 7)
+    assert isinstance(ds, ChainDataset)
+    assert list(ds) == [0, 1, 5, 6] and len(ds) == 4
+    with pytest.raises(td.DataTypeError, match="map-style"):
+        ChainDataset([Squares(2)])
+
+
+def test_subset() -> None:
+    s = Subset(Squares(10), [9, 2, 3])
+    assert len(s) == 3 and s[0] == 81 and s.__getitems__([2, 1]) == [9, 4]
+    nested = Subset(s, [2, 0])
+    assert nested.__getitems__([0, 1]) == [9, 81]
+
+
+def test_random_split_sizes_and_fractions() -> None:
+    base = Squares(10)
+    parts = td.random_split(base, [3, 7], seed=5)
+    assert [len(p) for p in parts] == [3, 7]
+    seen = sorted(i for p in parts for i in p.indices)
+    assert seen == list(range(10))
+    again = td.random_split(base, [3, 7], seed=5)
+    assert [p.indices for p in parts] == [p.indices for p in again]
+    other = td.random_split(base, [3, 7], seed=6)
+    assert [p.indices for p in parts] != [p.indices for p in other]
+    assert [len(p) for p in td.random_split(Squares(11), [0.5, 0.5], seed=0)] == [6, 5]
+    assert [len(p) for p in td.random_split(Squares(10), [0.33, 0.33, 0.34], seed=0)] == [4, 3, 3]
+
+
+def test_random_split_bad_lengths() -> None:
+    with pytest.raises(td.DataValueError, match="add up to 9 but the dataset has 10"):
+        td.random_split(Squares(10), [4, 5])
+    with pytest.raises(ValueError, match=r"fractions add up to 0\.9"):
+        td.random_split(Squares(10), [0.5, 0.4])
+    with pytest.raises(td.DataValueError, match="non-negative"):
+        td.random_split(Squares(10), [-1, 11])
+    with pytest.raises(td.DataValueError, match="at least one"):
+        td.random_split(Squares(10), [])
+
+
+@given(
+    st.integers(0, 60),
+    st.lists(st.integers(1, 5), min_size=1, max_size=4),
+    st.integers(0, 2**64 - 1),
+)
+def test_random_split_partitions_property(n: int, weights: list[int], seed: int) -> None:
+    fractions = [w / sum(weights) for w in weights]
+    fractions[-1] = 1.0 - sum(fractions[:-1])
+    parts = td.random_split(Squares(n), fractions, seed=seed)
+    assert sorted(i for p in parts for i in p.indices) == list(range(n))
+
+
+def test_async_only_iterable_says_use_async_for() -> None:
+    class AsyncOnly(IterableDataset[int]):
+        def __aiter__(self):  # type: ignore[no-untyped-def]
+            raise NotImplementedError
+
+    with pytest.raises(td.DataTypeError, match="async for"):
+        iter(AsyncOnly())

@@ -1,0 +1,179 @@
+"""Samplers: orders, statistics, epochs, seeds and bad input."""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import torsh_data as td
+from torsh_data import (
+    BatchSampler,
+    DistributedSampler,
+    RandomSampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+
+
+def test_sequential() -> None:
+    assert list(SequentialSampler(range(4))) == [0, 1, 2, 3]
+    assert len(SequentialSampler(range(4))) == 4
+
+
+def test_random_sampler_is_a_permutation_per_epoch() -> None:
+    s = RandomSampler(range(50), seed=3)
+    first, second = list(s), list(s)
+    assert sorted(first) == sorted(second) == list(range(50))
+    assert first != second  # a new epoch each pass
+    s.set_epoch(0)
+    assert list(s) == first  # epoch 0 again
+    assert list(RandomSampler(range(50), seed=3)) == first
+
+
+def test_random_sampler_num_samples_and_replacement() -> None:
+    s = RandomSampler(range(5), num_samples=12, seed=0)
+    out = list(s)
+    assert len(out) == len(s) == 12
+    assert sorted(out[:5]) == sorted(out[5:10]) == list(range(5))
+    r = list(RandomSampler(range(3), replacement=True, num_samples=3000, seed=1))
+    counts = collections.Counter(r)
+    assert set(counts) == {0, 1, 2}
+    assert all(900 < c < 1100 for c in counts.values())
+    assert list(RandomSampler(range(0), seed=0)) == []
+
+
+def test_subset_random_sampler() -> None:
+    s = SubsetRandomSampler([10, 20, 30, 40], seed=9)
+    out = list(s)
+    assert sorted(out) == [10, 20, 30, 40] and len(s) == 4
+
+
+def test_weighted_with_replacement_matches_proportions() -> None:
+    s = WeightedRandomSampler([1, 0, 3], num_samples=8000, seed=2)
+    counts = collections.Counter(s)
+    assert counts[1] == 0
+    assert 0.23 < counts[0] / 8000 < 0.27
+    assert 0.73 < counts[2] / 8000 < 0.77
+
+
+def test_weighted_without_replacement() -> None:
+    s = WeightedRandomSampler([5, 0, 1, 1, 1], num_samples=4, replacement=False, seed=4)
+    out = list(s)
+    assert sorted(out) == [0, 2, 3, 4]
+    first_counts = collections.Counter()
+    for epoch in range(2000):
+        s.set_epoch(epoch)
+        first_counts[next(iter(s))] += 1
+    assert 0.55 < first_counts[0] / 2000 < 0.70  # P(first = 0) = 5/8
+
+
+def test_weighted_bad_weights() -> None:
+    with pytest.raises(td.DataValueError, match=r"weights\[1\] is -1"):
+        WeightedRandomSampler([1, -1], num_samples=1)
+    with pytest.raises(ValueError, match="all zero"):
+        WeightedRandomSampler([0, 0.0], num_samples=1)
+    with pytest.raises(td.DataValueError, match="all zero"):
+        WeightedRandomSampler([], num_samples=1)
+    with pytest.raises(td.DataValueError, match="finite"):
+        WeightedRandomSampler([1, float("nan")], num_samples=1)
+    with pytest.raises(td.DataTypeError, match="flat list of numbers"):
+        WeightedRandomSampler([[1], [2]], num_samples=1)
+    with pytest.raises(td.DataValueError, match="2 positive weights"):
+        WeightedRandomSampler([1, 0, 1], num_samples=3, replacement=False)
+    with pytest.raises(td.DataValueError, match="num_samples"):
+        WeightedRandomSampler([1], num_samples=0)
+
+
+def test_batch_sampler() -> None:
+    assert list(BatchSampler(range(7), 3, drop_last=False)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(BatchSampler(range(7), 3, drop_last=True)) == [[0, 1, 2], [3, 4, 5]]
+    assert len(BatchSampler(range(7), 3, False)) == 3 and len(BatchSampler(range(7), 3, True)) == 2
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(td.DataValueError, match="batch_size must be an integer >= 1"):
+            BatchSampler(range(3), bad, False)  # type: ignore[arg-type]
+    with pytest.raises(td.DataTypeError, match="drop_last"):
+        BatchSampler(range(3), 2, 1)  # type: ignore[arg-type]
+
+
+def test_random_sampler_bad_input() -> None:
+    with pytest.raises(td.DataValueError, match="num_samples"):
+        RandomSampler(range(3), num_samples=0)
+    with pytest.raises(td.DataValueError, match="empty"):
+        RandomSampler(range(0), replacement=True)
+    with pytest.raises(td.DataTypeError, match="replacement"):
+        RandomSampler(range(3), replacement="yes")  # type: ignore[arg-type]
+    with pytest.raises(td.DataValueError, match="epoch"):
+        RandomSampler(range(3)).set_epoch(-1)
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 10])
+def test_distributed_partition(n: int, shuffle: bool, drop_last: bool) -> None:
+    world = 4
+    shards = [
+        list(
+            DistributedSampler(
+                range(n), num_replicas=world, rank=r, shuffle=shuffle, seed=1, drop_last=drop_last
+            )
+        )
+        for r in range(world)
+    ]
+    sizes = {len(s) for s in shards}
+    assert len(sizes) <= 1
+    flat = [i for s in shards for i in s]
+    if drop_last:
+        assert len(set(flat)) == len(flat) == (n // world) * world
+    else:
+        assert set(flat) == set(range(n))
+        assert len(flat) == (-(-n // world)) * world if n else flat == []
+    if n >= world and not drop_last:
+        assert len(shards[0]) == len(DistributedSampler(range(n), num_replicas=world, rank=0))
+
+
+def test_distributed_epochs_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = DistributedSampler(range(20), num_replicas=2, rank=1, seed=0)
+    a, b = list(s), list(s)
+    assert a == b  # stays on its epoch until set_epoch, as torch
+    s.set_epoch(1)
+    assert list(s) != a
+    monkeypatch.setenv("WORLD_SIZE", "3")
+    monkeypatch.setenv("RANK", "2")
+    env = DistributedSampler(range(9), shuffle=False)
+    assert (env.num_replicas, env.rank, list(env)) == (3, 2, [2, 5, 8])
+    monkeypatch.setenv("RANK", "x")
+    with pytest.raises(td.DataValueError, match="RANK='x'"):
+        DistributedSampler(range(9))
+
+
+def test_distributed_bad_rank() -> None:
+    with pytest.raises(td.DataValueError, match=r"rank must be in \[0, 1\]"):
+        DistributedSampler(range(4), num_replicas=2, rank=2)
+    with pytest.raises(td.DataValueError, match="num_replicas"):
+        DistributedSampler(range(4), num_replicas=0, rank=0)
+
+
+@given(st.integers(0, 300), st.integers(0, 2**64 - 1), st.integers(0, 50))
+def test_random_sampler_permutation_property(n: int, seed: int, epoch: int) -> None:
+    s = RandomSampler(range(n), seed=seed)
+    s.set_epoch(epoch)
+    out = list(s)
+    assert sorted(out) == list(range(n))
+    s.set_epoch(epoch)
+    assert list(s) == out
+
+
+@given(st.integers(1, 40), st.integers(1, 6), st.booleans(), st.integers(0, 1000))
+def test_distributed_disjoint_property(n: int, world: int, drop_last: bool, seed: int) -> None:
+    shards = [
+        list(DistributedSampler(range(n), world, r, True, seed, drop_last)) for r in range(world)
+    ]
+    flat = [i for s in shards for i in s]
+    if drop_last:
+        assert len(set(flat)) == len(flat)
+    else:
+        assert set(flat) == set(range(n))
