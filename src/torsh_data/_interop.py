@@ -64,15 +64,19 @@ def tensor_from_torch(obj: Any) -> Tensor:
 
 
 def tensor_to_js(t: Tensor) -> Any:
-    """``{data, shape, dtype}`` as a JavaScript object; the data is copied in one bulk step."""
+    """``{data, shape, dtype}`` as a JavaScript object; the data is copied in one bulk step.
+
+    bool data comes as a ``Uint8Array`` of 0/1, float16 as a ``Uint16Array`` of the raw
+    half-precision bits (Pyodide cannot hold a ``Float16Array``; build one from the buffer on
+    the JavaScript side where the engine has it).
+    """
     js = js_module()
     from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
-    cls = getattr(js, t.dtype.js_array, None)
-    name = t.dtype.js_array if cls is not None else "Uint16Array"  # no Float16Array here
-    u8 = js.Uint8Array.new(t.nbytes)
-    if t.nbytes:
-        u8.assign(t._data)
-    data = getattr(js, name).new(u8.buffer)
-    shape = to_js(list(t.shape))
-    return js.Object.fromEntries(to_js([["data", data], ["shape", shape], ["dtype", t.dtype.name]]))
+    fmt = {"bool": "B", "float16": "H"}.get(t.dtype.name) or t.dtype.memoryview_format
+    array_name = "Uint16Array" if t.dtype.name == "float16" else t.dtype.js_array
+    data = getattr(js, array_name).new(t.numel())
+    data.assign(t._data.cast(fmt or "B"))
+    return js.Object.fromEntries(
+        to_js([["data", data], ["shape", to_js(list(t.shape))], ["dtype", t.dtype.name]])
+    )

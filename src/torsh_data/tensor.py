@@ -216,7 +216,12 @@ class Tensor:
     # --- interop ---------------------------------------------------------------------------
     @property
     def __array_interface__(self) -> dict[str, Any]:
-        return {"shape": self.shape, "typestr": self.dtype.typestr, "data": self._data, "version": 3}
+        return {
+            "shape": self.shape,
+            "typestr": self.dtype.typestr,
+            "data": self._data,
+            "version": 3,
+        }
 
     def __buffer__(self, flags: int) -> memoryview:
         fmt = self.dtype.memoryview_format

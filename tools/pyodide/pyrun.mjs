@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+/**
+ * Run a Python script inside Pyodide, under Node.js or in headless Chromium.
+ *
+ *   node tools/pyodide/pyrun.mjs --runtime node|chromium [--wheel x.whl ...]
+ *     [--wheel-dir dir ...] [--mount hostDir:/py/path ...] [--cwd /py/path]
+ *     [--env K=V ...] [--timeout seconds] [--timings] (script.py | -c code) [args...]
+ *
+ * Output is streamed; the process exits with the script's exit code, or 124
+ * (timeout) / 125 (harness failure: Pyodide, browser or page) / 2 (bad usage).
+ * Everything after the script (or -c code) is passed to it untouched.
+ */
+import { spawnSync } from "node:child_process";
+import { EXIT_HARNESS, NODE_JSPI_FLAG, UsageError, nodeHasJspi, runInChromium, runInNode } from "./runtimes.mjs";
+
+if (!nodeHasJspi()) {  // re-run with JSPI enabled (see runtimes.mjs)
+  const args = [NODE_JSPI_FLAG, ...process.execArgv, ...process.argv.slice(1)];
+  const r = spawnSync(process.execPath, args, { stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
+
+const USAGE = `usage: pyrun.mjs --runtime node|chromium [--wheel F.whl] [--wheel-dir DIR]
+  [--mount HOSTDIR:/py/path] [--cwd /py/path] [--env K=V] [--timeout SECONDS]
+  [--timings] (script.py | -c CODE) [args...]`;
+
+function usage(msg) {
+  process.stderr.write(`pyrun: ${msg}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+/** Parse argv; options stop at the script (or -c CODE). */
+function parse(argv) {
+  const o = { runtime: null, wheels: [], wheelDirs: [], mounts: [], env: {}, args: [] };
+  const multi = { "--wheel": "wheels", "--wheel-dir": "wheelDirs", "--mount": "mounts" };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
+    if (a === "-h" || a === "--help") { process.stdout.write(USAGE + "\n"); process.exit(0); }
+    else if (a in multi) o[multi[a]].push(val());
+    else if (a === "--runtime") o.runtime = val();
+    else if (a === "--cwd") o.cwd = val();
+    else if (a === "--timeout") o.timeout = Number(val());
+    else if (a === "--timings") o.timings = true;
+    else if (a === "--env") {
+      const kv = val();
+      const j = kv.indexOf("=");
+      if (j <= 0) usage(`--env wants K=V, got ${kv}`);
+      o.env[kv.slice(0, j)] = kv.slice(j + 1);
+    } else if (a === "-c") { o.code = val(); o.args = argv.slice(i + 1); break; }
+    else if (a.startsWith("-") && a !== "-") usage(`unknown option ${a}`);
+    else { o.script = a; o.args = argv.slice(i + 1); break; }
+  }
+  if (!["node", "chromium"].includes(o.runtime)) usage("--runtime must be node or chromium");
+  if (o.script == null && o.code == null) usage("no script given");
+  if (o.timeout !== undefined && !(o.timeout > 0)) usage("--timeout must be a positive number");
+  return o;
+}
+
+const o = parse(process.argv.slice(2));
+const run = o.runtime === "node" ? runInNode : runInChromium;
+let result;
+try {
+  result = await run({
+    ...o,
+    onStdout: (s) => process.stdout.write(s),
+    onStderr: (s) => process.stderr.write(s),
+  });
+} catch (e) {
+  if (e instanceof UsageError) usage(e.message);
+  process.stderr.write(`[pyrun] harness error: ${e?.stack ?? e}\n`);
+  process.exit(EXIT_HARNESS);
+}
+if (o.timings) {
+  const t = Object.entries(result.timings).map(([k, v]) => `${k}=${(v / 1000).toFixed(2)}s`);
+  process.stderr.write(`[pyrun] ${o.runtime} timings: ${t.join(" ")}\n`);
+}
+// Make sure piped output is flushed before exiting.
+await new Promise((r) => process.stdout.write("", r));
+await new Promise((r) => process.stderr.write("", r));
+process.exit(result.code);
