@@ -47,7 +47,9 @@ def main() -> None:
             h.update(x.tobytes() + y.tobytes())
             if step < 2:
                 first = [round(v, 4) for v in x[0].tolist()]
-                print(f"epoch {epoch} batch {step}: x{x.shape} {x.dtype} first={first} y={y.tolist()}")
+                print(
+                    f"epoch {epoch} batch {step}: x{x.shape} {x.dtype} first={first} y={y.tolist()}"
+                )
     print(f"digest of all batches of 2 epochs: {h.hexdigest()[:16]}")
 
 

@@ -29,7 +29,9 @@ def main(dist: Path) -> int:
             if ".dist-info/" in name:
                 if name.endswith("METADATA"):
                     meta = zf.read(name).decode()
-                    requires = [line for line in meta.splitlines() if line.startswith("Requires-Dist:")]
+                    requires = [
+                        line for line in meta.splitlines() if line.startswith("Requires-Dist:")
+                    ]
                     hard = [r for r in requires if "extra ==" not in r]
                     if hard:
                         problems.append(f"the wheel has required dependencies: {hard}")
@@ -40,18 +42,37 @@ def main(dist: Path) -> int:
         venv.create(tmp, with_pip=True)
         py = Path(tmp, "bin", "python")
         install = subprocess.run(
-            [py, "-m", "pip", "install", "--no-index", "--disable-pip-version-check", "-q", str(wheel)],
-            capture_output=True, text=True,
+            [
+                py,
+                "-m",
+                "pip",
+                "install",
+                "--no-index",
+                "--disable-pip-version-check",
+                "-q",
+                str(wheel),
+            ],
+            capture_output=True,
+            text=True,
         )
         if install.returncode:
             problems.append(f"offline install into an empty venv failed:\n{install.stderr}")
         else:
-            listing = subprocess.run([py, "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True)
-            extra = [p for p in listing.stdout.split() if not p.startswith(("torsh-data", "pip=", "setuptools="))]
+            listing = subprocess.run(
+                [py, "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True
+            )
+            extra = [
+                p
+                for p in listing.stdout.split()
+                if not p.startswith(("torsh-data", "pip=", "setuptools="))
+            ]
             if extra:
                 problems.append(f"installing the wheel pulled in: {extra}")
-            run = subprocess.run([py, "-c", "import torsh_data; print(torsh_data.__version__)"],
-                                 capture_output=True, text=True)
+            run = subprocess.run(
+                [py, "-c", "import torsh_data; print(torsh_data.__version__)"],
+                capture_output=True,
+                text=True,
+            )
             if run.returncode:
                 problems.append(f"import failed in the fresh venv:\n{run.stderr}")
     size = wheel.stat().st_size

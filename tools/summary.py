@@ -10,9 +10,19 @@ import re
 import sys
 from pathlib import Path
 
-STEPS = ["lint", "wheel", "cpython-3.11", "cpython-3.10", "pyodide-node", "pyodide-chromium", "cross-runtime"]
+STEPS = [
+    "lint",
+    "wheel",
+    "cpython-3.11",
+    "cpython-3.10",
+    "pyodide-node",
+    "pyodide-chromium",
+    "cross-runtime",
+]
 COUNT = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)")
-PYTEST_LINE = re.compile(r"^=*\s*(?:\d+ (?:passed|failed|skipped|errors?|xfailed|xpassed|deselected|warnings?)[, ]*)+ in [\d.]+s")
+PYTEST_LINE = re.compile(
+    r"^=*\s*(?:\d+ (?:passed|failed|skipped|errors?|xfailed|xpassed|deselected|warnings?)[, ]*)+ in [\d.]+s"
+)
 
 
 def counts(step: str, text: str) -> dict[str, int]:
@@ -23,7 +33,11 @@ def counts(step: str, text: str) -> dict[str, int]:
             if m:
                 found[name] = int(m.group(1))
         return found
-    lines = [line for line in text.splitlines() if PYTEST_LINE.match(line.strip("= ")) or line.startswith(f"{step}:")]
+    lines = [
+        line
+        for line in text.splitlines()
+        if PYTEST_LINE.match(line.strip("= ")) or line.startswith(f"{step}:")
+    ]
     for line in lines[-1:]:
         for n, word in COUNT.findall(line):
             found[word.rstrip("s") if word.startswith("error") else word] = int(n)
@@ -50,7 +64,9 @@ def main(reports: Path) -> int:
             note = ""
         status = "ok" if code == 0 and not failed else f"FAILED (exit {code})"
         ok &= code == 0 and not failed
-        print(f"  {step:18} {status:16} passed {c.get('passed', 0):4}  failed {failed:3}  skipped {c.get('skipped', 0):3} {note}")
+        print(
+            f"  {step:18} {status:16} passed {c.get('passed', 0):4}  failed {failed:3}  skipped {c.get('skipped', 0):3} {note}"
+        )
         total["passed"] += c.get("passed", 0)
         total["failed"] += failed + (1 if code and not failed else 0)
         total["skipped"] += c.get("skipped", 0)

@@ -118,7 +118,7 @@ class DType:
         """Unpack a C-contiguous byte buffer of this type into a flat list."""
         fmt = self.memoryview_format
         if fmt is not None:
-            return buf.cast("B").cast(fmt).tolist()
+            return buf.cast("B").cast(fmt).tolist()  # type: ignore[call-overload]
         return list(struct.unpack(f"{_ORDER}{len(buf) // self.itemsize}{self.char}", buf))
 
     def _range_text(self) -> str:

@@ -76,7 +76,7 @@ def tensor_to_js(t: Tensor) -> Any:
     fmt = {"bool": "B", "float16": "H"}.get(t.dtype.name) or t.dtype.memoryview_format
     array_name = "Uint16Array" if t.dtype.name == "float16" else t.dtype.js_array
     data = getattr(js, array_name).new(t.numel())
-    data.assign(t._data.cast(fmt or "B"))
+    data.assign(t._data.cast(fmt or "B"))  # type: ignore[call-overload]
     return js.Object.fromEntries(
         to_js([["data", data], ["shape", to_js(list(t.shape))], ["dtype", t.dtype.name]])
     )

@@ -46,4 +46,4 @@ def js_module() -> ModuleType:
         raise TorshDataError("this feature needs the Pyodide runtime (a browser or Node.js)")
     import js
 
-    return js  # type: ignore[no-any-return]
+    return js

@@ -47,6 +47,12 @@ def collate(batch: Sequence[Any], *, collate_fn_map: CollateFnMap, path: str = "
     if not batch:
         raise DataValueError("cannot collate an empty batch")
     _register_optional(collate_fn_map)
+    return _collate(batch, collate_fn_map, path)
+
+
+def _collate(batch: Sequence[Any], collate_fn_map: CollateFnMap, path: str) -> Any:
+    if not batch:
+        raise DataValueError(f"cannot collate {path}: it is empty in every sample")
     elem = batch[0]
     for cls in type(elem).__mro__:
         fn = collate_fn_map.get(cls)
@@ -60,12 +66,9 @@ def collate(batch: Sequence[Any], *, collate_fn_map: CollateFnMap, path: str = "
                     f"cannot collate {path}: sample 0 has keys {keys}, sample {i} has "
                     f"{list(d) if isinstance(d, Mapping) else type(d).__name__}"
                 )
-        out = {
-            k: collate([d[k] for d in batch], collate_fn_map=collate_fn_map, path=f"{path}[{k!r}]")
-            for k in keys
-        }
+        out = {k: _collate([d[k] for d in batch], collate_fn_map, f"{path}[{k!r}]") for k in keys}
         try:
-            return type(elem)(out)
+            return _same_type(elem, out)
         except TypeError:
             return out
     if isinstance(elem, Sequence) and not isinstance(elem, (str, bytes, bytearray)):
@@ -78,7 +81,7 @@ def collate(batch: Sequence[Any], *, collate_fn_map: CollateFnMap, path: str = "
                     "every sample must have the same structure (use pad_collate for sequences)"
                 )
         fields = [
-            collate(list(items), collate_fn_map=collate_fn_map, path=f"{path}[{j}]")
+            _collate(items, collate_fn_map, f"{path}[{j}]")
             for j, items in enumerate(zip(*batch, strict=True))
         ]
         if isinstance(elem, tuple) and hasattr(elem, "_fields"):
@@ -86,13 +89,19 @@ def collate(batch: Sequence[Any], *, collate_fn_map: CollateFnMap, path: str = "
         if isinstance(elem, tuple):
             return fields
         try:
-            return type(elem)(fields)
+            return _same_type(elem, fields)
         except TypeError:
             return fields
     raise DataTypeError(
         f"cannot collate {path}: {type(elem).__name__} is not a tensor, numpy array, number, "
         "string, mapping or sequence; convert it in the dataset or pass a collate_fn"
     )
+
+
+def _same_type(like: Any, value: Any) -> Any:
+    """``type(like)(value)``: keep a container's type (raises TypeError when it cannot)."""
+    cls: Any = type(like)
+    return cls(value)
 
 
 def _collate_tensors(batch: Sequence[Any], *, path: str, **_: Any) -> Tensor:
@@ -172,7 +181,7 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, Mapping):
         out = {k: default_convert(v) for k, v in data.items()}
         try:
-            return type(data)(out)
+            return _same_type(data, out)
         except TypeError:
             return out
     if isinstance(data, tuple) and hasattr(data, "_fields"):

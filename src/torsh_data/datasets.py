@@ -95,7 +95,7 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
             )
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
-        return tuple(t[index] for t in self.tensors)
+        return tuple([t[index] for t in self.tensors])
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
@@ -188,7 +188,7 @@ class Subset(Dataset[T_co]):
 
     def __getitem__(self, index: int) -> T_co:
         if isinstance(index, list):
-            return [self.dataset[self.indices[i]] for i in index]  # type: ignore[return-value]
+            return [self.dataset[self.indices[i]] for i in index]
         return self.dataset[self.indices[index]]
 
     def __getitems__(self, indices: list[int]) -> list[T_co]:

@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -50,7 +51,10 @@ class Tensor:
 
     def __init__(self, data: Any, dtype: Any = None, shape: Sequence[int] | None = None) -> None:
         want = None if dtype is None else _dtype.dtype(dtype)
-        if isinstance(data, Tensor):
+        if isinstance(data, (list, tuple)):
+            src = _from_python(data, want)
+            want = None
+        elif isinstance(data, Tensor):
             src = data
         elif isinstance(data, (bytes, bytearray)) or (
             isinstance(data, memoryview) and data.format in ("B", "b", "c") and data.ndim == 1
@@ -99,37 +103,44 @@ class Tensor:
         return math.prod(self.shape[1:]) * self.dtype.itemsize
 
     def __getitem__(self, index: Any) -> Tensor:
-        if not self.shape:
+        shape = self.shape
+        if not shape:
             raise DataIndexError("a 0-d tensor cannot be indexed; use .item()")
-        n, row = self.shape[0], self._row_bytes()
-        if isinstance(index, slice):
-            start, stop, step = index.indices(n)
-            if step == 1:
-                stop = max(start, stop)
-                return Tensor._make(
-                    self._data[start * row : stop * row],
-                    self.dtype,
-                    (stop - start, *self.shape[1:]),
+        n = shape[0]
+        if type(index) is not int:
+            if isinstance(index, slice):
+                return self._slice(index)
+            if isinstance(index, (list, range, Tensor)):
+                return self.take(index.tolist() if isinstance(index, Tensor) else index)
+            if isinstance(index, tuple):
+                raise DataIndexError(
+                    "Tensor indexing takes one index along the first axis; index twice "
+                    "(t[i][j]) or use numpy.asarray(t) for advanced indexing"
                 )
-            return self.take(range(start, stop, step))
-        if isinstance(index, (list, range, Tensor)):
-            return self.take(index.tolist() if isinstance(index, Tensor) else index)
-        if isinstance(index, tuple):
+            try:
+                index = index.__index__()
+            except AttributeError:
+                raise DataTypeError(
+                    f"tensor indices must be integers or slices, not {type(index).__name__}"
+                ) from None
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
             raise DataIndexError(
-                "Tensor indexing takes one index along the first axis; index twice (t[i][j]) "
-                "or use numpy.asarray(t) for advanced indexing"
+                f"index {index if index >= 0 else index - n} is out of range for a first axis of size {n}"
             )
-        try:
-            i = index.__index__()
-        except AttributeError:
-            raise DataTypeError(
-                f"tensor indices must be integers or slices, not {type(index).__name__}"
-            ) from None
-        if not -n <= i < n:
-            raise DataIndexError(f"index {i} is out of range for a first axis of size {n}")
-        if i < 0:
-            i += n
-        return Tensor._make(self._data[i * row : (i + 1) * row], self.dtype, self.shape[1:])
+        row = len(self._data) // n
+        return Tensor._make(self._data[index * row : (index + 1) * row], self.dtype, shape[1:])
+
+    def _slice(self, index: slice) -> Tensor:
+        start, stop, step = index.indices(self.shape[0])
+        if step != 1:
+            return self.take(range(start, stop, step))
+        row = self._row_bytes()
+        stop = max(start, stop)
+        return Tensor._make(
+            self._data[start * row : stop * row], self.dtype, (stop - start, *self.shape[1:])
+        )
 
     def take(self, indices: Sequence[int]) -> Tensor:
         """A new tensor of the rows at ``indices`` along the first axis (a copy)."""
@@ -151,7 +162,8 @@ class Tensor:
     # --- shape and type --------------------------------------------------------------------
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """A view with another shape of the same number of elements; one size may be -1."""
-        dims = list(shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)  # type: ignore[arg-type]
+        spec = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        dims = [operator.index(d) for d in spec]  # type: ignore[arg-type]
         n = self.numel()
         if dims.count(-1) > 1 or any(d < -1 for d in dims):
             raise ShapeError(f"invalid shape {tuple(dims)}: sizes must be >= 0 with at most one -1")
@@ -227,7 +239,7 @@ class Tensor:
         fmt = self.dtype.memoryview_format
         if fmt is None or 0 in self.shape:
             return self._data
-        return self._data.cast(fmt, self.shape)
+        return self._data.cast(fmt, self.shape)  # type: ignore[call-overload]
 
     def numpy(self) -> Any:
         """A numpy array sharing this tensor's memory (needs ``torsh-data[numpy]``)."""
@@ -302,25 +314,27 @@ def _from_python(data: Any, want: DType | None) -> Tensor:
         return out.astype(want) if want is not None and want is not out.dtype else out
     shape: list[int] = []
     level: list[Any] = [data]
-    while level and isinstance(level[0], (list, tuple)):
+    kinds = {type(data)}
+    while kinds and all(issubclass(k, (list, tuple)) for k in kinds):
         size = len(level[0])
-        for x in level:
-            if not isinstance(x, (list, tuple)) or len(x) != size:
-                raise ShapeError(
-                    f"ragged nested sequence: at depth {len(shape)} an element has "
-                    f"{_describe(x)} where {size} items were expected; pad the data to one length"
-                )
+        if len(set(map(len, level))) != 1:
+            bad = next(x for x in level if len(x) != size)
+            raise ShapeError(
+                f"ragged nested sequence: at depth {len(shape)} an element has {len(bad)} items "
+                f"where {size} were expected; pad the data to one length"
+            )
         shape.append(size)
         level = [y for x in level for y in x]
-    for x in level:
-        if isinstance(x, (list, tuple)):
-            raise ShapeError(
-                f"ragged nested sequence: a list at depth {len(shape)} where numbers were expected"
-            )
-    dt = want or _infer(level)
-    if dt.kind == "b":
+        kinds = set(map(type, level))
+    if any(issubclass(k, (list, tuple)) for k in kinds):
+        raise ShapeError(
+            f"ragged nested sequence: at depth {len(shape)} lists and numbers are mixed; "
+            "pad the data to one shape"
+        )
+    dt = want or _infer(level, kinds)
+    if dt.kind == "b" and not kinds <= {bool}:
         level = [bool(v) for v in level]
-    elif dt.kind in "iu" and any(isinstance(v, float) for v in level):
+    elif dt.kind in "iu" and float in kinds:
         raise DataTypeError(f"cannot store float values in {dt} without an explicit astype()")
     return Tensor._make(memoryview(dt.pack(level)), dt, tuple(shape))
 
@@ -329,10 +343,9 @@ def _describe(x: Any) -> str:
     return f"{len(x)} items" if isinstance(x, (list, tuple)) else f"a {type(x).__name__}"
 
 
-def _infer(values: list[Any]) -> DType:
+def _infer(values: list[Any], kinds: set[type]) -> DType:
     if not values:
         return _dtype.float32
-    kinds = set(map(type, values))
     if kinds <= {bool}:
         return _dtype.bool_
     if kinds <= {bool, int}:

@@ -25,6 +25,8 @@
  *   onStdout/onStderr  callbacks receiving output text as it is written
  *   writeBytecode      allow __pycache__ writes (default false)
  *   executablePath     Chromium binary (default $PYRUN_CHROMIUM or /usr/bin/chromium)
+ *   inspect     (Chromium) a function evaluated in the page after the script exits 0;
+ *               its (serialisable) value is returned as `inspected`
  *
  * Result: {code, stdout, stderr, timings}. `code` is the script's exit code, or
  * EXIT_TIMEOUT / EXIT_HARNESS when the harness itself failed (a message is
@@ -416,6 +418,7 @@ export async function runInChromium(opts) {
   };
 
   let outcome;
+  let inspected;
   try {
     server = await startServer(p);
     const { chromium } = await step("loading playwright-core", import("playwright-core"));
@@ -451,6 +454,10 @@ export async function runInChromium(opts) {
     page.evaluate((c) => { window.pyrun(c); }, cfg)
       .catch((e) => settle({ code: EXIT_HARNESS, msg: `page.evaluate failed: ${e.message}` }));
     outcome = await Promise.race([finished, timeout]);
+    if (opts.inspect && outcome.code === 0) {
+      phase = "inspect";
+      inspected = await step("inspect", page.evaluate(opts.inspect));
+    }
   } catch (e) {
     outcome = e.exitCode === EXIT_TIMEOUT || e.name === "TimeoutError"
       ? { code: EXIT_TIMEOUT, msg: e.exitCode ? null : `timed out during ${phase}: ${e.message}` }
@@ -469,5 +476,5 @@ export async function runInChromium(opts) {
     io.err(`\n[pyrun] ${outcome.msg}${extra}\n`);
   }
   timings.total = performance.now() - t0;
-  return io.result(outcome.code, timings);
+  return { ...io.result(outcome.code, timings), inspected };
 }
