@@ -1,6 +1,7 @@
 """Run this test suite with pytest inside Pyodide (used by ``./dev test``).
 
-Arguments are passed to pytest. Exits with pytest's exit code.
+Arguments are passed to pytest (test paths are paths inside Pyodide, e.g.
+``/work/tests/test_tensor.py``; without any, the whole suite runs). Exits with pytest's code.
 """
 
 from __future__ import annotations
@@ -16,4 +17,6 @@ import pytest  # noqa: E402
 
 if __name__ == "__main__":
     print(f"pytest {pytest.__version__} on Python {sys.version.split()[0]} ({sys.platform})")
-    sys.exit(pytest.main([*sys.argv[1:], "--rootdir", str(HERE), str(HERE)]))
+    args = sys.argv[1:]
+    targets = [] if any(not a.startswith("-") for a in args) else [str(HERE)]
+    sys.exit(pytest.main([*args, "--rootdir", str(HERE), *targets]))

@@ -31,8 +31,10 @@ from ._errors import (
     DataIndexError,
     DataTypeError,
     DataValueError,
+    FormatError,
     MissingExtraError,
     ShapeError,
+    SourceError,
     TorshDataError,
 )
 from ._runtime import IN_BROWSER, IN_PYODIDE, runtime_name
@@ -83,6 +85,7 @@ __all__ = [
     "Dataset",
     "DistributedSampler",
     "Executor",
+    "FormatError",
     "IterableDataset",
     "MissingExtraError",
     "Padded",
@@ -91,6 +94,7 @@ __all__ = [
     "SequentialSampler",
     "SerialExecutor",
     "ShapeError",
+    "SourceError",
     "StackDataset",
     "Subset",
     "SubsetRandomSampler",

@@ -5,9 +5,11 @@ derives from the builtin a caller would already catch::
 
     TorshDataError
     ├── DataValueError      (ValueError)   a value is out of range or inconsistent
-    │   └── ShapeError                     tensors or sequences whose shapes do not fit
+    │   ├── ShapeError                     tensors or sequences whose shapes do not fit
+    │   └── FormatError                    malformed, truncated or hostile input data
     ├── DataTypeError       (TypeError)    an object of a kind that is not supported
     ├── DataIndexError      (IndexError)   an index outside a dataset or tensor
+    ├── SourceError         (OSError)      a file, URL or stream could not be read
     └── MissingExtraError   (ImportError)  an optional dependency is not installed
 
 >>> from torsh_data import TensorDataset, TorshDataError
@@ -24,8 +26,10 @@ __all__ = [
     "DataIndexError",
     "DataTypeError",
     "DataValueError",
+    "FormatError",
     "MissingExtraError",
     "ShapeError",
+    "SourceError",
     "TorshDataError",
 ]
 
@@ -40,6 +44,47 @@ class DataValueError(TorshDataError, ValueError):
 
 class ShapeError(DataValueError):
     """Shapes that must agree do not (stacking, collating, reshaping)."""
+
+
+class FormatError(DataValueError):
+    """Input data that is malformed, truncated, inconsistent or hostile.
+
+    The message names the source (file, URL or ``<bytes>``), where in it (record number or
+    byte offset) and what was wrong; the same facts are attributes.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        record: int | str | None = None,
+        offset: int | None = None,
+    ) -> None:
+        where = [
+            w
+            for w in (
+                source,
+                None if record is None else f"record {record}",
+                None if offset is None else f"byte {offset}",
+            )
+            if w is not None
+        ]
+        super().__init__(f"{': '.join(where)}: {message}" if where else message)
+        self.source, self.record, self.offset, self.reason = source, record, offset, message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_format_error, (self.reason, self.source, self.record, self.offset))
+
+
+def _rebuild_format_error(
+    reason: str, source: str | None, record: int | str | None, offset: int | None
+) -> FormatError:
+    return FormatError(reason, source=source, record=record, offset=offset)
+
+
+class SourceError(TorshDataError, OSError):
+    """A file, URL or stream that could not be read (missing, denied, network)."""
 
 
 class DataTypeError(TorshDataError, TypeError):

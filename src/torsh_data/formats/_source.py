@@ -1,0 +1,208 @@
+"""What every reader shares: sources, incremental feeding, bounded decompression.
+
+A *source* is a path (``str`` or ``os.PathLike``), a binary file object, or the bytes
+themselves (``bytes``, ``bytearray``, ``memoryview``). Record-oriented readers are
+:class:`IncrementalReader` subclasses: ``feed(chunk)`` returns the records completed by that
+chunk and ``close()`` the rest (raising :class:`~torsh_data.FormatError` if the data stopped
+mid-record), so a download or a user's file can be parsed as it arrives, in bounded memory.
+
+>>> class Lines(IncrementalReader[bytes]):
+...     def __init__(self, name="<bytes>"):
+...         super().__init__(name)
+...         self._buf = b""
+...     def feed(self, chunk):
+...         *done, self._buf = (self._buf + bytes(chunk)).split(b"\\n")
+...         return done
+...     def close(self):
+...         return [self._buf] if self._buf else []
+>>> list(read_records(Lines(), b"a\\nb\\nc"))
+[b'a', b'b', b'c']
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zlib
+from collections.abc import Iterator
+from typing import IO, Any, Generic, TypeVar, Union
+
+from .._errors import DataTypeError, FormatError, SourceError
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "GzipDecoder",
+    "IncrementalReader",
+    "Source",
+    "iter_chunks",
+    "read_bytes",
+    "read_records",
+    "source_name",
+]
+
+Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
+R = TypeVar("R")
+
+CHUNK_SIZE = 1 << 16
+#: Default cap on decompressed output, so a decompression bomb fails instead of filling memory.
+DEFAULT_MAX_BYTES = 1 << 32
+
+
+def source_name(source: Any, name: str | None = None) -> str:
+    """How errors name ``source``: the given name, a path, a file's name, or ``<bytes>``."""
+    if name is not None:
+        return name
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)  # type: ignore[return-value]
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "<bytes>"
+    file_name = getattr(source, "name", None)
+    return file_name if isinstance(file_name, str) else f"<{type(source).__name__}>"
+
+
+def _open(source: Any, name: str) -> IO[bytes]:
+    try:
+        return open(source, "rb")
+    except FileNotFoundError:
+        raise SourceError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise SourceError(f"{name}: is a directory, not a file") from None
+    except PermissionError:
+        raise SourceError(f"{name}: permission denied") from None
+    except OSError as exc:
+        raise SourceError(f"{name}: cannot open: {exc.strerror or exc}") from None
+
+
+def iter_chunks(
+    source: Source, chunk_size: int = CHUNK_SIZE, name: str | None = None
+) -> Iterator[bytes]:
+    """The bytes of ``source`` in chunks of at most ``chunk_size``."""
+    label = source_name(source, name)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        view = memoryview(source).cast("B")
+        for start in range(0, len(view), chunk_size):
+            yield view[start : start + chunk_size].tobytes()
+        return
+    if isinstance(source, (str, os.PathLike)):
+        with _open(source, label) as f:
+            yield from _read_file(f, chunk_size, label)
+        return
+    if not hasattr(source, "read"):
+        raise DataTypeError(
+            f"cannot read from a {type(source).__name__}; give a path, a binary file or bytes"
+        )
+    yield from _read_file(source, chunk_size, label)
+
+
+def _read_file(f: IO[bytes], chunk_size: int, label: str) -> Iterator[bytes]:
+    while True:
+        try:
+            chunk = f.read(chunk_size)
+        except OSError as exc:
+            raise SourceError(f"{label}: read failed: {exc}") from None
+        if isinstance(chunk, str):
+            raise DataTypeError(f"{label} is a text file object; open it in binary mode ('rb')")
+        if not chunk:
+            return
+        yield chunk
+
+
+def read_bytes(source: Source, name: str | None = None, max_bytes: int | None = None) -> bytes:
+    """All of ``source`` as bytes (a path is read once; bytes are returned as they are)."""
+    label = source_name(source, name)
+    if isinstance(source, bytes) and max_bytes is None:
+        return source
+    out = io.BytesIO()
+    for chunk in iter_chunks(source, name=label):
+        out.write(chunk)
+        if max_bytes is not None and out.tell() > max_bytes:
+            raise FormatError(f"larger than the {max_bytes}-byte limit", source=label)
+    return out.getvalue()
+
+
+class IncrementalReader(Generic[R]):
+    """Base of readers that parse a byte stream chunk by chunk."""
+
+    def __init__(self, name: str = "<bytes>") -> None:
+        self.name = name
+
+    def feed(self, chunk: bytes) -> list[R]:
+        """Take the next bytes; return the records they complete."""
+        raise NotImplementedError
+
+    def close(self) -> list[R]:
+        """End of data: return the last records, or raise if the data stopped mid-record."""
+        raise NotImplementedError
+
+
+def read_records(
+    reader: IncrementalReader[R], source: Source, chunk_size: int = CHUNK_SIZE
+) -> Iterator[R]:
+    """Feed ``source`` to ``reader`` chunk by chunk, yielding records as they complete."""
+    for chunk in iter_chunks(source, chunk_size, name=reader.name):
+        yield from reader.feed(chunk)
+    yield from reader.close()
+
+
+class GzipDecoder:
+    """Incremental gzip (or zlib with ``wbits``) decompression with a cap on total output.
+
+    >>> import gzip
+    >>> d = GzipDecoder("x.gz", max_bytes=100)
+    >>> d.feed(gzip.compress(b"hello")) + d.close()
+    b'hello'
+    """
+
+    def __init__(
+        self, name: str, max_bytes: int = DEFAULT_MAX_BYTES, wbits: int = 16 + zlib.MAX_WBITS
+    ) -> None:
+        self.name = name
+        self.max_bytes = max_bytes
+        self._d = zlib.decompressobj(wbits)
+        self._out = 0
+        self._in = 0
+
+    def feed(self, chunk: bytes) -> bytes:
+        parts = []
+        data = chunk
+        while data:
+            room = self.max_bytes - self._out + 1
+            try:
+                part = self._d.decompress(data, room)
+            except zlib.error as exc:
+                raise FormatError(
+                    f"corrupt compressed data ({exc})", source=self.name, offset=self._in
+                ) from None
+            self._account(part)
+            parts.append(part)
+            if self._d.eof:
+                if self._d.unused_data.strip(b"\0"):
+                    # Concatenated gzip members are legal: continue with a fresh decoder.
+                    rest = self._d.unused_data
+                    self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    data = rest
+                    continue
+                break
+            data = self._d.unconsumed_tail
+        self._in += len(chunk)
+        return b"".join(parts)
+
+    def _account(self, part: bytes) -> None:
+        self._out += len(part)
+        if self._out > self.max_bytes:
+            raise FormatError(
+                f"decompresses to more than {self.max_bytes} bytes (a decompression bomb?); "
+                "raise max_bytes if the data is genuine",
+                source=self.name,
+            )
+
+    def close(self) -> bytes:
+        tail = self._d.flush()
+        self._account(tail)
+        if not self._d.eof:
+            raise FormatError("compressed data is truncated", source=self.name, offset=self._in)
+        return tail
+
+
+def is_gzip(head: bytes) -> bool:
+    return head[:2] == b"\x1f\x8b"
