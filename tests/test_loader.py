@@ -205,3 +205,24 @@ def test_set_epoch_bad_value() -> None:
 
 def test_worker_info_is_none_in_the_main_thread() -> None:
     assert td.get_worker_info() is None
+
+
+def test_batched_fetch_gives_the_per_sample_batches() -> None:
+    ds = make_ds(37)
+    fast = DataLoader(ds, batch_size=8, shuffle=True, seed=3)
+    slow = DataLoader(
+        ds, batch_size=8, shuffle=True, seed=3, collate_fn=lambda b: td.default_collate(b)
+    )
+    assert digest(list(fast)) == digest(list(slow))
+    part = td.random_split(ds, [30, 7], seed=1)[0]
+    fast_sub = DataLoader(part, batch_size=4, shuffle=True, seed=2)
+    slow_sub = DataLoader(
+        part, batch_size=4, shuffle=True, seed=2, collate_fn=lambda b: td.default_collate(b)
+    )
+    assert digest(list(fast_sub)) == digest(list(slow_sub))
+    assert next(iter(fast))[0].shape == (8, 2)
+
+
+def test_batched_fetch_bad_index_still_raises() -> None:
+    with pytest.raises(td.DataIndexError, match="out of range"):
+        list(DataLoader(make_ds(3), batch_size=2, sampler=[0, 7]))

@@ -26,6 +26,8 @@ def test_generator_draws() -> None:
     us = g.uniforms(1000)
     assert all(0 <= u < 1 for u in us) and 0.4 < sum(us) / 1000 < 0.6
     assert all(0 <= g.randbelow(3) < 3 for _ in range(100))
+    raw = g.bytes(4096)
+    assert len(raw) == 4096 and len(set(raw)) > 200 and g.bytes(0) == b""
     a, b = tdr.Generator(5), tdr.Generator(5)
     assert a.permutation(20) == b.permutation(20) and a.random() == b.random()
     with pytest.raises(td.DataValueError):

@@ -43,6 +43,12 @@ class Dataset(Generic[T_co]):
 
     A subclass may also implement ``__getitems__(indices) -> list`` to fetch a whole batch at
     once; the loader then calls it instead of ``__getitem__`` per index.
+
+    NOTE [ Batched fetch ]: a dataset whose samples need no per-sample work may implement
+    ``__getbatch__(indices)``, returning exactly what ``default_collate`` would make of
+    ``[self[i] for i in indices]`` (or ``NotImplemented``). The loader uses it when its
+    ``collate_fn`` is ``default_collate``, turning a batch into one bulk operation;
+    :class:`TensorDataset` gathers each tensor's rows with one buffer join.
     """
 
     def __getitem__(self, index: int) -> T_co:
@@ -96,6 +102,9 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
         return tuple([t[index] for t in self.tensors])
+
+    def __getbatch__(self, indices: Sequence[int]) -> list[Tensor]:
+        return [t.take(indices) for t in self.tensors]
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
@@ -197,6 +206,12 @@ class Subset(Dataset[T_co]):
         if getitems is not None:
             return list(getitems(inner))
         return [self.dataset[i] for i in inner]
+
+    def __getbatch__(self, indices: Sequence[int]) -> Any:
+        getbatch = getattr(self.dataset, "__getbatch__", None)
+        if getbatch is None:
+            return NotImplemented
+        return getbatch([self.indices[i] for i in indices])
 
     def __len__(self) -> int:
         return len(self.indices)

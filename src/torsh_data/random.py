@@ -90,6 +90,10 @@ class Generator:
                 raise RuntimeError("array('Q') is not 64-bit here")
         return out
 
+    def bytes(self, n: int) -> bytes:
+        """``n`` uniformly random bytes."""
+        return self._r.getrandbits(8 * n).to_bytes(n, "little") if n > 0 else b""
+
     def random(self) -> float:
         """A float in [0, 1)."""
         return self._r.random()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._errors import DataTypeError
+from ..collate import default_collate
 from ..random import SampleStreams
 
 __all__ = ["Exhausted", "Fetcher", "IterableFetcher", "MapFetcher"]
@@ -54,6 +55,9 @@ class MapFetcher(Fetcher):
     ) -> None:
         super().__init__(dataset, collate_fn, streams)
         self.auto_collation = auto_collation
+        self.batched_fetch = (
+            getattr(dataset, "__getbatch__", None) if collate_fn is default_collate else None
+        )
 
     def fetch(self, task: Any) -> Any:
         ds, streams = self.dataset, self.streams
@@ -61,6 +65,10 @@ class MapFetcher(Fetcher):
             if not self.auto_collation:
                 streams.at(task)
                 return self.collate_fn(ds[task])
+            if self.batched_fetch is not None:  # NOTE [ Batched fetch ] in datasets.py
+                batch = self.batched_fetch(task)
+                if batch is not NotImplemented:
+                    return batch
             getitems = getattr(ds, "__getitems__", None)
             if getitems is not None:
                 streams.at(f"items:{task[0]}" if task else "items")
