@@ -53,7 +53,7 @@ def source_name(source: Any, name: str | None = None) -> str:
     if name is not None:
         return name
     if isinstance(source, (str, os.PathLike)):
-        return os.fspath(source)  # type: ignore[return-value]
+        return os.fspath(source)
     if isinstance(source, (bytes, bytearray, memoryview)):
         return "<bytes>"
     file_name = getattr(source, "name", None)
