@@ -3,34 +3,16 @@ output of this script natively, in Pyodide under Node.js and in Chromium."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import torsh_data as td
 
-
-def digest(batches: Any) -> str:
-    h = hashlib.sha256()
-
-    def feed(x: Any) -> None:
-        if isinstance(x, td.Tensor):
-            h.update(f"T{x.dtype}{x.shape}".encode() + x.tobytes())
-        elif isinstance(x, dict):
-            for k in x:
-                h.update(repr(k).encode())
-                feed(x[k])
-        elif isinstance(x, (list, tuple)):
-            h.update(f"L{len(x)}".encode())
-            for y in x:
-                feed(y)
-        else:
-            h.update(repr(x).encode())
-
-    feed(batches)
-    return h.hexdigest()
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from support import digest
 
 
 class Noisy(td.Dataset):

@@ -15,7 +15,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const HERE = path.join(ROOT, "tests/runtimes");
 const common = {
   wheelDirs: [path.join(ROOT, "dist"), path.join(ROOT, ".cache/pyodide-wheels")],
-  mounts: [`${HERE}:/work/runtimes`],
+  mounts: [`${path.join(ROOT, "tests")}:/work/tests`],
   cwd: "/work",
   timeout: 300,
 };
