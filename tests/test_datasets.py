@@ -152,3 +152,19 @@ def test_async_only_iterable_says_use_async_for() -> None:
 
     with pytest.raises(td.DataTypeError, match="async for"):
         iter(AsyncOnly())
+
+
+def test_transform_dataset() -> None:
+    base = TensorDataset([[1, 2], [3, 4]], [0, 1])
+    ds = td.TransformDataset(
+        base, transform=lambda x: x.astype("float32"), target_transform=lambda y: y.item()
+    )
+    x, y = ds[1]
+    assert x.dtype is td.float32 and x.tolist() == [3.0, 4.0] and y == 1 and len(ds) == 2
+    plain = td.TransformDataset(Squares(3), transform=lambda v: -v)
+    assert plain[2] == -4
+    assert td.TransformDataset(Squares(3))[2] == 4
+    with pytest.raises(td.DataTypeError, match="transform must be callable"):
+        td.TransformDataset(base, transform=3)
+    with pytest.raises(td.DataTypeError, match="target_transform"):
+        td.TransformDataset(base, target_transform="x")

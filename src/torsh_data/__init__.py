@@ -55,6 +55,7 @@ from .datasets import (
     StackDataset,
     Subset,
     TensorDataset,
+    TransformDataset,
     random_split,
 )
 from .loader import DataLoader, Executor, SerialExecutor, WorkerInfo, get_worker_info
@@ -101,6 +102,7 @@ __all__ = [
     "Tensor",
     "TensorDataset",
     "TorshDataError",
+    "TransformDataset",
     "WeightedRandomSampler",
     "WorkerInfo",
     "arange",

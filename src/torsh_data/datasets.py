@@ -32,6 +32,7 @@ __all__ = [
     "StackDataset",
     "Subset",
     "TensorDataset",
+    "TransformDataset",
     "random_split",
 ]
 
@@ -215,6 +216,49 @@ class Subset(Dataset[T_co]):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class TransformDataset(Dataset[Any]):
+    """Apply transforms to the samples of a map-style dataset, as torchvision datasets do.
+
+    A sample ``(x, y, ...)`` becomes ``(transform(x), target_transform(y), ...)``; any other
+    sample becomes ``transform(sample)``. Random transforms inside draw from the stream of the
+    sample being loaded, so the result is a function of ``(seed, epoch, index)``.
+
+    >>> ds = TransformDataset(TensorDataset([1, 2], [0, 1]), transform=lambda x: x.item() * 10)
+    >>> ds[1][0], ds[1][1].item()
+    (20, 1)
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset[Any],
+        transform: Any = None,
+        target_transform: Any = None,
+    ) -> None:
+        if transform is not None and not callable(transform):
+            raise DataTypeError(f"transform must be callable, got {type(transform).__name__}")
+        if target_transform is not None and not callable(target_transform):
+            raise DataTypeError(
+                f"target_transform must be callable, got {type(target_transform).__name__}"
+            )
+        self.dataset = dataset
+        self.transform = transform
+        self.target_transform = target_transform
+
+    def __getitem__(self, index: int) -> Any:
+        sample = self.dataset[index]
+        if isinstance(sample, tuple) and len(sample) >= 2:
+            x, y, *rest = sample
+            if self.transform is not None:
+                x = self.transform(x)
+            if self.target_transform is not None:
+                y = self.target_transform(y)
+            return (x, y, *rest)
+        return sample if self.transform is None else self.transform(sample)
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
 
 
 def random_split(
