@@ -110,7 +110,11 @@ def main() -> None:
     for name, impls in cases(n, width, batch).items():
         results[name] = best_rates(impls, repeat)
     if args.json:
-        print(json.dumps({"runtime": td.runtime_name(), "results": results}))
+        tree = {
+            case: {impl: {"samples_per_s": v} for impl, v in r.items()}
+            for case, r in results.items()
+        }
+        print(json.dumps({"runtime": td.runtime_name(), "results": tree}))
         return
     print(
         f"{td.runtime_name()} Python {sys.version.split()[0]} on {platform.machine()}; "
