@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import sys
 from typing import Any
@@ -27,24 +26,6 @@ needs_torch = pytest.mark.skipif(not has_module("torch"), reason=TORCH_REASON)
 
 def digest(batches: Any) -> str:
     """A sha256 of nested batches (Tensors by dtype, shape and bytes), for comparing runs."""
-    from torsh_data import Tensor
+    from torsh_data.testing import batch_digest
 
-    h = hashlib.sha256()
-
-    def feed(x: Any) -> None:
-        if isinstance(x, Tensor):
-            h.update(f"T{x.dtype}{x.shape}".encode())
-            h.update(x.tobytes())
-        elif isinstance(x, dict):
-            for k in x:
-                h.update(f"K{k!r}".encode())
-                feed(x[k])
-        elif isinstance(x, (list, tuple)):
-            h.update(f"L{len(x)}".encode())
-            for y in x:
-                feed(y)
-        else:
-            h.update(f"V{x!r}".encode())
-
-    feed(batches)
-    return h.hexdigest()
+    return batch_digest(batches)

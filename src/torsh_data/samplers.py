@@ -67,6 +67,20 @@ class _SeededSampler(Sampler[int]):
     def set_epoch(self, epoch: int) -> None:
         self.epoch = _check_count("epoch", epoch, 0)
 
+    def state_dict(self) -> dict[str, int]:
+        """``{"seed", "epoch"}``: all that decides the next iteration's order (JSON-ready)."""
+        return {"seed": self.seed, "epoch": self.epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        try:
+            seed, epoch = state["seed"], state["epoch"]
+        except (KeyError, TypeError):
+            raise DataValueError(f"a sampler state needs 'seed' and 'epoch', got {state!r}") from None
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise DataValueError(f"sampler state seed must be an int, got {seed!r}")
+        self.set_epoch(epoch)
+        self.seed = seed
+
     def _generator(self, purpose: str) -> Generator:
         return Generator(derive_seed(self.seed, purpose, self.epoch))
 
@@ -225,6 +239,21 @@ class BatchSampler(Sampler[list[int]]):
     def set_epoch(self, epoch: int) -> None:
         if hasattr(self.sampler, "set_epoch"):
             self.sampler.set_epoch(epoch)
+
+    def state_dict(self) -> dict[str, Any] | None:
+        """The wrapped sampler's state, or ``None`` if it keeps none."""
+        inner = getattr(self.sampler, "state_dict", None)
+        return inner() if inner is not None else None
+
+    def load_state_dict(self, state: dict[str, Any] | None) -> None:
+        if state is None:
+            return
+        load = getattr(self.sampler, "load_state_dict", None)
+        if load is None:
+            raise DataValueError(
+                f"a sampler state was given but {type(self.sampler).__name__} keeps none"
+            )
+        load(state)
 
     def __iter__(self) -> Iterator[list[int]]:
         it = iter(self.sampler)

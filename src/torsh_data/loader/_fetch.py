@@ -99,6 +99,7 @@ class IterableFetcher(Fetcher):
         self._it: Any = None
         self._ait: Any = None
         self._position = 0
+        self._to_skip = 0
         self._done = False
 
     def _batch_from(self, samples: list[Any]) -> Any:
@@ -110,9 +111,36 @@ class IterableFetcher(Fetcher):
             raise Exhausted
         return self.collate_fn(samples)
 
-    def fetch(self, task: Any) -> Any:
-        if self._done:
-            raise Exhausted
+    def skip(self, batches: int) -> None:
+        """Pass over the samples of the first ``batches`` batches without collating them
+        (the resume of a stream that cannot seek); done lazily, before the next fetch."""
+        self._to_skip = batches * (self.batch_size or 1)
+
+    def _skip_now(self) -> None:
+        with self.streams as streams:
+            while self._to_skip and not self._done:
+                streams.at(self._position)
+                try:
+                    next(self._it)
+                except StopIteration:
+                    self._done = True
+                    return
+                self._position += 1
+                self._to_skip -= 1
+
+    async def _askip_now(self) -> None:
+        with self.streams as streams:
+            while self._to_skip and not self._done:
+                streams.at(self._position)
+                try:
+                    await self._ait.__anext__()
+                except StopAsyncIteration:
+                    self._done = True
+                    return
+                self._position += 1
+                self._to_skip -= 1
+
+    def _open(self) -> None:
         if self._it is None:
             if not hasattr(self.dataset, "__iter__"):
                 raise DataTypeError(
@@ -120,6 +148,12 @@ class IterableFetcher(Fetcher):
                     "iterate the loader with 'async for'"
                 )
             self._it = iter(self.dataset)
+
+    def fetch(self, task: Any) -> Any:
+        self._open()
+        self._skip_now()
+        if self._done:
+            raise Exhausted
         want = self.batch_size or 1
         samples: list[Any] = []
         with self.streams as streams:
@@ -136,10 +170,11 @@ class IterableFetcher(Fetcher):
     async def afetch(self, task: Any) -> Any:
         if not hasattr(self.dataset, "__aiter__"):
             return self.fetch(task)
-        if self._done:
-            raise Exhausted
         if self._ait is None:
             self._ait = self.dataset.__aiter__()
+        await self._askip_now()
+        if self._done:
+            raise Exhausted
         samples: list[Any] = []
         with self.streams as streams:
             for _ in range(self.batch_size or 1):

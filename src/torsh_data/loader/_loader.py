@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -106,6 +107,8 @@ class DataLoader:
         auto_collation = batch_sampler is not None or (self._iterable and batch_size is not None)
         self.collate_fn = collate_fn or (default_collate if auto_collation else default_convert)
         self._next_epoch = 0
+        self._skip = 0  # batches of the next epoch already consumed before a resume
+        self._progress: _Progress | None = None
 
     @property
     def epoch(self) -> int:
@@ -132,28 +135,117 @@ class DataLoader:
             return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
-    def _start_epoch(self) -> tuple[Fetcher, Iterator[Any]]:
+    # --- iteration -----------------------------------------------------------------------
+    def _index_sampler(self) -> Any:
+        return self.batch_sampler if self.batch_sampler is not None else self.sampler
+
+    def _start_epoch(self) -> tuple[Fetcher, Iterator[Any], _Progress]:
         epoch = self._next_epoch
         self._next_epoch += 1
+        skip, self._skip = self._skip, 0
         streams = SampleStreams(self.seed, epoch)
         if self._iterable:
-            fetcher: Fetcher = IterableFetcher(
+            stream = IterableFetcher(
                 self.dataset, self.collate_fn, streams, self.batch_size, self.drop_last
             )
-            return fetcher, _count()
+            stream.skip(skip)
+            progress = _Progress(epoch, skip, None)
+            self._progress = progress
+            return stream, _count(), progress
         if self._own_sampler:
             self.sampler.set_epoch(epoch)
+        index_sampler = self._index_sampler()
+        get_state = getattr(index_sampler, "state_dict", None)
+        progress = _Progress(epoch, skip, get_state() if get_state is not None else None)
+        self._progress = progress
         batched = self.batch_sampler is not None
-        fetcher = MapFetcher(self.dataset, self.collate_fn, streams, auto_collation=batched)
-        return fetcher, iter(self.batch_sampler if batched else self.sampler)
+        fetcher: Fetcher = MapFetcher(
+            self.dataset, self.collate_fn, streams, auto_collation=batched
+        )
+        return fetcher, itertools.islice(iter(index_sampler), skip, None), progress
 
     def __iter__(self) -> Iterator[Any]:
-        fetcher, tasks = self._start_epoch()
-        return self.executor.run(fetcher, tasks)
+        fetcher, tasks, progress = self._start_epoch()
+        for batch in self.executor.run(fetcher, tasks):
+            progress.batches += 1
+            yield batch
+        progress.done = True
 
-    def __aiter__(self) -> AsyncIterator[Any]:
-        fetcher, tasks = self._start_epoch()
-        return self.executor.arun(fetcher, tasks)
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        fetcher, tasks, progress = self._start_epoch()
+        async for batch in self.executor.arun(fetcher, tasks):
+            progress.batches += 1
+            yield batch
+        progress.done = True
+
+    # --- exact resume ----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Where this loader is, as JSON-ready data: restoring it with
+        :meth:`load_state_dict` continues with exactly the batches an uninterrupted run
+        would give next (mid-epoch included). Batches count as done once handed out.
+        """
+        p = self._progress
+        finished = p is None or p.done or (p.batches == self._length_or_none())
+        if finished:
+            epoch, batches = self._next_epoch, 0
+            get_state = getattr(self._index_sampler(), "state_dict", None)
+            sampler = get_state() if get_state is not None and not self._own_sampler else None
+        else:
+            assert p is not None
+            epoch, batches, sampler = p.epoch, p.batches, None if self._own_sampler else p.sampler
+        return {
+            "version": 1,
+            "seed": self.seed,
+            "epoch": epoch,
+            "batches": batches,
+            "sampler": sampler,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`state_dict`: the next iteration resumes that epoch."""
+        if not isinstance(state, dict) or state.get("version") != 1:
+            raise DataValueError(f"not a DataLoader state (version 1): {state!r:.200}")
+        try:
+            seed, epoch, batches, sampler = (
+                state[k] for k in ("seed", "epoch", "batches", "sampler")
+            )
+        except KeyError as exc:
+            raise DataValueError(f"DataLoader state lacks {exc.args[0]!r}") from None
+        for key, value in (("seed", seed), ("epoch", epoch), ("batches", batches)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or (key != "seed" and value < 0)
+            ):
+                raise DataValueError(
+                    f"DataLoader state {key!r} must be an integer >= 0, got {value!r}"
+                )
+        self.seed = seed
+        if self._own_sampler:
+            self.sampler.seed = seed
+        if sampler is not None:
+            load = getattr(self._index_sampler(), "load_state_dict", None)
+            if load is None:
+                raise DataValueError(
+                    "the state carries a sampler state but this loader's sampler keeps none"
+                )
+            load(sampler)
+        self._next_epoch, self._skip, self._progress = epoch, batches, None
+
+    def _length_or_none(self) -> int | None:
+        try:
+            return len(self)
+        except TypeError:
+            return None
+
+
+class _Progress:
+    """How far the iteration of one epoch has got (batches handed to the caller)."""
+
+    __slots__ = ("batches", "done", "epoch", "sampler")
+
+    def __init__(self, epoch: int, batches: int, sampler: Any) -> None:
+        self.epoch, self.batches, self.sampler, self.done = epoch, batches, sampler, False
 
 
 def _count() -> Iterator[int]:
