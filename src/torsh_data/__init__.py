@@ -58,7 +58,15 @@ from .datasets import (
     TransformDataset,
     random_split,
 )
-from .loader import DataLoader, Executor, SerialExecutor, WorkerInfo, get_worker_info
+from .loader import (
+    DataLoader,
+    Executor,
+    ProcessExecutor,
+    SerialExecutor,
+    WorkerError,
+    WorkerInfo,
+    get_worker_info,
+)
 from .samplers import (
     BatchSampler,
     DistributedSampler,
@@ -90,6 +98,7 @@ __all__ = [
     "IterableDataset",
     "MissingExtraError",
     "Padded",
+    "ProcessExecutor",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
@@ -104,6 +113,7 @@ __all__ = [
     "TorshDataError",
     "TransformDataset",
     "WeightedRandomSampler",
+    "WorkerError",
     "WorkerInfo",
     "arange",
     "bool_",

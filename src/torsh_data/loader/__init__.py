@@ -3,5 +3,14 @@
 from ._executor import Executor, SerialExecutor
 from ._loader import DataLoader
 from ._worker_info import WorkerInfo, get_worker_info
+from ._workers import ProcessExecutor, WorkerError
 
-__all__ = ["DataLoader", "Executor", "SerialExecutor", "WorkerInfo", "get_worker_info"]
+__all__ = [
+    "DataLoader",
+    "Executor",
+    "ProcessExecutor",
+    "SerialExecutor",
+    "WorkerError",
+    "WorkerInfo",
+    "get_worker_info",
+]

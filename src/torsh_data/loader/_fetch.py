@@ -1,9 +1,12 @@
 """Fetchers turn one task into one batch: indices into samples into a collated batch.
 
 A fetcher holds everything needed to make batches from tasks and nothing about order, so an
-executor (the main thread now, worker processes or Web Workers later) can run it anywhere.
-Map-style tasks are lists of indices (or one index without batching); iterable-style tasks
-are batch numbers and the fetcher pulls the next samples from its own stream.
+executor (the calling thread, or worker processes) can run it anywhere: ``spec()`` is its
+small picklable configuration and :func:`build_fetcher` rebuilds it around a worker's own
+copy of the dataset. Map-style tasks are lists of indices (or one index without batching).
+Iterable-style tasks are batch numbers: batch ``b`` holds stream samples ``b*size`` to
+``(b+1)*size - 1``, so a fetcher given only some batch numbers (a worker's share, or a
+resumed epoch) passes over the samples in between.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from .._errors import DataTypeError
 from ..collate import default_collate
 from ..random import SampleStreams
 
-__all__ = ["Exhausted", "Fetcher", "IterableFetcher", "MapFetcher"]
+__all__ = ["Exhausted", "Fetcher", "IterableFetcher", "MapFetcher", "build_fetcher"]
 
 
 class Exhausted(Exception):
@@ -25,12 +28,23 @@ class Exhausted(Exception):
 class Fetcher:
     """Base: ``fetch(task)`` and ``await afetch(task)`` give one batch."""
 
+    kind = ""
+
     def __init__(
-        self, dataset: Any, collate_fn: Callable[[Any], Any], streams: SampleStreams
+        self, dataset: Any, collate_fn: Callable[[Any], Any], seed: int, epoch: int
     ) -> None:
         self.dataset = dataset
         self.collate_fn = collate_fn
-        self.streams = streams
+        self.seed, self.epoch = seed, epoch
+        self.streams = SampleStreams(seed, epoch)
+
+    def spec(self) -> tuple[str, int, int, dict[str, Any]]:
+        """``(kind, seed, epoch, params)``: enough, with a dataset and a collate_fn, to
+        rebuild this fetcher elsewhere (see :func:`build_fetcher`)."""
+        return self.kind, self.seed, self.epoch, self.params()
+
+    def params(self) -> dict[str, Any]:
+        return {}
 
     def fetch(self, task: Any) -> Any:
         raise NotImplementedError
@@ -46,18 +60,24 @@ class MapFetcher(Fetcher):
     task is one index and its sample is passed to ``collate_fn`` alone.
     """
 
+    kind = "map"
+
     def __init__(
         self,
         dataset: Any,
         collate_fn: Callable[[Any], Any],
-        streams: SampleStreams,
+        seed: int,
+        epoch: int,
         auto_collation: bool,
     ) -> None:
-        super().__init__(dataset, collate_fn, streams)
+        super().__init__(dataset, collate_fn, seed, epoch)
         self.auto_collation = auto_collation
         self.batched_fetch = (
             getattr(dataset, "__getbatch__", None) if collate_fn is default_collate else None
         )
+
+    def params(self) -> dict[str, Any]:
+        return {"auto_collation": self.auto_collation}
 
     def fetch(self, task: Any) -> Any:
         ds, streams = self.dataset, self.streams
@@ -82,25 +102,42 @@ class MapFetcher(Fetcher):
 
 
 class IterableFetcher(Fetcher):
-    """Pull the next ``batch_size`` samples from the dataset's stream; the sample index is the
-    position in the stream."""
+    """Batch ``task`` of the dataset's stream; a sample's index is its position in the stream.
+
+    With ``follow_tasks=False`` (a dataset that splits its stream between workers itself)
+    the task number is ignored and the next batch of this copy's stream is returned.
+    """
+
+    kind = "iterable"
 
     def __init__(
         self,
         dataset: Any,
         collate_fn: Callable[[Any], Any],
-        streams: SampleStreams,
+        seed: int,
+        epoch: int,
         batch_size: int | None,
         drop_last: bool,
+        follow_tasks: bool = True,
     ) -> None:
-        super().__init__(dataset, collate_fn, streams)
+        super().__init__(dataset, collate_fn, seed, epoch)
         self.batch_size = batch_size
         self.drop_last = drop_last
+        self.follow_tasks = follow_tasks
         self._it: Any = None
         self._ait: Any = None
         self._position = 0
-        self._to_skip = 0
         self._done = False
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "batch_size": self.batch_size,
+            "drop_last": self.drop_last,
+            "follow_tasks": self.follow_tasks,
+        }
+
+    def _target(self, task: int) -> int:
+        return task * (self.batch_size or 1) if self.follow_tasks else self._position
 
     def _batch_from(self, samples: list[Any]) -> Any:
         if self.batch_size is None:
@@ -111,36 +148,7 @@ class IterableFetcher(Fetcher):
             raise Exhausted
         return self.collate_fn(samples)
 
-    def skip(self, batches: int) -> None:
-        """Pass over the samples of the first ``batches`` batches without collating them
-        (the resume of a stream that cannot seek); done lazily, before the next fetch."""
-        self._to_skip = batches * (self.batch_size or 1)
-
-    def _skip_now(self) -> None:
-        with self.streams as streams:
-            while self._to_skip and not self._done:
-                streams.at(self._position)
-                try:
-                    next(self._it)
-                except StopIteration:
-                    self._done = True
-                    return
-                self._position += 1
-                self._to_skip -= 1
-
-    async def _askip_now(self) -> None:
-        with self.streams as streams:
-            while self._to_skip and not self._done:
-                streams.at(self._position)
-                try:
-                    await self._ait.__anext__()
-                except StopAsyncIteration:
-                    self._done = True
-                    return
-                self._position += 1
-                self._to_skip -= 1
-
-    def _open(self) -> None:
+    def fetch(self, task: Any) -> Any:
         if self._it is None:
             if not hasattr(self.dataset, "__iter__"):
                 raise DataTypeError(
@@ -148,22 +156,18 @@ class IterableFetcher(Fetcher):
                     "iterate the loader with 'async for'"
                 )
             self._it = iter(self.dataset)
-
-    def fetch(self, task: Any) -> Any:
-        self._open()
-        self._skip_now()
-        if self._done:
-            raise Exhausted
-        want = self.batch_size or 1
+        target, want = self._target(task), self.batch_size or 1
         samples: list[Any] = []
         with self.streams as streams:
-            for _ in range(want):
+            while not self._done and len(samples) < want:
                 streams.at(self._position)
                 try:
-                    samples.append(next(self._it))
+                    sample = next(self._it)
                 except StopIteration:
                     self._done = True
                     break
+                if self._position >= target:  # earlier samples belong to others' batches
+                    samples.append(sample)
                 self._position += 1
         return self._batch_from(samples)
 
@@ -172,17 +176,28 @@ class IterableFetcher(Fetcher):
             return self.fetch(task)
         if self._ait is None:
             self._ait = self.dataset.__aiter__()
-        await self._askip_now()
-        if self._done:
-            raise Exhausted
+        target, want = self._target(task), self.batch_size or 1
         samples: list[Any] = []
         with self.streams as streams:
-            for _ in range(self.batch_size or 1):
+            while not self._done and len(samples) < want:
                 streams.at(self._position)
                 try:
-                    samples.append(await self._ait.__anext__())
+                    sample = await self._ait.__anext__()
                 except StopAsyncIteration:
                     self._done = True
                     break
+                if self._position >= target:
+                    samples.append(sample)
                 self._position += 1
         return self._batch_from(samples)
+
+
+_KINDS: dict[str, type[Fetcher]] = {"map": MapFetcher, "iterable": IterableFetcher}
+
+
+def build_fetcher(
+    spec: tuple[str, int, int, dict[str, Any]], dataset: Any, collate_fn: Callable[[Any], Any]
+) -> Fetcher:
+    """Rebuild a fetcher from its :meth:`Fetcher.spec` around ``dataset``."""
+    kind, seed, epoch, params = spec
+    return _KINDS[kind](dataset, collate_fn, seed, epoch, **params)

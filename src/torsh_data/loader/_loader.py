@@ -10,10 +10,11 @@ from typing import Any
 from .._errors import DataTypeError, DataValueError
 from ..collate import default_collate, default_convert
 from ..datasets import _is_iterable_dataset
-from ..random import SampleStreams, fresh_seed
+from ..random import fresh_seed
 from ..samplers import BatchSampler, RandomSampler, SequentialSampler
 from ._executor import Executor, SerialExecutor
 from ._fetch import Fetcher, IterableFetcher, MapFetcher
+from ._workers import ProcessExecutor
 
 __all__ = ["DataLoader"]
 
@@ -36,7 +37,16 @@ class DataLoader:
         collate_fn: turns a list of samples into a batch (default
             :func:`~torsh_data.default_collate`).
         seed: root seed; ``None`` draws a fresh one, kept in ``loader.seed``.
-        executor: where batches are loaded; the default runs them in the calling thread.
+        num_workers: load in this many worker processes (0: in the calling thread). The
+            batches are the same for every value (NOTE [ Same batches with workers ]).
+        prefetch_factor: batches in flight per worker (default 2).
+        persistent_workers: keep the workers between epochs.
+        timeout: seconds to wait for a batch from the workers before giving up (0: forever;
+            a dead worker is reported either way).
+        in_order: False lets a batch that is ready overtake one that is not.
+        worker_init_fn: called in each worker with its id, before loading.
+        multiprocessing_context: ``"fork"``, ``"spawn"``, ``"forkserver"`` or a context.
+        executor: where batches are loaded, instead of ``num_workers``.
 
     >>> from torsh_data import TensorDataset
     >>> loader = DataLoader(TensorDataset(list(range(6))), batch_size=4, shuffle=True, seed=1)
@@ -54,10 +64,34 @@ class DataLoader:
         drop_last: bool = False,
         collate_fn: Callable[[Any], Any] | None = None,
         seed: int | None = None,
+        num_workers: int = 0,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        timeout: float = 0,
+        in_order: bool = True,
+        worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context: Any = None,
         executor: Executor | None = None,
     ) -> None:
         self.dataset = dataset
         self.seed = fresh_seed() if seed is None else _check_seed(seed)
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+            raise DataValueError(f"num_workers must be an integer >= 0, got {num_workers!r}")
+        if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
+            raise DataValueError("prefetch_factor and persistent_workers need num_workers > 0")
+        if num_workers and executor is not None:
+            raise DataValueError("pass num_workers or an executor, not both")
+        if num_workers:
+            executor = ProcessExecutor(
+                num_workers,
+                2 if prefetch_factor is None else prefetch_factor,
+                persistent_workers,
+                timeout,
+                in_order,
+                worker_init_fn,
+                multiprocessing_context,
+            )
+        self.num_workers = num_workers
         self.executor: Executor = executor or SerialExecutor()
         self._iterable = _is_iterable_dataset(dataset)
         if not isinstance(drop_last, bool):
@@ -143,26 +177,22 @@ class DataLoader:
         epoch = self._next_epoch
         self._next_epoch += 1
         skip, self._skip = self._skip, 0
-        streams = SampleStreams(self.seed, epoch)
         if self._iterable:
             stream = IterableFetcher(
-                self.dataset, self.collate_fn, streams, self.batch_size, self.drop_last
+                self.dataset, self.collate_fn, self.seed, epoch, self.batch_size, self.drop_last
             )
-            stream.skip(skip)
-            progress = _Progress(epoch, skip, None)
-            self._progress = progress
-            return stream, _count(), progress
+            self._progress = _Progress(epoch, skip, None)
+            return stream, itertools.count(skip), self._progress
         if self._own_sampler:
             self.sampler.set_epoch(epoch)
         index_sampler = self._index_sampler()
         get_state = getattr(index_sampler, "state_dict", None)
-        progress = _Progress(epoch, skip, get_state() if get_state is not None else None)
-        self._progress = progress
+        self._progress = _Progress(epoch, skip, get_state() if get_state is not None else None)
         batched = self.batch_sampler is not None
-        fetcher: Fetcher = MapFetcher(
-            self.dataset, self.collate_fn, streams, auto_collation=batched
+        fetcher = MapFetcher(
+            self.dataset, self.collate_fn, self.seed, epoch, auto_collation=batched
         )
-        return fetcher, itertools.islice(iter(index_sampler), skip, None), progress
+        return fetcher, itertools.islice(iter(index_sampler), skip, None), self._progress
 
     def __iter__(self) -> Iterator[Any]:
         fetcher, tasks, progress = self._start_epoch()
@@ -246,13 +276,6 @@ class _Progress:
 
     def __init__(self, epoch: int, batches: int, sampler: Any) -> None:
         self.epoch, self.batches, self.sampler, self.done = epoch, batches, sampler, False
-
-
-def _count() -> Iterator[int]:
-    n = 0
-    while True:
-        yield n
-        n += 1
 
 
 def _check_seed(seed: Any) -> int:

@@ -1,0 +1,335 @@
+"""Worker processes: the loader's tasks run in a pool of processes, batches come back in order.
+
+NOTE [ Same batches with workers ]: the main process still decides every task (index lists
+from the sampler, or batch numbers for an iterable dataset) and hands them out round-robin;
+each sample draws from the random stream of ``(seed, epoch, index)``; results are put back in
+task order. So any number of workers gives the batches of ``num_workers=0``, bit for bit.
+For an iterable dataset each worker iterates its own copy and builds only the batches it is
+given, passing over the samples of the others' batches; a dataset that splits the stream
+itself with :func:`get_worker_info` (torch's recipe) sets ``worker_sharding = "dataset"``
+and then its workers' batches are interleaved as torch does.
+
+Batches cross the process boundary pickled, Tensors as one buffer each (never element by
+element). A worker that raises sends its traceback and the task; one that dies is reported
+with its exit code within ``_POLL`` seconds; workers exit by themselves if the main process
+goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import multiprocessing as mp
+import os
+import queue
+import traceback
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from .._errors import DataValueError, TorshDataError
+from .._runtime import IN_PYODIDE
+from . import _worker_info
+from ._fetch import Exhausted, Fetcher, build_fetcher
+
+__all__ = ["ProcessExecutor", "WorkerError"]
+
+_POLL = 0.5  # seconds between liveness checks while waiting
+_EXHAUSTED = "__torsh_exhausted__"
+
+
+class WorkerError(TorshDataError, RuntimeError):
+    """A loader worker failed: it raised (the message carries its traceback) or died."""
+
+
+class _Failure:
+    """An exception raised in a worker, carried to the main process as text."""
+
+    def __init__(self, worker_id: int, task: Any, exc: BaseException) -> None:
+        self.worker_id, self.task = worker_id, task
+        self.type_name = type(exc).__name__
+        self.exc_type = type(exc)
+        self.text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+    def reraise(self) -> None:
+        what = f"indices {self.task}" if isinstance(self.task, list) else f"task {self.task}"
+        msg = (
+            f"{self.type_name} in DataLoader worker {self.worker_id} while loading {what}.\n"
+            f"Original traceback:\n{self.text}"
+        )
+        try:
+            err = self.exc_type(msg)
+        except Exception:
+            err = WorkerError(msg)
+        raise err
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_failure,
+            (self.worker_id, self.task, self.type_name, self.exc_type, self.text),
+        )
+
+
+def _rebuild_failure(
+    worker_id: int, task: Any, type_name: str, exc_type: type, text: str
+) -> _Failure:
+    f = object.__new__(_Failure)
+    f.worker_id, f.task, f.type_name, f.exc_type, f.text = (
+        worker_id,
+        task,
+        type_name,
+        exc_type,
+        text,
+    )
+    return f
+
+
+def _worker_main(
+    worker_id: int,
+    num_workers: int,
+    dataset: Any,
+    collate_fn: Callable[[Any], Any],
+    seed: int,
+    init_fn: Callable[[int], None] | None,
+    tasks: Any,
+    results: Any,
+    parent: int,
+) -> None:
+    _worker_info._info = _worker_info.WorkerInfo(worker_id, num_workers, seed, dataset)
+    if init_fn is not None:
+        try:
+            init_fn(worker_id)
+        except BaseException as exc:
+            results.put((-1, None, _Failure(worker_id, "worker_init_fn", exc)))
+            return
+    fetcher: Fetcher | None = None
+    while True:
+        try:
+            msg = tasks.get(timeout=_POLL)
+        except queue.Empty:
+            if os.getppid() != parent:  # the main process is gone: do not linger
+                return
+            continue
+        if msg is None:
+            return
+        kind, payload = msg
+        if kind == "epoch":
+            fetcher = build_fetcher(payload, dataset, collate_fn)
+            continue
+        task_id, task = payload
+        assert fetcher is not None
+        try:
+            batch: Any = fetcher.fetch(task)
+        except Exhausted:
+            batch = _EXHAUSTED
+        except BaseException as exc:
+            results.put((task_id, None, _Failure(worker_id, task, exc)))
+            continue
+        results.put((task_id, batch, None))
+
+
+class ProcessExecutor:
+    """Run fetches in ``num_workers`` processes (see the module docstring)."""
+
+    def __init__(
+        self,
+        num_workers: int,
+        prefetch_factor: int = 2,
+        persistent_workers: bool = False,
+        timeout: float = 0,
+        in_order: bool = True,
+        worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context: Any = None,
+    ) -> None:
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
+            raise DataValueError(f"num_workers must be an integer >= 1, got {num_workers!r}")
+        if (
+            isinstance(prefetch_factor, bool)
+            or not isinstance(prefetch_factor, int)
+            or prefetch_factor < 1
+        ):
+            raise DataValueError(
+                f"prefetch_factor must be an integer >= 1, got {prefetch_factor!r}"
+            )
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+            raise DataValueError(f"timeout must be a number of seconds >= 0, got {timeout!r}")
+        if IN_PYODIDE:
+            raise DataValueError(
+                "num_workers > 0 needs worker processes, which Pyodide cannot start; use "
+                "num_workers=0 there (a Web Worker pool is planned)"
+            )
+        self.num_workers = num_workers
+        self.prefetch_factor = prefetch_factor
+        self.persistent_workers = persistent_workers
+        self.timeout = timeout
+        self.in_order = in_order
+        self.worker_init_fn = worker_init_fn
+        ctx = multiprocessing_context
+        self._ctx: Any = mp.get_context(ctx) if isinstance(ctx, str) or ctx is None else ctx
+        self._pool: tuple[list[Any], list[Any], Any] | None = None
+        self._pool_key: tuple[Any, ...] | None = None
+        self._task_ids = itertools.count()  # unique across epochs: stale results are dropped
+
+    # --- the pool --------------------------------------------------------------------------
+    def _start(self, fetcher: Fetcher) -> tuple[list[Any], list[Any], Any]:
+        key = (id(fetcher.dataset), id(fetcher.collate_fn), fetcher.seed)
+        if (
+            self._pool is not None
+            and self._pool_key == key
+            and all(p.is_alive() for p in self._pool[0])
+        ):
+            return self._pool
+        self.shutdown()
+        results = self._ctx.Queue()
+        procs, inboxes = [], []
+        for wid in range(self.num_workers):
+            inbox = self._ctx.Queue()
+            args = (
+                wid,
+                self.num_workers,
+                fetcher.dataset,
+                fetcher.collate_fn,
+                fetcher.seed,
+                self.worker_init_fn,
+                inbox,
+                results,
+                os.getpid(),
+            )
+            p = self._ctx.Process(
+                target=_worker_main, args=args, daemon=True, name=f"torsh-data-worker-{wid}"
+            )
+            p.start()
+            procs.append(p)
+            inboxes.append(inbox)
+        self._pool, self._pool_key = (procs, inboxes, results), key
+        return self._pool
+
+    def shutdown(self) -> None:
+        """Stop the workers (done after each epoch unless ``persistent_workers``)."""
+        if self._pool is None:
+            return
+        procs, inboxes, results = self._pool
+        self._pool = self._pool_key = None
+        for inbox in inboxes:
+            try:
+                inbox.put(None)
+            except (OSError, ValueError):
+                pass
+        for p in procs:
+            p.join(timeout=2)
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=2)
+        for q in (*inboxes, results):
+            q.cancel_join_thread()
+            q.close()
+
+    def __del__(self) -> None:
+        try:
+            self.shutdown()
+        except Exception:
+            pass
+
+    # --- one epoch -------------------------------------------------------------------------
+    def run(self, fetcher: Fetcher, tasks: Iterator[Any]) -> Iterator[Any]:
+        procs, inboxes, results = self._start(fetcher)
+        kind, seed, epoch, params = fetcher.spec()
+        sharded = (
+            kind == "iterable"
+            and getattr(fetcher.dataset, "worker_sharding", "batches") == "dataset"
+        )
+        if sharded:
+            params = {**params, "follow_tasks": False}
+        for inbox in inboxes:
+            inbox.put(("epoch", (kind, seed, epoch, params)))
+        try:
+            yield from self._schedule(tasks, procs, inboxes, results, sharded)
+        finally:
+            if not self.persistent_workers:
+                self.shutdown()
+
+    def _schedule(
+        self,
+        tasks: Iterator[Any],
+        procs: list[Any],
+        inboxes: list[Any],
+        results: Any,
+        sharded: bool,
+    ) -> Iterator[Any]:
+        live = list(range(self.num_workers))
+        window = self.num_workers * self.prefetch_factor
+        order: list[int] = []  # ids of tasks handed out, in task order, not yet yielded
+        owner: dict[int, int] = {}  # task id -> worker, for tasks not yet answered
+        ready: dict[int, Any] = {}
+        end = [False]  # no more tasks to hand out
+        turn = itertools.count()
+
+        def hand_out() -> None:
+            while not end[0] and live and len(order) < window:
+                try:
+                    task = next(tasks)
+                except StopIteration:
+                    end[0] = True
+                    return
+                tid = next(self._task_ids)
+                wid = live[next(turn) % len(live)]
+                inboxes[wid].put(("task", (tid, task)))
+                order.append(tid)
+                owner[tid] = wid
+
+        hand_out()
+        waited = 0.0
+        while order:
+            pick = order[0] if self.in_order else next((t for t in order if t in ready), None)
+            if pick is not None and pick in ready:
+                batch = ready.pop(pick)
+                order.remove(pick)
+                if batch is _EXHAUSTED:
+                    continue
+                hand_out()
+                yield batch
+                continue
+            try:
+                tid, batch, failure = results.get(timeout=_POLL)
+            except queue.Empty:
+                waited += _POLL
+                self._check_alive(procs)
+                if self.timeout and waited >= self.timeout:
+                    raise WorkerError(
+                        f"no batch came from the DataLoader workers within {self.timeout} s"
+                    ) from None
+                continue
+            waited = 0.0
+            if failure is not None:
+                self.shutdown()
+                failure.reraise()
+            if tid not in owner:  # a result of an abandoned epoch
+                continue
+            wid = owner.pop(tid)
+            if isinstance(batch, str) and batch == _EXHAUSTED:
+                batch = _EXHAUSTED
+                if sharded:  # this worker's share of the stream is over
+                    if wid in live:
+                        live.remove(wid)
+                else:  # the stream ends before this batch: so it does for every later one
+                    end[0] = True
+                    for later in [t for t in order if t > tid]:
+                        order.remove(later)
+                        ready.pop(later, None)
+                        owner.pop(later, None)
+            ready[tid] = batch
+            hand_out()
+
+    def _check_alive(self, procs: list[Any]) -> None:
+        for wid, p in enumerate(procs):
+            if not p.is_alive():
+                code = p.exitcode
+                self.shutdown()
+                signal = f" (killed by signal {-code})" if code is not None and code < 0 else ""
+                raise WorkerError(
+                    f"DataLoader worker {wid} (pid {p.pid}) exited unexpectedly with exit code {code}{signal}"
+                )
+
+    async def arun(self, fetcher: Fetcher, tasks: Iterator[Any]) -> AsyncIterator[Any]:
+        for batch in self.run(fetcher, tasks):
+            yield batch
+            await asyncio.sleep(0)

@@ -1,0 +1,237 @@
+"""Worker processes: the same batches for any num_workers, errors, deaths, timeouts, resume."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import torsh_data as td
+from torsh_data import DataLoader, Tensor, TensorDataset
+from torsh_data.testing import batch_digest, check_resume
+
+pytestmark = pytest.mark.native_only(reason="Pyodide cannot start processes")
+
+
+class Noisy(td.Dataset):
+    """Per-sample randomness, as a random transform has."""
+
+    def __init__(self, n: int = 29) -> None:
+        self.n = n
+
+    def __getitem__(self, i: int) -> Any:
+        g = td.random.sample_generator()
+        return Tensor([i + g.random(), g.random()], dtype="float64"), i
+
+    def __len__(self) -> int:
+        return self.n
+
+
+class Stream(td.IterableDataset):
+    def __init__(self, n: int = 23) -> None:
+        self.n = n
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(self.n):
+            yield Tensor([i]), td.random.sample_generator().random()
+
+
+class Sharded(td.IterableDataset):
+    """Splits its stream between workers itself, torch's recipe."""
+
+    worker_sharding = "dataset"
+
+    def __iter__(self) -> Iterator[int]:
+        info = td.get_worker_info()
+        wid, n = (info.id, info.num_workers) if info else (0, 1)
+        return iter(range(wid, 40, n))
+
+
+class WhoLoads(td.Dataset):
+    def __getitem__(self, i: int) -> Any:
+        info = td.get_worker_info()
+        return [i, os.getpid(), info.id if info else -1, info.num_workers if info else 0]
+
+    def __len__(self) -> int:
+        return 12
+
+
+class Failing(td.Dataset):
+    def __getitem__(self, i: int) -> int:
+        if i == 7:
+            raise KeyError(f"sample {i} is broken")
+        return i
+
+    def __len__(self) -> int:
+        return 10
+
+
+class Dying(td.Dataset):
+    def __getitem__(self, i: int) -> int:
+        if i == 5:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return i
+
+    def __len__(self) -> int:
+        return 10
+
+
+class Slow(td.Dataset):
+    def __init__(self, slow: set[int], seconds: float) -> None:
+        self.slow, self.seconds = slow, seconds
+
+    def __getitem__(self, i: int) -> int:
+        if i in self.slow:
+            time.sleep(self.seconds)
+        return i
+
+    def __len__(self) -> int:
+        return 8
+
+
+def digests(loader: DataLoader, epochs: int = 2) -> list[str]:
+    return [batch_digest(b) for _ in range(epochs) for b in loader]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_map_style_batches_do_not_depend_on_workers(workers: int) -> None:
+    serial = digests(DataLoader(Noisy(), batch_size=4, shuffle=True, seed=5))
+    assert (
+        digests(DataLoader(Noisy(), batch_size=4, shuffle=True, seed=5, num_workers=workers))
+        == serial
+    )
+    fast = DataLoader(
+        TensorDataset(list(range(30))), batch_size=7, shuffle=True, seed=1, num_workers=workers
+    )
+    assert digests(fast) == digests(
+        DataLoader(TensorDataset(list(range(30))), batch_size=7, shuffle=True, seed=1)
+    )
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.parametrize(("batch_size", "drop_last"), [(4, False), (4, True), (None, False)])
+def test_iterable_batches_do_not_depend_on_workers(
+    workers: int, batch_size: int | None, drop_last: bool
+) -> None:
+    serial = digests(DataLoader(Stream(), batch_size=batch_size, drop_last=drop_last, seed=2))
+    par = DataLoader(
+        Stream(), batch_size=batch_size, drop_last=drop_last, seed=2, num_workers=workers
+    )
+    assert digests(par) == serial
+
+
+def test_dataset_sharded_stream_covers_everything_once() -> None:
+    out = [v for b in DataLoader(Sharded(), batch_size=3, num_workers=3) for v in b.tolist()]
+    assert sorted(out) == list(range(40))
+
+
+def test_worker_info_and_init_fn() -> None:
+    seen = mp.get_context("fork").Queue()
+
+    def init(worker_id: int) -> None:
+        seen.put(worker_id)
+
+    rows = [
+        r
+        for b in DataLoader(WhoLoads(), batch_size=2, num_workers=2, worker_init_fn=init, seed=4)
+        for r in zip(*[x.tolist() for x in b], strict=True)
+    ]
+    assert sorted(r[0] for r in rows) == list(range(12))
+    assert {r[2] for r in rows} == {0, 1} and {r[3] for r in rows} == {2}
+    assert os.getpid() not in {r[1] for r in rows}
+    assert sorted([seen.get(timeout=5), seen.get(timeout=5)]) == [0, 1]
+
+
+def test_worker_exception_carries_type_traceback_and_indices() -> None:
+    with pytest.raises(KeyError) as info:
+        list(DataLoader(Failing(), batch_size=3, num_workers=2))
+    msg = str(info.value)
+    assert (
+        "worker" in msg
+        and "indices [6, 7, 8]" in msg
+        and "sample 7 is broken" in msg
+        and "Traceback" in msg
+    )
+
+
+def test_dead_worker_is_reported_with_its_exit_code() -> None:
+    t0 = time.monotonic()
+    with pytest.raises(
+        td.WorkerError, match=r"exited unexpectedly with exit code -9 \(killed by signal 9\)"
+    ):
+        list(DataLoader(Dying(), batch_size=2, num_workers=2))
+    assert time.monotonic() - t0 < 10
+    assert mp.active_children() == []
+
+
+def test_timeout() -> None:
+    with pytest.raises(td.WorkerError, match=r"within 0\.5 s"):
+        list(DataLoader(Slow({0}, 3.0), batch_size=2, num_workers=1, timeout=0.5))
+
+
+def test_in_order_false_lets_a_ready_batch_overtake() -> None:
+    loader = DataLoader(Slow({0}, 1.0), batch_size=2, num_workers=2, in_order=False)
+    out = [b.tolist() for b in loader]
+    assert sorted(out) == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    assert out[0] != [0, 1]
+    ordered = [b.tolist() for b in DataLoader(Slow({0}, 0.3), batch_size=2, num_workers=2)]
+    assert ordered == [[0, 1], [2, 3], [4, 5], [6, 7]]
+
+
+def test_persistent_workers_keep_their_processes() -> None:
+    loader = DataLoader(WhoLoads(), batch_size=3, num_workers=2, persistent_workers=True, seed=1)
+    pids = [{r for r in b[1].tolist()} for _ in range(2) for b in loader]
+    assert len(set().union(*pids)) == 2
+    loader.executor.shutdown()  # type: ignore[attr-defined]
+    assert mp.active_children() == []
+
+
+def test_no_orphans_after_an_abandoned_epoch() -> None:
+    loader = DataLoader(Noisy(200), batch_size=2, num_workers=2)
+    it = iter(loader)
+    next(it)
+    assert len(mp.active_children()) == 2
+    it.close()
+    assert mp.active_children() == []
+
+
+@pytest.mark.parametrize("context", ["spawn", "forkserver"])
+def test_other_start_methods(context: str) -> None:
+    loader = DataLoader(
+        Noisy(9), batch_size=4, shuffle=True, seed=3, num_workers=2, multiprocessing_context=context
+    )
+    assert digests(loader, 1) == digests(
+        DataLoader(Noisy(9), batch_size=4, shuffle=True, seed=3), 1
+    )
+
+
+def test_resume_with_workers() -> None:
+    assert (
+        check_resume(
+            lambda: DataLoader(Noisy(11), batch_size=3, shuffle=True, seed=7, num_workers=2)
+        )
+        > 5
+    )
+    assert check_resume(lambda: DataLoader(Stream(10), batch_size=3, seed=7, num_workers=2)) > 5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"num_workers": -1}, "num_workers must be an integer >= 0"),
+        ({"num_workers": 1.5}, "num_workers"),
+        ({"prefetch_factor": 2}, "need num_workers > 0"),
+        ({"persistent_workers": True}, "need num_workers > 0"),
+        ({"num_workers": 1, "prefetch_factor": 0}, "prefetch_factor must be"),
+        ({"num_workers": 1, "timeout": -1}, "timeout must be"),
+        ({"num_workers": 1, "executor": td.SerialExecutor()}, "not both"),
+    ],
+)
+def test_worker_argument_errors(kwargs: dict, match: str) -> None:
+    with pytest.raises(td.DataValueError, match=match):
+        DataLoader(Noisy(), **kwargs)
