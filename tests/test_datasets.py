@@ -168,3 +168,12 @@ def test_transform_dataset() -> None:
         td.TransformDataset(base, transform=3)
     with pytest.raises(td.DataTypeError, match="target_transform"):
         td.TransformDataset(base, target_transform="x")
+
+
+def test_shard_by_rank() -> None:
+    shards = [list(td.ShardByRank(Count(0, 10), num_replicas=3, rank=r)) for r in range(3)]
+    assert shards == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
+    with pytest.raises(td.DataValueError, match=r"rank must be in \[0, 1\]"):
+        td.ShardByRank(Count(0, 3), num_replicas=2, rank=2)
+    with pytest.raises(td.DataValueError, match="num_replicas"):
+        td.ShardByRank(Count(0, 3), num_replicas=0, rank=0)

@@ -29,6 +29,7 @@ __all__ = [
     "ConcatDataset",
     "Dataset",
     "IterableDataset",
+    "ShardByRank",
     "StackDataset",
     "Subset",
     "TensorDataset",
@@ -187,6 +188,37 @@ class ChainDataset(IterableDataset[T_co]):
 
     def __len__(self) -> int:
         return sum(len(d) for d in self.datasets)
+
+
+class ShardByRank(IterableDataset[T_co]):
+    """This process's share of an iterable dataset: every ``num_replicas``-th sample,
+    starting at ``rank``; the shares of all ranks are disjoint and cover the stream.
+
+    ``num_replicas`` and ``rank`` default as :class:`~torsh_data.DistributedSampler`'s do
+    (torch.distributed, then torchrun's ``WORLD_SIZE``/``RANK``, then a single process).
+    Inside a loader with workers, each rank's share is then split between its workers.
+
+    >>> list(ShardByRank(range(7), num_replicas=3, rank=1))
+    [1, 4]
+    """
+
+    def __init__(
+        self, dataset: Any, num_replicas: int | None = None, rank: int | None = None
+    ) -> None:
+        from ._distributed import distributed_defaults
+
+        if num_replicas is None or rank is None:
+            world, env_rank = distributed_defaults()
+            num_replicas = world if num_replicas is None else num_replicas
+            rank = env_rank if rank is None else rank
+        if isinstance(num_replicas, bool) or not isinstance(num_replicas, int) or num_replicas < 1:
+            raise DataValueError(f"num_replicas must be an integer >= 1, got {num_replicas!r}")
+        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < num_replicas:
+            raise DataValueError(f"rank must be in [0, {num_replicas - 1}], got {rank!r}")
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
+
+    def __iter__(self) -> Iterator[T_co]:
+        return itertools.islice(iter(self.dataset), self.rank, None, self.num_replicas)
 
 
 class Subset(Dataset[T_co]):

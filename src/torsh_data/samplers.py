@@ -18,11 +18,10 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-import os
-import sys
 from collections.abc import Iterator, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
+from ._distributed import distributed_defaults as _distributed_defaults
 from ._errors import DataTypeError, DataValueError
 from .random import Generator, derive_seed, fresh_seed
 
@@ -75,7 +74,9 @@ class _SeededSampler(Sampler[int]):
         try:
             seed, epoch = state["seed"], state["epoch"]
         except (KeyError, TypeError):
-            raise DataValueError(f"a sampler state needs 'seed' and 'epoch', got {state!r}") from None
+            raise DataValueError(
+                f"a sampler state needs 'seed' and 'epoch', got {state!r}"
+            ) from None
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise DataValueError(f"sampler state seed must be an int, got {seed!r}")
         self.set_epoch(epoch)
@@ -266,21 +267,6 @@ class BatchSampler(Sampler[list[int]]):
     def __len__(self) -> int:
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-
-
-def _distributed_defaults() -> tuple[int, int]:
-    """``(world_size, rank)`` from torch.distributed, torchrun's variables, or ``(1, 0)``."""
-    dist = sys.modules.get("torch.distributed")
-    if dist is not None and dist.is_available() and dist.is_initialized():
-        return dist.get_world_size(), dist.get_rank()
-    world, rank = os.environ.get("WORLD_SIZE"), os.environ.get("RANK")
-    try:
-        return (int(world) if world else 1), (int(rank) if rank else 0)
-    except ValueError:
-        raise DataValueError(
-            f"cannot read WORLD_SIZE={world!r} / RANK={rank!r} as integers; fix the environment "
-            "or pass num_replicas and rank"
-        ) from None
 
 
 class DistributedSampler(_SeededSampler):
