@@ -157,7 +157,7 @@ def test_seed_none_draws_one() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"batch_size": 0}, td.DataValueError, "batch_size must be a positive integer"),
+        ({"batch_size": 0}, td.DataValueError, "batch_size must be an integer >= 1"),
         ({"batch_size": -3}, ValueError, "batch_size"),
         ({"batch_size": 2.0}, td.DataValueError, "batch_size"),
         ({"sampler": [0, 1], "shuffle": True}, td.DataValueError, "sampler and shuffle=True"),

@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
+from ._checks import check_int
 from ._errors import DataIndexError, DataTypeError, DataValueError
 from .random import Generator, derive_seed, fresh_seed
 from .tensor import Tensor
@@ -211,11 +212,9 @@ class ShardByRank(IterableDataset[T_co]):
             world, env_rank = distributed_defaults()
             num_replicas = world if num_replicas is None else num_replicas
             rank = env_rank if rank is None else rank
-        if isinstance(num_replicas, bool) or not isinstance(num_replicas, int) or num_replicas < 1:
-            raise DataValueError(f"num_replicas must be an integer >= 1, got {num_replicas!r}")
-        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < num_replicas:
-            raise DataValueError(f"rank must be in [0, {num_replicas - 1}], got {rank!r}")
-        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
+        self.dataset = dataset
+        self.num_replicas = check_int("num_replicas", num_replicas, 1)
+        self.rank = check_int("rank", rank, 0, num_replicas - 1)
 
     def __iter__(self) -> Iterator[T_co]:
         return itertools.islice(iter(self.dataset), self.rank, None, self.num_replicas)

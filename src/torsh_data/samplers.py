@@ -21,6 +21,7 @@ import math
 from collections.abc import Iterator, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
+from ._checks import check_bool, check_int, check_seed
 from ._distributed import distributed_defaults as _distributed_defaults
 from ._errors import DataTypeError, DataValueError
 from .random import Generator, derive_seed, fresh_seed
@@ -36,12 +37,6 @@ __all__ = [
 ]
 
 T_co = TypeVar("T_co", covariant=True)
-
-
-def _check_count(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise DataValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
 
 
 class Sampler(Generic[T_co]):
@@ -64,7 +59,7 @@ class _SeededSampler(Sampler[int]):
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
-        self.epoch = _check_count("epoch", epoch, 0)
+        self.epoch = check_int("epoch", epoch, 0)
 
     def state_dict(self) -> dict[str, int]:
         """``{"seed", "epoch"}``: all that decides the next iteration's order (JSON-ready)."""
@@ -77,8 +72,7 @@ class _SeededSampler(Sampler[int]):
             raise DataValueError(
                 f"a sampler state needs 'seed' and 'epoch', got {state!r}"
             ) from None
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise DataValueError(f"sampler state seed must be an int, got {seed!r}")
+        check_seed(seed)
         self.set_epoch(epoch)
         self.seed = seed
 
@@ -127,12 +121,11 @@ class RandomSampler(_SeededSampler):
         seed: int | None = None,
     ) -> None:
         super().__init__(seed)
-        if not isinstance(replacement, bool):
-            raise DataTypeError(f"replacement must be True or False, got {replacement!r}")
+        check_bool("replacement", replacement)
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = (
-            None if num_samples is None else _check_count("num_samples", num_samples)
+            None if num_samples is None else check_int("num_samples", num_samples, 1)
         )
         if replacement and len(data_source) == 0:
             raise DataValueError("RandomSampler cannot draw with replacement from an empty dataset")
@@ -188,8 +181,7 @@ class WeightedRandomSampler(_SeededSampler):
         super().__init__(seed)
         if hasattr(weights, "tolist"):
             weights = weights.tolist()
-        if not isinstance(replacement, bool):
-            raise DataTypeError(f"replacement must be True or False, got {replacement!r}")
+        check_bool("replacement", replacement)
         w = list(weights)
         for i, x in enumerate(w):
             if isinstance(x, bool) or not isinstance(x, (int, float)):
@@ -201,7 +193,7 @@ class WeightedRandomSampler(_SeededSampler):
         positive = sum(1 for x in w if x > 0)
         if positive == 0:
             raise DataValueError("weights are all zero (or empty); at least one must be positive")
-        self.num_samples = _check_count("num_samples", num_samples)
+        self.num_samples = check_int("num_samples", num_samples, 1)
         if not replacement and num_samples > positive:
             raise DataValueError(
                 f"cannot draw {num_samples} samples without replacement from {positive} "
@@ -232,10 +224,8 @@ class BatchSampler(Sampler[list[int]]):
 
     def __init__(self, sampler: Any, batch_size: int, drop_last: bool) -> None:
         self.sampler = sampler
-        self.batch_size = _check_count("batch_size", batch_size)
-        if not isinstance(drop_last, bool):
-            raise DataTypeError(f"drop_last must be True or False, got {drop_last!r}")
-        self.drop_last = drop_last
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.drop_last = check_bool("drop_last", drop_last)
 
     def set_epoch(self, epoch: int) -> None:
         if hasattr(self.sampler, "set_epoch"):
@@ -294,10 +284,8 @@ class DistributedSampler(_SeededSampler):
             world, env_rank = _distributed_defaults()
             num_replicas = world if num_replicas is None else num_replicas
             rank = env_rank if rank is None else rank
-        self.num_replicas = _check_count("num_replicas", num_replicas)
-        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < num_replicas:
-            raise DataValueError(f"rank must be in [0, {num_replicas - 1}], got {rank!r}")
-        self.rank = rank
+        self.num_replicas = check_int("num_replicas", num_replicas, 1)
+        self.rank = check_int("rank", rank, 0, num_replicas - 1)
         self.dataset = dataset
         self.shuffle = shuffle
         self.drop_last = drop_last

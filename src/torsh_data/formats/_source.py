@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import zlib
 from collections.abc import Iterator
 from typing import IO, Any, Generic, TypeVar, Union
@@ -166,7 +167,7 @@ class GzipDecoder:
         parts = []
         data = chunk
         while data:
-            room = self.max_bytes - self._out + 1
+            room = min(self.max_bytes - self._out + 1, sys.maxsize)  # 32-bit in WebAssembly
             try:
                 part = self._d.decompress(data, room)
             except zlib.error as exc:

@@ -7,6 +7,7 @@ import math
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+from .._checks import check_bool, check_int, check_seed
 from .._errors import DataTypeError, DataValueError
 from ..collate import default_collate, default_convert
 from ..datasets import _is_iterable_dataset
@@ -74,9 +75,8 @@ class DataLoader:
         executor: Executor | None = None,
     ) -> None:
         self.dataset = dataset
-        self.seed = fresh_seed() if seed is None else _check_seed(seed)
-        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
-            raise DataValueError(f"num_workers must be an integer >= 0, got {num_workers!r}")
+        self.seed = fresh_seed() if seed is None else check_seed(seed)
+        check_int("num_workers", num_workers, 0)
         if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
             raise DataValueError("prefetch_factor and persistent_workers need num_workers > 0")
         if num_workers and executor is not None:
@@ -94,16 +94,11 @@ class DataLoader:
         self.num_workers = num_workers
         self.executor: Executor = executor or SerialExecutor()
         self._iterable = _is_iterable_dataset(dataset)
-        if not isinstance(drop_last, bool):
-            raise DataTypeError(f"drop_last must be True or False, got {drop_last!r}")
-        if shuffle not in (None, True, False):
-            raise DataTypeError(f"shuffle must be True, False or None, got {shuffle!r}")
-        if batch_size is not None and (
-            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-        ):
-            raise DataValueError(
-                f"batch_size must be a positive integer or None, got {batch_size!r}"
-            )
+        check_bool("drop_last", drop_last)
+        if shuffle is not None:
+            check_bool("shuffle", shuffle)
+        if batch_size is not None:
+            check_int("batch_size", batch_size, 1)
         if self._iterable and (shuffle or sampler is not None or batch_sampler is not None):
             raise DataValueError(
                 "an iterable dataset has no indices, so shuffle, sampler and batch_sampler do not "
@@ -151,9 +146,7 @@ class DataLoader:
 
     def set_epoch(self, epoch: int) -> None:
         """Make the next iteration produce ``epoch`` (its order and random streams)."""
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-            raise DataValueError(f"epoch must be an integer >= 0, got {epoch!r}")
-        self._next_epoch = epoch
+        self._next_epoch = check_int("epoch", epoch, 0)
 
     def __len__(self) -> int:
         if not self._iterable:
@@ -276,9 +269,3 @@ class _Progress:
 
     def __init__(self, epoch: int, batches: int, sampler: Any) -> None:
         self.epoch, self.batches, self.sampler, self.done = epoch, batches, sampler, False
-
-
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise DataTypeError(f"seed must be an int or None, got {seed!r}")
-    return seed

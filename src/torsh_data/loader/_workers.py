@@ -26,6 +26,7 @@ import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+from .._checks import check_int
 from .._errors import DataValueError, TorshDataError
 from .._runtime import IN_PYODIDE
 from . import _worker_info
@@ -140,16 +141,8 @@ class ProcessExecutor:
         worker_init_fn: Callable[[int], None] | None = None,
         multiprocessing_context: Any = None,
     ) -> None:
-        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
-            raise DataValueError(f"num_workers must be an integer >= 1, got {num_workers!r}")
-        if (
-            isinstance(prefetch_factor, bool)
-            or not isinstance(prefetch_factor, int)
-            or prefetch_factor < 1
-        ):
-            raise DataValueError(
-                f"prefetch_factor must be an integer >= 1, got {prefetch_factor!r}"
-            )
+        check_int("num_workers", num_workers, 1)
+        check_int("prefetch_factor", prefetch_factor, 1)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
             raise DataValueError(f"timeout must be a number of seconds >= 0, got {timeout!r}")
         if IN_PYODIDE:
