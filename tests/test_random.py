@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 import torsh_data as td
@@ -61,3 +63,33 @@ def test_known_answer_is_the_same_on_every_runtime() -> None:
     assert g.integers(1000, 5) == [358, 713, 310, 382, 647]
     assert g.uniforms(2) == [0.4505344451255152, 0.36713405659516896]
     assert g.random() == 0.7600013330821728
+
+
+def test_sample_generator_draws() -> None:
+    g = tdr.SampleGenerator(7)
+    us = g.uniforms(4000)
+    assert all(0 <= u < 1 for u in us) and 0.47 < sum(us) / 4000 < 0.53
+    counts = [0] * 5
+    for _ in range(5000):
+        counts[g.randbelow(5)] += 1
+    assert all(900 < c < 1100 for c in counts)
+    assert sorted(g.permutation(50)) == list(range(50))
+    assert g.getrandbits(200) < 2**200 and g.getrandbits(0) == 0
+    assert len(g.bytes(33)) == 33 and max(g.integers(3, 100)) == 2
+    a, b = tdr.SampleGenerator(11), tdr.SampleGenerator(11)
+    assert [a.next64() for _ in range(5)] == [b.next64() for _ in range(5)]
+    with pytest.raises(td.DataValueError):
+        g.randbelow(-1)
+
+
+def test_neighbouring_samples_get_unrelated_streams() -> None:
+    firsts = []
+    for i in range(2000):
+        with tdr.sample_scope(3, 0, i):
+            firsts.append(tdr.sample_generator().random())
+    assert len(set(firsts)) == 2000
+    mean = sum(firsts) / 2000
+    lag1 = sum((a - mean) * (b - mean) for a, b in itertools.pairwise(firsts)) / 2000
+    assert 0.45 < mean < 0.55 and abs(lag1) < 0.01
+    with tdr.sample_scope(3, 0, "items:4"):
+        assert isinstance(tdr.sample_generator().random(), float)

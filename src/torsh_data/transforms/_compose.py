@@ -1,0 +1,180 @@
+"""Composition of transforms: :class:`Compose`, :class:`Lambda`, :class:`RandomApply`,
+:class:`RandomChoice`.
+
+A transform is any callable taking one sample and returning the transformed sample. Random
+decisions come from :func:`torsh_data.random.sample_generator`, which inside a
+:class:`~torsh_data.DataLoader` is the stream of ``(seed, epoch, sample index)``: a pipeline
+gives the same result for a sample whatever the batch size, order, worker or runtime.
+
+>>> double = Lambda(lambda x: 2 * x)
+>>> Compose([double, Lambda(lambda x: x + 1)])(5)
+11
+>>> from torsh_data import random as tdr
+>>> with tdr.sample_scope(seed=0, epoch=0, index=0):
+...     RandomApply([double], p=1.0)(3), RandomChoice([double, double])(4)
+(6, 8)
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .._errors import DataTypeError, DataValueError
+from ..random import sample_generator
+
+__all__ = ["Compose", "Lambda", "RandomApply", "RandomChoice"]
+
+Transform = Callable[[Any], Any]
+
+
+def _callables(transforms: Any, who: str) -> list[Transform]:
+    if callable(transforms):
+        transforms = [transforms]
+    if isinstance(transforms, (str, bytes)) or not isinstance(transforms, (list, tuple)):
+        raise DataTypeError(f"{who} takes a list of transforms, got {type(transforms).__name__}")
+    out = list(transforms)
+    for i, t in enumerate(out):
+        if not callable(t):
+            raise DataTypeError(f"{who}: transform {i} is a {type(t).__name__}, not a callable")
+    return out
+
+
+def _fuse(transforms: list[Transform]) -> list[Transform]:
+    """Replace adjacent pairs that know a fused form (``a._fuse_next(b)``) by it.
+
+    NOTE [ Fusion ]: ``ToTensor()`` followed by ``Normalize(...)`` becomes one lookup table per
+    channel, and ``Pad(n)`` followed by ``RandomCrop(...)`` one padded crop. A fused step must
+    give the same bits (and make the same random draws) as the steps it replaces; the
+    transform tests compare both paths.
+    """
+    out: list[Transform] = []
+    for t in transforms:
+        if out:
+            fuse = getattr(out[-1], "_fuse_next", None)
+            fused = fuse(t) if fuse is not None else None
+            if fused is not None:
+                out[-1] = fused
+                continue
+        out.append(t)
+    return out
+
+
+class Compose:
+    """Apply transforms in order.
+
+    ``compose.batch(batch)`` applies each transform's ``batch`` method to a collated batch;
+    it raises :class:`~torsh_data.DataTypeError` if one of them has none (random transforms
+    draw per sample, so they work on samples only).
+
+    Args:
+        transforms: the callables, applied first to last.
+    """
+
+    def __init__(self, transforms: Sequence[Transform]) -> None:
+        self.transforms = _callables(transforms, "Compose")
+        self._steps = _fuse(self.transforms)
+
+    def __call__(self, sample: Any) -> Any:
+        for step in self._steps:
+            sample = step(sample)
+        return sample
+
+    def batch(self, samples: Any) -> Any:
+        """Apply every transform to a whole batch (each must have a ``batch`` method)."""
+        for step in self._steps:
+            fn = getattr(step, "batch", None)
+            if fn is None:
+                raise DataTypeError(
+                    f"{step!r} has no batch mode; apply it per sample in the dataset instead"
+                )
+            samples = fn(samples)
+        return samples
+
+    def __repr__(self) -> str:
+        inner = "".join(f"\n    {t!r}," for t in self.transforms)
+        return f"Compose([{inner}\n])"
+
+
+class Lambda:
+    """Use a function as a transform (``batch`` is not offered: the function sees samples)."""
+
+    def __init__(self, fn: Transform) -> None:
+        if not callable(fn):
+            raise DataTypeError(f"Lambda needs a callable, got {type(fn).__name__}")
+        self.fn = fn
+
+    def __call__(self, sample: Any) -> Any:
+        return self.fn(sample)
+
+    def __repr__(self) -> str:
+        return f"Lambda({getattr(self.fn, '__name__', repr(self.fn))})"
+
+
+def _probability(p: Any) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise DataValueError(f"p must be a probability in [0, 1], got {p!r}")
+    return float(p)
+
+
+class RandomApply:
+    """Apply all ``transforms`` (in order) with probability ``p``, else none of them.
+
+    One uniform draw ``u`` in [0, 1) per call; the transforms run when ``u < p``.
+    """
+
+    def __init__(self, transforms: Sequence[Transform] | Transform, p: float = 0.5) -> None:
+        self.transforms = _callables(transforms, "RandomApply")
+        self.p = _probability(p)
+        self._steps = _fuse(self.transforms)
+
+    def __call__(self, sample: Any) -> Any:
+        if sample_generator().random() < self.p:
+            for step in self._steps:
+                sample = step(sample)
+        return sample
+
+    def __repr__(self) -> str:
+        return f"RandomApply({self.transforms!r}, p={self.p})"
+
+
+class RandomChoice:
+    """Apply one transform picked at random, uniformly or with relative weights ``p``.
+
+    The pick is ``randbelow(len(transforms))`` without weights; with weights, the first
+    transform whose cumulative weight exceeds ``u * total`` for one uniform draw ``u``.
+    """
+
+    def __init__(self, transforms: Sequence[Transform], p: Sequence[float] | None = None) -> None:
+        self.transforms = _callables(transforms, "RandomChoice")
+        if not self.transforms:
+            raise DataValueError("RandomChoice needs at least one transform")
+        self.p: list[float] | None = None
+        self._cumulative: list[float] = []
+        if p is not None:
+            weights = list(p)
+            if len(weights) != len(self.transforms):
+                raise DataValueError(
+                    f"RandomChoice has {len(self.transforms)} transforms and {len(weights)} weights"
+                )
+            for w in weights:
+                if isinstance(w, bool) or not isinstance(w, (int, float)) or not w >= 0:
+                    raise DataValueError(f"weights must be numbers >= 0, got {w!r}")
+            self._cumulative = list(itertools.accumulate(float(w) for w in weights))
+            if not 0 < self._cumulative[-1] < float("inf"):
+                raise DataValueError(f"weights must have a finite positive sum, got {weights}")
+            self.p = [float(w) for w in weights]
+
+    def __call__(self, sample: Any) -> Any:
+        gen = sample_generator()
+        if self.p is None:
+            k = gen.randbelow(len(self.transforms))
+        else:
+            cum = self._cumulative
+            k = min(bisect.bisect_right(cum, gen.random() * cum[-1]), len(cum) - 1)
+        return self.transforms[k](sample)
+
+    def __repr__(self) -> str:
+        return f"RandomChoice({self.transforms!r}, p={self.p})"

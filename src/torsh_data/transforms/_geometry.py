@@ -1,0 +1,421 @@
+"""Geometric image transforms: pad, crop, flip, resize.
+
+They work on integer ``(H, W[, C])`` images (as decoded) and on float ``(C, H, W)`` images
+(after :class:`ToTensor`), and keep the layout and dtype; a 2-D tensor is ``(H, W)``. The rule
+is the dtype: integer data is channels-last, floating data channels-first. Rows are moved as
+byte slices (see :mod:`._pixels`), so the cost is a few C calls per image, not per pixel.
+
+Random transforms draw from :func:`torsh_data.random.sample_generator`, so inside a
+:class:`~torsh_data.DataLoader` the result depends only on ``(seed, epoch, index)``.
+``Pad`` and ``CenterCrop`` also have ``.batch(images)`` for ``(N, ...)`` batches.
+
+>>> img = Tensor(bytes(range(9)), shape=(3, 3))
+>>> Pad(1)(img).shape, CenterCrop(1)(img).tolist()
+((5, 5), [[4]])
+>>> RandomHorizontalFlip(p=1.0)(img).tolist()
+[[2, 1, 0], [5, 4, 3], [8, 7, 6]]
+>>> Resize((2, 2))(img).tolist()
+[[0, 1], [3, 4]]
+"""
+
+from __future__ import annotations
+
+import array
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from .._dtype import DType
+from .._errors import DataTypeError, DataValueError
+from ..random import sample_generator
+from ..tensor import Tensor
+from ._pixels import crop, fill_pixels, hflip, layout, pad, pad_crop_fn, vflip, with_hw
+
+__all__ = [
+    "CenterCrop",
+    "Pad",
+    "RandomCrop",
+    "RandomHorizontalFlip",
+    "RandomVerticalFlip",
+    "Resize",
+]
+
+
+def _tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _int(v: Any, what: str, minimum: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+        raise DataValueError(f"{what} must be an integer >= {minimum}, got {v!r}")
+    return v
+
+
+def _size(size: Any) -> tuple[int, int]:
+    if isinstance(size, int):
+        size = (size, size)
+    if not isinstance(size, (list, tuple)) or len(size) not in (1, 2):
+        raise DataValueError(f"size must be an int or (height, width), got {size!r}")
+    if len(size) == 1:
+        size = (size[0], size[0])
+    return _int(size[0], "height", 1), _int(size[1], "width", 1)
+
+
+def _ltrb(padding: Any) -> tuple[int, int, int, int]:
+    """torchvision's padding spellings: n, (left/right, top/bottom), (l, t, r, b)."""
+    if isinstance(padding, int) and not isinstance(padding, bool):
+        padding = (padding,)
+    if not isinstance(padding, (list, tuple)) or len(padding) not in (1, 2, 4):
+        raise DataValueError(f"padding must be an int or a sequence of 1, 2 or 4, got {padding!r}")
+    vals = [_int(v, "padding", 0) for v in padding]
+    if len(vals) == 1:
+        return vals[0], vals[0], vals[0], vals[0]
+    if len(vals) == 2:
+        return vals[0], vals[1], vals[0], vals[1]
+    return vals[0], vals[1], vals[2], vals[3]
+
+
+def _check_fill(fill: Any) -> Any:
+    ok = isinstance(fill, (int, float)) and not isinstance(fill, bool)
+    if not ok and not (
+        isinstance(fill, (list, tuple))
+        and fill
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in fill)
+    ):
+        raise DataTypeError(f"fill must be a number or one number per channel, got {fill!r}")
+    return fill
+
+
+class _Filler:
+    """Pad with a fill value; the per-plane pixel bytes are cached per dtype and layout."""
+
+    def __init__(self, padding: Any, fill: Any) -> None:
+        self.padding = _ltrb(padding)
+        self.fill = _check_fill(fill)
+        self._pixels: dict[tuple[DType, int, int], list[bytes]] = {}  # fill bytes by layout
+
+    def _fills(self, t: Tensor, batch: bool) -> list[bytes]:
+        key = (t.dtype, len(t.shape) - batch, layout(t, batch)[4])
+        px = self._pixels.get(key)
+        if px is None:
+            px = self._pixels[key] = fill_pixels(self.fill, t, batch)
+        return px
+
+    def _pad(self, t: Tensor, ltrb: tuple[int, int, int, int], batch: bool) -> Tensor:
+        p, h, w, u, _ = layout(t, batch)
+        data = pad(t._data, p, h, w, u, ltrb, self._fills(t, batch))
+        nh, nw = h + ltrb[1] + ltrb[3], w + ltrb[0] + ltrb[2]
+        return Tensor._make(memoryview(data), t.dtype, with_hw(t, nh, nw, batch))
+
+
+class Pad(_Filler):
+    """Pad the border of an image with ``fill``.
+
+    Args:
+        padding: ``n`` for every side, ``(left/right, top/bottom)``, or
+            ``(left, top, right, bottom)``.
+        fill: the pad value, or one value per channel; it must fit the image's dtype.
+    """
+
+    def __init__(self, padding: int | Sequence[int], fill: float | Sequence[float] = 0) -> None:
+        super().__init__(padding, fill)
+        self._plans: dict[tuple[Any, ...], Any] = {}
+
+    def __call__(self, img: Any) -> Tensor:
+        t = img if type(img) is Tensor else _tensor(img)
+        key = (t.shape, t.dtype)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) > 64:
+                self._plans.clear()
+            p, h, w, u, _ = layout(t)
+            lf, tp, rt, bt = self.padding
+            window = (0, 0, h + tp + bt, w + lf + rt)
+            fn = pad_crop_fn(p, h, w, u, self.padding, window, self._fills(t, False))
+            plan = self._plans[key] = (fn, with_hw(t, window[2], window[3]))
+        fn, shape = plan
+        return Tensor._make(memoryview(fn(t._data)), t.dtype, shape)
+
+    def _fuse_next(self, nxt: Any) -> Any:
+        """``Pad`` then ``RandomCrop`` is one ``RandomCrop`` with the summed padding (same
+        draws, same bytes) when the fills agree or the crop does not pad itself."""
+        if type(nxt) is not RandomCrop or (any(nxt.padding) and nxt.fill != self.fill):
+            return None
+        padding = tuple(a + b for a, b in zip(self.padding, nxt.padding, strict=True))
+        return RandomCrop(nxt.size, padding, self.fill, nxt.pad_if_needed)
+
+    def batch(self, imgs: Any) -> Tensor:
+        """Pad every image of an ``(N, ...)`` batch."""
+        return self._pad(_tensor(imgs), self.padding, True)
+
+    def __repr__(self) -> str:
+        return f"Pad(padding={self.padding}, fill={self.fill!r})"
+
+
+class RandomCrop(_Filler):
+    """Crop a random ``size`` window, optionally after padding (torchvision's ``RandomCrop``).
+
+    The window is one uniform draw ``k = randbelow(rows * cols)`` over the valid positions
+    (none when there is one), ``top, left = divmod(k, cols)``.
+
+    Args:
+        size: ``n`` or ``(height, width)``.
+        padding: padded first, as :class:`Pad` takes it (``None``: no padding).
+        fill: the pad value.
+        pad_if_needed: pad an image smaller than ``size`` (by the missing amount on both
+            sides, as torchvision does) instead of raising.
+    """
+
+    def __init__(
+        self,
+        size: int | Sequence[int],
+        padding: int | Sequence[int] | None = None,
+        fill: float | Sequence[float] = 0,
+        pad_if_needed: bool = False,
+    ) -> None:
+        super().__init__(0 if padding is None else padding, fill)
+        self.size = _size(size)
+        self.pad_if_needed = bool(pad_if_needed)
+        self._plans: dict[tuple[Any, ...], Any] = {}
+
+    def _plan(self, t: Tensor) -> tuple[int, int, tuple[int, ...], dict[int, Any], Any]:
+        """Per input shape: (positions, columns, output shape, window functions, factory)."""
+        p, h, w, u, _ = layout(t)
+        ltrb = self.padding
+        th, tw = self.size
+        ph, pw = h + ltrb[1] + ltrb[3], w + ltrb[0] + ltrb[2]
+        if self.pad_if_needed and (ph < th or pw < tw):
+            dw, dh = max(tw - pw, 0), max(th - ph, 0)
+            ltrb = (ltrb[0] + dw, ltrb[1] + dh, ltrb[2] + dw, ltrb[3] + dh)
+            ph, pw = ph + 2 * dh, pw + 2 * dw
+        if ph < th or pw < tw:
+            raise DataValueError(
+                f"RandomCrop of {th}x{tw} does not fit an image of {ph}x{pw} (after padding); "
+                "pass padding= or pad_if_needed=True"
+            )
+        cols = pw - tw + 1
+        fills = self._fills(t, False)
+
+        def make(k: int) -> Any:
+            top, left = divmod(k, cols)
+            if ltrb == (0, 0, 0, 0):
+                return lambda data: crop(data, p, h, w, u, top, left, th, tw)
+            return pad_crop_fn(p, h, w, u, ltrb, (top, left, th, tw), fills)
+
+        return (ph - th + 1) * cols, cols, with_hw(t, th, tw), {}, make
+
+    def __call__(self, img: Any) -> Tensor:
+        t = img if type(img) is Tensor else _tensor(img)
+        key = (t.shape, t.dtype)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) > 64:
+                self._plans.clear()
+            plan = self._plans[key] = self._plan(t)
+        positions, _, shape, windows, make = plan
+        k = sample_generator().randbelow(positions) if positions > 1 else 0
+        fn = windows.get(k)
+        if fn is None:
+            if len(windows) >= 4096:  # big images have many positions: bound the cache
+                windows.clear()
+            fn = windows[k] = make(k)
+        return Tensor._make(memoryview(fn(t._data)), t.dtype, shape)
+
+    def __repr__(self) -> str:
+        return f"RandomCrop(size={self.size}, padding={self.padding}, fill={self.fill!r})"
+
+
+class CenterCrop(_Filler):
+    """Crop the central ``size`` window; an image smaller than that is padded with 0 first.
+
+    The offset is ``round((H - height) / 2)`` (Python rounding), as in torchvision.
+    """
+
+    def __init__(self, size: int | Sequence[int]) -> None:
+        super().__init__(0, 0)
+        self.size = _size(size)
+
+    def _apply(self, t: Tensor, batch: bool) -> Tensor:
+        p, h, w, u, _ = layout(t, batch)
+        th, tw = self.size
+        if th > h or tw > w:
+            dl, dt = max(tw - w, 0) // 2, max(th - h, 0) // 2
+            dr, db = (max(tw - w, 0) + 1) // 2, (max(th - h, 0) + 1) // 2
+            t = self._pad(t, (dl, dt, dr, db), batch)
+            p, h, w, u, _ = layout(t, batch)
+        top, left = round((h - th) / 2.0), round((w - tw) / 2.0)
+        data = crop(t._data, p, h, w, u, top, left, th, tw)
+        return Tensor._make(memoryview(data), t.dtype, with_hw(t, th, tw, batch))
+
+    def __call__(self, img: Any) -> Tensor:
+        return self._apply(_tensor(img), False)
+
+    def batch(self, imgs: Any) -> Tensor:
+        """Crop the centre of every image of an ``(N, ...)`` batch."""
+        return self._apply(_tensor(imgs), True)
+
+    def __repr__(self) -> str:
+        return f"CenterCrop(size={self.size})"
+
+
+def _probability(p: Any) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise DataValueError(f"p must be a probability in [0, 1], got {p!r}")
+    return float(p)
+
+
+class RandomHorizontalFlip:
+    """Mirror the image left-right with probability ``p`` (one draw per call)."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = _probability(p)
+        self._geometry: dict[tuple[int, ...], Any] = {}
+
+    def __call__(self, img: Any) -> Tensor:
+        t = img if type(img) is Tensor else _tensor(img)
+        geom = self._geometry.get(t.shape)
+        if geom is None or geom[0] is not t.dtype:
+            if len(self._geometry) > 64:
+                self._geometry.clear()
+            geom = self._geometry[t.shape] = (t.dtype, *layout(t)[:4])
+        if sample_generator().random() < self.p:
+            return Tensor._make(memoryview(hflip(t._data, *geom[1:])), t.dtype, t.shape)
+        return t
+
+    def __repr__(self) -> str:
+        return f"RandomHorizontalFlip(p={self.p})"
+
+
+class RandomVerticalFlip:
+    """Flip the image upside down with probability ``p`` (one draw per call)."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = _probability(p)
+        self._geometry: dict[tuple[int, ...], Any] = {}
+
+    def __call__(self, img: Any) -> Tensor:
+        t = img if type(img) is Tensor else _tensor(img)
+        geom = self._geometry.get(t.shape)
+        if geom is None or geom[0] is not t.dtype:
+            if len(self._geometry) > 64:
+                self._geometry.clear()
+            geom = self._geometry[t.shape] = (t.dtype, *layout(t)[:4])
+        if sample_generator().random() < self.p:
+            return Tensor._make(memoryview(vflip(t._data, *geom[1:])), t.dtype, t.shape)
+        return t
+
+    def __repr__(self) -> str:
+        return f"RandomVerticalFlip(p={self.p})"
+
+
+def _f32(x: float) -> float:
+    return array.array("f", [x])[0]
+
+
+def nearest_index(out_size: int, in_size: int) -> list[int]:
+    """Source index of each output index, exactly as torch's ``nearest`` mode (float32)."""
+    if out_size == in_size:
+        return list(range(out_size))
+    if out_size == 2 * in_size:
+        return [i >> 1 for i in range(out_size)]
+    scale = _f32(in_size / out_size)
+    return [min(math.floor(_f32(i * scale)), in_size - 1) for i in range(out_size)]
+
+
+def linear_weights(out_size: int, in_size: int) -> list[tuple[int, int, float, float]]:
+    """``(i0, i1, lambda0, lambda1)`` per output index, torch's ``align_corners=False`` source
+    index ``scale * (i + 0.5) - 0.5`` (clamped at 0) computed in float32 as torch does."""
+    scale = _f32(in_size / out_size)
+    out = []
+    for i in range(out_size):
+        src = max(_f32(_f32(scale * (i + 0.5)) - 0.5), 0.0)
+        i0 = min(math.floor(src), in_size - 1)
+        lam1 = min(max(_f32(src - i0), 0.0), 1.0)
+        out.append((i0, i0 + (i0 < in_size - 1), _f32(1.0 - lam1), lam1))
+    return out
+
+
+class Resize:
+    """Resize to ``size`` with ``"nearest"`` or ``"bilinear"`` interpolation (no antialias).
+
+    ``size`` is ``(height, width)``, or an int: the shorter side becomes ``size`` and the
+    longer one ``int(size * long / short)``, as in torchvision. ``nearest`` picks exactly the
+    pixels torch picks. ``bilinear`` uses torch's ``align_corners=False`` source positions and
+    weights (float32), blends in float64 and rounds once: float images to their float type
+    (torch blends in float32, so the last bit may differ), integer images to the nearest
+    integer with halves rounded up, clamped to the dtype's range.
+    """
+
+    def __init__(self, size: int | Sequence[int], interpolation: str = "nearest") -> None:
+        if interpolation not in ("nearest", "bilinear"):
+            raise DataValueError(
+                f"interpolation must be 'nearest' or 'bilinear', got {interpolation!r}"
+            )
+        self.size: int | tuple[int, int] = (
+            _int(size, "size", 1) if isinstance(size, int) else _size(size)
+        )
+        self.interpolation = interpolation
+
+    def output_size(self, h: int, w: int) -> tuple[int, int]:
+        """The ``(height, width)`` an ``h x w`` image is resized to."""
+        if isinstance(self.size, tuple):
+            return self.size
+        short, long = (w, h) if w <= h else (h, w)
+        if short == 0:
+            raise DataValueError(f"cannot resize an empty {h}x{w} image by its shorter side")
+        new_long = int(self.size * long / short)
+        return (new_long, self.size) if w <= h else (self.size, new_long)
+
+    def __call__(self, img: Any) -> Tensor:
+        t = _tensor(img)
+        p, h, w, u, _ = layout(t)
+        oh, ow = self.output_size(h, w)
+        if (oh, ow) == (h, w):
+            return t
+        if h == 0 or w == 0:
+            raise DataValueError(f"cannot resize an empty {h}x{w} image")
+        if self.interpolation == "nearest":
+            rows, cols = nearest_index(oh, h), nearest_index(ow, w)
+            data = _gather(t._data, p, h, w, u, rows, cols)
+        else:
+            data = _bilinear(t, p, h, w, u, oh, ow)
+        return Tensor._make(memoryview(data), t.dtype, with_hw(t, oh, ow))
+
+    def __repr__(self) -> str:
+        return f"Resize(size={self.size}, interpolation={self.interpolation!r})"
+
+
+def _gather(data: Any, p: int, h: int, w: int, u: int, rows: list[int], cols: list[int]) -> bytes:
+    """Pick source columns of every row with ``bytes.join`` of pixel slices, then rows."""
+    raw = bytes(data)
+    out = []
+    for i in range(p):
+        base = i * h * w * u
+        picked = {}
+        for r in set(rows):
+            start = base + r * w * u
+            picked[r] = b"".join([raw[start + c * u : start + (c + 1) * u] for c in cols])
+        out.append(b"".join([picked[r] for r in rows]))
+    return b"".join(out)
+
+
+def _bilinear(t: Tensor, p: int, h: int, w: int, u: int, oh: int, ow: int) -> bytes:
+    dt = t.dtype
+    ce = u // dt.itemsize  # elements per pixel (channels of an HWC image)
+    vals = dt.unpack(t._data)
+    ry, rx = linear_weights(oh, h), linear_weights(ow, w)
+    out: list[float] = []
+    for i in range(p):
+        base = i * h * w * ce
+        for y0, y1, a0, a1 in ry:
+            r0, r1 = base + y0 * w * ce, base + y1 * w * ce
+            for x0, x1, b0, b1 in rx:
+                for k in range(ce):
+                    out.append(
+                        a0 * (b0 * vals[r0 + x0 * ce + k] + b1 * vals[r0 + x1 * ce + k])
+                        + a1 * (b0 * vals[r1 + x0 * ce + k] + b1 * vals[r1 + x1 * ce + k])
+                    )
+    if dt.kind == "f":
+        return bytes(dt.pack(out))
+    lo, hi = dt.limits() or (0, 1)
+    return bytes(dt.pack([min(max(math.floor(v + 0.5), lo), hi) for v in out]))

@@ -1,0 +1,411 @@
+"""Tabular transforms: scaling with fitted statistics, one-hot labels, missing values, columns.
+
+:class:`Standardize` and :class:`MinMaxScale` are fitted once (``fit(data)``) and then frozen;
+their statistics are float64, summed with :func:`math.fsum` (exactly rounded, so independent
+of order and runtime), and survive ``state_dict()``/``to_json()``. Outputs are float32.
+
+>>> scale = Standardize().fit([[1.0, 10.0], [3.0, 10.0]])
+>>> scale.mean, scale.std
+([2.0, 10.0], [1.0, 1.0])
+>>> scale([3.0, 12.0]).tolist()
+[1.0, 2.0]
+>>> OneHot(3)(2).tolist()
+[0.0, 0.0, 1.0]
+>>> FillMissing({"age": 0})({"age": None, "name": "x"})
+{'age': 0, 'name': 'x'}
+>>> SelectColumns(["b", "a"])({"a": 1, "b": 2, "c": 3})
+[2, 1]
+"""
+
+from __future__ import annotations
+
+import array
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from .. import _dtype
+from .._errors import DataIndexError, DataTypeError, DataValueError, ShapeError
+from ..tensor import Tensor
+
+__all__ = ["FillMissing", "MinMaxScale", "OneHot", "SelectColumns", "Standardize"]
+
+
+def _rows(data: Any, field: int | str | None) -> list[list[float]]:
+    """Rows of numbers from a Tensor [N, F], an iterable of rows or a map-style dataset."""
+    if isinstance(data, Tensor):
+        if len(data.shape) != 2:
+            raise ShapeError(f"fit() needs a 2-D [N, F] tensor, got shape {data.shape}")
+        flat = [float(v) for v in data.dtype.unpack(data._data)]
+        f = data.shape[1]
+        return [flat[i : i + f] for i in range(0, len(flat), f)]
+    if hasattr(data, "__getitem__") and hasattr(data, "__len__") and not hasattr(data, "__iter__"):
+        ds = data
+        data = (ds[i] for i in range(len(ds)))
+    out: list[list[float]] = []
+    for i, item in enumerate(data):
+        row = item[field] if field is not None else item
+        if isinstance(row, Tensor):
+            if len(row.shape) != 1:
+                raise ShapeError(f"row {i} has shape {row.shape}; rows must be 1-D")
+            row = row.tolist()
+        if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
+            raise DataTypeError(f"row {i} is a {type(row).__name__}, not a sequence of numbers")
+        vals = []
+        for j, v in enumerate(row):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise DataValueError(
+                    f"row {i}, column {j}: {v!r} is not a number (use FillMissing first)"
+                )
+            vals.append(float(v))
+        if out and len(vals) != len(out[0]):
+            raise ShapeError(f"row {i} has {len(vals)} columns, row 0 has {len(out[0])}")
+        out.append(vals)
+    if not out:
+        raise DataValueError("fit() needs at least one row")
+    return out
+
+
+def _columns(rows: list[list[float]]) -> list[list[float]]:
+    cols = [list(c) for c in zip(*rows, strict=True)]
+    for j, col in enumerate(cols):
+        if not all(map(math.isfinite, col)):
+            raise DataValueError(f"column {j} has NaN or infinite values (use FillMissing first)")
+    return cols
+
+
+class _Fitted:
+    """Frozen per-column statistics ``shift`` and ``scale``: ``out = (x - shift) / scale``."""
+
+    _kind = ""
+    _stats: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.fitted = False
+
+    def _check(self) -> None:
+        if not self.fitted:
+            raise DataValueError(
+                f"{type(self).__name__} is not fitted yet; call .fit(data) or load a state_dict"
+            )
+
+    def _apply(self, values: list[float], shift: list[float], scale: list[float]) -> list[float]:
+        raise NotImplementedError
+
+    def __call__(self, row: Any) -> Tensor:
+        """Scale one row (``[F]``) or a batch (``[N, F]``); a Tensor or a list of numbers."""
+        self._check()
+        t = row if isinstance(row, Tensor) else Tensor(row, dtype=_dtype.float64)
+        f = len(self._params()[0])
+        if len(t.shape) not in (1, 2) or t.shape[-1] != f:
+            raise ShapeError(f"{type(self).__name__} was fitted on {f} columns, got {t.shape}")
+        if t.dtype.kind == "b":
+            raise DataTypeError("cannot scale a bool tensor")
+        shift, scale = self._params()
+        n = t.numel() // f if f else 0
+        vals = [float(v) for v in t.dtype.unpack(t._data)]
+        out = self._apply(vals, shift * n, scale * n)
+        return Tensor._make(
+            memoryview(bytearray(array.array("f", out).tobytes())), _dtype.float32, t.shape
+        )
+
+    def _params(self) -> tuple[list[float], list[float]]:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        """The fitted statistics as a JSON-compatible dict."""
+        self._check()
+        return {
+            "type": type(self).__name__,
+            **self._extra(),
+            **{k: list(getattr(self, k)) for k in self._stats},
+        }
+
+    def _extra(self) -> dict[str, Any]:
+        return {}
+
+    def to_json(self) -> str:
+        """:meth:`state_dict` as JSON (floats round-trip exactly)."""
+        return json.dumps(self.state_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> Any:
+        """Rebuild from :meth:`to_json`'s output."""
+        try:
+            state = json.loads(text)
+        except ValueError as exc:
+            raise DataValueError(f"{cls.__name__}.from_json: not JSON: {exc}") from None
+        return cls.from_state_dict(state)
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def _load(cls, state: Any) -> dict[str, list[float]]:
+        if not isinstance(state, Mapping) or state.get("type") != cls.__name__:
+            raise DataValueError(f"not a {cls.__name__} state: {state!r:.80}")
+        out = {}
+        for key in cls._stats:
+            vals = state.get(key)
+            if not isinstance(vals, list) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in vals
+            ):
+                raise DataValueError(
+                    f"{cls.__name__} state: {key!r} must be a list of finite numbers"
+                )
+            out[key] = [float(v) for v in vals]
+        if len({len(v) for v in out.values()}) != 1:
+            raise DataValueError(f"{cls.__name__} state: statistics have different lengths")
+        return out
+
+
+class Standardize(_Fitted):
+    """``(x - mean) / std`` per column, with mean and population std (ddof 0) from ``fit``.
+
+    A column of zero variance gets ``std = 1``, so it maps to ``x - mean`` (0 on the fitted
+    data). Arithmetic is float64 (``(x - mean) / std``), rounded once to float32.
+
+    Args of ``fit``: a Tensor ``[N, F]``, an iterable of rows (lists or 1-D Tensors), or a
+    map-style dataset; ``field`` picks ``sample[field]`` as the row (e.g. ``0`` for ``(x, y)``).
+    """
+
+    _stats = ("mean", "std")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mean: list[float] = []
+        self.std: list[float] = []
+
+    def fit(self, data: Any, field: int | str | None = None) -> Standardize:
+        """Compute the statistics (once; a second fit replaces them)."""
+        cols = _columns(_rows(data, field))
+        n = len(cols[0]) if cols else 0
+        self.mean = [math.fsum(c) / n for c in cols]
+        var = [
+            math.fsum([(x - m) ** 2 for x in c]) / n for c, m in zip(cols, self.mean, strict=True)
+        ]
+        self.std = [math.sqrt(v) if v > 0 else 1.0 for v in var]
+        self.fitted = True
+        return self
+
+    def _params(self) -> tuple[list[float], list[float]]:
+        return self.mean, self.std
+
+    def _apply(self, values: list[float], shift: list[float], scale: list[float]) -> list[float]:
+        return [(x - m) / s for x, m, s in zip(values, shift, scale, strict=True)]
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, Any]) -> Standardize:
+        """Rebuild a fitted scaler from :meth:`state_dict`."""
+        stats = cls._load(state)
+        if any(s <= 0 for s in stats["std"]):
+            raise DataValueError("Standardize state: std values must be > 0")
+        out = cls()
+        out.mean, out.std, out.fitted = stats["mean"], stats["std"], True
+        return out
+
+    def __repr__(self) -> str:
+        return f"Standardize(mean={self.mean}, std={self.std})" if self.fitted else "Standardize()"
+
+
+class MinMaxScale(_Fitted):
+    """``lo + (x - min) / ((max - min) / (hi - lo))`` per column, ``(lo, hi) = feature_range``.
+
+    A constant column (``max == min``) uses a range of 1, so it maps to ``lo`` on the fitted
+    data. Arithmetic is float64, rounded once to float32.
+    """
+
+    _stats = ("min", "max")
+
+    def __init__(self, feature_range: tuple[float, float] = (0.0, 1.0)) -> None:
+        super().__init__()
+        lo, hi = feature_range
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise DataValueError(
+                f"feature_range must be finite (lo, hi) with lo < hi, got {feature_range}"
+            )
+        self.feature_range = (float(lo), float(hi))
+        self.min: list[float] = []
+        self.max: list[float] = []
+
+    def fit(self, data: Any, field: int | str | None = None) -> MinMaxScale:
+        """Compute per-column minimum and maximum (see :meth:`Standardize.fit` for ``data``)."""
+        cols = _columns(_rows(data, field))
+        self.min = [min(c) for c in cols]
+        self.max = [max(c) for c in cols]
+        self.fitted = True
+        return self
+
+    def _params(self) -> tuple[list[float], list[float]]:
+        lo, hi = self.feature_range
+        return self.min, [
+            ((b - a) if b > a else 1.0) / (hi - lo) for a, b in zip(self.min, self.max, strict=True)
+        ]
+
+    def _apply(self, values: list[float], shift: list[float], scale: list[float]) -> list[float]:
+        lo = self.feature_range[0]
+        return [lo + (x - m) / s for x, m, s in zip(values, shift, scale, strict=True)]
+
+    def _extra(self) -> dict[str, Any]:
+        return {"feature_range": list(self.feature_range)}
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, Any]) -> MinMaxScale:
+        """Rebuild a fitted scaler from :meth:`state_dict`."""
+        stats = cls._load(state)
+        rng = state.get("feature_range", [0.0, 1.0])
+        if not isinstance(rng, list) or len(rng) != 2:
+            raise DataValueError("MinMaxScale state: feature_range must be [lo, hi]")
+        out = cls((rng[0], rng[1]))
+        if any(a > b for a, b in zip(stats["min"], stats["max"], strict=True)):
+            raise DataValueError("MinMaxScale state: a min is above its max")
+        out.min, out.max, out.fitted = stats["min"], stats["max"], True
+        return out
+
+    def __repr__(self) -> str:
+        return f"MinMaxScale(feature_range={self.feature_range})"
+
+
+class OneHot:
+    """An integer label -> a float32 one-hot vector of ``num_classes``; a 1-D integer Tensor
+    (or list) of labels -> ``[N, num_classes]``."""
+
+    def __init__(self, num_classes: int) -> None:
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise DataValueError(f"num_classes must be an integer >= 1, got {num_classes!r}")
+        self.num_classes = num_classes
+        one = array.array("f", [1.0]).tobytes()
+        zero = bytes(4)
+        self._rows = [zero * k + one + zero * (num_classes - k - 1) for k in range(num_classes)]
+
+    def __call__(self, label: Any) -> Tensor:
+        if isinstance(label, Tensor):
+            if label.dtype.kind not in "iu":
+                raise DataTypeError(f"OneHot needs integer labels, got a {label.dtype} tensor")
+            if len(label.shape) > 1:
+                raise ShapeError(
+                    f"OneHot takes a label or a 1-D tensor of labels, got {label.shape}"
+                )
+            values = label.dtype.unpack(label._data)
+            batch = bool(label.shape)
+        elif isinstance(label, (list, tuple)):
+            values, batch = list(label), True
+        else:
+            values, batch = [label], False
+        for v in values:
+            if isinstance(v, bool) or not hasattr(v, "__index__"):
+                raise DataTypeError(f"OneHot needs integer labels, got {v!r}")
+        if values:
+            lo, hi = min(values), max(values)
+            if lo < 0 or hi >= self.num_classes:
+                bad = lo if lo < 0 else hi
+                raise DataValueError(f"label {bad} is outside 0..{self.num_classes - 1}")
+        data = b"".join(map(self._rows.__getitem__, map(int, values)))
+        shape = (len(values), self.num_classes) if batch else (self.num_classes,)
+        return Tensor._make(memoryview(bytearray(data)), _dtype.float32, shape)
+
+    def __repr__(self) -> str:
+        return f"OneHot({self.num_classes})"
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+class FillMissing:
+    """Replace missing values (``None`` or NaN) with ``value``, or per column with
+    ``{column: value}`` (column names for mapping rows, indices for sequences and Tensors);
+    columns not in the mapping are left as they are. Rows keep their type."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def _fill_for(self, column: Any) -> tuple[bool, Any]:
+        if isinstance(self.value, Mapping):
+            return (column in self.value), self.value.get(column)
+        return True, self.value
+
+    def __call__(self, row: Any) -> Any:
+        if isinstance(row, Mapping):
+            out = dict(row)
+            for k, v in out.items():
+                ok, fill = self._fill_for(k)
+                if ok and _missing(v):
+                    out[k] = fill
+            return out
+        if isinstance(row, Tensor):
+            if row.dtype.kind != "f":
+                return row  # integer tensors cannot hold missing values
+            width = row.shape[-1] if row.shape else 1
+            vals = row.dtype.unpack(row._data)
+            for i, v in enumerate(vals):
+                if v != v:
+                    ok, fill = self._fill_for(i % width)
+                    if ok:
+                        vals[i] = fill
+            return Tensor._make(memoryview(row.dtype.pack(vals)), row.dtype, row.shape)
+        if isinstance(row, (list, tuple)):
+            vals = list(row)
+            for i, v in enumerate(vals):
+                if _missing(v):
+                    ok, fill = self._fill_for(i)
+                    if ok:
+                        vals[i] = fill
+            return type(row)(vals) if not hasattr(row, "_fields") else type(row)(*vals)
+        ok, fill = self._fill_for(0)
+        return fill if ok and _missing(row) else row
+
+    def __repr__(self) -> str:
+        return f"FillMissing({self.value!r})"
+
+
+class SelectColumns:
+    """Keep ``columns`` in the given order: a mapping row gives a list of its values (a feature
+    row); a sequence gives a list; a Tensor ``[F]`` or ``[N, F]`` gives the same columns."""
+
+    def __init__(self, columns: Iterable[int | str]) -> None:
+        self.columns = list(columns)
+        if not self.columns:
+            raise DataValueError("SelectColumns needs at least one column")
+
+    def __call__(self, row: Any) -> Any:
+        cols = self.columns
+        if isinstance(row, Mapping):
+            missing = [c for c in cols if c not in row]
+            if missing:
+                raise DataValueError(f"row has no column {missing[0]!r} (it has {list(row)})")
+            return [row[c] for c in cols]
+        if isinstance(row, Tensor):
+            if len(row.shape) not in (1, 2):
+                raise ShapeError(f"SelectColumns takes [F] or [N, F] tensors, got {row.shape}")
+            width = row.shape[-1]
+            idx = [self._index(c, width) for c in cols]
+            size = row.dtype.itemsize
+            data = row._data
+            parts = [
+                data[(r * width + i) * size : (r * width + i + 1) * size]
+                for r in range(row.numel() // width if width else 0)
+                for i in idx
+            ]
+            return Tensor._make(
+                memoryview(bytearray().join(parts)), row.dtype, (*row.shape[:-1], len(idx))
+            )
+        if isinstance(row, Sequence) and not isinstance(row, (str, bytes)):
+            return [row[self._index(c, len(row))] for c in cols]
+        raise DataTypeError(
+            f"SelectColumns takes a mapping, sequence or Tensor, not {type(row).__name__}"
+        )
+
+    @staticmethod
+    def _index(c: Any, width: int) -> int:
+        if isinstance(c, bool) or not isinstance(c, int):
+            raise DataTypeError(f"column {c!r} must be an integer index for a sequence row")
+        if not -width <= c < width:
+            raise DataIndexError(f"column {c} is out of range for a row of {width} columns")
+        return c % width
+
+    def __repr__(self) -> str:
+        return f"SelectColumns({self.columns!r})"

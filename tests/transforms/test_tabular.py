@@ -1,0 +1,213 @@
+"""Tabular transforms against plain-Python references."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from torsh_data import (
+    DataIndexError,
+    DataTypeError,
+    DataValueError,
+    ShapeError,
+    Tensor,
+    TensorDataset,
+)
+from torsh_data.transforms import FillMissing, MinMaxScale, OneHot, SelectColumns, Standardize
+
+
+def f32(x: float) -> float:
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+values = st.floats(-1e6, 1e6, allow_nan=False)
+
+
+@st.composite
+def tables(draw):
+    f = draw(st.integers(1, 4))
+    return draw(st.lists(st.lists(values, min_size=f, max_size=f), min_size=1, max_size=12))
+
+
+def ref_standardize(rows):
+    cols = list(zip(*rows, strict=True))
+    mean = [math.fsum(c) / len(c) for c in cols]
+    std = []
+    for c, m in zip(cols, mean, strict=True):
+        var = math.fsum((x - m) ** 2 for x in c) / len(c)
+        std.append(math.sqrt(var) if var > 0 else 1.0)
+    return mean, std
+
+
+@given(tables(), st.randoms(use_true_random=False))
+def test_standardize_matches_reference_in_any_row_order(rows, rnd):
+    mean, std = ref_standardize(rows)
+    scaler = Standardize().fit(rows)
+    assert scaler.mean == mean and scaler.std == std
+    shuffled = rows[:]
+    rnd.shuffle(shuffled)
+    again = Standardize().fit(shuffled)
+    assert again.mean == scaler.mean and again.std == scaler.std  # fsum: order-free bits
+    out = scaler(Tensor(rows, dtype="float64"))
+    assert out.dtype.name == "float32"
+    want = [[f32((x - m) / s) for x, m, s in zip(r, mean, std, strict=True)] for r in rows]
+    assert out.tolist() == want
+    assert scaler(rows[0]).tolist() == want[0]
+
+
+def test_fit_sources_agree():
+    rows = [[1.0, 5.0], [2.0, 7.0], [6.0, 9.0]]
+    by_list = Standardize().fit(rows)
+    by_tensor = Standardize().fit(Tensor(rows))
+    by_dataset = Standardize().fit(TensorDataset(Tensor(rows), Tensor([0, 1, 2])), field=0)
+    by_iter = Standardize().fit(iter([Tensor(r) for r in rows]))
+    for other in (by_tensor, by_dataset, by_iter):
+        assert other.state_dict() == by_list.state_dict()
+
+
+def test_zero_variance_column_scales_by_one():
+    s = Standardize().fit([[1.0, 4.0], [3.0, 4.0]])
+    assert s.std == [1.0, 1.0]
+    assert s([2.0, 5.0]).tolist() == [0.0, 1.0]
+    m = MinMaxScale().fit([[1.0, 4.0], [3.0, 4.0]])
+    assert m([2.0, 4.0]).tolist() == [0.5, 0.0]
+
+
+@given(tables(), st.sampled_from([(0.0, 1.0), (-1.0, 1.0), (2.0, 10.0)]))
+def test_min_max_matches_reference(rows, feature_range):
+    lo, hi = feature_range
+    scaler = MinMaxScale(feature_range).fit(rows)
+    cols = list(zip(*rows, strict=True))
+    want = []
+    for r in rows:
+        out = []
+        for x, c in zip(r, cols, strict=True):
+            rng = (max(c) - min(c)) if max(c) > min(c) else 1.0
+            out.append(f32(lo + (x - min(c)) / (rng / (hi - lo))))
+        want.append(out)
+    assert scaler(rows).tolist() == want
+    got = scaler(rows).tolist()
+    assert all(lo - 1e-6 <= v <= hi + 1e-6 for r in got for v in r)
+
+
+@given(tables())
+def test_state_round_trips(rows):
+    for cls in (Standardize, MinMaxScale):
+        fitted = cls().fit(rows)
+        for again in (
+            cls.from_state_dict(fitted.state_dict()),
+            cls.from_json(fitted.to_json()),
+            cls.from_state_dict(json.loads(json.dumps(fitted.state_dict()))),
+        ):
+            assert again.state_dict() == fitted.state_dict()
+            assert again(rows).equal(fitted(rows))
+
+
+def test_errors():
+    for cls in (Standardize, MinMaxScale):
+        with pytest.raises(DataValueError, match="not fitted"):
+            cls()([1.0])
+        with pytest.raises(DataValueError, match="not fitted"):
+            cls().state_dict()
+        with pytest.raises(DataValueError):
+            cls().fit([])
+        with pytest.raises(DataValueError, match="column 1"):
+            cls().fit([[1.0, float("nan")]])
+        with pytest.raises(DataValueError, match="FillMissing"):
+            cls().fit([[1.0, None]])
+        with pytest.raises(ShapeError):
+            cls().fit([[1.0, 2.0], [1.0]])
+        with pytest.raises(ShapeError):
+            cls().fit([[1.0, 2.0]])([1.0, 2.0, 3.0])
+        with pytest.raises(DataTypeError):
+            cls().fit(["ab"])
+        with pytest.raises(ShapeError):
+            cls().fit(Tensor([1.0, 2.0]))
+        with pytest.raises(DataValueError):
+            cls.from_json("{not json")
+        with pytest.raises(DataValueError):
+            cls.from_state_dict({"type": "Other"})
+        with pytest.raises(DataValueError):
+            cls.from_state_dict({"type": cls.__name__, **{key: ["x"] for key in cls._stats}})
+    with pytest.raises(DataValueError):
+        Standardize.from_state_dict({"type": "Standardize", "mean": [0.0], "std": [0.0]})
+    with pytest.raises(DataValueError):
+        Standardize.from_state_dict({"type": "Standardize", "mean": [0.0], "std": [1.0, 2.0]})
+    with pytest.raises(DataValueError):
+        MinMaxScale.from_state_dict({"type": "MinMaxScale", "min": [2.0], "max": [1.0]})
+    with pytest.raises(DataValueError):
+        MinMaxScale((1.0, 0.0))
+
+
+@given(st.lists(st.integers(0, 9), max_size=20))
+def test_one_hot_matches_reference(labels):
+    oh = OneHot(10)
+    want = [[1.0 if k == v else 0.0 for k in range(10)] for v in labels]
+    assert oh(labels).tolist() == (want if labels else [])
+    assert oh(Tensor(labels, dtype="int64")).tolist() == (want if labels else [])
+    for v, row in zip(labels, want, strict=True):
+        assert oh(v).tolist() == row
+        assert oh(Tensor(v)).tolist() == row
+
+
+def test_one_hot_errors():
+    with pytest.raises(DataValueError, match="label 3 "):
+        OneHot(3)(3)
+    with pytest.raises(DataValueError, match="label -1 "):
+        OneHot(3)([0, -1])
+    with pytest.raises(DataTypeError):
+        OneHot(3)(1.5)
+    with pytest.raises(DataTypeError):
+        OneHot(3)(True)
+    with pytest.raises(DataTypeError):
+        OneHot(3)(Tensor([1.0]))
+    with pytest.raises(ShapeError):
+        OneHot(3)(Tensor([[1]]))
+    with pytest.raises(DataValueError):
+        OneHot(0)
+
+
+def test_fill_missing():
+    nan = float("nan")
+    assert FillMissing(0)([1, None, nan]) == [1, 0, 0]
+    assert FillMissing({1: -1})((None, None)) == (None, -1)
+    assert FillMissing({"a": 5})({"a": nan, "b": None}) == {"a": 5, "b": None}
+    t = FillMissing({0: 9.0})(Tensor([[nan, nan], [1.0, nan]]))
+    assert t.tolist()[0][0] == 9.0 and t.tolist()[1][0] == 1.0 and math.isnan(t.tolist()[0][1])
+    assert FillMissing(2.5)(Tensor([nan, 1.0])).tolist() == [2.5, 1.0]
+    ints = Tensor([1, 2])
+    assert FillMissing(0)(ints) is ints
+    assert FillMissing(7)(None) == 7 and FillMissing(7)(3) == 3
+
+
+@given(st.lists(st.one_of(values, st.none(), st.just(float("nan"))), max_size=10), values)
+def test_fill_missing_leaves_nothing_missing(row, fill):
+    out = FillMissing(fill)(row)
+    want = [fill if v is None or v != v else v for v in row]
+    assert out == want
+
+
+def test_select_columns():
+    assert SelectColumns(["b", "a"])({"a": 1, "b": 2}) == [2, 1]
+    assert SelectColumns([2, 0])([10, 11, 12]) == [12, 10]
+    assert SelectColumns([-1])([10, 11, 12]) == [12]
+    t = Tensor([[1, 2, 3], [4, 5, 6]])
+    assert SelectColumns([2, 0])(t).tolist() == [[3, 1], [6, 4]]
+    assert SelectColumns([1])(Tensor([7.0, 8.0])).tolist() == [8.0]
+    with pytest.raises(DataValueError, match="'z'"):
+        SelectColumns(["z"])({"a": 1})
+    with pytest.raises(DataIndexError):
+        SelectColumns([3])([1, 2])
+    with pytest.raises(DataTypeError):
+        SelectColumns(["a"])([1, 2])
+    with pytest.raises(DataTypeError):
+        SelectColumns([0])(5)
+    with pytest.raises(ShapeError):
+        SelectColumns([0])(Tensor(1))
+    with pytest.raises(DataValueError):
+        SelectColumns([])
