@@ -10,7 +10,8 @@ Tabular transforms (:class:`Standardize`, :class:`MinMaxScale`, :class:`OneHot`,
 Image transforms read the layout from the dtype: integer images are ``(H, W[, C])`` (as
 decoded), float images ``(C, H, W)`` (after :class:`ToTensor`); a 2-D tensor is one channel.
 ``ToTensor``, ``Normalize``, ``ConvertDtype``, ``Pad``, ``CenterCrop`` and ``Compose`` of those
-also act on a whole collated batch with ``.batch(batch)``.
+also act on a whole collated batch with ``.batch(batch)``; :class:`BatchTransform` is the
+``collate_fn`` that does so inside a loader.
 
 >>> from torsh_data import Tensor
 >>> pipeline = Compose([Pad(2), CenterCrop(28), ToTensor(), Normalize(0.1307, 0.3081)])
@@ -18,6 +19,7 @@ also act on a whole collated batch with ``.batch(batch)``.
 (1, 28, 28)
 """
 
+from ._batch import BatchTransform
 from ._compose import Compose, Lambda, RandomApply, RandomChoice
 from ._geometry import (
     CenterCrop,
@@ -31,6 +33,7 @@ from ._image import ConvertDtype, Normalize, ToTensor
 from ._tabular import FillMissing, MinMaxScale, OneHot, SelectColumns, Standardize
 
 __all__ = [
+    "BatchTransform",
     "CenterCrop",
     "Compose",
     "ConvertDtype",
