@@ -1,0 +1,197 @@
+"""Batching token ids: padded collation and a length-bucketing batch sampler.
+
+>>> b = text_collate([[5, 6, 7], [8]], pad_id=0)
+>>> b.ids.tolist(), b.lengths.tolist(), b.attention_mask.tolist()
+([[5, 6, 7], [8, 0, 0]], [3, 1], [[1, 1, 1], [1, 0, 0]])
+>>> s = BucketBatchSampler([5, 1, 4, 2, 3, 1], batch_size=2, seed=0)
+>>> sorted(i for batch in s for i in batch)
+[0, 1, 2, 3, 4, 5]
+"""
+
+from __future__ import annotations
+
+import array
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
+
+from .. import _dtype
+from .._errors import DataTypeError, DataValueError
+from ..random import Generator, derive_seed, fresh_seed
+from ..samplers import Sampler
+from ..tensor import Tensor
+
+__all__ = ["BucketBatchSampler", "TextBatch", "TokenCollate", "text_collate"]
+
+
+class TextBatch(NamedTuple):
+    """Padded token ids: ``ids`` and ``attention_mask`` are int64 ``(batch, max_len)``
+    (mask 1 at real tokens), ``lengths`` int64 ``(batch,)``."""
+
+    ids: Tensor
+    lengths: Tensor
+    attention_mask: Tensor
+
+
+def _as_ids(x: Any, i: int) -> Sequence[int]:
+    if isinstance(x, Tensor):
+        if x.ndim != 1:
+            raise DataValueError(f"sample {i}: token ids must be 1-D, got shape {x.shape}")
+        return x.tolist()
+    ids = getattr(x, "ids", x)  # an Encoding
+    if not isinstance(ids, (list, tuple, array.array)):
+        raise DataTypeError(
+            f"sample {i}: expected a list of token ids, an Encoding or a Tensor, "
+            f"not {type(x).__name__}"
+        )
+    return ids
+
+
+def text_collate(
+    batch: Sequence[Any],
+    pad_id: int = 0,
+    padding_side: str = "right",
+    max_length: int | None = None,
+) -> TextBatch:
+    """Pad token-id sequences (lists, 1-D Tensors or :class:`Encoding` objects) to one length.
+
+    Args:
+        batch: the samples.
+        pad_id: the id written at padded positions.
+        padding_side: ``"right"`` or ``"left"``.
+        max_length: if given, longer sequences are cut to it.
+    """
+    if padding_side not in ("right", "left"):
+        raise DataValueError(f"padding_side must be 'right' or 'left', got {padding_side!r}")
+    if isinstance(pad_id, bool) or not isinstance(pad_id, int):
+        raise DataTypeError(f"pad_id must be an int, not {type(pad_id).__name__}")
+    if not batch:
+        raise DataValueError("cannot collate an empty batch")
+    seqs = [_as_ids(x, i) for i, x in enumerate(batch)]
+    if max_length is not None:
+        if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 0:
+            raise DataValueError(f"max_length must be an integer >= 0, got {max_length!r}")
+        seqs = [s[:max_length] for s in seqs]
+    lengths = [len(s) for s in seqs]
+    longest = max(lengths)
+    try:
+        pad = array.array("q", [pad_id])
+        ids = array.array("q")
+        mask = array.array("q")
+        one, zero = array.array("q", [1]), array.array("q", [0])
+        right = padding_side == "right"
+        for s, n in zip(seqs, lengths, strict=True):
+            row = array.array("q", s)
+            if right:
+                ids += row
+                ids += pad * (longest - n)
+                mask += one * n
+                mask += zero * (longest - n)
+            else:
+                ids += pad * (longest - n)
+                ids += row
+                mask += zero * (longest - n)
+                mask += one * n
+    except (TypeError, OverflowError) as exc:
+        raise DataValueError(f"token ids must be int64 integers: {exc}") from None
+    shape = (len(seqs), longest)
+    return TextBatch(
+        Tensor._make(memoryview(ids).cast("B"), _dtype.int64, shape),
+        Tensor._make(memoryview(array.array("q", lengths)).cast("B"), _dtype.int64, shape[:1]),
+        Tensor._make(memoryview(mask).cast("B"), _dtype.int64, shape),
+    )
+
+
+class TokenCollate:
+    """A ``collate_fn`` for a loader: :func:`text_collate` with fixed settings.
+
+    >>> TokenCollate(pad_id=9)([[1], [2, 3]]).ids.tolist()
+    [[1, 9], [2, 3]]
+    """
+
+    def __init__(
+        self, pad_id: int = 0, padding_side: str = "right", max_length: int | None = None
+    ) -> None:
+        self.pad_id, self.padding_side, self.max_length = pad_id, padding_side, max_length
+        text_collate([[0]], pad_id, padding_side, max_length)  # validate the settings now
+
+    def __call__(self, batch: Sequence[Any]) -> TextBatch:
+        return text_collate(batch, self.pad_id, self.padding_side, self.max_length)
+
+
+class BucketBatchSampler(Sampler[list[int]]):
+    """Batches of indices whose lengths are similar, to waste little padding.
+
+    Each epoch: shuffle the indices; cut them into pools of ``batch_size *
+    bucket_size_multiplier``; sort each pool by length (stable); cut the pools into batches;
+    shuffle the batches. The order is a function of ``(seed, epoch)``; like ``RandomSampler``
+    the epoch moves on after each pass, and :meth:`set_epoch` chooses it.
+
+    Args:
+        lengths: the length of each sample (index ``i`` has ``lengths[i]``).
+        batch_size: samples per batch.
+        bucket_size_multiplier: pool size in batches (1: little sorting; large: almost a sort).
+        drop_last: drop the last, smaller batch of each pool.
+        seed: the root seed (``None``: a fresh one).
+    """
+
+    def __init__(
+        self,
+        lengths: Sequence[int],
+        batch_size: int,
+        bucket_size_multiplier: int = 100,
+        drop_last: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        for name, v in (
+            ("batch_size", batch_size),
+            ("bucket_size_multiplier", bucket_size_multiplier),
+        ):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise DataValueError(f"{name} must be an integer >= 1, got {v!r}")
+        lengths = lengths.tolist() if isinstance(lengths, Tensor) else list(lengths)
+        for i, n in enumerate(lengths):
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise DataValueError(f"lengths[{i}] must be an integer >= 0, got {n!r}")
+        self.lengths = lengths
+        self.batch_size = batch_size
+        self.bucket_size_multiplier = bucket_size_multiplier
+        self.drop_last = drop_last
+        self.seed = fresh_seed() if seed is None else seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+            raise DataValueError(f"epoch must be an integer >= 0, got {epoch!r}")
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        n, b, pool = (
+            len(self.lengths),
+            self.batch_size,
+            self.batch_size * self.bucket_size_multiplier,
+        )
+        full, rest = divmod(n, pool)
+        per_pool = pool // b
+        if self.drop_last:
+            return full * per_pool + rest // b
+        return full * per_pool + -(-rest // b)
+
+    def batches(self, epoch: int) -> list[list[int]]:
+        """The batches of ``epoch`` (does not move the epoch)."""
+        gen = Generator(derive_seed(self.seed, "bucket", epoch))
+        order = gen.permutation(len(self.lengths))
+        pool = self.batch_size * self.bucket_size_multiplier
+        key = self.lengths.__getitem__
+        out: list[list[int]] = []
+        for start in range(0, len(order), pool):
+            chunk = sorted(order[start : start + pool], key=key)
+            for b in range(0, len(chunk), self.batch_size):
+                batch = chunk[b : b + self.batch_size]
+                if len(batch) == self.batch_size or not self.drop_last:
+                    out.append(batch)
+        return [out[i] for i in gen.permutation(len(out))]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        batches = self.batches(self.epoch)
+        self.epoch += 1
+        return iter(batches)

@@ -1,0 +1,191 @@
+"""Text transforms with torchtext's names: each takes one token list or a batch of them.
+
+>>> from torsh_data.text import build_vocab_from_iterator
+>>> vocab = build_vocab_from_iterator([["a", "b"]], specials=["<pad>", "<bos>"])
+>>> pipe = Sequential(Truncate(2), VocabTransform(vocab), AddToken(1), ToTensor(padding_value=0))
+>>> pipe([["a", "b", "a"], ["b"]]).tolist()
+[[1, 2, 3], [1, 3, 0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .. import _dtype
+from .._errors import DataTypeError, DataValueError, ShapeError
+from ..tensor import Tensor
+from ._vocab import Vocab
+
+__all__ = ["AddToken", "PadTransform", "Sequential", "ToTensor", "Truncate", "VocabTransform"]
+
+
+def _is_batch(x: Any) -> bool:
+    """A batch is a list/tuple whose first item is itself a list/tuple (or a 1-D Tensor)."""
+    if isinstance(x, Tensor):
+        return x.ndim == 2
+    if not isinstance(x, (list, tuple)):
+        raise DataTypeError(f"expected a list of tokens or a batch of them, not {type(x).__name__}")
+    return bool(x) and isinstance(x[0], (list, tuple, Tensor))
+
+
+def _check_length(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DataValueError(f"{name} must be an integer >= 0, got {value!r}")
+    return value
+
+
+class Truncate:
+    """Keep the first ``max_seq_len`` tokens.
+
+    >>> Truncate(2)(["a", "b", "c"])
+    ['a', 'b']
+    """
+
+    def __init__(self, max_seq_len: int) -> None:
+        self.max_seq_len = _check_length("max_seq_len", max_seq_len)
+
+    def __call__(self, x: Any) -> Any:
+        n = self.max_seq_len
+        if _is_batch(x):
+            return [list(s[:n]) for s in x]
+        return list(x[:n])
+
+
+class AddToken:
+    """Add ``token`` (a string or an id) at the beginning (``begin=True``) or the end.
+
+    >>> AddToken("<eos>", begin=False)(["a"])
+    ['a', '<eos>']
+    """
+
+    def __init__(self, token: int | str, begin: bool = True) -> None:
+        if isinstance(token, bool) or not isinstance(token, (int, str)):
+            raise DataTypeError(f"token must be an int or str, not {type(token).__name__}")
+        self.token, self.begin = token, begin
+
+    def _one(self, s: Sequence[Any]) -> list[Any]:
+        return [self.token, *s] if self.begin else [*s, self.token]
+
+    def __call__(self, x: Any) -> Any:
+        if _is_batch(x):
+            return [self._one(s) for s in x]
+        return self._one(x)
+
+
+class VocabTransform:
+    """Tokens to indices with a :class:`Vocab`.
+
+    >>> from torsh_data.text import Vocab
+    >>> VocabTransform(Vocab(["x", "y"]))(["y", "x"])
+    [1, 0]
+    """
+
+    def __init__(self, vocab: Vocab) -> None:
+        if not isinstance(vocab, Vocab):
+            raise DataTypeError(f"VocabTransform needs a Vocab, not {type(vocab).__name__}")
+        self.vocab = vocab
+
+    def __call__(self, x: Any) -> Any:
+        if _is_batch(x):
+            return [self.vocab.lookup_indices(s) for s in x]
+        return self.vocab.lookup_indices(x)
+
+
+class PadTransform:
+    """Pad (never truncate) each sequence at its end to ``max_length`` with ``pad_value``.
+
+    >>> PadTransform(4, 0)([5, 6])
+    [5, 6, 0, 0]
+    """
+
+    def __init__(self, max_length: int, pad_value: int | float | str) -> None:
+        self.max_length = _check_length("max_length", max_length)
+        self.pad_value = pad_value
+
+    def _one(self, s: Any) -> Any:
+        if isinstance(s, Tensor):
+            return _pad_tensor_rows([s], self.max_length, self.pad_value)[0]
+        s = list(s)
+        return s + [self.pad_value] * (self.max_length - len(s))
+
+    def __call__(self, x: Any) -> Any:
+        if isinstance(x, Tensor) and x.ndim == 2:
+            n = max(self.max_length, x.shape[1])
+            return _pad_tensor_rows(list(x), n, self.pad_value, stack=True)
+        if _is_batch(x):
+            return [self._one(s) for s in x]
+        return self._one(x)
+
+
+def _pad_tensor_rows(rows: list[Tensor], length: int, value: Any, stack: bool = False) -> Any:
+    out = []
+    for r in rows:
+        if r.ndim != 1:
+            raise ShapeError(f"PadTransform pads 1-D sequences, got shape {r.shape}")
+        pad = Tensor([value] * max(0, length - r.shape[0]), dtype=r.dtype)
+        out.append(Tensor(r.tobytes() + pad.tobytes(), dtype=r.dtype))
+    if stack:
+        from ..tensor import stack as _stack
+
+        return _stack(out)
+    return out
+
+
+class ToTensor:
+    """Ids (or a batch of id lists) to an int64 :class:`Tensor`; a ragged batch is padded at
+    the end with ``padding_value`` (``None``: a ragged batch is an error).
+
+    >>> ToTensor(padding_value=-1)([[1, 2], [3]]).tolist()
+    [[1, 2], [3, -1]]
+    """
+
+    def __init__(self, padding_value: int | None = None, dtype: Any = "int64") -> None:
+        self.padding_value = padding_value
+        self.dtype = _dtype.dtype(dtype)
+
+    def __call__(self, x: Any) -> Tensor:
+        if not _is_batch(x):
+            return Tensor(list(x), dtype=self.dtype) if x else _empty(self.dtype, (0,))
+        rows = [list(s.tolist() if isinstance(s, Tensor) else s) for s in x]
+        longest = max(len(r) for r in rows)
+        if self.padding_value is None:
+            if any(len(r) != longest for r in rows):
+                raise ShapeError(
+                    "cannot make a tensor of sequences of different lengths "
+                    f"{sorted({len(r) for r in rows})}; pass ToTensor(padding_value=...)"
+                )
+        else:
+            rows = [r + [self.padding_value] * (longest - len(r)) for r in rows]
+        if longest == 0:
+            return _empty(self.dtype, (len(rows), 0))
+        return Tensor(rows, dtype=self.dtype)
+
+
+def _empty(dt: _dtype.DType, shape: tuple[int, ...]) -> Tensor:
+    return Tensor._make(memoryview(bytearray()), dt, shape)
+
+
+class Sequential:
+    """Apply transforms in order.
+
+    >>> Sequential(Truncate(1), AddToken("<s>"))(["a", "b"])
+    ['<s>', 'a']
+    """
+
+    def __init__(self, *transforms: Callable[[Any], Any]) -> None:
+        for t in transforms:
+            if not callable(t):
+                raise DataTypeError(f"Sequential takes callables, not {type(t).__name__}")
+        self.transforms = transforms
+
+    def __call__(self, x: Any) -> Any:
+        for t in self.transforms:
+            x = t(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self.transforms)
+
+    def __getitem__(self, i: int) -> Callable[[Any], Any]:
+        return self.transforms[i]
