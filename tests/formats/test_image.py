@@ -543,10 +543,10 @@ def test_pnm_round_trip(kind, width, height, maxval, data):
 JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
 
 
-@pytest.mark.skipif(
-    HAS_PIL, reason="Pillow is installed here, so the missing-extra error cannot occur"
-)
-def test_jpeg_without_pillow_names_the_extra():
+def test_jpeg_without_pillow_names_the_extra(monkeypatch):
+    if HAS_PIL:  # make the installed Pillow unimportable; where it is absent, it already is
+        monkeypatch.setitem(sys.modules, "PIL", None)
+        monkeypatch.setitem(sys.modules, "PIL.Image", None)
     with pytest.raises(
         MissingExtraError, match=r"decoding JPEG needs Pillow.*torsh-data\[pillow\]"
     ):
