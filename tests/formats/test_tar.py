@@ -492,26 +492,3 @@ def test_dataset_in_a_loader():
 def test_json_sample_values_survive():
     (s,) = iter_tar_samples(make_tar([("k.json", json.dumps({"a": [1, None, "x"]}).encode())]))
     assert s["json"] == {"a": [1, None, "x"]}
-
-
-def test_read_speed_report(capsys):
-    """Read a shard of 2000 small samples (6000 members), decoded, and print samples/s."""
-    import sys
-    import time
-
-    members = []
-    for i in range(2000):
-        members += [
-            (f"{i:05d}.cls", b"%d" % (i % 10)),
-            (f"{i:05d}.txt", b"t" * 50),
-            (f"{i:05d}.bin", bytes(200)),
-        ]
-    data = make_tar(members, fmt=tarfile.USTAR_FORMAT)
-    start = time.perf_counter()
-    n = sum(1 for _ in iter_tar_samples(data))
-    elapsed = time.perf_counter() - start
-    assert n == 2000
-    with capsys.disabled():
-        print(
-            f"\n[tar read {sys.platform}] {n / elapsed:,.0f} samples/s ({len(data) / elapsed / 1e6:.1f} MB/s)"
-        )
