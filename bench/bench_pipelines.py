@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 if "--no-numpy" in sys.argv:
     sys.modules["numpy"] = None  # type: ignore[assignment]  # torsh-data must not find it
+elif importlib.util.find_spec("numpy") is not None:
+    import numpy  # noqa: F401  # torsh-data uses numpy's bulk paths once it is imported
 
 from data import p1_csv, p2_idx
 

@@ -22,7 +22,10 @@ from __future__ import annotations
 import array
 import json
 import math
+import operator
+import sys
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 from .. import _dtype
@@ -32,14 +35,23 @@ from ..tensor import Tensor
 __all__ = ["FillMissing", "MinMaxScale", "OneHot", "SelectColumns", "Standardize"]
 
 
+def _tensor_columns(data: Tensor) -> list[list[float]]:
+    """The columns of a 2-D tensor, by C-level strided slicing of its values."""
+    if len(data.shape) != 2:
+        raise ShapeError(f"fit() needs a 2-D [N, F] tensor, got shape {data.shape}")
+    if data.dtype.kind == "b" or data.shape[0] == 0:
+        raise DataValueError(
+            f"fit() needs at least one row of numbers, got {data.dtype} {data.shape}"
+        )
+    flat = data.dtype.unpack(data._data)
+    if data.dtype.kind != "f":
+        flat = list(map(float, flat))
+    f = data.shape[1]
+    return [flat[j::f] for j in range(f)]
+
+
 def _rows(data: Any, field: int | str | None) -> list[list[float]]:
-    """Rows of numbers from a Tensor [N, F], an iterable of rows or a map-style dataset."""
-    if isinstance(data, Tensor):
-        if len(data.shape) != 2:
-            raise ShapeError(f"fit() needs a 2-D [N, F] tensor, got shape {data.shape}")
-        flat = [float(v) for v in data.dtype.unpack(data._data)]
-        f = data.shape[1]
-        return [flat[i : i + f] for i in range(0, len(flat), f)]
+    """Rows of numbers from an iterable of rows or a map-style dataset."""
     if hasattr(data, "__getitem__") and hasattr(data, "__len__") and not hasattr(data, "__iter__"):
         ds = data
         data = (ds[i] for i in range(len(ds)))
@@ -67,12 +79,20 @@ def _rows(data: Any, field: int | str | None) -> list[list[float]]:
     return out
 
 
-def _columns(rows: list[list[float]]) -> list[list[float]]:
-    cols = [list(c) for c in zip(*rows, strict=True)]
+def _columns(data: Any, field: int | str | None) -> list[list[float]]:
+    if isinstance(data, Tensor):
+        cols = _tensor_columns(data)
+    else:
+        cols = [list(c) for c in zip(*_rows(data, field), strict=True)]
     for j, col in enumerate(cols):
         if not all(map(math.isfinite, col)):
             raise DataValueError(f"column {j} has NaN or infinite values (use FillMissing first)")
     return cols
+
+
+def _sum_of_squares(d: list[float]) -> float:
+    """Exactly rounded sum of squares, at C speed (same bits on every runtime)."""
+    return math.fsum(map(operator.mul, d, d))
 
 
 class _Fitted:
@@ -103,8 +123,15 @@ class _Fitted:
         if t.dtype.kind == "b":
             raise DataTypeError("cannot scale a bool tensor")
         shift, scale = self._params()
+        np = sys.modules.get("numpy")
+        if np is not None and t.numel() >= 4096:  # same IEEE float64 operations, in bulk
+            x = np.asarray(t).astype(np.float64).reshape(-1, f)
+            out64 = self._apply_numpy(np, x, np.array(shift), np.array(scale))
+            return Tensor(out64.astype(np.float32).reshape(t.shape))
         n = t.numel() // f if f else 0
-        vals = [float(v) for v in t.dtype.unpack(t._data)]
+        vals = t.dtype.unpack(t._data)
+        if t.dtype.kind != "f":
+            vals = list(map(float, vals))
         out = self._apply(vals, shift * n, scale * n)
         return Tensor._make(
             memoryview(bytearray(array.array("f", out).tobytes())), _dtype.float32, t.shape
@@ -112,6 +139,9 @@ class _Fitted:
 
     def _params(self) -> tuple[list[float], list[float]]:
         raise NotImplementedError
+
+    def _apply_numpy(self, np: Any, x: Any, shift: Any, scale: Any) -> Any:
+        return (x - shift) / scale
 
     def state_dict(self) -> dict[str, Any]:
         """The fitted statistics as a JSON-compatible dict."""
@@ -181,11 +211,12 @@ class Standardize(_Fitted):
 
     def fit(self, data: Any, field: int | str | None = None) -> Standardize:
         """Compute the statistics (once; a second fit replaces them)."""
-        cols = _columns(_rows(data, field))
+        cols = _columns(data, field)
         n = len(cols[0]) if cols else 0
         self.mean = [math.fsum(c) / n for c in cols]
         var = [
-            math.fsum([(x - m) ** 2 for x in c]) / n for c, m in zip(cols, self.mean, strict=True)
+            _sum_of_squares(list(map(operator.sub, c, repeat(m)))) / n
+            for c, m in zip(cols, self.mean, strict=True)
         ]
         self.std = [math.sqrt(v) if v > 0 else 1.0 for v in var]
         self.fitted = True
@@ -195,7 +226,7 @@ class Standardize(_Fitted):
         return self.mean, self.std
 
     def _apply(self, values: list[float], shift: list[float], scale: list[float]) -> list[float]:
-        return [(x - m) / s for x, m, s in zip(values, shift, scale, strict=True)]
+        return list(map(operator.truediv, map(operator.sub, values, shift), scale))
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> Standardize:
@@ -233,7 +264,7 @@ class MinMaxScale(_Fitted):
 
     def fit(self, data: Any, field: int | str | None = None) -> MinMaxScale:
         """Compute per-column minimum and maximum (see :meth:`Standardize.fit` for ``data``)."""
-        cols = _columns(_rows(data, field))
+        cols = _columns(data, field)
         self.min = [min(c) for c in cols]
         self.max = [max(c) for c in cols]
         self.fitted = True
@@ -245,9 +276,13 @@ class MinMaxScale(_Fitted):
             ((b - a) if b > a else 1.0) / (hi - lo) for a, b in zip(self.min, self.max, strict=True)
         ]
 
+    def _apply_numpy(self, np: Any, x: Any, shift: Any, scale: Any) -> Any:
+        return self.feature_range[0] + (x - shift) / scale
+
     def _apply(self, values: list[float], shift: list[float], scale: list[float]) -> list[float]:
         lo = self.feature_range[0]
-        return [lo + (x - m) / s for x, m, s in zip(values, shift, scale, strict=True)]
+        scaled = map(operator.truediv, map(operator.sub, values, shift), scale)
+        return list(map(operator.add, repeat(lo), scaled))
 
     def _extra(self) -> dict[str, Any]:
         return {"feature_range": list(self.feature_range)}
