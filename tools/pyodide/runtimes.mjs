@@ -27,6 +27,14 @@
  *   executablePath     Chromium binary (default $PYRUN_CHROMIUM or /usr/bin/chromium)
  *   inspect     (Chromium) a function evaluated in the page after the script exits 0;
  *               its (serialisable) value is returned as `inspected`
+ *   userDataDir (Chromium) a browser profile directory kept between runs (Playwright's
+ *               launchPersistentContext), so IndexedDB and other storage survive into the
+ *               next run; give the same `port` too, since storage belongs to the origin
+ *   port        (Chromium) port of the page server on 127.0.0.1 (default: a free one)
+ *   storageQuota (Chromium) bytes of storage quota for the page's origin (DevTools
+ *               Storage.overrideQuotaForOrigin), to exercise QuotaExceededError
+ *   connectSrc  (Chromium) origins the page may also fetch from (added to the page's
+ *               Content-Security-Policy as `connect-src 'self' ...`), e.g. a test server
  *
  * Result: {code, stdout, stderr, timings}. `code` is the script's exit code, or
  * EXIT_TIMEOUT / EXIT_HARNESS when the harness itself failed (a message is
@@ -332,7 +340,8 @@ function sendText(res, type, body, headers = {}) {
 }
 
 /** Static server for the page, Pyodide, boot.mjs, wheels and mounted dirs. */
-async function startServer(p) {
+async function startServer(p, port = 0, connectSrc = []) {
+  const csp = connectSrc.length ? `${CSP}; connect-src 'self' ${connectSrc.join(" ")}` : CSP;
   const wheelDirs = p.wheels.map((w) => path.dirname(w));
   const server = http.createServer((req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") { res.writeHead(405); return res.end(); }
@@ -340,7 +349,7 @@ async function startServer(p) {
     try { url = decodeURIComponent(new URL(req.url, "http://x").pathname); } catch { return notFound(res); }
     let m;
     if (url === "/" || url === "/index.html") {
-      sendText(res, MIME[".html"], INDEX_HTML, { "Content-Security-Policy": CSP });
+      sendText(res, MIME[".html"], INDEX_HTML, { "Content-Security-Policy": csp });
     } else if (url === "/favicon.ico") {
       res.writeHead(204);
       res.end();
@@ -365,7 +374,7 @@ async function startServer(p) {
   });
   await new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
+    server.listen(port, "127.0.0.1", resolve);
   });
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => {
     server.closeAllConnections?.();
@@ -420,15 +429,24 @@ export async function runInChromium(opts) {
   let outcome;
   let inspected;
   try {
-    server = await startServer(p);
+    server = await startServer(p, opts.port ?? 0, opts.connectSrc ?? []);
     const { chromium } = await step("loading playwright-core", import("playwright-core"));
     const tl = performance.now();
-    browser = await step("launching chromium", chromium.launch({
+    const launch = {
       executablePath: opts.executablePath ?? process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium",
       headless: true, args: CHROMIUM_ARGS, timeout: left(),
-    }));
+    };
+    let page;
+    if (opts.userDataDir) {
+      // A persistent context is its own browser: closing it closes Chromium.
+      browser = await step("launching chromium",
+        chromium.launchPersistentContext(path.resolve(opts.userDataDir), launch));
+      page = browser.pages()[0] ?? await browser.newPage();
+    } else {
+      browser = await step("launching chromium", chromium.launch(launch));
+      page = await browser.newPage();
+    }
     timings.launchChromium = performance.now() - tl;
-    const page = await browser.newPage();
     page.on("pageerror", (e) => diag.push(`page error: ${e.stack ?? e}`));
     page.on("console", (m) => {
       if (m.type() === "error" || m.type() === "warning") diag.push(`console.${m.type()}: ${m.text()}`);
@@ -444,6 +462,11 @@ export async function runInChromium(opts) {
     await step("waiting for page.mjs", page.waitForFunction(() => typeof window.pyrun === "function",
       null, { timeout: Math.min(left(), 30_000) }));
     timings.loadPage = performance.now() - tp;
+    if (opts.storageQuota != null) {
+      const cdp = await page.context().newCDPSession(page);
+      await step("setting the storage quota", cdp.send("Storage.overrideQuotaForOrigin",
+        { origin: server.url, quotaSize: opts.storageQuota }));
+    }
     const cfg = {
       run: p.run,
       wheelUrls: p.wheels.map((w, i) => `/wheels/${i}/${encodeURIComponent(path.basename(w))}`),

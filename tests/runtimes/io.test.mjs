@@ -1,0 +1,174 @@
+// torsh_data.io in real runtimes: fetch against tests/io/server.py (a second origin: another
+// port than the harness page) in headless Chromium and in Pyodide under Node.js; the
+// IndexedDB cache surviving a page reload (a persistent browser profile on a fixed port) and
+// a small storage quota; the directory fallback of the cache in Pyodide under Node.js.
+//
+// Run: PYTHON=$PWD/.venv/bin/python node --experimental-wasm-stack-switching --test tests/runtimes/io.test.mjs
+// TORSH_WHEEL_DIR: directory of the torsh_data wheel to install (default: dist).
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { runInChromium, runInNode } from "../../tools/pyodide/runtimes.mjs";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const BROWSER = path.join(ROOT, "tests/io/browser");
+const common = {
+  wheelDirs: [path.resolve(process.env.TORSH_WHEEL_DIR ?? path.join(ROOT, "dist")),
+    path.join(ROOT, ".cache/pyodide-wheels")],
+  mounts: [`${path.join(ROOT, "tests")}:/work/tests`],
+  cwd: "/work",
+  timeout: 300,
+};
+
+let server, base;
+
+/** A port nobody listens on (for the connection-refused checks and a fixed page port). */
+async function freePort() {
+  const s = net.createServer();
+  await new Promise((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+before(async () => {
+  const python = process.env.PYTHON ?? "python3";
+  server = spawn(python, [path.join(ROOT, "tests/io/server.py"), "--lifetime", "900"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("tests/io/server.py printed no port")), 20_000);
+    server.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/PORT (\d+)/);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    server.on("exit", (c) => reject(new Error(`tests/io/server.py exited (${c})`)));
+  });
+  base = `http://127.0.0.1:${port}`;
+});
+
+after(() => { server?.kill("SIGTERM"); });
+
+async function facts(run, script, args, extra = {}) {
+  const r = await run({ ...common, ...extra, script: path.join(BROWSER, script), args });
+  assert.equal(r.code, 0, `${script} ${args.join(" ")} failed:\n${r.stderr}`);
+  const lines = r.stdout.trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+/** The checks that hold on every runtime (see tests/io/browser/fetch_checks.py). */
+function assertFetchProtocol(f) {
+  for (const [name, v] of Object.entries(f)) assert.ok(!v?.crashed, `${name} crashed: ${JSON.stringify(v)}`);
+  assert.ok(f.ok.equal && f.ok.monotonic);
+  assert.deepEqual(f.ok.last, [300000, 300000]);
+  assert.ok(f.chunks.equal && f.chunks.max <= 1000);
+  assert.deepEqual(f.ranges, { ok: [true, true, true], norange: [true, true, true] });
+  assert.equal(f.not_found.error, "HTTPError");
+  assert.equal(f.not_found.status, 404);
+  assert.match(f.not_found.message, new RegExp(`^${base}/status/404: HTTP 404`));
+  assert.ok(f.retry_after.equal);
+  assert.equal(f.retry_after.requests, 3);
+  assert.ok(f.retry_after.gaps.every((g) => g >= 0.9), `Retry-After: ${f.retry_after.gaps}`);
+  assert.ok(f.backoff.equal);
+  assert.ok(f.backoff.gaps[0] >= 0.09 && f.backoff.gaps[1] >= 0.19 && f.backoff.gaps[2] >= 0.39,
+    `backoff: ${f.backoff.gaps}`);
+  assert.equal(f.exhausted.status, 500);
+  assert.match(f.exhausted.message, /after 3 attempts/);
+  assert.ok(f.resume.equal && f.resume.monotonic, JSON.stringify(f.resume));
+  assert.deepEqual(f.resume.last, [100000, 100000]);
+  assert.deepEqual(f.resume.ranges, [null, "bytes=40000-"]);
+  assert.deepEqual(f.resume.if_range, [null, '"drop-100000"']);
+  assert.equal(f.bad_length.error, "NetworkError");
+  assert.ok(f.integrity.fine);
+  assert.equal(f.integrity.error, "IntegrityError");
+  assert.ok(f.integrity.is_source_error);
+  assert.equal(f.timeout.error, "FetchTimeoutError");
+  assert.ok(f.timeout.calls > 0 && f.timeout.monotonic);
+  assert.ok(f.timeout.last[0] < 5000);
+  assert.equal(f.cancel.error, "FetchCancelledError");
+  assert.equal(f.cancel_event.error, "FetchCancelledError");
+  assert.equal(f.dead.error, "NetworkError");
+  assert.ok(f.cached.equal && f.cached.keys);
+  assert.equal(f.cached.requests, 1, "the second fetch must come from the cache");
+}
+
+test("fetch protocol in Chromium against a second origin", async () => {
+  const dead = `http://127.0.0.1:${await freePort()}/x`;
+  // The harness page's CSP allows only its own origin: let it reach the test server.
+  const f = await facts(runInChromium, "fetch_checks.py", [base, dead],
+    { connectSrc: [base, new URL(dead).origin] });
+  assert.equal(f.runtime, "pyodide-browser");
+  assertFetchProtocol(f);
+  assert.equal(f.cached.backend, "indexeddb");
+  assert.equal(f.nocors.error, "CORSError", JSON.stringify(f.nocors));
+  assert.match(f.nocors.message, /CORS/);
+  assert.match(f.nocors.message, /Access-Control-Allow-Origin/);
+  // credentials: the page's cookie is not sent cross-origin by default nor with "omit";
+  // "include" sends it (and a server answering "Access-Control-Allow-Origin: *" is then refused)
+  assert.deepEqual(f.credentials["same-origin"].cookies, [null]);
+  assert.equal(f.credentials["same-origin"].error, null);
+  assert.deepEqual(f.credentials.omit.cookies, [null]);
+  // then the no-cors probe that tells CORS from an unreachable server, without credentials
+  assert.deepEqual(f.credentials.include.cookies, ["torsh=secret", null]);
+  assert.equal(f.credentials.include.error, "CORSError");
+});
+
+test("fetch protocol in Pyodide under Node.js (fetch of Node, no CORS there)", async () => {
+  const dead = `http://127.0.0.1:${await freePort()}/x`;
+  const f = await facts(runInNode, "fetch_checks.py", [base, dead]);
+  assert.equal(f.runtime, "pyodide-node");
+  assertFetchProtocol(f);
+  assert.equal(f.cached.backend, "directory"); // no IndexedDB in Node.js
+  assert.equal(f.nocors.error, null);
+});
+
+test("the IndexedDB cache survives a page reload; corruption and LRU eviction in Chromium", async () => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "torsh-io-profile-"));
+  try {
+    const opts = { userDataDir: profile, port: await freePort() };
+    const w = await facts(runInChromium, "cache_checks.py", ["write"], opts);
+    assert.equal(w.runtime, "pyodide-browser");
+    assert.equal(w.backend, "indexeddb");
+    assert.deepEqual(w.keys, ["dataset.bin", "small"]);
+    assert.equal(w.corrupt_get, null, "a corrupted entry must not be returned");
+    assert.equal(w.corrupt_still_there, false, "a corrupted entry must be dropped");
+    assert.deepEqual(w.lru_keys, ["a", "c"]);
+    assert.equal(w.lru_usage, 2400);
+
+    const r = await facts(runInChromium, "cache_checks.py", ["read"], opts);
+    assert.equal(r.backend, "indexeddb");
+    assert.deepEqual(r.keys, ["dataset.bin", "small"]);
+    assert.equal(r.dataset_sha, r.expected_sha);
+    assert.equal(r.small, "hello");
+    assert.deepEqual(r.lru_keys, ["a", "c"]);
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+});
+
+test("a full storage quota (QuotaExceededError) evicts and retries, or fails cleanly", async () => {
+  // DevTools Storage.overrideQuotaForOrigin: ~3 entries of 300 kB fit in 1 MB.
+  const q = await facts(runInChromium, "cache_checks.py", ["quota"], { storageQuota: 1_000_000 });
+  assert.equal(q.runtime, "pyodide-browser");
+  q.after.forEach((keys, i) => assert.ok(keys.includes(`k${i}`), `put k${i}: ${keys}`));
+  assert.ok(!q.after[5].includes("k0") && q.after[5].length <= 3, `${q.after[5]}`);
+  assert.ok(q.last_ok);
+  assert.match(q.big_error, /storage quota for this site is full/);
+  assert.ok(!q.keys_after_big.includes("big"), "a failed put must leave no entry");
+});
+
+test("in Pyodide under Node.js the cache falls back to a directory", async () => {
+  const w = await facts(runInNode, "cache_checks.py", ["write"]);
+  assert.equal(w.runtime, "pyodide-node");
+  assert.equal(w.backend, "directory");
+  assert.deepEqual(w.keys, ["dataset.bin", "small"]);
+  assert.equal(w.corrupt_get, 102400); // not corrupted there: read back whole
+  assert.deepEqual(w.lru_keys, ["a", "c"]);
+});
