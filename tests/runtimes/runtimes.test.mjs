@@ -58,3 +58,16 @@ test("in Chromium, a seeded batch reaches JavaScript as a Float32Array equal to 
   assert.deepEqual(inspected.data, expected.values.flat());
   assert.deepEqual(json.values, expected.values);
 });
+
+test("the quickstart prints the same batches natively and in Pyodide under Node.js", async () => {
+  const exe = process.env.PYTHON;
+  assert.ok(exe, "set PYTHON to a Python with torsh_data installed");
+  const script = path.join(ROOT, "examples/quickstart.py");
+  const nativeOut = execFileSync(exe, [script], { encoding: "utf8" });
+  const r = await runInNode({ ...common, mounts: [...common.mounts, `${path.join(ROOT, "examples")}:/work/examples`],
+    script });
+  assert.equal(r.code, 0, r.stderr);
+  const body = (s) => s.trim().split("\n").slice(1);  // all but the "runtime:" line
+  assert.ok(body(nativeOut).length > 8);
+  assert.deepEqual(body(r.stdout), body(nativeOut));
+});
