@@ -1,4 +1,4 @@
-"""P1 (tabular CSV) and P2 (MNIST-style images) pipelines: torsh-data vs torch.utils.data.
+"""P1 (tabular CSV), P2 (MNIST-style images) and P3 (text) pipelines vs torch.utils.data.
 
 Generates its data in memory (bench/data.py), runs each pipeline for one full epoch, and
 prints samples per second and the time to the first batch. ``--json`` prints the figures as
@@ -29,7 +29,7 @@ if "--no-numpy" in sys.argv:
 elif importlib.util.find_spec("numpy") is not None:
     import numpy  # noqa: F401  # torsh-data uses numpy's bulk paths once it is imported
 
-from data import p1_csv, p2_idx
+from data import p1_csv, p2_idx, p3_lines
 
 import torsh_data as td
 from torsh_data import formats, transforms
@@ -158,6 +158,99 @@ def p2_torch(images: bytes, labels: bytes) -> dict[str, dict[str, float]]:
     return run
 
 
+# --- P3: lines -> basic_english -> vocab (min_freq 2) -> ids -> truncate 128 -> pad per batch --
+
+
+def p3_torsh(lines: list[str], labels: list[int]) -> dict[str, float]:
+    from torsh_data import text
+
+    t0 = time.perf_counter()
+    tokens = [text.basic_english(line) for line in lines]
+    vocab = text.build_vocab_from_iterator(tokens, min_freq=2, specials=["<pad>", "<unk>"])
+    vocab.set_default_index(vocab["<unk>"])
+    vocab_s = time.perf_counter() - t0
+    pad = vocab["<pad>"]
+
+    class Lines(td.Dataset):
+        def __getitem__(self, i: int) -> tuple[list[int], int]:
+            return vocab.lookup_indices(text.basic_english(lines[i])[:128]), labels[i]
+
+        def __len__(self) -> int:
+            return len(lines)
+
+    def collate(batch: list[tuple[list[int], int]]) -> Any:
+        padded = text.text_collate([ids for ids, _ in batch], pad_id=pad)
+        return padded.ids, padded.lengths, td.Tensor([y for _, y in batch], dtype="int64")
+
+    loader = td.DataLoader(Lines(), batch_size=32, shuffle=True, seed=0, collate_fn=collate)
+    run = epoch(lambda: loader, lambda b: len(b[2]))
+    run["vocab_s"] = vocab_s
+    return run
+
+
+def p3_torch(lines: list[str], labels: list[int]) -> dict[str, float]:
+    import re
+    from collections import Counter
+
+    import torch
+    from torch.nn.utils.rnn import pad_sequence
+    from torch.utils.data import DataLoader, Dataset
+
+    # torchtext's basic_english, as written in torchtext.data.utils
+    patterns = [
+        r"\'",
+        r"\"",
+        r"\.",
+        r"<br \/>",
+        r",",
+        r"\(",
+        r"\)",
+        r"\!",
+        r"\?",
+        r"\;",
+        r"\:",
+        r"\s+",
+    ]
+    replacements = [" '  ", "", " . ", " ", " , ", " ( ", " ) ", " ! ", " ? ", " ", " ", " "]
+    compiled = list(zip([re.compile(p) for p in patterns], replacements, strict=True))
+
+    def tokenize(line: str) -> list[str]:
+        line = line.lower()
+        for pattern, repl in compiled:
+            line = pattern.sub(repl, line)
+        return line.split()
+
+    t0 = time.perf_counter()
+    counts = Counter(t for line in lines for t in tokenize(line))
+    itos = ["<pad>", "<unk>"] + [
+        w for w, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c >= 2
+    ]
+    stoi = {w: i for i, w in enumerate(itos)}
+    vocab_s = time.perf_counter() - t0
+
+    class Lines(Dataset):
+        def __len__(self) -> int:
+            return len(lines)
+
+        def __getitem__(self, i: int) -> Any:
+            ids = [stoi.get(t, 1) for t in tokenize(lines[i])][:128]
+            return torch.tensor(ids, dtype=torch.int64), labels[i]
+
+    def collate(batch: Any) -> Any:
+        seqs = [s for s, _ in batch]
+        return (
+            pad_sequence(seqs, batch_first=True, padding_value=0),
+            torch.tensor([len(s) for s in seqs]),
+            torch.tensor([y for _, y in batch]),
+        )
+
+    torch.manual_seed(0)
+    loader = DataLoader(Lines(), batch_size=32, shuffle=True, collate_fn=collate)
+    run = epoch(lambda: loader, lambda b: len(b[2]))
+    run["vocab_s"] = vocab_s
+    return run
+
+
 def interpreter() -> str:
     flags = sysconfig.get_config_var("CONFIG_ARGS") or ""
     pgo = "pgo" if "--enable-optimizations" in flags else "no-pgo"
@@ -169,7 +262,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small data, for smoke testing")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-numpy", action="store_true", help="hide numpy from torsh-data")
-    ap.add_argument("--only", choices=["p1", "p2"])
+    ap.add_argument("--only", choices=["p1", "p2", "p3"])
     ap.add_argument("--torch", action="store_true", help="also run the torch pipelines")
     args = ap.parse_args()
     rows, count = (5_000, 3_000) if args.quick else (100_000, 60_000)
@@ -191,10 +284,51 @@ def main() -> None:
         }
         if args.torch:
             out["p2"]["torch"] = p2_torch(images, labels)
+    if args.only in (None, "p3"):
+        lines, text_labels = p3_lines(5_000 if args.quick else 50_000)
+        out["p3"] = {"torsh": p3_torsh(lines, text_labels)}
+        if args.torch:
+            out["p3"]["torch"] = p3_torch(lines, text_labels)
     if args.json:
         print(json.dumps(out))
         return
     print(json.dumps(out, indent=1))
+    report(out)
+
+
+TARGETS = [  # (figure, torsh path, torch path, target ratio) from the issues
+    (
+        "P1 epoch from memory",
+        ("p1", "torsh", "epoch_from_memory"),
+        ("p1", "torch", "epoch_from_memory"),
+        4.0,
+    ),
+    ("P1 end to end", ("p1", "torsh", "end_to_end"), ("p1", "torch", "end_to_end"), None),
+    ("P2 batch tail", ("p2", "torsh_batch_tail"), ("p2", "torch"), 5.0),
+    ("P2 all per sample", ("p2", "torsh_per_sample"), ("p2", "torch"), 5.0),
+    ("P3 text", ("p3", "torsh"), ("p3", "torch"), 1.8),
+]
+
+
+def report(out: dict[str, Any]) -> None:
+    """Ratios against torch and whether each target of the issues is met."""
+
+    def get(path: tuple[str, ...]) -> float | None:
+        node: Any = out
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        return node.get("samples_per_s") if isinstance(node, dict) else None
+
+    pandas = importlib.util.find_spec("pandas") is not None and not out.get("no_numpy")
+    print(f"\n{'figure':24} {'torsh/s':>10} {'torch/s':>10} {'ratio':>7} {'target':>7}")
+    for name, ours, theirs, target in TARGETS:
+        a, b = get(ours), get(theirs)
+        if a is None or b is None:
+            continue
+        if target is None:  # end to end: >= 1.0x with pandas installed, >= 0.5x without
+            target = 1.0 if pandas and out.get("numpy") else 0.5
+        verdict = "met" if a / b >= target else "MISSED"
+        print(f"{name:24} {a:>10,.0f} {b:>10,.0f} {a / b:>6.2f}x {target:>6.1f}x {verdict}")
 
 
 if __name__ == "__main__" and importlib.util.find_spec("torsh_data") is not None:
