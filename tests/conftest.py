@@ -14,6 +14,16 @@ from hypothesis import HealthCheck, settings
 
 IN_PYODIDE = sys.platform == "emscripten"
 
+# Scripts run by other tests or by hand, not test modules (--doctest-modules would import them).
+collect_ignore = [
+    "pyodide_pytest.py",
+    "distributed/torchrun_job.py",
+    "io/server.py",
+    "text/make_fixtures.py",
+    "runtimes/probe.py",
+    "runtimes/smoke.py",
+]
+
 settings.register_profile(
     "default", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -21,7 +21,9 @@ def test_all_is_sorted_and_exported() -> None:
     for name in td.__all__:
         assert hasattr(td, name), name
     public = {
-        n for n, v in vars(td).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)
+        n
+        for n, v in vars(td).items()
+        if not n.startswith("_") and not isinstance(v, types.ModuleType)
     }
     assert public - set(td.__all__) == set()
 

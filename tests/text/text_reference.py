@@ -16,8 +16,8 @@ DATA = Path(__file__).parent / "data"
 FIELDS = ("ids", "tokens", "offsets", "type_ids", "attention_mask", "special_tokens_mask")
 HAS_TOKENIZERS = has_module("tokenizers")
 TOKENIZERS_REASON = (
-    "the reference library tokenizers is a native dev dependency (.venv/bin/pip install "
-    "tokenizers); it has no Pyodide wheel and is not installed for 3.10"
+    "the reference library tokenizers is a native dev dependency (./dev test installs it "
+    "natively); it has no Pyodide wheel"
 )
 
 
