@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -63,3 +65,12 @@ def test_pandas_engine_defers_on_bad_data() -> None:
 def test_engine_argument() -> None:
     with pytest.raises(td.DataValueError, match="engine"):
         read_csv(b"a\n1\n", engine="pyarrow")
+
+
+@needs_pandas
+def test_unimportable_pandas_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    csv = table([[1.5, -2.0, 3.25]], [2])
+    want = read_csv(csv, label="label", output="columnar", engine="python")
+    monkeypatch.setitem(sys.modules, "numpy", None)  # pandas is installed, numpy is not usable
+    got = read_csv(csv, label="label", output="columnar")
+    assert got[0].equal(want[0]) and got[1].equal(want[1])

@@ -34,8 +34,11 @@ def pandas_columnar(
         return None
     if "pandas" not in sys.modules and importlib.util.find_spec("pandas") is None:
         return None
-    np: Any = importlib.import_module("numpy")
-    pd: Any = importlib.import_module("pandas")
+    try:
+        np: Any = importlib.import_module("numpy")
+        pd: Any = importlib.import_module("pandas")
+    except ImportError:  # installed but unusable here (or numpy hidden): the pure path runs
+        return None
 
     # pandas 3 parses with correct rounding by default and deprecates the option
     precise = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
