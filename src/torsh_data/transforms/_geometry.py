@@ -264,48 +264,40 @@ def _probability(p: Any) -> float:
     return float(p)
 
 
-class RandomHorizontalFlip:
+class _RandomFlip:
+    """Flip with probability ``p`` (one draw per call); subclasses name the flip."""
+
+    _flip: Any = staticmethod(hflip)
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = _probability(p)
+        self._geometry: dict[tuple[int, ...], Any] = {}
+
+    def __call__(self, img: Any) -> Tensor:
+        t = img if type(img) is Tensor else _tensor(img)
+        geom = self._geometry.get(t.shape)
+        if geom is None or geom[0] is not t.dtype:
+            if len(self._geometry) > 64:
+                self._geometry.clear()
+            geom = self._geometry[t.shape] = (t.dtype, *layout(t)[:4])
+        if sample_generator().random() < self.p:
+            return Tensor._make(memoryview(self._flip(t._data, *geom[1:])), t.dtype, t.shape)
+        return t
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomHorizontalFlip(_RandomFlip):
     """Mirror the image left-right with probability ``p`` (one draw per call)."""
 
-    def __init__(self, p: float = 0.5) -> None:
-        self.p = _probability(p)
-        self._geometry: dict[tuple[int, ...], Any] = {}
-
-    def __call__(self, img: Any) -> Tensor:
-        t = img if type(img) is Tensor else _tensor(img)
-        geom = self._geometry.get(t.shape)
-        if geom is None or geom[0] is not t.dtype:
-            if len(self._geometry) > 64:
-                self._geometry.clear()
-            geom = self._geometry[t.shape] = (t.dtype, *layout(t)[:4])
-        if sample_generator().random() < self.p:
-            return Tensor._make(memoryview(hflip(t._data, *geom[1:])), t.dtype, t.shape)
-        return t
-
-    def __repr__(self) -> str:
-        return f"RandomHorizontalFlip(p={self.p})"
+    _flip = staticmethod(hflip)
 
 
-class RandomVerticalFlip:
+class RandomVerticalFlip(_RandomFlip):
     """Flip the image upside down with probability ``p`` (one draw per call)."""
 
-    def __init__(self, p: float = 0.5) -> None:
-        self.p = _probability(p)
-        self._geometry: dict[tuple[int, ...], Any] = {}
-
-    def __call__(self, img: Any) -> Tensor:
-        t = img if type(img) is Tensor else _tensor(img)
-        geom = self._geometry.get(t.shape)
-        if geom is None or geom[0] is not t.dtype:
-            if len(self._geometry) > 64:
-                self._geometry.clear()
-            geom = self._geometry[t.shape] = (t.dtype, *layout(t)[:4])
-        if sample_generator().random() < self.p:
-            return Tensor._make(memoryview(vflip(t._data, *geom[1:])), t.dtype, t.shape)
-        return t
-
-    def __repr__(self) -> str:
-        return f"RandomVerticalFlip(p={self.p})"
+    _flip = staticmethod(vflip)
 
 
 def _f32(x: float) -> float:
