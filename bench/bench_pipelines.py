@@ -26,8 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 if "--no-numpy" in sys.argv:
     sys.modules["numpy"] = None  # type: ignore[assignment]  # torsh-data must not find it
-elif importlib.util.find_spec("numpy") is not None:
-    import numpy  # noqa: F401  # torsh-data uses numpy's bulk paths once it is imported
+else:  # the optional libraries are imported before timing, for torsh-data as for torch
+    for _optional in ("numpy", "pandas"):
+        if importlib.util.find_spec(_optional) is not None:
+            importlib.import_module(_optional)
 
 from data import p1_csv, p2_idx, p3_lines
 

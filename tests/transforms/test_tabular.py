@@ -228,6 +228,20 @@ def test_numpy_path_gives_the_same_bits() -> None:
         numpy_mod = sys.modules.pop("numpy")
         try:
             slow = scaler(x)
+            pure_fit = type(scaler).from_state_dict(scaler.state_dict())  # same statistics?
+            refit = Standardize().fit(x) if isinstance(scaler, Standardize) else None
         finally:
             sys.modules["numpy"] = numpy_mod
-        assert fast.equal(slow)
+        assert fast.equal(slow) and pure_fit.state_dict() == scaler.state_dict()
+        if refit is not None:
+            assert refit.state_dict() == scaler.state_dict()  # numpy fit == pure fit, bit for bit
+
+
+@needs_numpy
+def test_numpy_fit_refuses_nan_like_the_pure_path() -> None:
+    import numpy  # noqa: F401
+
+    rows = [[float(i), 1.0, 2.0, float(i % 7)] for i in range(2000)]
+    rows[1500][3] = math.nan
+    with pytest.raises(DataValueError, match="column 3 has NaN"):
+        Standardize().fit(Tensor(rows, dtype="float64"))
