@@ -148,3 +148,29 @@ def test_to_js_float16_and_empty() -> None:
     assert list(obj.data) == [0x3800, 0xC000]
     empty = td.zeros((0, 4)).to_js()
     assert empty.data.length == 0 and list(empty.shape) == [0, 4]
+
+
+@needs_numpy
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int64", "float32", "float64", "float16"])
+def test_numpy_take_gives_the_pure_bytes(dtype: str) -> None:
+    import numpy as np
+
+    t = (
+        (
+            td.arange(300).astype("int64")
+            if dtype != "uint8"
+            else td.Tensor([i % 256 for i in range(300)])
+        )
+        .astype(dtype)
+        .reshape(100, 3)
+    )
+    idx = [5, -1, 99, 0, 42] * 10
+    fast = t.take(idx)
+    saved = sys.modules.pop("numpy")
+    try:
+        slow = t.take(idx)
+    finally:
+        sys.modules["numpy"] = saved
+    assert fast.equal(slow) and np.asarray(fast).shape == (50, 3)
+    with pytest.raises(td.DataIndexError, match="index 100 is out of range"):
+        t.take([0] * 40 + [100])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -143,8 +144,20 @@ class Tensor:
         )
 
     def take(self, indices: Sequence[int]) -> Tensor:
-        """A new tensor of the rows at ``indices`` along the first axis (a copy)."""
+        """A new tensor of the rows at ``indices`` along the first axis (a copy).
+
+        With numpy in use and enough indices, numpy gathers the rows (the same bytes).
+        """
         n, row, data = len(self), self._row_bytes(), self._data
+        np = sys.modules.get("numpy")
+        if np is not None and len(indices) >= 32 and self.dtype.name != "float16" and row:
+            idx = np.asarray(indices)
+            if idx.dtype.kind in "iu" and idx.ndim == 1:
+                if idx.size and (idx.min() < -n or idx.max() >= n):
+                    bad = next(i for i in indices if not -n <= i < n)
+                    raise DataIndexError(f"index {bad} is out of range for a first axis of size {n}")
+                gathered = np.asarray(self).take(idx, axis=0)
+                return Tensor._make(memoryview(gathered).cast("B"), self.dtype, gathered.shape)
         parts = []
         for i in indices:
             if not -n <= i < n:
