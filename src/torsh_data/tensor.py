@@ -155,7 +155,9 @@ class Tensor:
             if idx.dtype.kind in "iu" and idx.ndim == 1:
                 if idx.size and (idx.min() < -n or idx.max() >= n):
                     bad = next(i for i in indices if not -n <= i < n)
-                    raise DataIndexError(f"index {bad} is out of range for a first axis of size {n}")
+                    raise DataIndexError(
+                        f"index {bad} is out of range for a first axis of size {n}"
+                    )
                 gathered = np.asarray(self).take(idx, axis=0)
                 return Tensor._make(memoryview(gathered).cast("B"), self.dtype, gathered.shape)
         parts = []
