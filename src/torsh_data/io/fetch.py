@@ -440,29 +440,18 @@ async def fetch_bytes(
         FetchTimeoutError: ``timeout`` passed.
         FetchCancelledError: ``cancel`` was set.
     """
-    span = _check_args(url, retries, backoff, byte_range, sha256, credentials)
-    key = _cache_key(url, span)
-    hit = await _cached(cache, key, sha256)
-    if hit is not None:
-        if progress is not None:
-            progress(len(hit), len(hit))
-        return hit
-    parts = [
-        chunk
-        async for chunk in _stream(
-            url,
-            headers,
-            timeout,
-            retries,
-            backoff,
-            progress,
-            cancel,
-            span,
-            sha256,
-            credentials,
-            1 << 18,
-        )
-    ]
-    data = b"".join(parts)
-    await _store(cache, key, data)
-    return data
+    chunks = iter_fetch(
+        url,
+        headers=headers,
+        timeout=timeout,
+        retries=retries,
+        backoff=backoff,
+        progress=progress,
+        cancel=cancel,
+        byte_range=byte_range,
+        sha256=sha256,
+        cache=cache,
+        credentials=credentials,
+        chunk_size=1 << 18,
+    )
+    return b"".join([chunk async for chunk in chunks])
