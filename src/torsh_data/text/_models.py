@@ -24,9 +24,22 @@ _CACHE_LIMIT = 10_000
 
 
 class Model:
+    """Base: ``tokenize`` caches the tokens of up to ``_CACHE_LIMIT`` words; subclasses
+    implement ``_tokenize`` and set ``vocab``."""
+
     vocab: dict[str, int]
+    _cache: dict[str, list[Token]]
 
     def tokenize(self, word: str) -> list[Token]:
+        hit = self._cache.get(word)
+        if hit is not None:
+            return hit
+        out = self._tokenize(word)
+        if len(self._cache) < _CACHE_LIMIT:
+            self._cache[word] = out
+        return out
+
+    def _tokenize(self, word: str) -> list[Token]:
         raise NotImplementedError
 
 
@@ -50,15 +63,6 @@ class WordPiece(Model):
         self.max_chars = max_input_chars_per_word
         self._longest = max((len(t) for t in vocab), default=1)
         self._cache: dict[str, list[Token]] = {}
-
-    def tokenize(self, word: str) -> list[Token]:
-        hit = self._cache.get(word)
-        if hit is not None:
-            return hit
-        out = self._tokenize(word)
-        if len(self._cache) < _CACHE_LIMIT:
-            self._cache[word] = out
-        return out
 
     def _tokenize(self, word: str) -> list[Token]:
         n = len(word)
@@ -104,15 +108,6 @@ class BPE(Model):
             raise DataValueError(f"BPE unk_token {unk_token!r} is not in the vocabulary")
         self.unk_token, self.fuse_unk, self.ignore_merges = unk_token, fuse_unk, ignore_merges
         self._cache: dict[str, list[Token]] = {}
-
-    def tokenize(self, word: str) -> list[Token]:
-        hit = self._cache.get(word)
-        if hit is not None:
-            return hit
-        out = self._tokenize(word)
-        if len(self._cache) < _CACHE_LIMIT:
-            self._cache[word] = out
-        return out
 
     def _tokenize(self, word: str) -> list[Token]:
         vocab = self.vocab
