@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import array
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 from .. import _dtype
@@ -136,19 +137,32 @@ def pad(
 ) -> bytes:
     """Pad every plane by ``(left, top, right, bottom)`` pixels; plane ``i`` is padded with the
     pixel ``fills[i % len(fills)]`` (``u`` bytes)."""
-    left, top, right, bottom = ltrb
-    nw = w + left + right
     rows = rows_of(data, p, h, w, u) if h else ()
+    return framed(rows, p, h, fills, ltrb, w + ltrb[0] + ltrb[2])
+
+
+def framed(
+    rows: Sequence[bytes],
+    p: int,
+    n: int,
+    fills: list[bytes],
+    ltrb: tuple[int, int, int, int],
+    width: int,
+) -> bytes:
+    """``p`` planes of ``n`` rows each (``rows``, plane after plane) surrounded by fill:
+    ``ltrb`` fill pixels on each side, ``width`` pixels per framed row. With no rows, each
+    plane is all fill."""
+    left, top, right, bottom = ltrb
     out = []
     for i in range(p):
         px = fills[i % len(fills)]
-        if h == 0:
-            out.append(px * ((top + bottom) * nw))
+        if not rows:
+            out.append(px * ((top + n + bottom) * width))
             continue
         lp, rp = px * left, px * right
-        out.append(px * (top * nw) + lp)
-        out.append((rp + lp).join(rows[i * h : (i + 1) * h]))
-        out.append(rp + px * (bottom * nw))
+        out.append(px * (top * width) + lp)
+        out.append((rp + lp).join(rows[i * n : (i + 1) * n]))
+        out.append(rp + px * (bottom * width))
     return b"".join(out)
 
 
@@ -186,17 +200,7 @@ def pad_crop(
         px = fills[0]
         lp, rp = px * lf, px * rf
         return b"".join((px * (tf * cw), lp, (rp + lp).join(rows), rp, px * (bf * cw)))
-    out = []
-    for i in range(p):
-        px = fills[i % len(fills)]
-        if not (sc and sr):
-            out.append(px * (ch * cw))
-            continue
-        lp, rp = px * lf, px * rf
-        out.append(px * (tf * cw) + lp)
-        out.append((rp + lp).join(rows[i * sr : (i + 1) * sr]))
-        out.append(rp + px * (bf * cw))
-    return b"".join(out)
+    return framed(rows, p, sr, fills, (lf, tf, rf, bf), cw)
 
 
 def pad_crop_fn(
