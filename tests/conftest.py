@@ -20,6 +20,7 @@ collect_ignore = [
     "distributed/torchrun_job.py",
     "io/server.py",
     "text/make_fixtures.py",
+    "text/make_extras_fixtures.py",
     "runtimes/probe.py",
     "runtimes/smoke.py",
 ]

@@ -49,3 +49,17 @@ def nasty_corpus() -> list[str]:
 def pair_corpus() -> list[tuple[str, str]]:
     texts = nasty_corpus()
     return [(texts[i], texts[(i * 7 + 3) % len(texts)]) for i in range(0, len(texts), 2)]
+
+
+def bpe_corpus() -> list[str]:
+    """2 000 lines of syllable-made words with accents and punctuation, for training BPE."""
+    rng = random.Random(20261126)
+    syllables = ["lo", "w", "er", "est", "ne", "wi", "d", "th", "an", "ing", "re", "pro", "ta"]
+    syllables += ["ka", "mi", "s", "é", "ça", "ü", "ß", "!", ",", "日本", "語"]
+    return [
+        " ".join(
+            "".join(rng.choice(syllables) for _ in range(rng.randint(1, 4)))
+            for _ in range(rng.randint(3, 12))
+        )
+        for _ in range(2000)
+    ]

@@ -99,6 +99,7 @@ class BPE(Model):
         ignore_merges: bool = False,
     ) -> None:
         self.vocab = vocab
+        self.merges = [(a, b) for a, b in merges]
         self.ranks: dict[tuple[str, str], int] = {}
         for r, (a, b) in enumerate(merges):
             if a + b not in vocab:
