@@ -38,7 +38,9 @@ __all__ = [
     "SampleStreams",
     "derive_seed",
     "fresh_seed",
+    "laplaces",
     "manual_seed",
+    "normals",
     "sample_generator",
     "sample_scope",
 ]
@@ -280,3 +282,6 @@ def manual_seed(seed: int) -> None:
     """Seed the global stream used outside a loader (transforms called by hand)."""
     global _global
     _global = Generator(seed)
+
+
+from ._distributions import laplaces, normals  # noqa: E402  (they take a Generator)
