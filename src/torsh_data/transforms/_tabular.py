@@ -161,6 +161,38 @@ class _Fitted:
     def _apply_numpy(self, np: Any, x: Any, shift: Any, scale: Any) -> Any:
         return (x - shift) / scale
 
+    def transform(self, data: Any) -> Tensor:
+        """Scale ``[N, F]`` data (scikit-learn's name for calling the transform)."""
+        return self(data)
+
+    def fit_transform(self, data: Any) -> Tensor:
+        """:meth:`fit` then :meth:`transform` the same data."""
+        return self.fit(data)(data)  # type: ignore[attr-defined]
+
+    def inverse_transform(self, data: Any) -> Tensor:
+        """Undo the scaling: scaled ``[F]`` or ``[N, F]`` values back to the original units
+        (float64 arithmetic, float32 out)."""
+        self._check()
+        t = data if isinstance(data, Tensor) else Tensor(data, dtype=_dtype.float64)
+        shift, scale = self._params()
+        if len(t.shape) not in (1, 2) or t.shape[-1] != len(shift):
+            raise ShapeError(
+                f"{type(self).__name__} was fitted on {len(shift)} columns, got {t.shape}"
+            )
+        n = t.numel() // len(shift) if shift else 0
+        vals = list(map(float, t.dtype.unpack(t._data)))
+        lo = getattr(self, "feature_range", (0.0, 1.0))[0] if isinstance(self, MinMaxScale) else 0.0
+        out = list(
+            map(
+                operator.add,
+                map(operator.mul, map(operator.sub, vals, repeat(lo)), scale * n),
+                shift * n,
+            )
+        )
+        return Tensor._make(
+            memoryview(bytearray(array.array("f", out).tobytes())), _dtype.float32, t.shape
+        )
+
     def state_dict(self) -> dict[str, Any]:
         """The fitted statistics as a JSON-compatible dict."""
         self._check()
