@@ -1,4 +1,5 @@
-"""Batching token ids: padded collation and a length-bucketing batch sampler.
+"""Batching token ids: padded collation (and the length-bucketing batch sampler, which
+lives in :mod:`torsh_data.samplers`).
 
 >>> b = text_collate([[5, 6, 7], [8]], pad_id=0)
 >>> b.ids.tolist(), b.lengths.tolist(), b.attention_mask.tolist()
@@ -11,13 +12,12 @@
 from __future__ import annotations
 
 import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from .. import _dtype
 from .._errors import DataTypeError, DataValueError
-from ..random import Generator, derive_seed, fresh_seed
-from ..samplers import Sampler
+from ..samplers import BucketBatchSampler  # lives with the samplers; kept importable here
 from ..tensor import Tensor
 
 __all__ = ["BucketBatchSampler", "TextBatch", "TokenCollate", "text_collate"]
@@ -116,82 +116,3 @@ class TokenCollate:
 
     def __call__(self, batch: Sequence[Any]) -> TextBatch:
         return text_collate(batch, self.pad_id, self.padding_side, self.max_length)
-
-
-class BucketBatchSampler(Sampler[list[int]]):
-    """Batches of indices whose lengths are similar, to waste little padding.
-
-    Each epoch: shuffle the indices; cut them into pools of ``batch_size *
-    bucket_size_multiplier``; sort each pool by length (stable); cut the pools into batches;
-    shuffle the batches. The order is a function of ``(seed, epoch)``; like ``RandomSampler``
-    the epoch moves on after each pass, and :meth:`set_epoch` chooses it.
-
-    Args:
-        lengths: the length of each sample (index ``i`` has ``lengths[i]``).
-        batch_size: samples per batch.
-        bucket_size_multiplier: pool size in batches (1: little sorting; large: almost a sort).
-        drop_last: drop the last, smaller batch of each pool.
-        seed: the root seed (``None``: a fresh one).
-    """
-
-    def __init__(
-        self,
-        lengths: Sequence[int],
-        batch_size: int,
-        bucket_size_multiplier: int = 100,
-        drop_last: bool = False,
-        seed: int | None = None,
-    ) -> None:
-        for name, v in (
-            ("batch_size", batch_size),
-            ("bucket_size_multiplier", bucket_size_multiplier),
-        ):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise DataValueError(f"{name} must be an integer >= 1, got {v!r}")
-        lengths = lengths.tolist() if isinstance(lengths, Tensor) else list(lengths)
-        for i, n in enumerate(lengths):
-            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-                raise DataValueError(f"lengths[{i}] must be an integer >= 0, got {n!r}")
-        self.lengths = lengths
-        self.batch_size = batch_size
-        self.bucket_size_multiplier = bucket_size_multiplier
-        self.drop_last = drop_last
-        self.seed = fresh_seed() if seed is None else seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-            raise DataValueError(f"epoch must be an integer >= 0, got {epoch!r}")
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        n, b, pool = (
-            len(self.lengths),
-            self.batch_size,
-            self.batch_size * self.bucket_size_multiplier,
-        )
-        full, rest = divmod(n, pool)
-        per_pool = pool // b
-        if self.drop_last:
-            return full * per_pool + rest // b
-        return full * per_pool + -(-rest // b)
-
-    def batches(self, epoch: int) -> list[list[int]]:
-        """The batches of ``epoch`` (does not move the epoch)."""
-        gen = Generator(derive_seed(self.seed, "bucket", epoch))
-        order = gen.permutation(len(self.lengths))
-        pool = self.batch_size * self.bucket_size_multiplier
-        key = self.lengths.__getitem__
-        out: list[list[int]] = []
-        for start in range(0, len(order), pool):
-            chunk = sorted(order[start : start + pool], key=key)
-            for b in range(0, len(chunk), self.batch_size):
-                batch = chunk[b : b + self.batch_size]
-                if len(batch) == self.batch_size or not self.drop_last:
-                    out.append(batch)
-        return [out[i] for i in gen.permutation(len(out))]
-
-    def __iter__(self) -> Iterator[list[int]]:
-        batches = self.batches(self.epoch)
-        self.epoch += 1
-        return iter(batches)

@@ -21,9 +21,10 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from . import _dtype
-from ._errors import DataTypeError, DataValueError, ShapeError
-from .tensor import Tensor, full, stack
+from .. import _dtype
+from .._checks import check_int
+from .._errors import DataTypeError, DataValueError, ShapeError
+from ..tensor import Tensor, full, stack
 
 __all__ = [
     "Padded",
@@ -105,6 +106,12 @@ def _same_type(like: Any, value: Any) -> Any:
 
 
 def _collate_tensors(batch: Sequence[Any], *, path: str, **_: Any) -> Tensor:
+    check_tensors(batch, path)
+    return stack(batch)
+
+
+def check_tensors(batch: Sequence[Any], path: str) -> None:
+    """Raise unless ``batch`` is Tensors of one shape and dtype (errors name ``path``)."""
     first = batch[0]
     for i, t in enumerate(batch):
         if not isinstance(t, Tensor):
@@ -116,7 +123,6 @@ def _collate_tensors(batch: Sequence[Any], *, path: str, **_: Any) -> Tensor:
                 f"cannot collate {path}: sample 0 has shape {first.shape} {first.dtype}, "
                 f"sample {i} has shape {t.shape} {t.dtype}; make them equal or use pad_collate"
             )
-    return stack(batch)
 
 
 def _collate_numbers(batch: Sequence[Any], *, path: str, **_: Any) -> Tensor:
@@ -216,9 +222,15 @@ def pad_sequence(
     padding_value: float | int | bool = 0,
     padding_side: str = "right",
     *,
+    max_length: int | None = None,
     path: str = "sample",
 ) -> Padded:
-    """Pad tensors (or lists of numbers) along their first axis to the longest one."""
+    """Pad tensors (or lists of numbers) along their first axis to the longest one, or to
+    ``max_length`` (longer sequences are cut to it).
+
+    >>> pad_sequence([[1, 2, 3], [4]], max_length=2).data.tolist()
+    [[1, 2], [4, 0]]
+    """
     if padding_side not in ("right", "left"):
         raise DataValueError(f"padding_side must be 'right' or 'left', got {padding_side!r}")
     if not sequences:
@@ -238,8 +250,11 @@ def pad_sequence(
                 f"has {s.shape} {s.dtype}; only the first dimension may differ"
             )
     inner = first.shape[1:]
+    if max_length is not None:
+        check_int("max_length", max_length, 0)
+        seqs = [s[:max_length] if s.shape[0] > max_length else s for s in seqs]
     lengths = [s.shape[0] for s in seqs]
-    longest = max(lengths)
+    longest = max(lengths) if max_length is None else max_length
     pad_row = (
         full((1, *inner), padding_value, first.dtype)._data.tobytes() if math.prod(inner) else b""
     )
@@ -257,25 +272,31 @@ def pad_sequence(
     return Padded(data, Tensor(lengths, dtype=_dtype.int64), mask)
 
 
-def _pad_handler(padding_value: Any, padding_side: str) -> Callable[..., Any]:
+def _pad_handler(
+    padding_value: Any, padding_side: str, max_length: int | None
+) -> Callable[..., Any]:
     def handle(batch: Sequence[Any], *, path: str, **_: Any) -> Any:
         if isinstance(batch[0], Tensor) and not batch[0].shape:
             return _collate_tensors(batch, path=path)
-        return pad_sequence(batch, padding_value, padding_side, path=path)
+        return pad_sequence(batch, padding_value, padding_side, max_length=max_length, path=path)
 
     return handle
 
 
 def pad_collate(
-    batch: Sequence[Any], padding_value: float | int | bool = 0, padding_side: str = "right"
+    batch: Sequence[Any],
+    padding_value: float | int | bool = 0,
+    padding_side: str = "right",
+    max_length: int | None = None,
 ) -> Any:
     """Like :func:`default_collate`, but sequences are padded into :class:`Padded` triples.
 
     Tensors with at least one dimension, and lists whose items are all numbers, are padded
     along their first axis; numbers, 0-d tensors and strings collate as usual; tuples,
-    named tuples and mappings are structure and are recursed into.
+    named tuples and mappings are structure and are recursed into. With ``max_length``
+    every sequence is padded (or cut) to that length.
     """
-    handler = _pad_handler(padding_value, padding_side)
+    handler = _pad_handler(padding_value, padding_side, max_length)
     fn_map: CollateFnMap = {**default_collate_fn_map, Tensor: handler, list: _number_list(handler)}
     return collate(batch, collate_fn_map=fn_map)
 

@@ -1,4 +1,4 @@
-"""Samplers: iterables of dataset indices, with the semantics of ``torch.utils.data``.
+"""The samplers of ``torch.utils.data``: sequential, random, weighted, batch, distributed.
 
 Random samplers take a ``seed``; their order for an epoch is a function of ``(seed, epoch)``
 only, so it is the same on every runtime. ``RandomSampler``, ``SubsetRandomSampler`` and
@@ -16,24 +16,27 @@ True
 from __future__ import annotations
 
 import bisect
+import collections
 import itertools
 import math
 from collections.abc import Iterator, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
-from ._checks import check_bool, check_int, check_seed
-from ._distributed import distributed_defaults as _distributed_defaults
-from ._errors import DataTypeError, DataValueError
-from .random import Generator, derive_seed, fresh_seed
+from .._checks import check_bool, check_int, check_seed
+from .._distributed import distributed_defaults as _distributed_defaults
+from .._errors import DataTypeError, DataValueError
+from ..random import Generator, derive_seed, fresh_seed
 
 __all__ = [
     "BatchSampler",
     "DistributedSampler",
+    "DistributedSamplerWrapper",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
     "SubsetRandomSampler",
     "WeightedRandomSampler",
+    "class_balanced_weights",
 ]
 
 T_co = TypeVar("T_co", covariant=True)
@@ -49,43 +52,68 @@ class Sampler(Generic[T_co]):
         """Choose the epoch whose order the next iteration gives (no-op if order is fixed)."""
 
 
-class _SeededSampler(Sampler[int]):
-    """A sampler whose order is a function of ``(seed, epoch)``."""
+class _SeededSampler(Sampler[T_co]):
+    """A sampler whose order is a function of ``(seed, epoch)`` (and of the state that
+    ``state_dict`` returns, for samplers that learn during training)."""
 
     auto_advance = True  # move to the next epoch after each iteration
+    _varying = False  # the length changes with the epoch (see _epoch_length)
 
     def __init__(self, seed: int | None) -> None:
-        self.seed = fresh_seed() if seed is None else seed
+        self.seed = fresh_seed() if seed is None else check_seed(seed)
         self.epoch = 0
+        self._current: int | None = None  # length of the epoch being iterated
+        self._token: object = None  # which iteration that is
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = check_int("epoch", epoch, 0)
+        self._current = None
 
-    def state_dict(self) -> dict[str, int]:
-        """``{"seed", "epoch"}``: all that decides the next iteration's order (JSON-ready)."""
-        return {"seed": self.seed, "epoch": self.epoch}
+    def state_dict(self) -> dict[str, Any]:
+        """``{"seed", "epoch", ...}``: all that decides the next iteration's order (JSON-ready)."""
+        return {"seed": self.seed, "epoch": self.epoch, **self._extra_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         try:
             seed, epoch = state["seed"], state["epoch"]
         except (KeyError, TypeError):
             raise DataValueError(
-                f"a sampler state needs 'seed' and 'epoch', got {state!r}"
+                f"a sampler state needs 'seed' and 'epoch', got {state!r:.200}"
             ) from None
         check_seed(seed)
+        self._load_extra_state(state)
         self.set_epoch(epoch)
         self.seed = seed
+
+    def _extra_state(self) -> dict[str, Any]:
+        """What besides seed and epoch decides the order (scores, counts); JSON-ready."""
+        return {}
+
+    def _load_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`_extra_state` (validate before changing anything)."""
 
     def _generator(self, purpose: str) -> Generator:
         return Generator(derive_seed(self.seed, purpose, self.epoch))
 
-    def __iter__(self) -> Iterator[int]:
+    def __iter__(self) -> Iterator[T_co]:
         order = self._order()
+        token = object()
+        self._current, self._token = len(order), token
         if self.auto_advance:
             self.epoch += 1
-        return iter(order)
+        return self._drain(order, token) if self._varying else iter(order)
 
-    def _order(self) -> list[int]:
+    def _drain(self, order: list[Any], token: object) -> Iterator[Any]:
+        yield from order
+        if self._token is token:  # this epoch is over: len() now speaks of the next one
+            self._current = None
+
+    def _epoch_length(self) -> int:
+        """For samplers whose length changes with the epoch: the length of the epoch being
+        iterated, else of the next one (a loader compares it with the batches it gave)."""
+        return len(self._order()) if self._current is None else self._current
+
+    def _order(self) -> list[Any]:
         raise NotImplementedError
 
 
@@ -102,7 +130,7 @@ class SequentialSampler(Sampler[int]):
         return len(self.data_source)
 
 
-class RandomSampler(_SeededSampler):
+class RandomSampler(_SeededSampler[int]):
     """Random indices of ``data_source``: a permutation, or draws with replacement.
 
     Args:
@@ -150,7 +178,7 @@ class RandomSampler(_SeededSampler):
         return out[:k]
 
 
-class SubsetRandomSampler(_SeededSampler):
+class SubsetRandomSampler(_SeededSampler[int]):
     """The given indices in a random order each epoch."""
 
     def __init__(self, indices: Sequence[int], seed: int | None = None) -> None:
@@ -164,11 +192,65 @@ class SubsetRandomSampler(_SeededSampler):
         return [self.indices[i] for i in self._generator("shuffle").permutation(len(self.indices))]
 
 
-class WeightedRandomSampler(_SeededSampler):
+def check_weights(weights: Any, name: str = "weights") -> list[float]:
+    """``weights`` as a list of finite floats >= 0 with at least one positive (raises
+    :class:`DataTypeError` / :class:`DataValueError` naming the first bad entry)."""
+    if hasattr(weights, "tolist"):
+        weights = weights.tolist()
+    try:
+        w = list(weights)
+    except TypeError:
+        raise DataTypeError(f"{name} must be a sequence of numbers, got {weights!r:.80}") from None
+    for i, x in enumerate(w):
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            raise DataTypeError(f"{name}[{i}] is {x!r}; {name} must be a flat list of numbers")
+        if not math.isfinite(x) or x < 0:
+            raise DataValueError(f"{name}[{i}] is {x!r}; {name} must be finite and >= 0")
+    if not any(x > 0 for x in w):
+        raise DataValueError(f"{name} are all zero (or empty); at least one must be positive")
+    return [float(x) for x in w]
+
+
+def weighted_draw(gen: Generator, weights: list[float], k: int, replacement: bool) -> list[int]:
+    """``k`` indices drawn with probability proportional to ``weights``: independently (by
+    inverse CDF), or without replacement as successive weighted draws would be
+    (Efraimidis-Spirakis keys ``-log(1 - u) / w``, smallest first)."""
+    if replacement:
+        cum = list(itertools.accumulate(weights))
+        total = cum[-1]
+        last = max(i for i, x in enumerate(weights) if x > 0)
+        return [min(bisect.bisect_right(cum, u * total), last) for u in gen.uniforms(k)]
+    pairs = enumerate(zip(gen.uniforms(len(weights)), weights, strict=True))
+    keys = sorted((-math.log1p(-u) / w, i) for i, (u, w) in pairs if w > 0)
+    return [i for _, i in keys[:k]]
+
+
+def class_balanced_weights(labels: Sequence[Any]) -> list[float]:
+    """One weight per sample, ``1 / (count of its class)``: every class gets the same total
+    weight, so weighted draws see the classes equally often.
+
+    >>> class_balanced_weights(["a", "a", "a", "b"])
+    [0.3333333333333333, 0.3333333333333333, 0.3333333333333333, 1.0]
+    """
+    labels = labels.tolist() if hasattr(labels, "tolist") else list(labels)
+    if not labels:
+        raise DataValueError("labels are empty; class-balanced weights need at least one label")
+    try:
+        counts = collections.Counter(labels)
+    except TypeError:
+        raise DataTypeError("labels must be hashable (ints or strings)") from None
+    return [1.0 / counts[y] for y in labels]
+
+
+class WeightedRandomSampler(_SeededSampler[int]):
     """Indices ``0..len(weights)-1`` drawn with probability proportional to ``weights``.
 
     Without replacement, indices are drawn one after another as successive weighted draws
     would (Efraimidis-Spirakis keys); zero-weight indices are never drawn.
+
+    >>> s = WeightedRandomSampler.balanced([0, 0, 0, 1], seed=0)
+    >>> s.weights
+    [0.3333333333333333, 0.3333333333333333, 0.3333333333333333, 1.0]
     """
 
     def __init__(
@@ -179,44 +261,48 @@ class WeightedRandomSampler(_SeededSampler):
         seed: int | None = None,
     ) -> None:
         super().__init__(seed)
-        if hasattr(weights, "tolist"):
-            weights = weights.tolist()
         check_bool("replacement", replacement)
-        w = list(weights)
-        for i, x in enumerate(w):
-            if isinstance(x, bool) or not isinstance(x, (int, float)):
-                raise DataTypeError(
-                    f"weights[{i}] is {x!r}; weights must be a flat list of numbers"
-                )
-            if not math.isfinite(x) or x < 0:
-                raise DataValueError(f"weights[{i}] is {x!r}; weights must be finite and >= 0")
-        positive = sum(1 for x in w if x > 0)
-        if positive == 0:
-            raise DataValueError("weights are all zero (or empty); at least one must be positive")
+        w = check_weights(weights)
         self.num_samples = check_int("num_samples", num_samples, 1)
+        positive = sum(1 for x in w if x > 0)
         if not replacement and num_samples > positive:
             raise DataValueError(
                 f"cannot draw {num_samples} samples without replacement from {positive} "
                 "positive weights; lower num_samples or set replacement=True"
             )
-        self.weights = [float(x) for x in w]
+        self.weights = w
         self.replacement = replacement
+
+    @classmethod
+    def balanced(
+        cls,
+        labels: Sequence[Any],
+        num_samples: int | None = None,
+        replacement: bool = True,
+        seed: int | None = None,
+    ) -> WeightedRandomSampler:
+        """Draw classes equally often: weights from :func:`class_balanced_weights`
+        (``num_samples`` defaults to the number of labels)."""
+        w = class_balanced_weights(labels)
+        return cls(w, len(w) if num_samples is None else num_samples, replacement, seed)
 
     def __len__(self) -> int:
         return self.num_samples
 
     def _order(self) -> list[int]:
-        gen = self._generator("weighted")
-        us = gen.uniforms(self.num_samples if self.replacement else len(self.weights))
-        if self.replacement:
-            cum = list(itertools.accumulate(self.weights))
-            total = cum[-1]
-            last = max(i for i, x in enumerate(self.weights) if x > 0)
-            return [min(bisect.bisect_right(cum, u * total), last) for u in us]
-        pairs = enumerate(zip(us, self.weights, strict=True))
-        keys = [(-math.log1p(-u) / w, i) for i, (u, w) in pairs if w > 0]
-        keys.sort()
-        return [i for _, i in keys[: self.num_samples]]
+        return weighted_draw(
+            self._generator("weighted"), self.weights, self.num_samples, self.replacement
+        )
+
+
+def _load_inner(sampler: Any, state: dict[str, Any] | None) -> None:
+    """Give a wrapped sampler its state (``None``: it keeps none)."""
+    if state is None:
+        return
+    load = getattr(sampler, "load_state_dict", None)
+    if load is None:
+        raise DataValueError(f"a sampler state was given but {type(sampler).__name__} keeps none")
+    load(state)
 
 
 class BatchSampler(Sampler[list[int]]):
@@ -237,14 +323,7 @@ class BatchSampler(Sampler[list[int]]):
         return inner() if inner is not None else None
 
     def load_state_dict(self, state: dict[str, Any] | None) -> None:
-        if state is None:
-            return
-        load = getattr(self.sampler, "load_state_dict", None)
-        if load is None:
-            raise DataValueError(
-                f"a sampler state was given but {type(self.sampler).__name__} keeps none"
-            )
-        load(state)
+        _load_inner(self.sampler, state)
 
     def __iter__(self) -> Iterator[list[int]]:
         it = iter(self.sampler)
@@ -259,7 +338,7 @@ class BatchSampler(Sampler[list[int]]):
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
-class DistributedSampler(_SeededSampler):
+class DistributedSampler(_SeededSampler[int]):
     """This rank's share of a dataset: disjoint across ranks, the union is the whole epoch.
 
     Without ``drop_last`` the index list is padded with its own start so every rank gets the
@@ -309,3 +388,61 @@ class DistributedSampler(_SeededSampler):
         else:
             indices = indices[: self.total_size]
         return indices[self.rank : self.total_size : self.num_replicas]
+
+
+class DistributedSamplerWrapper(Sampler[int]):
+    """This rank's share of any sampler's epoch, as :class:`DistributedSampler` splits a
+    dataset: every rank runs the same (seeded) sampler, pads or cuts its order to a multiple
+    of ``num_replicas`` and keeps every ``num_replicas``-th index from ``rank``.
+
+    Every rank must build the inner sampler with the same seed; :meth:`set_epoch` is passed
+    on, and the wrapper's state is the inner sampler's. A batch sampler (bucket, adaptive,
+    Poisson) is split the same way, whole batches per rank: pass the wrapper as a loader's
+    ``batch_sampler``.
+
+    >>> shares = [list(DistributedSamplerWrapper(RandomSampler(range(10), seed=4), 3, r))
+    ...           for r in range(3)]
+    >>> sorted(set(sum(shares, []))) == list(range(10)), [len(x) for x in shares]
+    (True, [4, 4, 4])
+    """
+
+    def __init__(
+        self,
+        sampler: Any,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        drop_last: bool = False,
+    ) -> None:
+        if num_replicas is None or rank is None:
+            world, env_rank = _distributed_defaults()
+            num_replicas = world if num_replicas is None else num_replicas
+            rank = env_rank if rank is None else rank
+        self.num_replicas = check_int("num_replicas", num_replicas, 1)
+        self.rank = check_int("rank", rank, 0, num_replicas - 1)
+        self.drop_last = check_bool("drop_last", drop_last)
+        self.sampler = sampler
+
+    def _share(self, n: int) -> int:
+        world = self.num_replicas
+        return n // world if self.drop_last else -(-n // world)
+
+    def __len__(self) -> int:
+        return self._share(len(self.sampler))
+
+    def set_epoch(self, epoch: int) -> None:
+        if hasattr(self.sampler, "set_epoch"):
+            self.sampler.set_epoch(epoch)
+
+    def state_dict(self) -> dict[str, Any] | None:
+        inner = getattr(self.sampler, "state_dict", None)
+        return inner() if inner is not None else None
+
+    def load_state_dict(self, state: dict[str, Any] | None) -> None:
+        _load_inner(self.sampler, state)
+
+    def __iter__(self) -> Iterator[int]:
+        order = list(self.sampler)
+        total = self._share(len(order)) * self.num_replicas
+        if len(order) < total and order:
+            order += (order * math.ceil((total - len(order)) / len(order)))[: total - len(order)]
+        return iter(order[self.rank : total : self.num_replicas])
