@@ -13,7 +13,9 @@ from ._source import (
     source_name,
 )
 from ._textio import DEFAULT_MAX_LINE_BYTES, RecordDataset
+from .arrow import ArrowDataset, ParquetDataset, arrow_columns, read_arrow, read_parquet
 from .csv import CsvReader, csv_dataset, read_csv
+from .hdf5 import HDF5Dataset, HDF5Metadata, hdf5_metadata
 from .idx import IdxReader, idx_dataset, read_idx, write_idx
 from .image import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, convert_mode, decode_image, decode_pnm
 from .jsonfmt import (
@@ -26,8 +28,20 @@ from .jsonfmt import (
 )
 from .npy import NpyReader, npy_dataset, read_npy, read_npz, write_npy
 from .png import decode_png
+from .sql import SqlDataset, read_sql
 from .tar import TarDataset, TarSampleReader, base_plus_ext, default_decoders, iter_tar_samples
 from .text import TextLineReader, read_text_lines, text_lines_dataset
+from .tfrecord import (
+    TFRecordDataset,
+    TFRecordReader,
+    TFRecordWriter,
+    crc32c,
+    decode_example,
+    encode_example,
+    masked_crc32c,
+    read_tfrecord,
+    write_tfrecord,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -35,29 +49,44 @@ __all__ = [
     "DEFAULT_MAX_LINE_BYTES",
     "DEFAULT_MAX_PIXELS",
     "IMAGE_EXTENSIONS",
+    "ArrowDataset",
     "CsvReader",
     "GzipDecoder",
+    "HDF5Dataset",
+    "HDF5Metadata",
     "IdxReader",
     "IncrementalReader",
     "JsonlReader",
     "NpyReader",
+    "ParquetDataset",
     "RecordDataset",
+    "SqlDataset",
+    "TFRecordDataset",
+    "TFRecordReader",
+    "TFRecordWriter",
     "TarDataset",
     "TarSampleReader",
     "TextLineReader",
+    "arrow_columns",
     "base_plus_ext",
     "convert_mode",
+    "crc32c",
     "csv_dataset",
+    "decode_example",
     "decode_image",
     "decode_png",
     "decode_pnm",
     "default_decoders",
+    "encode_example",
+    "hdf5_metadata",
     "idx_dataset",
     "iter_chunks",
     "iter_tar_samples",
     "json_dataset",
     "jsonl_dataset",
+    "masked_crc32c",
     "npy_dataset",
+    "read_arrow",
     "read_bytes",
     "read_csv",
     "read_idx",
@@ -65,10 +94,14 @@ __all__ = [
     "read_jsonl",
     "read_npy",
     "read_npz",
+    "read_parquet",
     "read_records",
+    "read_sql",
     "read_text_lines",
+    "read_tfrecord",
     "source_name",
     "text_lines_dataset",
     "write_idx",
     "write_npy",
+    "write_tfrecord",
 ]

@@ -1,4 +1,4 @@
-"""Datasets with the semantics of ``torch.utils.data``.
+"""The dataset protocols and torch's combinators, with the semantics of ``torch.utils.data``.
 
 A map-style dataset has ``__getitem__`` and ``__len__``; an iterable dataset has ``__iter__``
 (and may have ``__aiter__`` for sources that are only reachable asynchronously).
@@ -20,10 +20,10 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-from ._checks import check_int
-from ._errors import DataIndexError, DataTypeError, DataValueError
-from .random import Generator, derive_seed, fresh_seed
-from .tensor import Tensor
+from .._checks import check_int
+from .._errors import DataIndexError, DataTypeError, DataValueError
+from ..random import Generator, derive_seed, fresh_seed
+from ..tensor import Tensor
 
 __all__ = [
     "ChainDataset",
@@ -206,7 +206,7 @@ class ShardByRank(IterableDataset[T_co]):
     def __init__(
         self, dataset: Any, num_replicas: int | None = None, rank: int | None = None
     ) -> None:
-        from ._distributed import distributed_defaults
+        from .._distributed import distributed_defaults
 
         if num_replicas is None or rank is None:
             world, env_rank = distributed_defaults()
