@@ -13,16 +13,43 @@ decoded), float images ``(C, H, W)`` (after :class:`ToTensor`); a 2-D tensor is 
 also act on a whole collated batch with ``.batch(batch)``; :class:`BatchTransform` is the
 ``collate_fn`` that does so inside a loader.
 
+Augmentation: :class:`ColorJitter` (and one-factor :class:`RandomBrightness` ...),
+:class:`RandomRotation`, :class:`GaussianNoise`, :class:`RandomErasing`; pipelines with
+per-step probability and a strength that follows the epoch or feedback
+(:class:`AugmentationPipeline`, :class:`ProgressiveAugmentation`,
+:class:`AdaptiveAugmentation`). Applied in a :class:`~torsh_data.TransformDataset`, they run
+on the fly inside the loader, ahead of time in its workers.
+
 >>> from torsh_data import Tensor
 >>> pipeline = Compose([Pad(2), CenterCrop(28), ToTensor(), Normalize(0.1307, 0.3081)])
 >>> pipeline(Tensor(bytes(28 * 28), shape=(28, 28))).shape
 (1, 28, 28)
 """
 
+from ._augmentation import (
+    AdaptiveAugmentation,
+    AugmentationPipeline,
+    AugmentationStats,
+    DynamicAugmentationStrategy,
+    ProgressionMode,
+    ProgressiveAugmentation,
+)
 from ._batch import BatchTransform
-from ._compose import Compose, Lambda, RandomApply, RandomChoice
+from ._color import (
+    ColorJitter,
+    RandomBrightness,
+    RandomContrast,
+    RandomHue,
+    RandomSaturation,
+    adjust_brightness,
+    adjust_contrast,
+    adjust_hue,
+    adjust_saturation,
+)
+from ._compose import Compose, Conditional, Lambda, RandomApply, RandomChoice, Transform
 from ._geometry import (
     CenterCrop,
+    InterpolationMode,
     Pad,
     RandomCrop,
     RandomHorizontalFlip,
@@ -30,26 +57,50 @@ from ._geometry import (
     Resize,
 )
 from ._image import ConvertDtype, Normalize, ToTensor
+from ._noise import GaussianNoise, RandomErasing
+from ._rotate import RandomRotation, rotate
 from ._tabular import FillMissing, MinMaxScale, OneHot, SelectColumns, Standardize
 
 __all__ = [
+    "AdaptiveAugmentation",
+    "AugmentationPipeline",
+    "AugmentationStats",
     "BatchTransform",
     "CenterCrop",
+    "ColorJitter",
     "Compose",
+    "Conditional",
     "ConvertDtype",
+    "DynamicAugmentationStrategy",
     "FillMissing",
+    "GaussianNoise",
+    "InterpolationMode",
     "Lambda",
     "MinMaxScale",
     "Normalize",
     "OneHot",
     "Pad",
+    "ProgressionMode",
+    "ProgressiveAugmentation",
     "RandomApply",
+    "RandomBrightness",
     "RandomChoice",
+    "RandomContrast",
     "RandomCrop",
+    "RandomErasing",
     "RandomHorizontalFlip",
+    "RandomHue",
+    "RandomRotation",
+    "RandomSaturation",
     "RandomVerticalFlip",
     "Resize",
     "SelectColumns",
     "Standardize",
     "ToTensor",
+    "Transform",
+    "adjust_brightness",
+    "adjust_contrast",
+    "adjust_hue",
+    "adjust_saturation",
+    "rotate",
 ]

@@ -1,5 +1,5 @@
-"""Composition of transforms: :class:`Compose`, :class:`Lambda`, :class:`RandomApply`,
-:class:`RandomChoice`.
+"""Composition of transforms: :class:`Compose`, :class:`Lambda`, :class:`Conditional`,
+:class:`RandomApply`, :class:`RandomChoice`.
 
 A transform is any callable taking one sample and returning the transformed sample. Random
 decisions come from :func:`torsh_data.random.sample_generator`, which inside a
@@ -25,12 +25,34 @@ from typing import Any
 from .._errors import DataTypeError, DataValueError
 from ..random import sample_generator
 
-__all__ = ["Compose", "Lambda", "RandomApply", "RandomChoice"]
+__all__ = ["Compose", "Conditional", "Lambda", "RandomApply", "RandomChoice", "Transform"]
 
-Transform = Callable[[Any], Any]
+TransformFn = Callable[[Any], Any]
 
 
-def _callables(transforms: Any, who: str) -> list[Transform]:
+class Transform:
+    """Base class of the transforms: a callable on one sample, chained with :meth:`then`.
+
+    Any callable works as a transform; subclassing adds ``a.then(b)`` (``b(a(x))``) and
+    ``a >> b`` for the same thing.
+
+    >>> (Lambda(abs) >> Lambda(str))(-3)
+    '3'
+    """
+
+    def __call__(self, sample: Any) -> Any:
+        raise NotImplementedError
+
+    def then(self, other: TransformFn) -> Compose:
+        """``other`` applied after this transform, as one :class:`Compose`."""
+        first = self.transforms if type(self) is Compose else [self]
+        return Compose([*first, other])
+
+    def __rshift__(self, other: TransformFn) -> Compose:
+        return self.then(other)
+
+
+def _callables(transforms: Any, who: str) -> list[TransformFn]:
     if callable(transforms):
         transforms = [transforms]
     if isinstance(transforms, (str, bytes)) or not isinstance(transforms, (list, tuple)):
@@ -42,7 +64,7 @@ def _callables(transforms: Any, who: str) -> list[Transform]:
     return out
 
 
-def _fuse(transforms: list[Transform]) -> list[Transform]:
+def _fuse(transforms: list[TransformFn]) -> list[TransformFn]:
     """Replace adjacent pairs that know a fused form (``a._fuse_next(b)``) by it.
 
     NOTE [ Fusion ]: ``ToTensor()`` followed by ``Normalize(...)`` becomes one lookup table per
@@ -50,7 +72,7 @@ def _fuse(transforms: list[Transform]) -> list[Transform]:
     give the same bits (and make the same random draws) as the steps it replaces; the
     transform tests compare both paths.
     """
-    out: list[Transform] = []
+    out: list[TransformFn] = []
     for t in transforms:
         if out:
             fuse = getattr(out[-1], "_fuse_next", None)
@@ -62,7 +84,7 @@ def _fuse(transforms: list[Transform]) -> list[Transform]:
     return out
 
 
-class Compose:
+class Compose(Transform):
     """Apply transforms in order.
 
     ``compose.batch(batch)`` applies each transform's ``batch`` method to a collated batch;
@@ -73,7 +95,7 @@ class Compose:
         transforms: the callables, applied first to last.
     """
 
-    def __init__(self, transforms: Sequence[Transform]) -> None:
+    def __init__(self, transforms: Sequence[TransformFn]) -> None:
         self.transforms = _callables(transforms, "Compose")
         self._steps = _fuse(self.transforms)
 
@@ -98,10 +120,10 @@ class Compose:
         return f"Compose([{inner}\n])"
 
 
-class Lambda:
+class Lambda(Transform):
     """Use a function as a transform (``batch`` is not offered: the function sees samples)."""
 
-    def __init__(self, fn: Transform) -> None:
+    def __init__(self, fn: TransformFn) -> None:
         if not callable(fn):
             raise DataTypeError(f"Lambda needs a callable, got {type(fn).__name__}")
         self.fn = fn
@@ -119,13 +141,13 @@ def _probability(p: Any) -> float:
     return float(p)
 
 
-class RandomApply:
+class RandomApply(Transform):
     """Apply all ``transforms`` (in order) with probability ``p``, else none of them.
 
     One uniform draw ``u`` in [0, 1) per call; the transforms run when ``u < p``.
     """
 
-    def __init__(self, transforms: Sequence[Transform] | Transform, p: float = 0.5) -> None:
+    def __init__(self, transforms: Sequence[TransformFn] | TransformFn, p: float = 0.5) -> None:
         self.transforms = _callables(transforms, "RandomApply")
         self.p = _probability(p)
         self._steps = _fuse(self.transforms)
@@ -140,14 +162,14 @@ class RandomApply:
         return f"RandomApply({self.transforms!r}, p={self.p})"
 
 
-class RandomChoice:
+class RandomChoice(Transform):
     """Apply one transform picked at random, uniformly or with relative weights ``p``.
 
     The pick is ``randbelow(len(transforms))`` without weights; with weights, the first
     transform whose cumulative weight exceeds ``u * total`` for one uniform draw ``u``.
     """
 
-    def __init__(self, transforms: Sequence[Transform], p: Sequence[float] | None = None) -> None:
+    def __init__(self, transforms: Sequence[TransformFn], p: Sequence[float] | None = None) -> None:
         self.transforms = _callables(transforms, "RandomChoice")
         if not self.transforms:
             raise DataValueError("RandomChoice needs at least one transform")
@@ -178,3 +200,33 @@ class RandomChoice:
 
     def __repr__(self) -> str:
         return f"RandomChoice({self.transforms!r}, p={self.p})"
+
+
+class Conditional(Transform):
+    """Apply ``transform`` when ``predicate(sample)`` is true, else ``otherwise`` (default: keep
+    the sample as it is). No random draw is made.
+
+    >>> Conditional(lambda x: x * 10, lambda x: x > 2)(5), Conditional(abs, lambda x: x > 2)(-1)
+    (50, -1)
+    """
+
+    def __init__(
+        self,
+        transform: TransformFn,
+        predicate: Callable[[Any], bool],
+        otherwise: TransformFn | None = None,
+    ) -> None:
+        for name, fn in (("transform", transform), ("predicate", predicate)):
+            if not callable(fn):
+                raise DataTypeError(f"Conditional: {name} must be callable, got {fn!r}")
+        if otherwise is not None and not callable(otherwise):
+            raise DataTypeError(f"Conditional: otherwise must be callable, got {otherwise!r}")
+        self.transform, self.predicate, self.otherwise = transform, predicate, otherwise
+
+    def __call__(self, sample: Any) -> Any:
+        if self.predicate(sample):
+            return self.transform(sample)
+        return sample if self.otherwise is None else self.otherwise(sample)
+
+    def __repr__(self) -> str:
+        return f"Conditional({self.transform!r}, {self.predicate!r})"

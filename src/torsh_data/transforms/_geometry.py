@@ -21,6 +21,7 @@ Random transforms draw from :func:`torsh_data.random.sample_generator`, so insid
 from __future__ import annotations
 
 import array
+import enum
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -29,10 +30,12 @@ from .._dtype import DType
 from .._errors import DataTypeError, DataValueError
 from ..random import sample_generator
 from ..tensor import Tensor
+from ._compose import Transform
 from ._pixels import crop, fill_pixels, hflip, layout, pad, pad_crop_fn, vflip, with_hw
 
 __all__ = [
     "CenterCrop",
+    "InterpolationMode",
     "Pad",
     "RandomCrop",
     "RandomHorizontalFlip",
@@ -86,7 +89,7 @@ def _check_fill(fill: Any) -> Any:
     return fill
 
 
-class _Filler:
+class _Filler(Transform):
     """Pad with a fill value; the per-plane pixel bytes are cached per dtype and layout."""
 
     def __init__(self, padding: Any, fill: Any) -> None:
@@ -264,7 +267,7 @@ def _probability(p: Any) -> float:
     return float(p)
 
 
-class _RandomFlip:
+class _RandomFlip(Transform):
     """Flip with probability ``p`` (one draw per call); subclasses name the flip."""
 
     _flip: Any = staticmethod(hflip)
@@ -327,7 +330,15 @@ def linear_weights(out_size: int, in_size: int) -> list[tuple[int, int, float, f
     return out
 
 
-class Resize:
+class InterpolationMode(str, enum.Enum):
+    """How :class:`Resize` and :func:`rotate` pick values between pixels (torchvision's
+    names; the plain strings ``"nearest"`` and ``"bilinear"`` work as well)."""
+
+    NEAREST = "nearest"
+    BILINEAR = "bilinear"
+
+
+class Resize(Transform):
     """Resize to ``size`` with ``"nearest"`` or ``"bilinear"`` interpolation (no antialias).
 
     ``size`` is ``(height, width)``, or an int: the shorter side becomes ``size`` and the
@@ -346,7 +357,7 @@ class Resize:
         self.size: int | tuple[int, int] = (
             _int(size, "size", 1) if isinstance(size, int) else _size(size)
         )
-        self.interpolation = interpolation
+        self.interpolation = InterpolationMode(interpolation).value
 
     def output_size(self, h: int, w: int) -> tuple[int, int]:
         """The ``(height, width)`` an ``h x w`` image is resized to."""

@@ -31,6 +31,7 @@ from .. import _dtype
 from .._dtype import DType
 from .._errors import DataTypeError, DataValueError, ShapeError
 from ..tensor import Tensor
+from ._compose import Transform
 from ._pixels import as_bytes, chw_shape, float32_tables, layout, translate_float32, uint8_planes
 
 __all__ = ["ConvertDtype", "Normalize", "ToTensor"]
@@ -64,7 +65,7 @@ def _uint8_to_float32(t: Tensor, batch: bool, tables: Any) -> Tensor:
     return Tensor._make(memoryview(out), _dtype.float32, chw_shape(t, batch, n, c))
 
 
-class ToTensor:
+class ToTensor(Transform):
     """uint8 ``(H, W, C)`` (or ``(H, W)``) image -> float32 ``(C, H, W)`` in [0, 1].
 
     Like ``torchvision.transforms.ToTensor`` for uint8 data: each value is
@@ -117,7 +118,7 @@ def _round_half(v: float) -> float:
         return math.copysign(math.inf, v)
 
 
-class Normalize:
+class Normalize(Transform):
     """``(x - mean[c]) / std[c]`` per channel of a float ``(C, H, W)`` image.
 
     Like ``torchvision.transforms.Normalize``: mean and std are rounded to the image's float
@@ -228,7 +229,7 @@ class _ToTensorNormalize:
         return f"ToTensor()+{self.normalize!r}"
 
 
-class ConvertDtype:
+class ConvertDtype(Transform):
     """Convert an image's dtype, scaling values like torchvision's ``convert_image_dtype``.
 
     * int -> float: ``float(v) / max_of_int_type`` (uint8: the same bits as :class:`ToTensor`,

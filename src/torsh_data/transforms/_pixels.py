@@ -331,3 +331,44 @@ def fill_pixels(fill: Any, t: Tensor, batch: bool) -> list[bytes]:
     if t.dtype.kind == "f" and len(t.shape) - batch == 3:
         return [bytes(t.dtype.pack([v])) for v in values]
     return [bytes(t.dtype.pack(values))]
+
+
+# --- images as per-channel value lists -------------------------------------------------------
+
+
+def value_planes(t: Tensor) -> tuple[list[list[Any]], int, int]:
+    """The channels of an image as lists of values: ``(planes, H, W)``, plane ``k`` holding
+    channel ``k`` row by row (see NOTE [ Image layout ])."""
+    _, h, w, _, c = layout(t)
+    vals = t.dtype.unpack(t._data)
+    if c == 1:
+        return [vals], h, w
+    if t.dtype.kind == "f":
+        hw = h * w
+        return [vals[k * hw : (k + 1) * hw] for k in range(c)], h, w
+    return [vals[k::c] for k in range(c)], h, w
+
+
+def from_value_planes(planes: list[list[Any]], like: Tensor) -> Tensor:
+    """The inverse of :func:`value_planes`: a tensor of ``like``'s dtype, shape and layout.
+
+    Float values are rounded to the dtype; integer values must already be in range."""
+    dt, c = like.dtype, len(planes)
+    if c == 1:
+        flat = planes[0]
+    elif dt.kind == "f":
+        flat = [v for plane in planes for v in plane]
+    else:
+        flat = [0] * (len(planes[0]) * c)
+        for k, plane in enumerate(planes):
+            flat[k::c] = plane
+    return Tensor._make(memoryview(dt.pack(flat)), dt, like.shape)
+
+
+def value_bound(dt: DType) -> float:
+    """The largest pixel value of a dtype: 1.0 for floats, the maximum for integers."""
+    if dt.kind == "f":
+        return 1.0
+    if dt.kind == "b":
+        raise DataTypeError("image transforms take integer or float images, not bool")
+    return float((dt.limits() or (0, 1))[1])
