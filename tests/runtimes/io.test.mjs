@@ -1,7 +1,8 @@
 // torsh_data.io in real runtimes: fetch against tests/io/server.py (a second origin: another
 // port than the harness page) in headless Chromium and in Pyodide under Node.js; the
 // IndexedDB cache surviving a page reload (a persistent browser profile on a fixed port) and
-// a small storage quota; the directory fallback of the cache in Pyodide under Node.js.
+// a small storage quota; the directory fallback of the cache in Pyodide under Node.js; an
+// encrypted cache whose raw IndexedDB records, read from JavaScript, hold no plaintext.
 //
 // Run: PYTHON=$PWD/.venv/bin/python node --experimental-wasm-stack-switching --test tests/runtimes/io.test.mjs
 // TORSH_WHEEL_DIR: directory of the torsh_data wheel to install (default: dist).
@@ -171,4 +172,75 @@ test("in Pyodide under Node.js the cache falls back to a directory", async () =>
   assert.deepEqual(w.keys, ["dataset.bin", "small"]);
   assert.equal(w.corrupt_get, 102400); // not corrupted there: read back whole
   assert.deepEqual(w.lru_keys, ["a", "c"]);
+});
+
+/** Every record of an IndexedDB database, read from JavaScript: keys, bytes as hex, others as JSON. */
+function dumpIndexedDb(dbName) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(dbName);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const names = [...db.objectStoreNames];
+      const tx = db.transaction(names, "readonly");
+      const out = { stores: names, keys: [], hex: [], other: [] };
+      for (const name of names) {
+        const store = tx.objectStore(name);
+        store.getAllKeys().onsuccess = (e) => out.keys.push(...e.target.result.map(String));
+        store.getAll().onsuccess = (e) => {
+          for (const v of e.target.result) {
+            if (v instanceof Uint8Array || v instanceof ArrayBuffer) {
+              out.hex.push([...new Uint8Array(v)].map((b) => b.toString(16).padStart(2, "0")).join(""));
+            } else out.other.push(JSON.stringify(v));
+          }
+        };
+      }
+      tx.oncomplete = () => { db.close(); resolve(out); };
+      tx.onerror = () => reject(tx.error);
+    };
+  });
+}
+
+test("an encrypted IndexedDB cache holds no plaintext; wrong passphrases and tampering", async () => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "torsh-crypt-profile-"));
+  try {
+    const opts = { userDataDir: profile, port: await freePort() };
+    const r = await runInChromium({ ...common, ...opts, script: path.join(BROWSER, "crypto_checks.py"),
+      args: ["write"], inspect: `(${dumpIndexedDb})("torsh-data:secret")` });
+    assert.equal(r.code, 0, r.stderr);
+    const w = JSON.parse(r.stdout.trim().split("\n").pop());
+    assert.equal(w.runtime, "pyodide-browser");
+    assert.equal(w.backend, "indexeddb");
+    assert.ok(w.roundtrip);
+    assert.deepEqual(w.keys, [w.key, "victim"].sort());
+    assert.equal(w.wrong, "PassphraseError");
+    assert.equal(w.unencrypted, "PassphraseError");
+    assert.equal(w.tampered_get, null, "a tampered entry must not be returned");
+    assert.ok(w.tampered_dropped);
+    assert.deepEqual(w.after, [w.key]);
+    assert.ok(w.still_right, "a wrong passphrase must destroy nothing");
+    assert.deepEqual(w.upgraded, { v1: 1, plain_get: "plain" }, "a version-1 database upgrades");
+
+    const raw = r.inspected;
+    assert.deepEqual([...raw.stores].sort(), ["data", "meta", "settings"]);
+    assert.ok(raw.hex.length >= 2 && raw.hex.join("").length > 2 * 60000, "the ciphertext is stored");
+    const everything = [...raw.keys, ...raw.hex, ...raw.other].join("\n");
+    const hexOf = (s) => Buffer.from(s).toString("hex");
+    for (const [what, needle] of [
+      ["plaintext", w.payload_hex], ["plaintext sha256", w.payload_sha256],
+      ["plaintext sha256 as text bytes", hexOf(w.payload_sha256)], ["key name", w.key],
+      ["key name bytes", hexOf(w.key)], ["host name", "private.example"],
+      ["host name bytes", hexOf("private.example")], ["passphrase", w.passphrase],
+      ["passphrase bytes", hexOf(w.passphrase)],
+    ]) assert.ok(!everything.includes(needle), `${what} found in IndexedDB`);
+    assert.ok(!raw.keys.some((k) => k.includes("victim")), "key names are encrypted");
+
+    const again = await facts(runInChromium, "crypto_checks.py", ["read"], opts);
+    assert.equal(again.backend, "indexeddb");
+    assert.deepEqual(again.keys, [w.key]);
+    assert.ok(again.roundtrip, "the encrypted entries survive a page reload");
+    assert.equal(again.wrong, "PassphraseError");
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
 });

@@ -4,13 +4,24 @@
   cancellation, retries with backoff, ``Range`` spans and resume, sha256 checks and a cache.
   ``urllib`` in a worker thread natively; the JavaScript ``fetch`` in Pyodide.
 - :class:`Cache`: a verified, size-bounded byte cache; a directory natively, IndexedDB in a
-  browser.
+  browser; with ``passphrase=``, encrypted at rest (AES-GCM; :class:`PassphraseError`).
+- :func:`decode_image_async`: images decoded by the browser's own decoders when there is a
+  browser, else in Python; :class:`AsyncMapDataset` puts such async work in a pipeline.
+- :class:`ShardedDataset`: a progressive dataset of shards listed by a manifest
+  (:func:`load_manifest`, :func:`expand_braces`), loaded in the background with ``progress``;
+  ``torsh-data pack`` writes the shards and the manifest.
+- :class:`StreamingDataset`: the records of any byte source (:func:`iter_source`: a URL, a
+  path or file, a browser ``File``/``Blob``/``ReadableStream``, an async iterable), parsed
+  incrementally by the format's reader (:func:`reader_for`) in bounded memory;
+  :func:`open_dataset` picks it or a :class:`ShardedDataset`.
 
 The errors are :class:`~torsh_data.SourceError` subclasses (see :mod:`torsh_data.io._http`).
 """
 
 from __future__ import annotations
 
+from ._amap import AsyncMapDataset
+from ._crypto import PassphraseError
 from ._http import (
     CORSError,
     FetchCancelledError,
@@ -19,10 +30,17 @@ from ._http import (
     IntegrityError,
     NetworkError,
 )
+from ._images import browser_decoding, decode_image_async, decode_images_async
+from ._manifest import Manifest, Shard, expand_braces, load_manifest
+from ._readers import reader_for
+from ._shards import ShardedDataset
+from ._sources import iter_source
+from ._streaming import StreamingDataset, open_dataset
 from .cache import Cache
 from .fetch import CancelToken, fetch_bytes, iter_fetch
 
 __all__ = [
+    "AsyncMapDataset",
     "CORSError",
     "Cache",
     "CancelToken",
@@ -30,7 +48,20 @@ __all__ = [
     "FetchTimeoutError",
     "HTTPError",
     "IntegrityError",
+    "Manifest",
     "NetworkError",
+    "PassphraseError",
+    "Shard",
+    "ShardedDataset",
+    "StreamingDataset",
+    "browser_decoding",
+    "decode_image_async",
+    "decode_images_async",
+    "expand_braces",
     "fetch_bytes",
     "iter_fetch",
+    "iter_source",
+    "load_manifest",
+    "open_dataset",
+    "reader_for",
 ]

@@ -4,7 +4,8 @@ An entry is ``<root>/<sha256 of key>.tdc``: the magic ``TDC1``, a 4-byte little-
 length, a JSON header ``{"key", "sha256", "size"}`` and the data. It is written to a temporary
 file in the same directory and moved in place with ``os.replace``, so a reader sees the old
 entry or the new one, never half of one. The file's modification time is its last use (set
-on every ``get`` and ``put``), which drives the least-recently-used eviction.
+on every ``get`` and ``put``), which drives the least-recently-used eviction. An encrypted
+cache keeps its salt and passphrase verifier in ``<root>/crypt.json`` (see :mod:`._crypto`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = ["DirCache", "default_root"]
 
 MAGIC = b"TDC1"
 SUFFIX = ".tdc"
+RECORD = "crypt.json"
 MAX_HEADER = 1 << 16
 
 
@@ -168,3 +170,34 @@ class DirCache:
     async def clear(self) -> None:
         for file, _, _ in self._entries():
             self._drop(file)
+
+    async def read_record(self) -> bytes | None:
+        """The encryption record of this cache, or None."""
+        try:
+            return (self.path / RECORD).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise SourceError(f"cache {self.name!r}: cannot read {self.path / RECORD}: {e}") from e
+
+    async def write_record(self, record: bytes) -> bytes:
+        """Store ``record`` unless one exists; return the record in force."""
+        file = self.path / RECORD
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path)
+            with os.fdopen(fd, "wb") as f:
+                f.write(record)
+            try:
+                os.link(tmp, file)  # atomic and exclusive: a racing writer's record wins
+            except FileExistsError:
+                pass
+            except (OSError, AttributeError):  # no hard links (Pyodide, some file systems)
+                if not file.exists():
+                    os.replace(tmp, file)
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            return file.read_bytes()
+        except OSError as e:
+            raise SourceError(f"cache {self.name!r}: cannot write {file}: {e}") from e

@@ -1,8 +1,10 @@
 """The browser cache: IndexedDB through ``js.indexedDB`` (Pyodide only).
 
 One database per cache, ``torsh-data:<name>``, with two object stores keyed by the entry's
-key: ``data`` (a ``Uint8Array``) and ``meta`` (``{sha256, size, atime}``). Both are written in
-one ``readwrite`` transaction, so an entry is all there or not there. Requests and
+key: ``data`` (a ``Uint8Array``) and ``meta`` (``{sha256, size, atime}``), written in one
+``readwrite`` transaction, so an entry is all there or not there; a third store, ``settings``
+(database version 2), holds an encrypted cache's record (salt and verifier, see
+:mod:`._crypto`) under the key ``crypt``. Requests and
 transactions are turned into awaitables with one-shot event handlers; every request of a
 transaction is issued before the first ``await`` (an IndexedDB transaction commits as soon as
 its task has no pending request).
@@ -24,6 +26,8 @@ from .._runtime import js_module
 __all__ = ["IdbCache", "idb_available"]
 
 STORES = ("data", "meta")
+SETTINGS = "settings"
+VERSION = 2  # 2: the settings store
 
 
 def idb_available() -> bool:
@@ -117,11 +121,11 @@ class IdbCache:
         if self._db is not None:
             return self._db
         js = js_module()
-        request = js.indexedDB.open(self.db_name, 1)
+        request = js.indexedDB.open(self.db_name, VERSION)
 
         def upgrade(_event: Any) -> None:
             db = request.result
-            for store in STORES:
+            for store in (*STORES, SETTINGS):
                 if not db.objectStoreNames.contains(store):
                     db.createObjectStore(store)
 
@@ -274,6 +278,41 @@ class IdbCache:
         for store in STORES:
             tx.objectStore(store).clear()
         await _transaction(tx)
+
+    async def read_record(self) -> bytes | None:
+        """The encryption record of this cache, or None."""
+        db = await self._open()
+        tx = db.transaction(SETTINGS, "readonly")
+        req = tx.objectStore(SETTINGS).get("crypt")
+        try:
+            await _transaction(tx)
+        except _IdbFailure as e:
+            raise self._fail("cannot read the encryption record", e) from None
+        value = req.result
+        return None if _absent(value) else bytes(value.to_bytes())
+
+    async def write_record(self, record: bytes) -> bytes:
+        """Store ``record`` unless one exists (``add``); return the record in force."""
+        db = await self._open()
+        tx = db.transaction(SETTINGS, "readwrite")
+        array = js_module().Uint8Array.new(len(record))
+        array.assign(record)
+        req = tx.objectStore(SETTINGS).add(array, "crypt")
+        # both listeners before any await: the request's error also bubbles to the transaction
+        done = (
+            _listen(req, ("success",), ("error",)),
+            _listen(tx, ("complete",), ("error", "abort")),
+        )
+        outcomes: list[Any] = list(await asyncio.gather(*done, return_exceptions=True))
+        errors = [e for e in outcomes if isinstance(e, Exception)]
+        if errors and not (
+            isinstance(outcomes[0], _IdbFailure) and outcomes[0].name == "ConstraintError"
+        ):  # ConstraintError: another writer was first, its record is in force
+            raise self._fail("cannot write the encryption record", errors[0]) from None
+        in_force = await self.read_record()
+        if in_force is None:
+            raise self._fail("the encryption record vanished", _IdbFailure("", "?"))
+        return in_force
 
     def close(self) -> None:
         """Close the database connection (it reopens on next use)."""

@@ -17,6 +17,14 @@ stored bytes (natively, with a header of about 100 bytes per entry). An entry la
 entries (which stay evicted), raises :class:`~torsh_data.SourceError`; no half-written entry
 is ever visible.
 
+With ``passphrase``, the cache stores only ciphertext (AES-256-GCM under a key derived from
+the passphrase by PBKDF2; the ``cryptography`` package natively, ``pip install
+'torsh-data[crypto]'``, WebCrypto in Pyodide): data and key names are encrypted, a tampered
+entry fails its tag and is dropped like a corrupt one, and the same cache opens on every
+runtime with the same passphrase. A wrong passphrase raises
+:class:`~torsh_data.io.PassphraseError` on the first operation (or ``await cache.open()``)
+and changes nothing; so does opening an encrypted cache without one.
+
 >>> import asyncio, tempfile
 >>> async def demo(root):
 ...     cache = Cache("demo", max_bytes=1 << 20, root=root)
@@ -56,10 +64,20 @@ class Cache:
         name: the cache's name (letters, digits, ``-_.``); caches of different names are apart.
         max_bytes: evict least-recently-used entries beyond this many bytes; None: no bound.
         root: natively (or to force a directory in Pyodide), the parent directory.
+        passphrase: encrypt the entries and their keys with a key derived from this
+            (see the module docstring); None: store them as they are.
+
+    Raises:
+        MissingExtraError: ``passphrase`` given natively and ``cryptography`` not installed.
     """
 
     def __init__(
-        self, name: str, max_bytes: int | None = None, root: str | os.PathLike[str] | None = None
+        self,
+        name: str,
+        max_bytes: int | None = None,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        passphrase: str | None = None,
     ) -> None:
         if (
             not isinstance(name, str)
@@ -70,16 +88,53 @@ class Cache:
             raise DataValueError(f"cache name must be letters, digits and -_. only: {name!r}")
         if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes <= 0):
             raise DataValueError(f"max_bytes must be a positive int or None, not {max_bytes!r}")
+        if passphrase is not None and (not isinstance(passphrase, str) or not passphrase):
+            raise DataValueError("passphrase must be a non-empty str or None")
         self.name, self.max_bytes = name, max_bytes
-        self._impl = _backend(name, max_bytes, root)
+        self._store = _backend(name, max_bytes, root)  # where the bytes go
+        self._impl: Any = self._store  # what get/put talk to
+        self._opened = False
+        if passphrase is not None:
+            from ._crypto import EncryptedStore, check_crypto_available
+
+            check_crypto_available()
+            self._impl = EncryptedStore(self._store, passphrase, name)
 
     @property
     def backend(self) -> str:
         """``"directory"`` or ``"indexeddb"``."""
-        return "indexeddb" if type(self._impl).__name__ == "IdbCache" else "directory"
+        return "indexeddb" if type(self._store).__name__ == "IdbCache" else "directory"
+
+    @property
+    def encrypted(self) -> bool:
+        """True when opened with a passphrase."""
+        return self._impl is not self._store
 
     def __repr__(self) -> str:
-        return f"Cache({self.name!r}, max_bytes={self.max_bytes}, backend={self.backend!r})"
+        flag = ", encrypted" if self.encrypted else ""
+        return f"Cache({self.name!r}, max_bytes={self.max_bytes}, backend={self.backend!r}{flag})"
+
+    async def open(self) -> Cache:
+        """Check the passphrase now (it is otherwise checked by the first operation).
+
+        Returns:
+            This cache.
+
+        Raises:
+            PassphraseError: a wrong passphrase, or an encrypted cache opened without one.
+        """
+        if not self._opened:
+            if self.encrypted:
+                await self._impl.unlock()
+            elif await self._store.read_record() is not None:
+                from ._crypto import PassphraseError
+
+                raise PassphraseError(
+                    f"cache {self.name!r} is encrypted: open it with passphrase=... "
+                    "(nothing was changed)"
+                )
+            self._opened = True
+        return self
 
     @staticmethod
     def _key(key: str) -> str:
@@ -89,6 +144,7 @@ class Cache:
 
     async def get(self, key: str) -> bytes | None:
         """The bytes stored under ``key``, or None (missing, or corrupt and now dropped)."""
+        await self.open()
         result: bytes | None = await self._impl.get(self._key(key))
         return result
 
@@ -96,24 +152,30 @@ class Cache:
         """Store ``data`` under ``key`` (replacing any entry), then evict to ``max_bytes``."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise DataTypeError(f"cache data must be bytes-like, not {type(data).__name__}")
+        await self.open()
         await self._impl.put(self._key(key), bytes(data))
 
     async def has(self, key: str) -> bool:
         """True when an entry exists under ``key`` (not verified: ``get`` verifies)."""
+        await self.open()
         return bool(await self._impl.has(self._key(key)))
 
     async def delete(self, key: str) -> bool:
         """Remove the entry under ``key``; True if there was one."""
+        await self.open()
         return bool(await self._impl.delete(self._key(key)))
 
     async def keys(self) -> list[str]:
         """The keys of all entries, sorted."""
+        await self.open()
         return list(await self._impl.keys())
 
     async def usage(self) -> int:
         """Bytes the entries take."""
+        await self.open()
         return int(await self._impl.usage())
 
     async def clear(self) -> None:
         """Remove every entry."""
+        await self.open()
         await self._impl.clear()

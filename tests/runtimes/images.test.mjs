@@ -1,0 +1,57 @@
+// Browser-native image decoding (torsh_data.io.decode_image_async) in headless Chromium against
+// Pillow: images are encoded natively by Pillow (JPEG, WebP, PNG of every Pillow mode), Pillow's
+// own decode is written beside each, and the page decodes them with createImageBitmap +
+// OffscreenCanvas (tests/io/browser/image_checks.py). PNG exactness against this package's
+// decoder, hostile headers and the async pipeline: tests/io/test_browser_image.py (pytest, run
+// in Chromium too).
+//
+// Run: PYTHON=$PWD/.venv/bin/python node --experimental-wasm-stack-switching --test tests/runtimes/images.test.mjs
+// PYTHON needs Pillow. TORSH_WHEEL_DIR: directory of the torsh_data wheel (default: dist).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { runInChromium } from "../../tools/pyodide/runtimes.mjs";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const CHECKS = path.join(ROOT, "tests/io/browser/image_checks.py");
+
+test("JPEG, WebP and Pillow-written PNGs decode in Chromium like Pillow decodes them", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "torsh-images-"));
+  try {
+    execFileSync(process.env.PYTHON ?? "python3", [CHECKS, "make", dir], { stdio: "inherit" });
+    const r = await runInChromium({
+      wheelDirs: [path.resolve(process.env.TORSH_WHEEL_DIR ?? path.join(ROOT, "dist")),
+        path.join(ROOT, ".cache/pyodide-wheels")],
+      mounts: [`${path.join(ROOT, "tests")}:/work/tests`, `${dir}:/work/imgs`],
+      cwd: "/work", timeout: 300, script: CHECKS, args: ["check", "/work/imgs"],
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const f = JSON.parse(r.stdout.trim().split("\n").pop());
+    assert.equal(f.runtime, "pyodide-browser");
+    delete f.runtime;
+    assert.equal(Object.keys(f).length, 15);
+    for (const [name, v] of Object.entries(f)) {
+      assert.deepEqual(v.shape, v.ref_shape, `${name}: shape`);
+      assert.equal(v.dtype, "uint8");
+      if (name.endsWith(".png")) {
+        assert.equal(v.max_diff, 0, `${name}: PNG must be exact`);
+        assert.ok(v.equals_python_decoder, `${name}: differs from the Python PNG decoder`);
+      } else if (v.ref_shape[2] === 4) {
+        // the canvas premultiplies: alpha is exact, colour is exact where opaque
+        assert.ok(v.alpha_equal, `${name}: alpha`);
+        assert.ok(v.opaque_pixels > 0);
+        assert.equal(v.max_diff_opaque, 0, `${name}: opaque colour`);
+      } else {
+        // JPEG/WebP decoders may differ by a step or two (IDCT, upsampling, YUV->RGB)
+        assert.ok(v.max_diff <= 2, `${name}: max difference ${v.max_diff} from Pillow`);
+        assert.ok(v.mean_diff <= 0.5, `${name}: mean difference ${v.mean_diff} from Pillow`);
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
