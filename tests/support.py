@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from typing import Any
 
@@ -29,3 +30,9 @@ def digest(batches: Any) -> str:
     from torsh_data.testing import batch_digest
 
     return batch_digest(batches)
+
+
+def all_order(name: str) -> tuple[int, list[str | int]]:
+    """The order ruff's RUF022 keeps ``__all__`` in: constants, classes, functions; natural."""
+    kind = 0 if name.isupper() else 1 if name[0].isupper() else 2
+    return kind, [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name) if p]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 import types
 
@@ -13,11 +12,9 @@ import torsh_data as td
 
 
 def test_all_is_sorted_and_exported() -> None:
-    def order(name: str) -> tuple[int, list[str | int]]:  # ruff's RUF022: natural, by kind
-        kind = 0 if name.isupper() else 1 if name[0].isupper() else 2
-        return kind, [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name) if p]
+    from support import all_order
 
-    assert td.__all__ == sorted(td.__all__, key=order)
+    assert td.__all__ == sorted(td.__all__, key=all_order)
     for name in td.__all__:
         assert hasattr(td, name), name
     public = {

@@ -20,7 +20,7 @@ IN_PYODIDE: bool = sys.platform == "emscripten"
 def _detect_browser() -> bool:
     if not IN_PYODIDE:
         return False
-    import js  # type: ignore[import-not-found]
+    import js  # type: ignore[import-not-found, unused-ignore]  # (the repo's js/ folder looks like a package)
 
     # Node.js has a `process` global with `versions.node`; browsers and workers do not.
     process = getattr(js, "process", None)

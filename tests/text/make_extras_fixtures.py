@@ -16,7 +16,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
-import random
 import re
 import sys
 import sysconfig
@@ -63,7 +62,9 @@ def bpe() -> None:
         model = json.loads(tok.to_str())["model"]
         merges = [m.split(" ") if isinstance(m, str) else m for m in model["merges"]]
         out[name] = {"vocab_size": vocab_size, "vocab": model["vocab"], "merges": merges}
-    (DATA / "bpe_train_expected.json").write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
+    (DATA / "bpe_train_expected.json").write_text(
+        json.dumps(out, ensure_ascii=False), encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

@@ -114,8 +114,10 @@ def test_bad_arguments() -> None:
 
 
 def test_public_names() -> None:
+    from support import all_order
+
     import torsh_data.text as text
 
-    assert text.__all__ == sorted(text.__all__)
+    assert text.__all__ == sorted(text.__all__, key=all_order)
     for name in text.__all__:
         assert getattr(text, name) is not None

@@ -69,7 +69,10 @@ def test_filter_by_length() -> None:
 @given(st.text())
 def test_cleaning_never_raises_on_any_text(text: str) -> None:
     steps = tt.Sequential(
-        tt.ChangeCase("casefold"), tt.RemovePunctuation(), tt.RemoveNumbers(), tt.CollapseWhitespace()
+        tt.ChangeCase("casefold"),
+        tt.RemovePunctuation(),
+        tt.RemoveNumbers(),
+        tt.CollapseWhitespace(),
     )
     out = steps(text)
     assert "  " not in out and out == out.strip()
@@ -89,7 +92,9 @@ def test_stop_words() -> None:
 
 # --- Porter ------------------------------------------------------------------------------------
 def test_porter_matches_the_reference_stems() -> None:
-    pairs = [line.split("\t") for line in (DATA / "porter_reference.tsv").read_text("utf-8").splitlines()]
+    pairs = [
+        line.split("\t") for line in (DATA / "porter_reference.tsv").read_text("utf-8").splitlines()
+    ]
     assert len(pairs) == 6000
     stem = tt.PorterStemmer()
     wrong = [(w, s, stem(w)) for w, s in pairs if stem(w) != s]
@@ -175,7 +180,11 @@ def test_bpe_hand_worked_example() -> None:
 def test_bpe_training_matches_hugging_face(pre: str) -> None:
     expected = json.loads((DATA / "bpe_train_expected.json").read_text("utf-8"))[pre]
     tok = tt.train_bpe(
-        bpe_corpus(), expected["vocab_size"], min_frequency=2, special_tokens=["<s>", "</s>"], pre_tokenizer=pre
+        bpe_corpus(),
+        expected["vocab_size"],
+        min_frequency=2,
+        special_tokens=["<s>", "</s>"],
+        pre_tokenizer=pre,
     )
     assert [list(m) for m in tok.model.merges] == expected["merges"]
     assert tok.get_vocab() == expected["vocab"]
