@@ -116,9 +116,8 @@ def test_blocking_read_in_pyodide_says_use_async_for() -> None:
 
 @pytest.mark.pyodide_only(reason="JavaScript timers are the producer")
 def test_javascript_callbacks_feed_an_async_reader() -> None:
-    from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
-
     import js  # type: ignore[import-not-found]
+    from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
     async def main() -> tuple[list[int], list[int]]:
         feed = RealTimeDataset(maxsize=3, timeout=10)

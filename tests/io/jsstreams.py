@@ -8,9 +8,8 @@ from typing import Any
 
 
 def _obj(**kw: Any) -> Any:
-    from pyodide.ffi import to_js  # type: ignore[import-not-found]
-
     import js  # type: ignore[import-not-found]
+    from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
     return to_js(kw, dict_converter=js.Object.fromEntries)
 
@@ -24,9 +23,8 @@ def u8(data: bytes) -> Any:
 
 def make_stream(pull: Any, cancel: Any = None) -> Any:
     """A ``ReadableStream`` whose ``pull(controller)`` is the Python ``pull``."""
-    from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
-
     import js
+    from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
     source = {"pull": create_proxy(pull)}
     if cancel is not None:
@@ -61,9 +59,8 @@ def failing() -> Any:
 
 def stalled() -> Any:
     """A stream whose first pull never settles."""
-    from pyodide.ffi import create_proxy
-
     import js
+    from pyodide.ffi import create_proxy
 
     return make_stream(lambda c: js.Promise.new(create_proxy(lambda resolve, reject: None)))
 

@@ -189,9 +189,8 @@ def test_a_url_streams_through_iter_fetch() -> None:
     chunk_size=st.integers(1, 500),
 )
 def test_a_blob_is_read_in_slices(data: bytes, sizes: list[int], chunk_size: int) -> None:
-    from pyodide.ffi import to_js
-
     import js  # type: ignore[import-not-found]
+    from pyodide.ffi import to_js
 
     blob = js.Blob.new(to_js([u8(p) for p in cut(data, sizes)]))
     chunks = run(collect(blob, chunk_size=chunk_size))

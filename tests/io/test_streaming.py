@@ -491,9 +491,8 @@ def test_a_readable_stream_in_odd_chunks_as_a_dataset(sizes: list[int]) -> None:
 
 @PYODIDE
 def test_a_file_blob_as_a_dataset() -> None:
-    from pyodide.ffi import to_js
-
     import js  # type: ignore[import-not-found]
+    from pyodide.ffi import to_js
 
     rows = [["a", "b"]] + [[str(i), f"{TEXT}{i}"] for i in range(500)]
     data = csv_bytes(rows)

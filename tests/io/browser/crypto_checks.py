@@ -64,6 +64,7 @@ async def upgrade_v1() -> Any:
     """A database of the first version (stores data and meta, no settings store) is
     upgraded when a Cache opens it, and works."""
     import js  # type: ignore[import-not-found]
+
     from torsh_data.io import _cache_idb as idb
 
     js.indexedDB.deleteDatabase("torsh-data:legacy")
