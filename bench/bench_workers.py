@@ -37,7 +37,7 @@ def run(loader: Any) -> dict[str, float]:
     return {"samples_per_s": n / total, "first_batch_s": first or total}
 
 
-def torsh_loader(images: bytes, labels: bytes, workers: int) -> Any:
+def torsh_loader(images: bytes, labels: bytes, workers: int, **kw: Any) -> Any:
     per_sample = T.Compose(
         [
             T.Resize((64, 64), interpolation="bilinear"),
@@ -48,7 +48,7 @@ def torsh_loader(images: bytes, labels: bytes, workers: int) -> Any:
     tail = T.BatchTransform(T.Compose([T.ToTensor(), T.Normalize(MEAN, STD)]))
     ds = td.TransformDataset(formats.idx_dataset(images, labels), per_sample)
     return td.DataLoader(
-        ds, batch_size=64, shuffle=True, seed=0, collate_fn=tail, num_workers=workers
+        ds, batch_size=64, shuffle=True, seed=0, collate_fn=tail, num_workers=workers, **kw
     )
 
 

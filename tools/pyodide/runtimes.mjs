@@ -35,6 +35,8 @@
  *               Storage.overrideQuotaForOrigin), to exercise QuotaExceededError
  *   connectSrc  (Chromium) origins the page may also fetch from (added to the page's
  *               Content-Security-Policy as `connect-src 'self' ...`), e.g. a test server
+ *   beforeRun   (Chromium) async function (page) called once the page is up and before
+ *               the script starts, e.g. to hand it a file with Playwright's setInputFiles
  *
  * Result: {code, stdout, stderr, timings}. `code` is the script's exit code, or
  * EXIT_TIMEOUT / EXIT_HARNESS when the harness itself failed (a message is
@@ -69,7 +71,8 @@ const CHROMIUM_ARGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
+// worker-src blob:: the DataLoader's Web Workers are module workers made from a Blob URL.
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:";
 
 // ---------------------------------------------------------------- options
 
@@ -467,6 +470,7 @@ export async function runInChromium(opts) {
       await step("setting the storage quota", cdp.send("Storage.overrideQuotaForOrigin",
         { origin: server.url, quotaSize: opts.storageQuota }));
     }
+    if (opts.beforeRun) await step("before run", opts.beforeRun(page));
     const cfg = {
       run: p.run,
       wheelUrls: p.wheels.map((w, i) => `/wheels/${i}/${encodeURIComponent(path.basename(w))}`),

@@ -1,7 +1,10 @@
 """The DataLoader, the executors that run it and the worker context datasets can read."""
 
 from ._executor import Executor, SerialExecutor
+from ._helpers import optimal_worker_count, pin_memory
 from ._loader import DataLoader
+from ._saved_state import restore_state, save_state
+from ._webworkers import WebWorkerExecutor
 from ._worker_info import WorkerInfo, get_worker_info
 from ._workers import ProcessExecutor, WorkerError
 
@@ -10,7 +13,12 @@ __all__ = [
     "Executor",
     "ProcessExecutor",
     "SerialExecutor",
+    "WebWorkerExecutor",
     "WorkerError",
     "WorkerInfo",
     "get_worker_info",
+    "optimal_worker_count",
+    "pin_memory",
+    "restore_state",
+    "save_state",
 ]

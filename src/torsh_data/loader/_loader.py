@@ -9,12 +9,16 @@ from typing import Any
 
 from .._checks import check_bool, check_int, check_seed
 from .._errors import DataTypeError, DataValueError
+from .._interop import optional_import
+from .._runtime import IN_PYODIDE
 from ..collate import default_collate, default_convert
 from ..datasets import _is_iterable_dataset
 from ..random import fresh_seed
 from ..samplers import BatchSampler, RandomSampler, SequentialSampler
 from ._executor import Executor, SerialExecutor
 from ._fetch import Fetcher, IterableFetcher, MapFetcher
+from ._helpers import pin_memory as pin_batch
+from ._webworkers import WebWorkerExecutor
 from ._workers import ProcessExecutor
 
 __all__ = ["DataLoader"]
@@ -38,8 +42,10 @@ class DataLoader:
         collate_fn: turns a list of samples into a batch (default
             :func:`~torsh_data.default_collate`).
         seed: root seed; ``None`` draws a fresh one, kept in ``loader.seed``.
-        num_workers: load in this many worker processes (0: in the calling thread). The
-            batches are the same for every value (NOTE [ Same batches with workers ]).
+        num_workers: load in this many worker processes (0: in the calling thread); in
+            Pyodide, in Web Workers (``worker_threads`` under Node.js), iterated with
+            ``async for``. The batches are the same for every value (NOTE [ Same batches
+            with workers ]).
         prefetch_factor: batches in flight per worker (default 2).
         persistent_workers: keep the workers between epochs.
         timeout: seconds to wait for a batch from the workers before giving up (0: forever;
@@ -48,6 +54,8 @@ class DataLoader:
         worker_init_fn: called in each worker with its id, before loading.
         multiprocessing_context: ``"fork"``, ``"spawn"``, ``"forkserver"`` or a context.
         executor: where batches are loaded, instead of ``num_workers``.
+        pin_memory: hand out batches as torch tensors in pinned memory (see
+            :func:`~torsh_data.loader.pin_memory`; needs torch, so not in the browser).
 
     >>> from torsh_data import TensorDataset
     >>> loader = DataLoader(TensorDataset(list(range(6))), batch_size=4, shuffle=True, seed=1)
@@ -73,6 +81,7 @@ class DataLoader:
         worker_init_fn: Callable[[int], None] | None = None,
         multiprocessing_context: Any = None,
         executor: Executor | None = None,
+        pin_memory: bool = False,
     ) -> None:
         self.dataset = dataset
         self.seed = fresh_seed() if seed is None else check_seed(seed)
@@ -81,7 +90,16 @@ class DataLoader:
             raise DataValueError("prefetch_factor and persistent_workers need num_workers > 0")
         if num_workers and executor is not None:
             raise DataValueError("pass num_workers or an executor, not both")
-        if num_workers:
+        if num_workers and IN_PYODIDE:  # NOTE [ Web Worker pool ] in _webworkers.py
+            executor = WebWorkerExecutor(
+                num_workers,
+                2 if prefetch_factor is None else prefetch_factor,
+                persistent_workers,
+                timeout,
+                in_order,
+                worker_init_fn,
+            )
+        elif num_workers:
             executor = ProcessExecutor(
                 num_workers,
                 2 if prefetch_factor is None else prefetch_factor,
@@ -135,6 +153,9 @@ class DataLoader:
         self.batch_sampler = batch_sampler
         auto_collation = batch_sampler is not None or (self._iterable and batch_size is not None)
         self.collate_fn = collate_fn or (default_collate if auto_collation else default_convert)
+        self.pin_memory = check_bool("pin_memory", pin_memory)
+        if pin_memory:
+            optional_import("torch", "torch", "DataLoader(pin_memory=True)")
         self._next_epoch = 0
         self._skip = 0  # batches of the next epoch already consumed before a resume
         self._progress: _Progress | None = None
@@ -191,14 +212,14 @@ class DataLoader:
         fetcher, tasks, progress = self._start_epoch()
         for batch in self.executor.run(fetcher, tasks):
             progress.batches += 1
-            yield batch
+            yield pin_batch(batch) if self.pin_memory else batch
         progress.done = True
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         fetcher, tasks, progress = self._start_epoch()
         async for batch in self.executor.arun(fetcher, tasks):
             progress.batches += 1
-            yield batch
+            yield pin_batch(batch) if self.pin_memory else batch
         progress.done = True
 
     # --- exact resume ----------------------------------------------------------------------

@@ -128,6 +128,78 @@ def _worker_main(
         results.put((task_id, batch, None))
 
 
+NOTHING = object()  # Ledger.take(): no batch can be yielded yet
+
+
+class Ledger:
+    """One epoch's bookkeeping, shared by the parallel executors: which tasks are out and
+    with which worker, which results are in, and which batch may be yielded next.
+
+    ``executor`` gives ``num_workers``, ``prefetch_factor``, ``in_order`` and the
+    ``_task_ids`` counter (task ids are unique across epochs, so a stale result of an
+    abandoned epoch is recognised and dropped).
+    """
+
+    def __init__(self, executor: Any, tasks: Iterator[Any], sharded: bool) -> None:
+        self.tasks, self.sharded = tasks, sharded
+        self.task_ids: Iterator[int] = executor._task_ids
+        self.in_order: bool = executor.in_order
+        self.live = list(range(executor.num_workers))
+        self.window = executor.num_workers * executor.prefetch_factor
+        self.order: list[int] = []  # ids of tasks handed out, in task order, not yet yielded
+        self.owner: dict[int, int] = {}  # task id -> worker, for tasks not yet answered
+        self.ready: dict[int, Any] = {}
+        self.end = False  # no more tasks to hand out
+        self._turn = itertools.count()
+
+    def hand_out(self, send: Callable[[int, int, Any], None]) -> None:
+        """Send tasks round-robin (``send(worker, task_id, task)``) until the window is full."""
+        while not self.end and self.live and len(self.order) < self.window:
+            try:
+                task = next(self.tasks)
+            except StopIteration:
+                self.end = True
+                return
+            tid = next(self.task_ids)
+            wid = self.live[next(self._turn) % len(self.live)]
+            send(wid, tid, task)
+            self.order.append(tid)
+            self.owner[tid] = wid
+
+    def take(self) -> Any:
+        """The next batch to yield (in task order unless ``in_order`` is off), or NOTHING."""
+        while self.order:
+            if self.in_order:
+                pick: int | None = self.order[0]
+            else:
+                pick = next((t for t in self.order if t in self.ready), None)
+            if pick is None or pick not in self.ready:
+                return NOTHING
+            batch = self.ready.pop(pick)
+            self.order.remove(pick)
+            if batch is not _EXHAUSTED:
+                return batch
+        return NOTHING
+
+    def accept(self, tid: int, batch: Any) -> None:
+        """Record the result of task ``tid`` (a batch, or the end-of-stream marker)."""
+        if tid not in self.owner:  # a result of an abandoned epoch
+            return
+        wid = self.owner.pop(tid)
+        if isinstance(batch, str) and batch == _EXHAUSTED:
+            batch = _EXHAUSTED
+            if self.sharded:  # this worker's share of the stream is over
+                if wid in self.live:
+                    self.live.remove(wid)
+            else:  # the stream ends before this batch: so it does for every later one
+                self.end = True
+                for later in [t for t in self.order if t > tid]:
+                    self.order.remove(later)
+                    self.ready.pop(later, None)
+                    self.owner.pop(later, None)
+        self.ready[tid] = batch
+
+
 class ProcessExecutor:
     """Run fetches in ``num_workers`` processes (see the module docstring)."""
 
@@ -147,8 +219,8 @@ class ProcessExecutor:
             raise DataValueError(f"timeout must be a number of seconds >= 0, got {timeout!r}")
         if IN_PYODIDE:
             raise DataValueError(
-                "num_workers > 0 needs worker processes, which Pyodide cannot start; use "
-                "num_workers=0 there (a Web Worker pool is planned)"
+                "Pyodide cannot start worker processes; use WebWorkerExecutor there (what "
+                "DataLoader(num_workers=N) picks in Pyodide)"
             )
         self.num_workers = num_workers
         self.prefetch_factor = prefetch_factor
@@ -248,39 +320,20 @@ class ProcessExecutor:
         results: Any,
         sharded: bool,
     ) -> Iterator[Any]:
-        live = list(range(self.num_workers))
-        window = self.num_workers * self.prefetch_factor
-        order: list[int] = []  # ids of tasks handed out, in task order, not yet yielded
-        owner: dict[int, int] = {}  # task id -> worker, for tasks not yet answered
-        ready: dict[int, Any] = {}
-        end = [False]  # no more tasks to hand out
-        turn = itertools.count()
+        def send(wid: int, tid: int, task: Any) -> None:
+            inboxes[wid].put(("task", (tid, task)))
 
-        def hand_out() -> None:
-            while not end[0] and live and len(order) < window:
-                try:
-                    task = next(tasks)
-                except StopIteration:
-                    end[0] = True
-                    return
-                tid = next(self._task_ids)
-                wid = live[next(turn) % len(live)]
-                inboxes[wid].put(("task", (tid, task)))
-                order.append(tid)
-                owner[tid] = wid
-
-        hand_out()
+        ledger = Ledger(self, tasks, sharded)
+        ledger.hand_out(send)
         waited = 0.0
-        while order:
-            pick = order[0] if self.in_order else next((t for t in order if t in ready), None)
-            if pick is not None and pick in ready:
-                batch = ready.pop(pick)
-                order.remove(pick)
-                if batch is _EXHAUSTED:
-                    continue
-                hand_out()
+        while True:
+            batch = ledger.take()
+            if batch is not NOTHING:
+                ledger.hand_out(send)
                 yield batch
                 continue
+            if not ledger.order:
+                return
             try:
                 tid, batch, failure = results.get(timeout=_POLL)
             except queue.Empty:
@@ -295,22 +348,8 @@ class ProcessExecutor:
             if failure is not None:
                 self.shutdown()
                 failure.reraise()
-            if tid not in owner:  # a result of an abandoned epoch
-                continue
-            wid = owner.pop(tid)
-            if isinstance(batch, str) and batch == _EXHAUSTED:
-                batch = _EXHAUSTED
-                if sharded:  # this worker's share of the stream is over
-                    if wid in live:
-                        live.remove(wid)
-                else:  # the stream ends before this batch: so it does for every later one
-                    end[0] = True
-                    for later in [t for t in order if t > tid]:
-                        order.remove(later)
-                        ready.pop(later, None)
-                        owner.pop(later, None)
-            ready[tid] = batch
-            hand_out()
+            ledger.accept(tid, batch)
+            ledger.hand_out(send)
 
     def _check_alive(self, procs: list[Any]) -> None:
         for wid, p in enumerate(procs):

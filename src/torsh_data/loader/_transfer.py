@@ -1,0 +1,140 @@
+"""What crosses between the main runtime and a loader's Web Worker (see _webworkers.py).
+
+Batches go out of band: :func:`pack` pickles a batch's structure while its Tensors' buffers
+stay separate parts (each becomes one transferable ``ArrayBuffer``), and :func:`unpack`
+rebuilds Tensors around the received buffers. :func:`code_for` lists the files and Pyodide
+packages a fresh worker needs to unpickle a dataset: torsh_data and the modules the pickle
+refers to (:func:`dumps` records them).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import sys
+from types import BuiltinFunctionType, FunctionType
+from typing import Any
+
+from .. import _dtype
+from .._errors import DataValueError
+from .._runtime import js_module
+from ..tensor import Tensor
+
+__all__ = ["code_for", "dumps", "js_bytes", "pack", "unpack"]
+
+_NOT_SHIPPED = frozenset({"__main__", "builtins", "js", "pyodide", "pyodide_js", "_pyodide"})
+
+
+class _Recorder(pickle.Pickler):
+    """A pickler that records the modules of the classes and functions it pickles."""
+
+    def __init__(self, file: Any) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.modules: set[str] = set()
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, (type, FunctionType, BuiltinFunctionType)):
+            self.modules.add(getattr(obj, "__module__", None) or "")
+        else:
+            self.modules.add(type(obj).__module__)
+        return NotImplemented
+
+
+def dumps(obj: Any) -> tuple[bytes, set[str]]:
+    """``pickle.dumps(obj)`` and the modules the pickle refers to."""
+    out = io.BytesIO()
+    recorder = _Recorder(out)
+    recorder.dump(obj)
+    return out.getvalue(), recorder.modules
+
+
+class _Packer(_Recorder):
+    """Pickle with Tensors' buffers left out, in ``parts``."""
+
+    def __init__(self, file: Any, parts: list[Any]) -> None:
+        super().__init__(file)
+        self.parts = parts
+
+    def persistent_id(self, obj: Any) -> Any:
+        if type(obj) is Tensor:
+            self.parts.append(obj._data)
+            return (len(self.parts), obj.dtype.name, obj.shape)
+        return None
+
+
+class _Unpacker(pickle.Unpickler):
+    def __init__(self, file: Any, parts: list[Any]) -> None:
+        super().__init__(file)
+        self.parts = parts
+
+    def persistent_load(self, pid: Any) -> Tensor:
+        i, dtype, shape = pid
+        return Tensor._make(memoryview(self.parts[i]), _dtype.dtype(dtype), tuple(shape))
+
+
+def pack(obj: Any) -> list[Any]:
+    """``obj`` as ``[pickle, tensor buffers...]``: Tensors are not copied into the pickle."""
+    parts: list[Any] = []
+    out = io.BytesIO()
+    _Packer(out, parts).dump(obj)
+    return [out.getbuffer(), *parts]
+
+
+def unpack(parts: list[Any]) -> Any:
+    """Inverse of :func:`pack`; Tensors share the given buffers."""
+    return _Unpacker(io.BytesIO(parts[0]), parts).load()
+
+
+def js_bytes(data: Any) -> Any:
+    """A fresh JS Uint8Array holding ``data`` (its own ArrayBuffer, so it can be transferred)."""
+    js = js_module()
+    mv = memoryview(data).cast("B")
+    u8 = js.Uint8Array.new(mv.nbytes)
+    if mv.nbytes:
+        u8.assign(mv)
+    return u8
+
+
+def code_for(modules: set[str]) -> tuple[dict[str, bytes], list[str]]:
+    """Files to copy into a worker, and Pyodide packages to load there, for ``modules``."""
+    tops = {"torsh_data"} | {m.partition(".")[0] for m in modules if m}
+    if "__main__" in tops:
+        raise DataValueError(
+            "the dataset (or collate_fn, worker_init_fn) refers to something defined in "
+            "__main__, which a worker cannot import; move it into a module"
+        )
+    try:
+        import pyodide_js  # type: ignore[import-not-found]
+
+        loaded = {str(k).lower() for k in pyodide_js.loadedPackages.object_keys()}
+    except ImportError:  # natively (tests of this function)
+        loaded = set()
+    from importlib.metadata import packages_distributions
+
+    dists = packages_distributions()
+    files: dict[str, bytes] = {}
+    packages: set[str] = set()
+    for top in sorted(tops - _NOT_SHIPPED - set(sys.stdlib_module_names)):
+        names = [d.lower() for d in dists.get(top, ()) if d.lower() in loaded]
+        module = sys.modules.get(top)
+        if names or module is None:
+            packages.update(names)
+            continue
+        roots = list(getattr(module, "__path__", ()))
+        single = getattr(module, "__file__", None)
+        if not roots and single:
+            files[single] = _read(single)
+        for root in roots:
+            for here, dirs, names_ in os.walk(root):
+                dirs[:] = [d for d in dirs if d != "__pycache__"]
+                for name in names_:
+                    if not name.endswith((".pyc", ".pyo")):
+                        path = os.path.join(here, name)
+                        files[path] = _read(path)
+    return files, sorted(packages)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()

@@ -1,0 +1,269 @@
+"""The Web Worker executor (tests/runtimes/workers.test.mjs drives it in Chromium and Node.js
+too): batches out of band, the code a worker gets, arguments, saved loader states, and in
+Pyodide a real pool against num_workers=0."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import pickle
+import sys
+import time
+import types
+from typing import Any
+
+import pytest
+import webworker_cases as cases
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import torsh_data as td
+from torsh_data.io import Cache
+from torsh_data.loader import WebWorkerExecutor, restore_state, save_state
+from torsh_data.loader._transfer import code_for, pack, unpack
+from torsh_data.testing import batch_digest
+
+DTYPES = ["uint8", "int16", "int32", "int64", "float32", "float64", "bool"]
+
+
+@st.composite
+def tensors(draw: Any) -> td.Tensor:
+    dtype = draw(st.sampled_from(DTYPES))
+    shape = tuple(draw(st.lists(st.integers(0, 4), min_size=0, max_size=3)))
+    n = 1
+    for d in shape:
+        n *= d
+    itemsize = td.dtype(dtype).itemsize
+    raw = draw(st.binary(min_size=n * itemsize, max_size=n * itemsize))
+    if dtype == "bool":
+        raw = bytes(b & 1 for b in raw)
+    return td.Tensor(raw, dtype=dtype, shape=shape)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, td.Tensor):
+        return (
+            isinstance(b, td.Tensor)
+            and (a.dtype, a.shape) == (b.dtype, b.shape)
+            and a.tobytes() == b.tobytes()
+        )
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    return bool(a == b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.recursive(
+        tensors() | st.integers() | st.text(max_size=5),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c, max_size=3),
+        max_leaves=8,
+    )
+)
+def test_pack_round_trips_like_pickle(batch: Any) -> None:
+    parts = pack(batch)
+    # pickle itself is the reference: what comes back equals what pickle gives back
+    assert _same(unpack([bytes(p) for p in parts]), pickle.loads(pickle.dumps(batch)))
+
+
+def test_pack_ships_tensor_buffers_out_of_band_and_views_only() -> None:
+    big = td.Tensor(bytes(range(256)) * 64, dtype="uint8", shape=(64, 256))
+    view = big[10:12]
+    parts = pack({"x": view, "y": [big, 3]})
+    assert len(parts) == 3 and len(parts[0]) < 400  # the pickle holds no pixels
+    assert bytes(parts[1]) == view.tobytes() and len(parts[1]) == 512
+    out = unpack([bytearray(p) for p in parts])
+    assert out["x"].tolist() == view.tolist() and out["y"][0].equal(big)
+    out["x"]._data[0] = 99  # writable, and its own memory
+    assert out["x"][0].tolist()[0] == 99 and view[0].tolist()[0] == 0
+
+
+def test_unpack_rejects_a_truncated_pickle() -> None:
+    parts = pack((1, td.Tensor([1.0, 2.0]), None))
+    with pytest.raises(pickle.UnpicklingError):
+        unpack([bytes(parts[0])[:-3], parts[1]])
+
+
+def test_a_worker_gets_torsh_data_and_the_modules_the_dataset_uses() -> None:
+    files, packages = code_for({"webworker_cases", "json", "torsh_data.datasets"})
+    assert packages == []
+    root = os.path.dirname(td.__file__)
+    assert os.path.join(root, "loader", "_webworkers.py") in files
+    assert os.path.join(root, "__init__.py") in files
+    assert not any("__pycache__" in p or p.endswith(".pyc") for p in files)
+    assert files[os.path.abspath(cases.__file__)] == open(cases.__file__, "rb").read()
+    assert not any(p.endswith(os.sep + "json" + os.sep + "__init__.py") for p in files)
+
+
+def test_a_dataset_from_main_is_refused_with_the_fix() -> None:
+    with pytest.raises(td.DataValueError, match=r"__main__.*move it into a module"):
+        code_for({"__main__"})
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "match"),
+    [
+        ((0,), {}, "num_workers"),
+        ((2, 0), {}, "prefetch_factor"),
+        ((2,), {"timeout": -1}, "timeout"),
+        ((2,), {"boot_timeout": "soon"}, "boot_timeout"),
+    ],
+)
+def test_bad_arguments(args: Any, kwargs: Any, match: str) -> None:
+    with pytest.raises(td.DataValueError, match=match):
+        WebWorkerExecutor(*args, **kwargs)
+
+
+def test_sync_iteration_asks_for_async_for() -> None:
+    ld = td.DataLoader(td.TensorDataset(list(range(4))), executor=WebWorkerExecutor(2))
+    with pytest.raises(td.DataTypeError, match="async for"):
+        list(ld)
+
+
+@pytest.mark.native_only(reason="checks the refusal outside Pyodide")
+def test_natively_the_executor_refuses_to_start() -> None:
+    ld = td.DataLoader(td.TensorDataset(list(range(4))), executor=WebWorkerExecutor(1))
+
+    async def go() -> None:
+        async for _ in ld:
+            pass
+
+    with pytest.raises(td.DataValueError, match="only in Pyodide"):
+        asyncio.run(go())
+
+
+def test_the_batch_timeout_counts_only_once_every_worker_is_up() -> None:
+    ex = WebWorkerExecutor(2, timeout=1, boot_timeout=60)
+    pool = types.SimpleNamespace(ready={0}, started=time.monotonic())
+    waited = 0.0
+    for _ in range(40):  # 10 s of polls while worker 1 starts: not a batch timeout
+        waited = ex._idle(pool, waited)
+    assert waited == 0.0
+    pool.ready.add(1)
+    for _ in range(3):
+        waited = ex._idle(pool, waited)
+    with pytest.raises(td.loader.WorkerError, match=r"no batch came .* within 1 s"):
+        ex._idle(pool, waited)
+
+
+def test_a_worker_that_does_not_start_hits_the_boot_timeout() -> None:
+    ex = WebWorkerExecutor(3, boot_timeout=5)
+    pool = types.SimpleNamespace(ready={1}, started=time.monotonic() - 6)
+    with pytest.raises(td.loader.WorkerError, match=r"workers \[0, 2\] did not start within 5 s"):
+        ex._idle(pool, 0.0)
+
+
+# --- saved loader states ----------------------------------------------------------------------
+def _loader(**kw: Any) -> td.DataLoader:
+    return td.DataLoader(cases.augmented(40), batch_size=4, shuffle=True, **kw)
+
+
+async def _epochs(ld: td.DataLoader, n: int) -> list[str]:
+    out: list[str] = []
+    for _ in range(n):
+        out += [batch_digest(b) async for b in ld]
+    return out
+
+
+@pytest.mark.parametrize("stop", [0, 3, 10, 13])
+def test_a_saved_state_resumes_exactly(tmp_path: Any, stop: int) -> None:
+    async def go() -> tuple[list[str], list[str]]:
+        whole = await _epochs(_loader(seed=9), 2)  # 10 batches per epoch
+        cache = Cache("states", root=tmp_path)
+        ld, seen = _loader(seed=9), []
+        it = aiter(ld)
+        for _ in range(stop):
+            try:
+                seen.append(batch_digest(await anext(it)))
+            except StopAsyncIteration:
+                it = aiter(ld)
+                seen.append(batch_digest(await anext(it)))
+        await save_state(ld, cache, "run")
+        fresh = _loader(seed=1)  # another seed: the state brings its own
+        assert await restore_state(fresh, cache, "run")
+        rest = await _epochs(fresh, 2 if stop < 10 else 1)
+        return whole, seen + rest[: len(whole) - len(seen)]
+
+    whole, resumed = asyncio.run(go())
+    assert resumed == whole
+
+
+def test_restore_without_a_saved_state_is_false(tmp_path: Any) -> None:
+    ld = _loader(seed=2)
+    assert asyncio.run(restore_state(ld, Cache("states", root=tmp_path), "nothing")) is False
+    assert ld.state_dict()["batches"] == 0
+
+
+@pytest.mark.parametrize(
+    ("entry", "match"),
+    [
+        (b"\xff\xfe not utf-8", "not a saved loader state"),
+        (b'{"version": 1, "seed"', "not a saved loader state"),
+        (b"", "not a saved loader state"),
+        (json.dumps({"version": 7}).encode(), "not a DataLoader state"),
+        (
+            json.dumps(
+                {"version": 1, "seed": 1, "epoch": -1, "batches": 0, "sampler": None}
+            ).encode(),
+            "epoch",
+        ),
+    ],
+)
+def test_a_damaged_saved_state_is_refused(tmp_path: Any, entry: bytes, match: str) -> None:
+    cache = Cache("states", root=tmp_path)
+
+    async def go() -> None:
+        await cache.put("run", entry)
+        await restore_state(_loader(seed=2), cache, "run")
+
+    with pytest.raises(td.DataValueError, match=match):
+        asyncio.run(go())
+
+
+def test_the_key_must_be_a_string(tmp_path: Any) -> None:
+    with pytest.raises(td.DataTypeError, match="key"):
+        asyncio.run(save_state(_loader(), Cache("states", root=tmp_path), 3))  # type: ignore[arg-type]
+
+
+# --- a real pool (Pyodide) --------------------------------------------------------------------
+@pytest.mark.pyodide_only(reason="starts Web Workers / worker_threads, each with a Pyodide")
+def test_two_workers_give_the_batches_of_none() -> None:
+    async def go() -> tuple[list[str], list[str]]:
+        ref = await _epochs(_loader(seed=4), 1)
+        return ref, await _epochs(_loader(seed=4, num_workers=2), 1)
+
+    ref, got = asyncio.run(go())
+    assert got == ref
+    with pytest.raises(td.DataTypeError, match="async for"):
+        list(_loader(seed=4, num_workers=2))
+
+
+@pytest.mark.pyodide_only(reason="starts worker_threads / Web Workers, each with a Pyodide")
+def test_a_worker_error_carries_its_traceback() -> None:
+    async def go() -> None:
+        async for _ in td.DataLoader(cases.FailsAt(12, 5), batch_size=3, num_workers=2):
+            pass
+
+    with pytest.raises(ValueError, match=r"(?s)indices \[3, 4, 5\].*sample 5 is broken"):
+        asyncio.run(go())
+    assert sys.platform == "emscripten"
+
+
+@pytest.mark.pyodide_only(reason="starts a worker_thread / Web Worker with its own Pyodide")
+def test_a_stuck_worker_hits_the_timeout_which_counts_from_start_up() -> None:
+    # starting the worker takes seconds (longer than the timeout): only the wait for a batch
+    # once it is up counts; that batch takes far longer than the timeout
+    fast = td.DataLoader(td.TensorDataset(list(range(8))), batch_size=4, num_workers=1, timeout=2)
+    stuck = td.DataLoader(
+        cases.Slow(4, 4, spins=50_000_000), batch_size=4, num_workers=1, timeout=1
+    )
+
+    async def go(ld: td.DataLoader) -> list[Any]:
+        return [x.tolist() async for (x,) in ld]
+
+    assert asyncio.run(go(fast)) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    with pytest.raises(td.loader.WorkerError, match="within 1 s"):
+        asyncio.run(go(stuck))
