@@ -11,6 +11,7 @@ running unchanged on CPython and in Pyodide.
 """
 
 from . import random
+from ._capabilities import PerformanceMonitor, capabilities
 from ._dtype import (
     DType,
     bool_,
@@ -77,6 +78,7 @@ from .samplers import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from .splits import stratified_split, train_test_split
 from .tensor import Tensor, arange, full, stack, tensor, zeros
 
 __version__ = "0.1.0"
@@ -99,6 +101,7 @@ __all__ = [
     "IterableDataset",
     "MissingExtraError",
     "Padded",
+    "PerformanceMonitor",
     "ProcessExecutor",
     "RandomSampler",
     "Sampler",
@@ -119,6 +122,7 @@ __all__ = [
     "WorkerInfo",
     "arange",
     "bool_",
+    "capabilities",
     "collate",
     "default_collate",
     "default_collate_fn_map",
@@ -139,7 +143,9 @@ __all__ = [
     "random_split",
     "runtime_name",
     "stack",
+    "stratified_split",
     "tensor",
+    "train_test_split",
     "uint8",
     "uint16",
     "uint32",
