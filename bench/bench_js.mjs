@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+/**
+ * Size and speed of the JavaScript package in the browser (the figures of BENCHMARKS.md,
+ * "The JavaScript package in the browser").
+ *
+ *   node js/scripts/build.mjs --demo && RUNS=3 RELEASE_WHEEL=dist/X.whl \
+ *     node --experimental-wasm-stack-switching bench/bench_js.mjs
+ *
+ * RUNS (default 3): the timings are measured that many times; the medians are printed after
+ * the runs, with the load average before each run (the machine may be shared).
+ *
+ * - bytes a first visit of the demo downloads, raw / gzip -9 / brotli -11 (as a server that
+ *   compresses would send them), split into Pyodide and what torsh-data adds;
+ * - the demo in Chromium: page load -> first batch, cold (empty profile) and warm (reload:
+ *   service worker + IndexedDB), and init() done -> first batch;
+ * - batches/s through nextBatch() in Chromium for P1 (CSV, 20 float columns + label,
+ *   standardised, shuffled, batches of 256) and P2 (IDX 28x28 images, pad 2 + random crop 28,
+ *   random flip, ToTensor, Normalize, shuffled, batches of 64), as in bench/bench_pipelines.py
+ *   but smaller (ROWS, IMAGES below) and per sample (what the facade's `transforms` option does).
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import zlib from "node:zlib";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const DEMO = path.join(ROOT, "examples/browser");
+const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
+const ROWS = 20_000, IMAGES = 10_000;
+
+function sizes() {
+  const files = {
+    pyodide: ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
+      .map((f) => `vendor/pyodide/${f}`),
+    "torsh-data wheel (browser build)": ["vendor/torsh-data/wheel/torsh_data.whl"],
+    ...(process.env.RELEASE_WHEEL ? { "torsh-data release wheel": [path.resolve(process.env.RELEASE_WHEEL)] } : {}),
+    "torsh-data JS (index.mjs)": ["vendor/torsh-data/index.mjs"],
+    "demo page (html, css, app, sw)": ["index.html", "style.css", "app.mjs", "sw.js"],
+    "demo dataset (shapes IDX)": ["data/shapes-images-idx3-ubyte"],
+  };
+  const out = {};
+  for (const [group, list] of Object.entries(files)) {
+    const s = { raw: 0, gzip: 0, brotli: 0 };
+    for (const f of list) {
+      const b = fs.readFileSync(path.resolve(DEMO, f));
+      s.raw += b.length;
+      s.gzip += zlib.gzipSync(b, { level: 9 }).length;
+      s.brotli += zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+    }
+    out[group] = s;
+  }
+  return out;
+}
+
+function serve(dir) {
+  const proc = spawn(PYTHON, ["-m", "torsh_data", "serve", dir, "--port", "0", "--quiet"], {
+    env: { ...process.env, PYTHONPATH: path.join(ROOT, "src") }, stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    proc.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/at (http:\/\/\S+?)\/\s/);
+      if (m) resolve({ proc, url: m[1] });
+    });
+    proc.on("exit", (c) => reject(new Error(`serve exited ${c}`)));
+  });
+}
+
+function p1Csv(n) {
+  let seed = 1;
+  const r = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const head = Array.from({ length: 20 }, (_, j) => `f${j}`).join(",") + ",label\n";
+  const rows = [];
+  for (let i = 0; i < n; i++) {
+    rows.push(Array.from({ length: 20 }, () => (r() * 10 - 5).toFixed(4)).join(",") + `,${i % 10}`);
+  }
+  return head + rows.join("\n") + "\n";
+}
+
+function p2Idx(n) {
+  const b = Buffer.alloc(16 + n * 784);
+  b[2] = 8; b[3] = 3;
+  b.writeUInt32BE(n, 4); b.writeUInt32BE(28, 8); b.writeUInt32BE(28, 12);
+  for (let i = 16; i < b.length; i++) b[i] = (i * 2654435761) >>> 24;
+  return b;
+}
+
+const PAGE = `<!doctype html><meta charset="utf-8"><script type="module" src="bench_page.mjs"></script>`;
+const PAGE_MJS = `
+import { init, WasmDataLoader } from "./vendor/torsh-data/index.mjs";
+window.bench = async (url, batch, options) => {
+  await init({ indexURL: new URL("./vendor/pyodide/", import.meta.url).href });
+  const l = new WasmDataLoader(batch, options);
+  const t0 = performance.now();
+  await l.loadFromUrl(url);
+  const loaded = performance.now() - t0;
+  let best = 0, batches = 0;
+  for (let e = 0; e < 2; e++) {
+    const t = performance.now();
+    batches = 0;
+    while ((await l.nextBatch()) !== null) batches++;
+    best = Math.max(best, batches / (performance.now() - t) * 1000);
+  }
+  return { loadMs: loaded, batches, batchesPerS: best, samplesPerS: best * batch, timings: l.timings.python };
+};`;
+
+const { chromium } = await import("playwright-core");
+const launch = () => chromium.launch({
+  executablePath: process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"],
+});
+
+const RUNS = Number(process.env.RUNS ?? 3);
+const runs = [];
+const result = { sizes: sizes(), runs };
+const tmp = path.join(DEMO, "bench");
+fs.mkdirSync(tmp, { recursive: true });
+fs.writeFileSync(path.join(tmp, "p1.csv"), p1Csv(ROWS));
+fs.writeFileSync(path.join(tmp, "p2-images-idx3-ubyte"), p2Idx(IMAGES));
+fs.writeFileSync(path.join(DEMO, "bench.html"), PAGE);
+fs.writeFileSync(path.join(DEMO, "bench_page.mjs"), PAGE_MJS);
+const server = await serve(DEMO);
+try {
+for (let run = 0; run < RUNS; run++) {
+  const result = { loadavg: os.loadavg().map((x) => Number(x.toFixed(2))) };
+  runs.push(result);
+  // the demo, cold then warm
+  const browser = await launch();
+  try {
+    const page = await (await browser.newContext()).newPage();
+    const first = async () => {
+      await page.waitForFunction(() => window.demo?.loads.length >= 1 || window.demo?.error, null, { timeout: 300_000 });
+      return page.evaluate(() => ({ firstBatchMs: window.demo.loads[0].firstBatchAt, initMs: window.demo.initMs,
+        initDoneToFirstBatchMs: window.demo.loads[0].loadMs, initTimings: window.demo.initTimings }));
+    };
+    await page.goto(server.url + "/");
+    result.demoCold = await first();
+    await page.reload();
+    result.demoWarm = await first();
+    await page.reload();
+    result.demoWarmServiceWorker = await first();
+  } finally {
+    await browser.close();
+  }
+  // P1 and P2 through nextBatch()
+  const b2 = await launch();
+  try {
+    const page = await b2.newPage();
+    await page.goto(server.url + "/bench.html");
+    await page.waitForFunction(() => typeof window.bench === "function");
+    result.p1 = await page.evaluate(() => window.bench("bench/p1.csv", 256,
+      { label: "label", shuffle: true, seed: 0, transforms: [{ name: "Standardize", column: "x" }] }));
+    result.p2 = await page.evaluate(() => window.bench("bench/p2-images-idx3-ubyte", 64, { shuffle: true, seed: 0,
+      transforms: [{ name: "RandomCrop", args: [28], padding: 2 }, { name: "RandomHorizontalFlip", args: [0.5] },
+        "ToTensor", { name: "Normalize", args: [0.1307, 0.3081] }] }));
+  } finally {
+    await b2.close();
+  }
+  console.error(`run ${run + 1}/${RUNS}:`, JSON.stringify(result));
+}
+} finally {
+  server.proc.kill("SIGTERM");
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.rmSync(path.join(DEMO, "bench.html"));
+  fs.rmSync(path.join(DEMO, "bench_page.mjs"));
+}
+const median = (xs) => { const v = xs.filter((x) => typeof x === "number").sort((a, b) => a - b);
+  return v.length ? v[(v.length - 1) >> 1] + (v.length % 2 ? 0 : (v[v.length >> 1] - v[(v.length - 1) >> 1]) / 2) : null; };
+const pick = (f) => median(runs.map((r) => { try { return f(r); } catch { return null; } }));
+result.median = {
+  coldFirstBatchMs: pick((r) => r.demoCold.firstBatchMs),
+  coldInitDoneToFirstBatchMs: pick((r) => r.demoCold.initDoneToFirstBatchMs),
+  coldPyodideMs: pick((r) => r.demoCold.initTimings.pyodide),
+  coldWheelMs: pick((r) => r.demoCold.initTimings.wheel),
+  coldWarmUpMs: pick((r) => r.demoCold.initTimings.warmUp),
+  warmFirstBatchMs: pick((r) => r.demoWarm.firstBatchMs),
+  warmInitDoneToFirstBatchMs: pick((r) => r.demoWarm.initDoneToFirstBatchMs),
+  warmPyodideMs: pick((r) => r.demoWarm.initTimings.pyodide),
+  warmWheelMs: pick((r) => r.demoWarm.initTimings.wheel),
+  warmWarmUpMs: pick((r) => r.demoWarm.initTimings.warmUp),
+  swFirstBatchMs: pick((r) => r.demoWarmServiceWorker.firstBatchMs),
+  swInitDoneToFirstBatchMs: pick((r) => r.demoWarmServiceWorker.initDoneToFirstBatchMs),
+  swPyodideMs: pick((r) => r.demoWarmServiceWorker.initTimings.pyodide),
+  swWheelMs: pick((r) => r.demoWarmServiceWorker.initTimings.wheel),
+  swWarmUpMs: pick((r) => r.demoWarmServiceWorker.initTimings.warmUp),
+  p1BatchesPerS: pick((r) => r.p1.batchesPerS),
+  p1PythonBatchMs: pick((r) => r.p1.timings.batch.mean_ms),
+  p1ToJsMs: pick((r) => r.p1.timings.to_js.mean_ms),
+  p2BatchesPerS: pick((r) => r.p2.batchesPerS),
+  p2PythonBatchMs: pick((r) => r.p2.timings.batch.mean_ms),
+  p2ToJsMs: pick((r) => r.p2.timings.to_js.mean_ms),
+};
+console.log(JSON.stringify(result, null, 2));

@@ -1,0 +1,438 @@
+/**
+ * torsh-data for JavaScript: boot Pyodide, install the torsh-data wheel shipped in this package,
+ * and hand out batches of typed arrays. The data logic (parsing, shuffling, transforms,
+ * batching) is the Python package's (`torsh_data._jsapi`); this module is a thin facade.
+ *
+ *   import { init, WasmDataLoader } from "torsh-data";
+ *   await init();
+ *   const loader = new WasmDataLoader(32, { shuffle: true, seed: 0, label: "y" });
+ *   await loader.loadFromUrl("data/train.csv");
+ *   for await (const batch of loader) tf.tensor(batch.x.data, batch.x.shape);
+ */
+
+const IS_NODE = typeof process !== "undefined" && !!process.versions?.node &&
+  typeof window === "undefined" && typeof importScripts === "undefined";
+const now = () => globalThis.performance?.now() ?? Date.now();
+export const version = "0.1.0";
+
+// ------------------------------------------------------------------ errors
+
+/** A Python exception raised inside torsh-data, as a JavaScript Error. */
+export class TorshDataError extends Error {
+  constructor(message, { pythonType = "Error", traceback = "", cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = pythonType;
+    /** The Python exception class name, e.g. "FormatError". */
+    this.pythonType = pythonType;
+    /** The Python traceback, as Python prints it. */
+    this.traceback = traceback;
+  }
+}
+
+/** Thrown by nextBatch() at the end of an epoch when the loader has { endOfEpoch: "throw" }. */
+export class EndOfEpoch extends Error {
+  constructor() { super("end of epoch"); this.name = "EndOfEpoch"; }
+}
+
+/** Pyodide's PythonError -> TorshDataError (message: the exception's last line). */
+function fromPython(e) {
+  if (!e || typeof e.type !== "string" || typeof e.message !== "string" ||
+      !e.message.startsWith("Traceback")) return e;
+  const lines = e.message.trimEnd().split("\n");
+  let i = lines.length - 1;
+  while (i > 0 && !lines[i].startsWith(e.type) && !/^\w[\w.]*(Error|Exception|Warning)\b/.test(lines[i])) i--;
+  const head = lines.slice(i).join("\n");
+  const prefix = head.match(/^[\w.]+: /)?.[0] ?? "";
+  return new TorshDataError(head.slice(prefix.length) || e.type, {
+    pythonType: e.type, traceback: e.message, cause: e,
+  });
+}
+
+async function call(fn) {
+  try { return await fn(); } catch (e) { throw fromPython(e); }
+}
+
+// -------------------------------------------------------------- capabilities
+
+/**
+ * What this runtime can do, probed in JavaScript (before booting Pyodide). The same keys and
+ * values as Python's `torsh_data.capabilities()` once booted here.
+ */
+export function capabilities() {
+  const g = globalThis;
+  return {
+    runtime: IS_NODE ? "pyodide-node" : "pyodide-browser",
+    workers: typeof g.Worker === "function" || IS_NODE,
+    indexeddb: "indexedDB" in g,
+    streams: "ReadableStream" in g,
+    shared_array_buffer: "SharedArrayBuffer" in g,
+    cross_origin_isolated: Boolean(g.crossOriginIsolated),
+    jspi: typeof g.WebAssembly === "object" && "Suspending" in g.WebAssembly,
+    hardware_concurrency: Number(g.navigator?.hardwareConcurrency ?? 1) || 1,
+  };
+}
+
+// ---------------------------------------------------------------------- init
+
+let runtime = null;
+
+/** The wheel shipped in this package (copied there by `npm run build`). */
+const WHEEL_URL = new URL("./wheel/torsh_data.whl", import.meta.url);
+
+async function readBytes(src) {
+  if (src instanceof Uint8Array) return src;
+  if (src instanceof ArrayBuffer) return new Uint8Array(src);
+  const url = src instanceof URL ? src : new URL(String(src), globalThis.location?.href ?? WHEEL_URL);
+  if (url.protocol === "file:") {
+    const fs = await import("node:fs/promises");
+    return new Uint8Array(await fs.readFile(url));
+  }
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`torsh-data: GET ${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+async function boot(options) {
+  const timings = {};
+  let t = now();
+  let pyodide = options.pyodide;
+  if (!pyodide) {
+    let mod;
+    if (options.indexURL) {
+      const base = String(options.indexURL).replace(/\/?$/, "/");
+      mod = await import(/* @vite-ignore */ new URL("pyodide.mjs", new URL(base, globalThis.location?.href ?? import.meta.url)).href);
+    } else {
+      try {
+        mod = await import("pyodide");
+      } catch (e) {
+        throw new Error("torsh-data: cannot import 'pyodide'; install the npm package, add it " +
+          "to the page's import map, or pass init({ indexURL: '.../pyodide/' })", { cause: e });
+      }
+    }
+    pyodide = await mod.loadPyodide({
+      ...(options.indexURL ? { indexURL: String(options.indexURL).replace(/\/?$/, "/") } : {}),
+      ...(options.loadPyodideOptions ?? {}),
+    });
+  }
+  timings.pyodide = now() - t;
+  t = now();
+  let compiled = null;
+  if (options.wheel !== false) {
+    const bytes = await readBytes(options.wheel ?? WHEEL_URL);
+    const site = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
+    pyodide.unpackArchive(bytes, "wheel", { extractDir: site });
+    pyodide.runPython("import importlib; importlib.invalidate_caches()");
+    if (options.compileCache !== false && "indexedDB" in globalThis && globalThis.crypto?.subtle) {
+      compiled = await compileCache(pyodide, `${site}/torsh_data`, bytes).catch(() => null);
+    }
+  }
+  const api = pyodide.pyimport("torsh_data._jsapi");
+  timings.wheel = now() - t;
+  t = now();
+  if (options.warmUp !== false) api.warm_up();
+  timings.warmUp = now() - t;
+  timings.compiledFromCache = Boolean(compiled?.hit);
+  compiled?.done();
+  return { pyodide, api, timings };
+}
+
+// NOTE [ Compiled modules cache ]: in WebAssembly, compiling torsh-data's modules from source
+// is most of what importing it costs (about half of it here, see BENCHMARKS.md). In a browser,
+// the .pyc files Python writes while importing are kept in IndexedDB, keyed by the wheel's
+// sha256 and Pyodide's version, and written back before the next visit's import. The sources'
+// mtimes are pinned (unpacking stamps them with the current time, which would invalidate the
+// .pyc); bytecode writing is on only while torsh-data is imported.
+const PYC_DB = "torsh-data-compiled";
+const PINNED_MTIME = 1580601600000; // the wheel's own entry date, 2020-02-02
+
+function idb(mode, fn) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(PYC_DB, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore("pyc");
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction("pyc", mode);
+      const req = fn(tx.objectStore("pyc"));
+      tx.oncomplete = () => { db.close(); resolve(req?.result); };
+      tx.onerror = tx.onabort = () => { db.close(); reject(tx.error); };
+    };
+  });
+}
+
+function walk(FS, dir, out = []) {
+  for (const name of FS.readdir(dir)) {
+    if (name === "." || name === "..") continue;
+    const p = `${dir}/${name}`;
+    if (FS.isDir(FS.stat(p).mode)) walk(FS, p, out); else out.push(p);
+  }
+  return out;
+}
+
+async function compileCache(pyodide, pkg, wheel) {
+  const FS = pyodide.FS;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", wheel));
+  const key = `${pyodide.version}:${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  for (const p of walk(FS, pkg)) if (p.endsWith(".py")) FS.utime(p, PINNED_MTIME, PINNED_MTIME);
+  const stored = await idb("readonly", (s) => s.get(key)).catch(() => undefined);
+  if (stored) {
+    for (const [p, b] of stored) { FS.mkdirTree(p.slice(0, p.lastIndexOf("/"))); FS.writeFile(p, b); }
+  }
+  const before = pyodide.runPython("import sys; _b, sys.dont_write_bytecode = sys.dont_write_bytecode, False; _b");
+  return {
+    hit: Boolean(stored),
+    done() {
+      pyodide.runPython(`import sys; sys.dont_write_bytecode = ${before ? "True" : "False"}`);
+      if (stored) return;
+      const files = walk(FS, pkg).filter((p) => p.endsWith(".pyc")).map((p) => [p, FS.readFile(p)]);
+      // one entry: the current wheel's
+      idb("readwrite", (s) => { s.clear(); return s.put(files, key); }).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Boot Pyodide and install torsh-data; later calls return the first runtime.
+ * @param {import("./index.d.ts").InitOptions} [options]
+ */
+export async function init(options = {}) {
+  if (!runtime) runtime = boot(options).catch((e) => { runtime = null; throw fromPython(e); });
+  const rt = await runtime;
+  return { pyodide: rt.pyodide, timings: rt.timings, version };
+}
+
+async function api() {
+  return (runtime ? await runtime : (await init(), await runtime)).api;
+}
+
+// ------------------------------------------------------------------ loader
+
+const CAMEL = { dropLast: "drop_last", labelColumn: "label", endOfEpoch: "end_of_epoch" };
+
+/** Per-call JavaScript timings (W8), alongside Python's. */
+class Monitor {
+  constructor() { this.samples = {}; }
+  record(name, ms) { (this.samples[name] ??= []).push(ms); }
+  summary() {
+    const out = {};
+    for (const [k, xs] of Object.entries(this.samples)) {
+      if (!xs.length) continue;
+      const total = xs.reduce((a, b) => a + b, 0);
+      out[k] = { count: xs.length, total_ms: total, mean_ms: total / xs.length,
+        min_ms: Math.min(...xs), max_ms: Math.max(...xs), last_ms: xs[xs.length - 1] };
+    }
+    return out;
+  }
+}
+
+/**
+ * Batches of typed arrays from a URL, a File/Blob, a ReadableStream or bytes.
+ * A batch is `{name: {data: TypedArray, shape: number[], dtype: string}}` (strings come as
+ * arrays); `data` goes straight to `tf.tensor(data, shape)` or `new ort.Tensor(dtype, data, shape)`.
+ */
+export class WasmDataLoader {
+  /**
+   * @param {number} batchSize
+   * @param {import("./index.d.ts").LoaderOptions} [options]
+   */
+  constructor(batchSize, options = {}) {
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new TypeError(`batchSize must be an integer >= 1, not ${batchSize}`);
+    }
+    this.batchSize = batchSize;
+    this.options = { ...options };
+    this.endOfEpoch = options.endOfEpoch ?? options.end_of_epoch ?? "null";
+    if (!["null", "throw"].includes(this.endOfEpoch)) {
+      throw new TypeError(`endOfEpoch must be "null" or "throw", not ${this.endOfEpoch}`);
+    }
+    this._py = null;
+    this._info = null;
+    this._monitor = new Monitor();
+  }
+
+  async _loader() {
+    if (!this._py) {
+      const opts = {};
+      for (const [k, v] of Object.entries(this.options)) {
+        if (k === "endOfEpoch" || k === "end_of_epoch" || v === undefined) continue;
+        opts[CAMEL[k] ?? k] = v;
+      }
+      const JsLoader = (await api()).JsLoader;
+      this._py = await call(() => JsLoader(this.batchSize, JSON.stringify(opts)));
+    }
+    return this._py;
+  }
+
+  async _load(fn) {
+    const t = now();
+    const py = await this._loader();
+    await call(() => fn(py));
+    this._info = JSON.parse(py.info_json());
+    this._monitor.record("load", now() - t);
+    return this;
+  }
+
+  // NOTE [ Streaming facade ] (src/torsh_data/_jsstream.py): the loads below parse the bytes
+  // as they arrive. With shuffle: true every record is kept in memory; otherwise a source that
+  // ends within inMemoryBytes (64 MiB) is kept, and a larger one streams: batches in bounded
+  // memory, len/samples null until an epoch has ended, each epoch re-reads the source (a
+  // ReadableStream: one epoch), no workers, no fitted transforms. The load resolves once the
+  // first records are read.
+
+  /** Download and parse a dataset; the format comes from `format`, the extension or the type. */
+  load_from_url(url, { contentType = null } = {}) {
+    return this._load((py) => py.load_url(String(url), contentType));
+  }
+
+  /** Parse a user's File or Blob (read in slices). */
+  load_from_file(file) {
+    return this._load((py) => py.load_blob(file));
+  }
+
+  /** Parse a ReadableStream of bytes; give `total` (bytes) for a progress figure while reading. */
+  load_from_stream(stream, { total = null } = {}) {
+    return this._load((py) => py.load_stream(stream, total));
+  }
+
+  /** Parse bytes already in memory; `name` tells the format by its extension. */
+  load_from_bytes(bytes, name = null) {
+    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    return this._load(async (py) => {
+      const { pyodide } = await runtime;
+      const data = pyodide.toPy(u8);
+      try { return await py.load_bytes(data, name); } finally { data.destroy(); }
+    });
+  }
+
+  /** The next batch, or null at the end of the epoch (the next call starts a new epoch). */
+  async next_batch() {
+    if (!this._py) throw new Error("torsh-data: nothing loaded; call loadFromUrl/File/Stream first");
+    const t = now();
+    const batch = await call(() => this._py.next_batch_js());
+    this._monitor.record("next_batch", now() - t);
+    if (batch == null) {
+      if (this.endOfEpoch === "throw") throw new EndOfEpoch();
+      return null;
+    }
+    return batch;
+  }
+
+  /** Iterate the rest of the current epoch. */
+  async *[Symbol.asyncIterator]() {
+    for (;;) {
+      let batch;
+      try { batch = await this.next_batch(); } catch (e) {
+        if (e instanceof EndOfEpoch) return;
+        throw e;
+      }
+      if (batch === null) return;
+      yield batch;
+    }
+  }
+
+  /** Start the next epoch at the following nextBatch() (a new shuffle when shuffling). */
+  reset() { this._py?.reset(); }
+
+  /** Batches per epoch (0 before loading; null while a streaming source's is unknown). */
+  get len() { return this._py ? this._py.num_batches() ?? null : 0; }
+  get length() { return this.len; }
+  /** Samples per epoch (null while a streaming source's is unknown). */
+  get samples() { return this._py ? this._py.num_samples() ?? null : 0; }
+  /** True when the source was too large to keep in memory and its batches stream. */
+  get streaming() { return this._info?.streaming ?? false; }
+  /** Loading progress, 0 to 1 (readable while a load is in flight). */
+  get progress() { return this._py ? this._py.progress : 0; }
+  /** True when the last loadFromUrl came from the cache. */
+  get fromCache() { return this._info?.fromCache ?? false; }
+  get from_cache() { return this.fromCache; }
+  /** The fields of a batch: `[{name, dtype, shape, kind}]` (shape per sample). */
+  get schema() { return this._info?.schema ?? []; }
+  get format() { return this._info?.format ?? null; }
+  get epoch() { return this._py ? this._py.epoch : 0; }
+  /** Timings (ms) of loading and of each batch: Python's parts and JavaScript's calls. */
+  get timings() {
+    return { python: this._py ? JSON.parse(JSON.stringify(this._py.monitor.summary().toJs({
+      dict_converter: Object.fromEntries }))) : {}, js: this._monitor.summary() };
+  }
+
+  /** Free the Python side; the loader is unusable afterwards. */
+  destroy() { this._py?.destroy(); this._py = null; }
+}
+
+// camelCase aliases of the seed plan's snake_case names.
+const L = WasmDataLoader.prototype;
+L.loadFromUrl = L.load_from_url;
+L.loadFromFile = L.load_from_file;
+L.loadFromStream = L.load_from_stream;
+L.loadFromBytes = L.load_from_bytes;
+L.nextBatch = L.next_batch;
+
+// --------------------------------------------------------------- processor
+
+/** The ArrayBuffers of a result's batch, to pass as postMessage's transfer list. */
+export function transferables(result) {
+  const out = [];
+  const batch = result?.batch;
+  if (batch) {
+    for (const v of Object.values(batch)) {
+      if (v?.data?.buffer instanceof ArrayBuffer && !out.includes(v.data.buffer)) out.push(v.data.buffer);
+    }
+  }
+  return out;
+}
+
+/**
+ * For a Web Worker: `process(message)` answers the messages of a page.
+ *
+ *   { type: "init", init?: InitOptions }                        -> { type: "ready", capabilities }
+ *   { type: "load", batchSize, options?, url | file | stream | data, name? }
+ *                                                               -> { type: "loaded", len, samples, schema, fromCache }
+ *   { type: "next" }                                            -> { type: "batch", batch | null, done }
+ *   { type: "reset" }                                           -> { type: "reset", epoch }
+ *   { type: "timings" }                                         -> { type: "timings", timings }
+ *
+ * `self.postMessage(result, transferables(result))` moves the batch's buffers without a copy.
+ */
+export class WasmDataProcessor {
+  constructor(options = {}) {
+    this.initOptions = options.init ?? options;
+    this.loader = null;
+  }
+
+  async process(message) {
+    const m = message ?? {};
+    switch (m.type) {
+      case "init":
+        await init(m.init ?? this.initOptions);
+        return { type: "ready", capabilities: capabilities() };
+      case "load": {
+        await init(this.initOptions);
+        this.loader?.destroy();
+        this.loader = new WasmDataLoader(m.batchSize ?? 32, m.options ?? {});
+        if (m.url) await this.loader.load_from_url(m.url);
+        else if (m.file) await this.loader.load_from_file(m.file);
+        else if (m.stream) await this.loader.load_from_stream(m.stream, { total: m.total ?? null });
+        else if (m.data) await this.loader.load_from_bytes(m.data, m.name ?? null);
+        else throw new TypeError("load needs one of url, file, stream or data");
+        const l = this.loader;
+        return { type: "loaded", len: l.len, samples: l.samples, schema: l.schema, fromCache: l.fromCache };
+      }
+      case "next": {
+        const batch = await this._need().next_batch();
+        return { type: "batch", batch, done: batch === null };
+      }
+      case "reset":
+        this._need().reset();
+        return { type: "reset", epoch: this.loader.epoch };
+      case "timings":
+        return { type: "timings", timings: this._need().timings };
+      default:
+        throw new TypeError(`unknown message type ${JSON.stringify(m.type)}`);
+    }
+  }
+
+  _need() {
+    if (!this.loader) throw new Error("torsh-data: send a load message first");
+    return this.loader;
+  }
+}

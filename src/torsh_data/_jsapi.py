@@ -1,0 +1,518 @@
+"""The Python half of the JavaScript package ``torsh-data`` (``js/``).
+
+``WasmDataLoader`` and ``WasmDataProcessor`` in JavaScript hold a :class:`JsLoader` and call
+its coroutines; everything that parses, shuffles, transforms and batches data happens here, so
+the JavaScript layer stays a thin facade. Options arrive as one JSON string (the JavaScript
+option names, camelCase or snake_case), batches leave as ``{name: Tensor | list}`` (converted
+to ``{name: {data, shape, dtype}}`` by :meth:`JsLoader.next_batch_js` in Pyodide).
+
+>>> import asyncio
+>>> loader = JsLoader(2, '{"label": "y", "shuffle": true, "seed": 3}')
+>>> asyncio.run(loader.load_bytes(b"a,b,y\\n1,2,0\\n3,4,1\\n5,6,0\\n", name="t.csv"))
+3
+>>> batch = asyncio.run(loader.next_batch())
+>>> sorted(batch), batch["x"].shape, loader.progress
+(['x', 'y'], (2, 2), 1.0)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from ._capabilities import PerformanceMonitor, capabilities
+from ._checks import check_bool, check_int
+from ._errors import DataTypeError, DataValueError
+from ._jsstream import (
+    DEFAULT_IN_MEMORY_BYTES,
+    IO_FORMATS,
+    CountedSource,
+    CsvRow,
+    StreamedSamples,
+    collate_rows,
+    materialise,
+    reader_options,
+    to_samples,
+)
+from ._jstransforms import apply_transforms
+from .datasets import Dataset
+from .tensor import Tensor
+
+__all__ = [
+    "FORMATS",
+    "JsLoader",
+    "PerformanceMonitor",
+    "capabilities",
+    "guess_format",
+    "warm_up",
+]
+
+#: The formats :func:`guess_format` knows, by the names the ``format`` option takes.
+FORMATS = ("csv", "idx", "json", "jsonl", "npy", "npz", "shards", "tar", "text", "tsv")
+_EXTENSIONS = [
+    (".shards.json", "shards"),
+    (".tar.gz", "tar"),
+    (".tgz", "tar"),
+    (".ndjson", "jsonl"),
+    (".jsonl", "jsonl"),
+    (".json", "json"),
+    (".csv", "csv"),
+    (".tsv", "tsv"),
+    (".npy", "npy"),
+    (".npz", "npz"),
+    (".idx", "idx"),
+    (".tar", "tar"),
+    (".txt", "text"),
+]
+_CONTENT_TYPES = {
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+    "application/json": "json",
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+    "application/x-tar": "tar",
+    "application/x-npy": "npy",
+    "text/plain": "text",
+}
+_IDX_NAME = re.compile(r"-(?:idx\d|ubyte)|\.idx\d-ubyte$")
+_ALIASES = {  # camelCase -> snake_case option names
+    "batchSize": "batch_size",
+    "dropLast": "drop_last",
+    "labelColumn": "label",
+    "contentType": "content_type",
+    "endOfEpoch": "end_of_epoch",
+    "chunkSize": "chunk_size",
+    "maxBytes": "max_bytes",
+    "inMemoryBytes": "in_memory_bytes",
+}
+_OPTIONS = {
+    "batch_size", "shuffle", "seed", "drop_last", "columns", "label", "transforms", "cache",
+    "workers", "format", "name", "content_type", "names", "cast", "end_of_epoch", "delimiter",
+    "header", "chunk_size", "max_bytes", "tokenize", "in_memory_bytes",
+}  # fmt: skip
+
+
+def warm_up() -> None:
+    """Import what loading and batching need, so that ``init()`` pays for it, not the first
+    load (in WebAssembly, compiling the modules is most of a first load's time)."""
+    from . import formats, loader, transforms  # noqa: F401
+    from .io import fetch  # noqa: F401
+
+
+def guess_format(
+    format: str | None = None, *, name: str | None = None, content_type: str | None = None
+) -> str:
+    """The format to parse: ``format`` if given, else from ``name``'s extension, else the type.
+
+    >>> guess_format(name="data/train.csv.gz"), guess_format(content_type="text/csv; charset=x")
+    ('csv', 'csv')
+    >>> guess_format(name="train-images-idx3-ubyte.gz")
+    'idx'
+    """
+    if format:
+        if format not in FORMATS:
+            raise DataValueError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
+        return format
+    if name:
+        base = name.split("?", 1)[0].split("#", 1)[0].lower()
+        if base.endswith(".gz") and not base.endswith(".tar.gz"):
+            base = base[:-3]
+        for ext, fmt in _EXTENSIONS:
+            if base.endswith(ext):
+                return fmt
+        if _IDX_NAME.search(base):
+            return "idx"
+    if content_type:
+        found = _CONTENT_TYPES.get(content_type.split(";", 1)[0].strip().lower())
+        if found:
+            return found
+    raise DataValueError(
+        f"cannot tell the format of {name or '<data>'!r} (content type {content_type!r}); "
+        f"pass the format option, one of {', '.join(FORMATS)}"
+    )
+
+
+def parse_options(options: str | dict[str, Any] | None) -> dict[str, Any]:
+    """JavaScript options (a JSON string or dict, camelCase or snake_case) as snake_case."""
+    raw = json.loads(options) if isinstance(options, str) else dict(options or {})
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        key = _ALIASES.get(key, key)
+        if key not in _OPTIONS:
+            raise DataValueError(f"unknown option {key!r}; known: {', '.join(sorted(_OPTIONS))}")
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def dataset_from_bytes(
+    data: bytes, fmt: str, *, name: str, options: dict[str, Any]
+) -> tuple[Dataset[Any], list[str]]:
+    """A map-style dataset of IDX or NPZ ``data`` (formats read whole), and its field names."""
+    from . import formats as F
+    from .datasets import TensorDataset
+
+    if fmt == "idx":
+        t = F.read_idx(data, name=name)
+        if not t.shape:
+            raise DataValueError(f"{name}: a 0-d array has no samples to batch")
+        return TensorDataset(t), ["x"]
+    if fmt == "npz":
+        columns = options.get("columns")
+        arrays = F.read_npz(data, name=name)
+        keys = list(columns) if columns is not None else sorted(arrays)
+        missing = [k for k in keys if k not in arrays]
+        if missing or not keys:
+            raise DataValueError(f"{name}: no arrays {missing or keys}; it has {sorted(arrays)}")
+        return TensorDataset(*(arrays[k] for k in keys)), keys
+    raise DataValueError(f"{name}: format {fmt!r} is not read whole; see guess_format")
+
+
+class _RecordingCache:
+    """A cache wrapper that remembers whether a ``get`` found its entry."""
+
+    def __init__(self, cache: Any) -> None:
+        self.cache, self.hit = cache, False
+
+    async def get(self, key: str) -> bytes | None:
+        data: bytes | None = await self.cache.get(key)
+        self.hit = self.hit or data is not None
+        return data
+
+    async def put(self, key: str, data: bytes) -> None:
+        await self.cache.put(key, data)
+
+
+class JsLoader:
+    """Load a source, then hand out batches: what the JavaScript ``WasmDataLoader`` drives.
+
+    Args:
+        batch_size: samples per batch.
+        options: JSON (or a dict) of the JavaScript options: ``shuffle``, ``seed``,
+            ``dropLast``, ``columns``, ``label``, ``transforms``, ``cache`` (a cache name, or
+            ``true`` for ``"torsh-data"``), ``workers``, ``format``, ``names`` (of tuple
+            fields, default ``x``, ``y``), ``cast`` (e.g. ``{"int64": "int32"}`` for
+            TensorFlow.js), ``tokenize`` (text), ``delimiter``/``header`` (CSV).
+    """
+
+    def __init__(self, batch_size: int, options: str | dict[str, Any] | None = None) -> None:
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.options = parse_options(options)
+        check_bool("shuffle", self.options.get("shuffle", False))
+        check_bool("drop_last", self.options.get("drop_last", False))
+        self.progress = 0.0
+        self.from_cache = False
+        self.source_name: str | None = None
+        self.format: str | None = None
+        self.dataset: Any = None
+        self.loader: Any = None
+        self.names: list[str] | None = None
+        self.monitor = PerformanceMonitor()
+        self._it: Any = None
+        self.epoch = 0
+
+    # ------------------------------------------------------------------ loading
+    def _on_progress(self, done: int, total: int | None) -> None:
+        if total and self.progress < 1.0:
+            self.progress = min(done / total, 1.0) * 0.99  # 1.0 once parsed
+
+    async def load_url(self, url: str, content_type: str | None = None) -> int:
+        """Download and parse ``url`` as it arrives (through the cache when the ``cache``
+        option is set; see NOTE [ Streaming facade ])."""
+        fmt = self.options.get("format") or _format_or_none(url, content_type)
+        if fmt == "shards":
+            return await self._load_shards(url)
+        cache = _cache(self.options.get("cache"))
+        recording = _RecordingCache(cache) if cache is not None else None
+        fetch = {"cache": recording} if recording is not None else {}
+        n = await self.load_source(url, name=url, content_type=content_type, fetch=fetch)
+        self.from_cache = bool(recording and recording.hit)
+        return n
+
+    async def load_blob(self, blob: Any) -> int:
+        """Parse a browser ``File``/``Blob``, read in slices (format from its name/type)."""
+        name = str(getattr(blob, "name", "") or "") or None
+        return await self.load_source(blob, name=name, content_type=str(blob.type or "") or None)
+
+    async def load_stream(self, stream: Any, total: int | None = None) -> int:
+        """Parse a JavaScript ``ReadableStream`` (or any async iterable of bytes)."""
+        return await self.load_source(stream, total=total)
+
+    async def load_bytes(
+        self, data: bytes, name: str | None = None, content_type: str | None = None
+    ) -> int:
+        """Parse ``data``; returns the number of samples."""
+        return await self.load_source(bytes(data), name=name, content_type=content_type)
+
+    async def load_source(
+        self,
+        source: Any,
+        *,
+        name: str | None = None,
+        content_type: str | None = None,
+        total: int | None = None,
+        fetch: dict[str, Any] | None = None,
+    ) -> int:
+        """Open ``source`` with :func:`~torsh_data.io.open_dataset` and set up the loader;
+        returns the number of samples, or -1 while a streaming source's is unknown (see
+        NOTE [ Streaming facade ])."""
+        from .io import open_dataset
+
+        t0 = time.perf_counter()
+        opts = self.options
+        name = opts.get("name") or name or "<data>"
+        ctype = opts.get("content_type") or content_type
+        fmt = guess_format(opts.get("format"), name=name, content_type=ctype)
+        self.format, self.source_name, self.progress = fmt, name, 0.0
+        src = CountedSource(
+            source, name, ctype, self._on_progress, total=total,
+            chunk_size=int(opts.get("chunk_size", 1 << 18)), fetch=fetch,
+        )  # fmt: skip
+        self.names = None
+        if fmt not in IO_FORMATS:  # idx, npz: read whole
+            data = b"".join([chunk async for chunk in src])
+            dataset, names = dataset_from_bytes(data, fmt, name=name, options=opts)
+            self.names = list(opts.get("names") or names)
+        else:
+            ds = open_dataset(
+                src, IO_FORMATS[fmt], name=name, content_type=ctype, **reader_options(fmt, opts)
+            )
+            if fmt in ("csv", "tsv", "npy"):
+                self.names = ["x", "y"] if fmt != "npy" and opts.get("label") is not None else ["x"]
+            self.names = list(opts.get("names") or self.names or []) or None
+            dataset = await self._read(ds, src, fmt)
+        self._setup(apply_transforms(opts.get("transforms") or [], self.names, dataset))
+        self.monitor.record("parse", time.perf_counter() - t0)
+        if not isinstance(self.dataset, StreamedSamples):
+            self.progress = 1.0
+            return len(self.dataset)
+        return -1
+
+    async def _read(self, ds: Any, src: CountedSource, fmt: str) -> Any:
+        """All records in memory (shuffle, or the source ended within ``in_memory_bytes``),
+        else a :class:`StreamedSamples` continuing where the reading stopped."""
+        opts, name = self.options, src.name
+        if opts.get("shuffle"):
+            records = list(await ds.load())
+            return materialise(fmt, records, opts, name)
+        limit = check_int(
+            "in_memory_bytes", opts.get("in_memory_bytes", DEFAULT_IN_MEMORY_BYTES), 0
+        )
+        it = ds.__aiter__()
+        head: list[Any] = []
+        try:
+            async for rec in it:
+                head.append(rec)
+                if src.bytes_read > limit:
+                    return StreamedSamples(ds, to_samples(fmt, opts, name), head, it)
+        except BaseException:
+            await it.aclose()
+            raise
+        return materialise(fmt, head, opts, name)
+
+    async def _load_shards(self, url: str) -> int:
+        """Every shard of a manifest (:class:`~torsh_data.io.ShardedDataset`), in memory."""
+        from .io import open_dataset
+
+        t0 = time.perf_counter()
+        ds = open_dataset(
+            url, "shards", cache=_cache(self.options.get("cache")), on_progress=self._on_progress
+        )
+        await ds.load()
+        records = [r async for r in ds]
+        self.format, self.source_name = "shards", url
+        self._setup(materialise("json", records, self.options, url))
+        self.monitor.record("parse", time.perf_counter() - t0)
+        self.progress = 1.0
+        return len(self.dataset)
+
+    def _setup(self, dataset: Any) -> None:
+        from .loader import DataLoader
+
+        opts = self.options
+        self.dataset = dataset
+        streamed = isinstance(dataset, StreamedSamples)
+        self.loader = DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=bool(opts.get("shuffle", False)),
+            drop_last=bool(opts.get("drop_last", False)),
+            seed=opts.get("seed", 0),
+            num_workers=0 if streamed else int(opts.get("workers", 0)),
+            collate_fn=collate_records,
+        )
+        self._it = None
+
+    # ------------------------------------------------------------------ batches
+    def num_batches(self) -> int | None:
+        """Batches per epoch: 0 before loading, None while a streaming source's is unknown."""
+        if self.loader is None:
+            return 0
+        if isinstance(self.dataset, StreamedSamples):
+            return self.dataset.batches(self.batch_size, bool(self.options.get("drop_last")))
+        return len(self.loader)
+
+    def num_samples(self) -> int | None:
+        """Samples per epoch (None while a streaming source's is unknown)."""
+        if isinstance(self.dataset, StreamedSamples):
+            return self.dataset.total
+        return 0 if self.dataset is None else len(self.dataset)
+
+    def __len__(self) -> int:
+        """Batches per epoch (0 before loading); a DataTypeError while unknown."""
+        n = self.num_batches()
+        if n is None:
+            raise DataTypeError("a streaming source's length is known once an epoch has ended")
+        return n
+
+    def reset(self) -> None:
+        """Start the next epoch at the following :meth:`next_batch`."""
+        if self._it is not None:
+            self.epoch += 1
+        self._it = None
+
+    async def next_batch(self) -> dict[str, Any] | None:
+        """The next batch as ``{name: Tensor | list}``, or ``None`` at the end of the epoch."""
+        if self.loader is None:
+            raise DataValueError("no data loaded: call load_from_url/file/stream first")
+        t0 = time.perf_counter()
+        if self._it is None:
+            self.loader.set_epoch(self.epoch)
+            self._it = self.loader.__aiter__()
+        try:
+            batch = await self._it.__anext__()
+        except StopAsyncIteration:
+            self._it = None
+            self.epoch += 1
+            self.progress = 1.0
+            return None
+        out = self._named(batch)
+        self.monitor.record("batch", time.perf_counter() - t0)
+        return out
+
+    def _named(self, batch: Any) -> dict[str, Any]:
+        if isinstance(batch, dict):
+            named = {str(k): v for k, v in batch.items()}
+        elif isinstance(batch, (list, tuple)):
+            names = self.names or [f"x{i}" for i in range(len(batch))]
+            named = dict(zip(names, batch, strict=False))
+        else:
+            named = {(self.names or ["x"])[0]: batch}
+        cast = self.options.get("cast") or {}
+        for k, v in named.items():
+            if isinstance(v, Tensor) and v.dtype.name in cast:
+                named[k] = v.astype(cast[v.dtype.name])
+        return named
+
+    def schema(self) -> list[dict[str, Any]]:
+        """Each field of a batch: name, dtype, per-sample shape and kind (image/tabular/...)."""
+        if isinstance(self.dataset, StreamedSamples):
+            example, steps = self.dataset.example, self.dataset.steps
+            if example is None:
+                return []
+            if steps is not None:
+                example = steps(example.tensors() if type(example) is CsvRow else example)
+            first = example
+        elif self.dataset is None or not len(self.dataset):
+            return []
+        else:
+            first = self.dataset[0]
+        one = self._named(collate_records([first]))
+        fields = []
+        for k, v in one.items():
+            if isinstance(v, Tensor):
+                shape = list(v.shape[1:])
+                image = v.dtype.name == "uint8" and len(shape) in (2, 3)
+                kind = "image" if image else "tensor" if shape else "scalar"
+                fields.append({"name": k, "dtype": v.dtype.name, "shape": shape, "kind": kind})
+            else:
+                fields.append({"name": k, "dtype": "object", "shape": [], "kind": "text"})
+        return fields
+
+    def info_json(self) -> str:
+        """``{len, samples, progress, fromCache, format, name, schema}`` as JSON."""
+        return json.dumps(
+            {
+                "len": self.num_batches(),
+                "samples": self.num_samples(),
+                "streaming": isinstance(self.dataset, StreamedSamples),
+                "progress": self.progress,
+                "fromCache": self.from_cache,
+                "format": self.format,
+                "name": self.source_name,
+                "epoch": self.epoch,
+                "schema": self.schema(),
+            }
+        )
+
+    async def next_batch_js(self) -> Any:
+        """:meth:`next_batch` as a JavaScript object of ``{data, shape, dtype}`` (in Pyodide)."""
+        batch = await self.next_batch()
+        if batch is None:
+            return None
+        t0 = time.perf_counter()
+        out = batch_to_js(batch)
+        self.monitor.record("to_js", time.perf_counter() - t0)
+        return out
+
+
+def collate_records(samples: list[Any]) -> Any:
+    """:func:`~torsh_data.default_collate`, except that the fields of dict samples holding
+    strings or lists (text, tokens) stay lists of the samples' values."""
+    from .collate import default_collate
+
+    if samples and type(samples[0]) is CsvRow:
+        return collate_rows(samples)
+    if samples and isinstance(samples[0], dict):
+        out = {}
+        for key in samples[0]:
+            values = [s[key] for s in samples]
+            first = values[0]
+            keep = isinstance(first, (str, list)) or first is None
+            out[key] = values if keep else default_collate(values)
+        return out
+    return default_collate(samples)
+
+
+def batch_to_js(batch: dict[str, Any]) -> Any:
+    """``{name: {data, shape, dtype}}`` for tensors; other values as JavaScript arrays/values."""
+    from ._runtime import js_module
+
+    js = js_module()
+    from pyodide.ffi import to_js  # type: ignore[import-not-found]
+
+    obj = js.Object.new()
+    for k, v in batch.items():
+        if isinstance(v, Tensor):
+            value = v.to_js()
+        else:
+            value = to_js(_plain(v), dict_converter=js.Object.fromEntries)
+        setattr(obj, k, value)
+    return obj
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Tensor):
+        return v.tolist()
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    return v
+
+
+def _format_or_none(name: str, content_type: str | None) -> str | None:
+    try:
+        return guess_format(name=name, content_type=content_type)
+    except DataValueError:
+        return None  # decided after the download, from its bytes' name and type
+
+
+def _cache(option: Any) -> Any:
+    if option in (None, False):
+        return None
+    from .io import Cache
+
+    return Cache("torsh-data" if option is True else str(option))

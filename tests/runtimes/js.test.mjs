@@ -1,0 +1,396 @@
+// The JavaScript package (js/) under Node.js and in headless Chromium: init, WasmDataLoader from
+// bytes, a URL (served by `torsh-data serve`), a File/Blob and a ReadableStream; batches into the
+// real @tensorflow/tfjs and onnxruntime-web (a tiny ONNX model is run on a batch); Python errors
+// as JS Errors; WasmDataProcessor (in a module Web Worker in Chromium); the capability probe
+// in JS against Python's; the IndexedDB cache hit; the page's CSP has no 'unsafe-eval'.
+//
+// Run: node --experimental-wasm-stack-switching --test tests/runtimes/js.test.mjs
+// TORSH_WHEEL_DIR: directory of the torsh_data wheel to test (default: dist); PYTHON: a CPython
+// with the repository's dev environment (default: .venv/bin/python).
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
+const WHEEL_DIR = path.resolve(process.env.TORSH_WHEEL_DIR ?? path.join(ROOT, "dist"));
+const ENV = { ...process.env, PYTHONPATH: path.join(ROOT, "src") };
+
+const CSV = "f1,f2,label\n" + Array.from({ length: 23 }, (_, i) =>
+  `${(i * 0.5).toFixed(1)},${(i * i) % 7},${i % 3}`).join("\n") + "\n";
+/** The CSV's rows parsed independently of torsh-data. */
+const ROWS = CSV.trim().split("\n").slice(1).map((l) => l.split(",").map(Number));
+
+let data; // a directory served by `torsh-data serve`
+let server, base;
+
+/** Start `torsh-data serve DIR`; resolves to its base URL. */
+export async function startServe(dir, args = []) {
+  const proc = spawn(PYTHON, ["-m", "torsh_data", "serve", dir, "--port", "0", "--quiet", ...args], {
+    env: ENV, stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error("torsh-data serve printed no URL")), 20_000);
+    proc.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/at (http:\/\/\S+?)\/\s/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    proc.on("exit", (c) => reject(new Error(`torsh-data serve exited (${c})`)));
+  });
+  return { proc, url };
+}
+
+/** A one-node ONNX model `y = x + x` (float32, any shape), protobuf encoded by hand. */
+function addModel() {
+  const varint = (n) => { const b = []; do { let x = n & 0x7f; n >>>= 7; if (n) x |= 0x80; b.push(x); } while (n); return b; };
+  const field = (no, wire, payload) => [...varint((no << 3) | wire), ...payload];
+  const bytes = (no, b) => field(no, 2, [...varint(b.length), ...b]);
+  const str = (no, s) => bytes(no, [...new TextEncoder().encode(s)]);
+  const num = (no, n) => field(no, 0, varint(n));
+  const valueInfo = (name) => [...str(1, name), ...bytes(2, bytes(1, num(1, 1)))]; // tensor(float)
+  const node = [...str(1, "x"), ...str(1, "x"), ...str(2, "y"), ...str(4, "Add")];
+  const graph = [...bytes(1, node), ...str(2, "g"), ...bytes(11, valueInfo("x")), ...bytes(12, valueInfo("y"))];
+  return new Uint8Array([...num(1, 8), ...bytes(8, [...str(1, ""), ...num(2, 13)]), ...bytes(7, graph)]);
+}
+
+before(async () => {
+  const built = spawnSync(process.execPath, [path.join(ROOT, "js/scripts/build.mjs"), "--wheel-dir", WHEEL_DIR],
+    { encoding: "utf8" });
+  assert.equal(built.status, 0, built.stderr);
+  // inside the repository, so the Chromium page (served from ROOT) fetches it same-origin
+  data = path.join(ROOT, "build/js-test-data");
+  fs.rmSync(data, { recursive: true, force: true });
+  fs.mkdirSync(data, { recursive: true });
+  fs.writeFileSync(path.join(data, "train.csv"), CSV);
+  fs.writeFileSync(path.join(data, "rows.jsonl"), '{"a": 1, "t": "x y"}\n{"a": 2, "t": "z"}\n');
+  fs.writeFileSync(path.join(data, "bad.csv"), "a,b\n1\n");
+  fs.writeFileSync(path.join(data, "add.onnx"), addModel());
+  ({ proc: server, url: base } = await startServe(data));
+});
+
+after(() => {
+  server?.kill("SIGTERM");
+  fs.rmSync(data, { recursive: true, force: true });
+});
+
+/** Batches of a CSV with a seed, computed by CPython (the same loader, natively). */
+function nativeBatches(options, batchSize) {
+  const code = `
+import asyncio, json, sys
+from torsh_data._jsapi import JsLoader
+async def main():
+    l = JsLoader(${batchSize}, sys.argv[1])
+    await l.load_bytes(open(sys.argv[2], "rb").read(), name="train.csv")
+    out = []
+    while (b := await l.next_batch()) is not None:
+        out.append({k: v.tolist() for k, v in b.items()})
+    print(json.dumps(out))
+asyncio.run(main())`;
+  const r = spawnSync(PYTHON, ["-c", code, JSON.stringify(options), path.join(data, "train.csv")],
+    { env: ENV, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+const plain = (batch) => Object.fromEntries(Object.entries(batch).map(([k, v]) =>
+  [k, Array.from(v.data, Number)]));
+
+describe("under Node.js", () => {
+  let td;
+  before(async () => {
+    td = await import(path.join(ROOT, "js/index.mjs"));
+    await td.init();
+  });
+
+  test("init() twice reuses the runtime", async () => {
+    const a = await td.init();
+    const b = await td.init({ indexURL: "/ignored/" });
+    assert.equal(a.pyodide, b.pyodide);
+    assert.equal(a.pyodide.runPython("import torsh_data; torsh_data.__version__"), td.version);
+  });
+
+  test("loadFromUrl: CSV batches, shuffled as natively, into TensorFlow.js", async () => {
+    const tf = await import("@tensorflow/tfjs");
+    const opts = { shuffle: true, seed: 5, label: "label", cast: { int64: "int32" } };
+    const loader = new td.WasmDataLoader(4, opts);
+    await loader.loadFromUrl(`${base}/train.csv`);
+    assert.equal(loader.len, 6);
+    assert.equal(loader.progress, 1);
+    assert.equal(loader.fromCache, false);
+    assert.deepEqual(loader.schema.map((f) => [f.name, f.dtype, f.shape]),
+      [["x", "float32", [2]], ["y", "int32", []]]);
+    const batches = [];
+    for await (const b of loader) batches.push(b);
+    assert.equal(batches.length, 6);
+    assert.deepEqual(batches.map(plain), nativeBatches(opts, 4).map((b) =>
+      ({ x: b.x.flat(), y: b.y })));
+    assert.ok(batches[0].x.data instanceof Float32Array && batches[0].y.data instanceof Int32Array);
+    // every row once, and TensorFlow.js sums what the CSV holds
+    let sum = 0;
+    for (const b of batches) {
+      const x = tf.tensor(b.x.data, b.x.shape);
+      const y = tf.tensor(b.y.data, b.y.shape, "int32");
+      assert.deepEqual(x.shape, b.x.shape);
+      sum += (await x.sum().data())[0] + (await y.sum().data())[0];
+      tf.dispose([x, y]);
+    }
+    const expected = ROWS.reduce((s, r) => s + r[0] + r[1] + r[2], 0);
+    assert.ok(Math.abs(sum - expected) < 1e-3, `${sum} != ${expected}`);
+    // next epoch: a different order, same rows
+    const again = [];
+    for await (const b of loader) again.push(...b.y.data);
+    assert.equal(again.length, 23);
+    assert.equal(loader.epoch, 2);
+  });
+
+  test("onnxruntime-web runs a model on a batch", async () => {
+    const ort = await import("onnxruntime-web");
+    const loader = new td.WasmDataLoader(8, { label: "label" });
+    await loader.load_from_url(`${base}/train.csv`);
+    const batch = await loader.next_batch();
+    const x = new ort.Tensor(batch.x.dtype, batch.x.data, batch.x.shape);
+    const y = new ort.Tensor(batch.y.dtype, batch.y.data, batch.y.shape); // int64: BigInt64Array
+    assert.equal(y.type, "int64");
+    const session = await ort.InferenceSession.create(fs.readFileSync(path.join(data, "add.onnx")));
+    const out = (await session.run({ x })).y;
+    assert.deepEqual(out.dims, [8, 2]);
+    assert.deepEqual(Array.from(out.data), ROWS.slice(0, 8).flatMap((r) => [2 * r[0], 2 * r[1]]));
+  });
+
+  test("loadFromFile (Blob/File) and loadFromStream", async () => {
+    const file = new File(['{"a": 1, "t": "x y"}\n{"a": 2, "t": "z"}\n{"a": 3, "t": ""}\n'], "r.jsonl");
+    const l1 = new td.WasmDataLoader(2, { chunkSize: 7 });
+    await l1.loadFromFile(file);
+    const b = await l1.nextBatch();
+    assert.deepEqual(Array.from(b.a.data, Number), [1, 2]);
+    assert.deepEqual(b.t, ["x y", "z"]);
+    assert.equal(l1.progress, 1);
+
+    const bytes = new TextEncoder().encode(CSV);
+    let i = 0;
+    const stream = new ReadableStream({
+      pull(c) { if (i >= bytes.length) c.close(); else { c.enqueue(bytes.slice(i, i + 13)); i += 13; } },
+    });
+    const l2 = new td.WasmDataLoader(23, { name: "s.csv", labelColumn: "label" });
+    await l2.loadFromStream(stream, { total: bytes.length });
+    const all = await l2.nextBatch();
+    assert.deepEqual(Array.from(all.x.data), ROWS.flatMap((r) => [r[0], r[1]].map(Math.fround)));
+    assert.equal(await l2.nextBatch(), null);
+  });
+
+  test("a large generated ReadableStream streams through nextBatch() in bounded memory", async () => {
+    // ~1.8 MB of CSV, pulled in 16 KiB slices
+    const n = 100_000, bs = 1000;
+    const text = "a,b,label\n" + Array.from({ length: n }, (_, i) => `${i * 0.25},${(i * i) % 11},${i % 3}`).join("\n") + "\n";
+    const bytes = new TextEncoder().encode(text);
+    const file = path.join(data, "big.csv");
+    fs.writeFileSync(file, bytes);
+    // the native batches of the same data (CPython, kept in memory): count, first, last
+    const r = spawnSync(PYTHON, ["-c", `
+import asyncio, json, sys
+from torsh_data._jsapi import JsLoader
+async def main():
+    l = JsLoader(${bs}, '{"label": "label"}')
+    await l.load_bytes(open(sys.argv[1], "rb").read(), name="big.csv")
+    bs = []
+    while (b := await l.next_batch()) is not None:
+        bs.append(b)
+    f = lambda b: {k: v.tolist() for k, v in b.items()}
+    print(json.dumps([len(bs), f(bs[0]), f(bs[-1])]))
+asyncio.run(main())`, file], { env: ENV, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const [count, first, last] = JSON.parse(r.stdout);
+    const { pyodide } = await td.init();
+    // Python's peak memory (tracemalloc) over the load and the epoch: kept in memory as
+    // records, the rows would take many times the stream's bytes
+    pyodide.runPython("import tracemalloc; tracemalloc.start()");
+    let i = 0;
+    const stream = new ReadableStream({
+      pull(c) { if (i >= bytes.length) c.close(); else { c.enqueue(bytes.slice(i, i + 16384)); i += 16384; } },
+    });
+    const l = new td.WasmDataLoader(bs, { name: "big.csv", label: "label", inMemoryBytes: 1 << 16 });
+    await l.loadFromStream(stream, { total: bytes.length });
+    assert.equal(l.streaming, true);
+    assert.equal(l.len, null);
+    assert.ok(l.progress < 0.5, `progress ${l.progress}`);
+    const batches = [];
+    let got = 0, firstBatch = null, lastBatch = null;
+    for await (const b of l) {
+      got += b.y.data.length;
+      firstBatch ??= b;
+      lastBatch = b;
+      batches.push(b.y.data.length);
+    }
+    const peak = pyodide.runPython("p = tracemalloc.get_traced_memory()[1]; tracemalloc.stop(); p");
+    assert.equal(got, n);
+    assert.equal(batches.length, count);
+    assert.deepEqual(plain(firstBatch), { x: first.x.flat(), y: first.y });
+    assert.deepEqual(plain(lastBatch), { x: last.x.flat(), y: last.y });
+    assert.equal(l.len, count);
+    assert.equal(l.samples, n);
+    assert.ok(peak < 3 * bytes.length, `a peak of ${peak} bytes for a ${bytes.length}-byte stream`);
+    await assert.rejects(l.nextBatch(), (e) => e.pythonType === "SourceError" && /one-shot/.test(e.message));
+    l.destroy();
+    fs.rmSync(file);
+  });
+
+  test("Python errors arrive as JS Errors with type, message and traceback", async () => {
+    const l = new td.WasmDataLoader(2);
+    await assert.rejects(l.loadFromUrl(`${base}/bad.csv`), (e) => {
+      assert.ok(e instanceof Error && e instanceof td.TorshDataError);
+      assert.equal(e.name, "FormatError");
+      assert.equal(e.pythonType, "FormatError");
+      assert.match(e.message, /bad\.csv.*expected 2 fields, found 1/);
+      assert.match(e.traceback, /^Traceback/);
+      return true;
+    });
+    await assert.rejects(new td.WasmDataLoader(2).loadFromUrl(`${base}/missing.csv`),
+      (e) => e.pythonType === "HTTPError" && /404/.test(e.message));
+    await assert.rejects(new td.WasmDataLoader(2).loadFromBytes(new Uint8Array(3), "x.bin"),
+      (e) => e.pythonType === "DataValueError" && /format option/.test(e.message));
+    await assert.rejects(new td.WasmDataLoader(2, { shufle: true }).loadFromBytes(new Uint8Array(3), "x.csv"),
+      (e) => e.pythonType === "DataValueError" && /unknown option 'shufle'/.test(e.message));
+    assert.throws(() => new td.WasmDataLoader(0), TypeError);
+    await assert.rejects(new td.WasmDataLoader(2).nextBatch(), /nothing loaded/);
+  });
+
+  test("a failing or hostile stream rejects, it does not hang", async () => {
+    let n = 0;
+    const failing = new ReadableStream({
+      pull(c) { if (n++ < 2) c.enqueue(new TextEncoder().encode("a,b\n1,2\n")); else c.error(new Error("network gone")); },
+    });
+    await assert.rejects(new td.WasmDataLoader(2, { name: "s.csv" }).loadFromStream(failing),
+      (e) => e instanceof td.TorshDataError && /network gone/.test(e.message));
+    const strings = new ReadableStream({ start(c) { c.enqueue("not bytes"); c.close(); } });
+    await assert.rejects(new td.WasmDataLoader(2, { name: "s.csv" }).loadFromStream(strings),
+      (e) => e instanceof td.TorshDataError);
+    const noName = new ReadableStream({ start(c) { c.enqueue(new Uint8Array([1, 2])); c.close(); } });
+    await assert.rejects(new td.WasmDataLoader(2).loadFromStream(noName),
+      (e) => e.pythonType === "DataValueError" && /format option/.test(e.message));
+  });
+
+  test("endOfEpoch: 'throw' and reset()", async () => {
+    const l = new td.WasmDataLoader(20, { endOfEpoch: "throw", label: "label" });
+    await l.loadFromBytes(new TextEncoder().encode(CSV), "t.csv");
+    await l.nextBatch();
+    await l.nextBatch();
+    await assert.rejects(l.nextBatch(), td.EndOfEpoch);
+    await l.nextBatch();
+    l.reset();
+    let n = 0;
+    for await (const _ of l) n++;
+    assert.equal(n, 2);
+  });
+
+  test("WasmDataProcessor answers messages with transferable batches", async () => {
+    const p = new td.WasmDataProcessor();
+    assert.equal((await p.process({ type: "init" })).type, "ready");
+    const loaded = await p.process({ type: "load", url: `${base}/train.csv`, batchSize: 10, options: { label: "label" } });
+    assert.deepEqual([loaded.type, loaded.len, loaded.samples], ["loaded", 3, 23]);
+    const r = await p.process({ type: "next" });
+    assert.equal(r.done, false);
+    assert.deepEqual(td.transferables(r), [r.batch.x.data.buffer, r.batch.y.data.buffer]);
+    await p.process({ type: "next" });
+    await p.process({ type: "next" });
+    assert.deepEqual(await p.process({ type: "next" }), { type: "batch", batch: null, done: true });
+    const t = await p.process({ type: "timings" });
+    assert.equal(t.timings.python.batch.count, 3);
+    assert.equal(t.timings.js.next_batch.count, 4);
+    await assert.rejects(p.process({ type: "nope" }), TypeError);
+  });
+
+  test("workers: 2 (worker_threads) gives the batches of workers: 0", async () => {
+    const run = async (workers) => {
+      const l = new td.WasmDataLoader(5, { label: "label", shuffle: true, seed: 2, workers,
+        transforms: [{ name: "Standardize", column: "x" }] });
+      await l.loadFromUrl(`${base}/train.csv`);
+      const out = [];
+      for await (const b of l) out.push(plain(b));
+      l.destroy();
+      return out;
+    };
+    const serial = await run(0);
+    assert.equal(serial.length, 5);
+    assert.deepEqual(await run(2), serial);
+  });
+
+  test("the capability probe agrees with Python's", async () => {
+    const { pyodide } = await td.init();
+    const py = JSON.parse(pyodide.runPython("import json, torsh_data; json.dumps(torsh_data.capabilities())"));
+    assert.deepEqual(td.capabilities(), py);
+    assert.equal(py.runtime, "pyodide-node");
+  });
+});
+
+test("index.d.ts: tsc --noEmit --strict accepts the typed examples", () => {
+  const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p",
+    path.join(ROOT, "js/tsconfig.json")], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+});
+
+describe("in Chromium", () => {
+  let site;
+  before(async () => {
+    // serve the repository (js/, node_modules/) with the default CSP of `torsh-data serve`
+    site = await startServe(ROOT);
+  });
+  after(() => site?.proc.kill("SIGTERM"));
+
+  test("page and module Web Worker, TF.js + ORT, IndexedDB cache hit, CSP without unsafe-eval", async () => {
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu"],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+      const resp = await page.goto(`${site.url}/tests/runtimes/js_page.html`);
+      const csp = resp.headers()["content-security-policy"];
+      assert.match(csp, /'wasm-unsafe-eval'/);
+      assert.doesNotMatch(csp, /'unsafe-eval'/);
+      await page.waitForFunction(() => typeof window.runChecks === "function", null, { timeout: 30_000 });
+      const r = await page.evaluate(() => window.runChecks("/build/js-test-data"));
+      assert.equal(r.error, undefined, r.error);
+      assert.equal(r.caps.runtime, "pyodide-browser");
+      assert.deepEqual(r.caps, r.pyCaps);
+      assert.ok(r.caps.workers && r.caps.indexeddb && r.caps.streams && r.caps.jspi);
+      assert.deepEqual(r.sums.map(Math.round), [r.expected, r.expected].map(Math.round));
+      assert.deepEqual(r.ortOut, r.ortExpected);
+      assert.deepEqual([r.firstFromCache, r.secondFromCache], [false, true]);
+      assert.equal(r.worker.loaded.samples, 23);
+      assert.equal(r.worker.batches, 3);
+      assert.equal(r.worker.transferred, true);
+      assert.equal(r.errorType, "FormatError");
+      assert.deepEqual(errors.filter((e) => !/favicon|404/.test(e)), []);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+test("torsh-data serve --coop-coep makes the page cross-origin isolated (the probe says so)", async () => {
+  const isolated = await startServe(ROOT, ["--coop-coep"]);
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({
+    executablePath: process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu"],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${isolated.url}/tests/runtimes/js_page.html`);
+    const caps = await page.evaluate(async () => (await import("/js/index.mjs")).capabilities());
+    assert.equal(caps.cross_origin_isolated, true);
+    assert.equal(caps.shared_array_buffer, true);
+  } finally {
+    await browser.close();
+    isolated.proc.kill("SIGTERM");
+  }
+});

@@ -1,0 +1,337 @@
+"""The Python half of the JavaScript package: format choice, options, datasets, batches."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import gzip
+import io
+import json
+import math
+import statistics
+import struct
+import tarfile
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support import digest
+
+from torsh_data import DataTypeError, DataValueError, FormatError, Tensor, capabilities
+from torsh_data._jsapi import FORMATS, JsLoader, apply_transforms, guess_format, parse_options
+from torsh_data.formats import write_npy
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def epoch(loader: JsLoader) -> list[dict[str, Any]]:
+    async def go() -> list[dict[str, Any]]:
+        out = []
+        while (batch := await loader.next_batch()) is not None:
+            out.append(batch)
+        return out
+
+    return run(go())
+
+
+def load(data: bytes, name: str, batch_size: int = 2, **options: Any) -> JsLoader:
+    loader = JsLoader(batch_size, json.dumps(options))
+    run(loader.load_bytes(data, name=name))
+    return loader
+
+
+CSV = b"f1,f2,label\n1.5,2,0\n3,4.25,1\n5,6,2\n7,8,1\n9,10,0\n"
+
+
+def reference_rows() -> list[tuple[list[float], int]]:  # the stdlib csv module, independently
+    rows = list(csv.reader(io.StringIO(CSV.decode())))[1:]
+    return [([float(a), float(b)], int(y)) for a, b, y in rows]
+
+
+# ------------------------------------------------------------------ formats
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fmt"),
+    [
+        ({"name": "a/b.csv"}, "csv"),
+        ({"name": "b.csv.gz"}, "csv"),
+        ({"name": "https://x/y.jsonl?sig=1"}, "jsonl"),
+        ({"name": "d.ndjson"}, "jsonl"),
+        ({"name": "d.json"}, "json"),
+        ({"name": "m.shards.json"}, "shards"),
+        ({"name": "a.npy"}, "npy"),
+        ({"name": "a.NPZ"}, "npz"),
+        ({"name": "train-images-idx3-ubyte.gz"}, "idx"),
+        ({"name": "s-000.tar.gz"}, "tar"),
+        ({"name": "s.tgz"}, "tar"),
+        ({"name": "notes.txt"}, "text"),
+        ({"name": "noext", "content_type": "text/csv; charset=utf-8"}, "csv"),
+        ({"content_type": "application/x-ndjson"}, "jsonl"),
+        ({"name": "x.csv", "content_type": "application/json"}, "csv"),
+    ],
+)
+def test_guess_format(kwargs: dict[str, str], fmt: str) -> None:
+    assert guess_format(**kwargs) == fmt
+    assert fmt in FORMATS
+
+
+def test_guess_format_refuses() -> None:
+    with pytest.raises(DataValueError, match="pass the format option"):
+        guess_format(name="blob.bin", content_type="application/octet-stream")
+    with pytest.raises(DataValueError, match="unknown format 'xml'"):
+        guess_format("xml")
+
+
+def test_options_accept_camel_case_and_refuse_unknown() -> None:
+    assert parse_options('{"dropLast": true, "labelColumn": "y", "seed": null}') == {
+        "drop_last": True,
+        "label": "y",
+    }
+    with pytest.raises(DataValueError, match="unknown option 'shufle'"):
+        parse_options({"shufle": True})
+    with pytest.raises(DataValueError, match="batch_size"):
+        JsLoader(0)
+    with pytest.raises(DataTypeError):
+        JsLoader(2, {"shuffle": "yes"})
+
+
+# ------------------------------------------------------------------ batches
+
+
+def test_csv_batches_match_the_csv_module() -> None:
+    loader = load(CSV, "t.csv", label="label")
+    batches = epoch(loader)
+    assert len(loader) == len(batches) == 3
+    assert [b["x"].shape for b in batches] == [(2, 2), (2, 2), (1, 2)]
+    assert [b["x"].dtype.name for b in batches] == ["float32"] * 3
+    got = [(x, y) for b in batches for x, y in zip(b["x"].tolist(), b["y"].tolist(), strict=True)]
+    assert got == reference_rows()
+    assert loader.progress == 1.0 and loader.format == "csv"
+    assert loader.schema() == [
+        {"name": "x", "dtype": "float32", "shape": [2], "kind": "tensor"},
+        {"name": "y", "dtype": "int64", "shape": [], "kind": "scalar"},
+    ]
+
+
+def test_shuffle_is_a_seeded_permutation_per_epoch() -> None:
+    def order(seed: int, epochs: int = 2) -> list[list[int]]:
+        loader = load(CSV, "t.csv", batch_size=5, label="label", shuffle=True, seed=seed)
+        out = []
+        for _ in range(epochs):
+            (batch,) = epoch(loader)
+            out.append([int(x[0]) for x in batch["x"].tolist()])
+        return out
+
+    first = order(7)
+    assert first == order(7)
+    assert all(sorted(e) == [1, 3, 5, 7, 9] for e in first)
+    assert len({tuple(e) for s in range(6) for e in order(s)}) > 1
+
+
+def test_reset_starts_the_next_epoch_and_drop_last() -> None:
+    loader = load(CSV, "t.csv", label="label", dropLast=True)
+    assert len(loader) == 2
+    assert run(loader.next_batch()) is not None
+    loader.reset()
+    assert loader.epoch == 1
+    assert len(epoch(loader)) == 2
+
+
+def test_columns_names_and_cast() -> None:
+    loader = load(CSV, "t.csv", columns=["f2"], label="label", names=["a", "b"])
+    b = run(loader.next_batch())
+    assert b["a"].tolist() == [[2.0], [4.25]]
+    loader = load(CSV, "t.csv", label="label", cast={"int64": "int32"})
+    assert run(loader.next_batch())["y"].dtype.name == "int32"
+
+
+def f32(x: float) -> float:
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def test_transforms_by_name_fitted_on_the_data() -> None:
+    loader = load(CSV, "t.csv", label="label", transforms=[{"name": "standardize", "column": "x"}])
+    xs = [x for b in epoch(loader) for x in b["x"].tolist()]
+    cols = list(zip(*(x for x, _ in reference_rows()), strict=True))
+    mean = [statistics.fmean(c) for c in cols]
+    std = [statistics.pstdev(c) for c in cols]  # the population std, as documented
+    expected = [[f32((v - m) / s) for v, m, s in zip(x, mean, std, strict=True)]
+                for x, _ in reference_rows()]  # fmt: skip
+    assert [v for x in xs for v in x] == pytest.approx([v for x in expected for v in x], rel=1e-6)
+
+
+def test_image_transforms_on_a_column() -> None:
+    idx = struct.pack(">BBBBIII", 0, 0, 8, 3, 2, 2, 2) + bytes(range(0, 240, 30))
+    loader = load(
+        idx, "i-idx3-ubyte", transforms=["ToTensor", {"name": "Normalize", "args": [0.5, 0.25]}]
+    )
+    b = run(loader.next_batch())
+    assert b["x"].shape == (2, 1, 2, 2)
+    expected = [f32((f32(v / 255) - 0.5) / 0.25) for v in range(0, 240, 30)]
+    assert [v for img in b["x"].tolist() for v in img[0][0] + img[0][1]] == pytest.approx(expected)
+
+
+def test_unknown_transform() -> None:
+    with pytest.raises(DataValueError, match="unknown transform 'sharpen'"):
+        load(CSV, "t.csv", transforms=[{"name": "Sharpen"}])
+
+
+def test_jsonl_records_and_strings() -> None:
+    data = (
+        b'{"id": 1, "t": "a b", "z": 0}\n{"id": 2, "t": "c", "z": 1}\n{"id": 3, "t": "d", "z": 2}\n'
+    )
+    loader = load(data, "r.jsonl", columns=["id", "t"])
+    first = run(loader.next_batch())
+    assert first["id"].tolist() == [1, 2] and first["t"] == ["a b", "c"]
+    kinds = {f["name"]: f["kind"] for f in loader.schema()}
+    assert kinds == {"id": "scalar", "t": "text"}
+    with pytest.raises(DataValueError, match="has no"):
+        load(data, "r.jsonl", columns=["missing"])
+    with pytest.raises(DataValueError, match="not an object"):
+        load(b"1\n2\n", "r.jsonl", columns=["a"])
+
+
+def test_json_array() -> None:
+    loader = load(b'[{"v": 1.5}, {"v": 2.5}]', "r.json")
+    assert run(loader.next_batch())["v"].tolist() == [1.5, 2.5]
+
+
+def test_text_with_tokens() -> None:
+    loader = load(b"The cat sat.\n\nA dog ran!\n", "s.txt", tokenize=True)
+    b = run(loader.next_batch())
+    assert b["text"] == ["The cat sat.", "A dog ran!"]
+    assert b["tokens"] == [["the", "cat", "sat", "."], ["a", "dog", "ran", "!"]]
+
+
+def npy_bytes(t: Tensor) -> bytes:
+    f = io.BytesIO()
+    write_npy(f, t)
+    return f.getvalue()
+
+
+def test_npy_idx_npz() -> None:
+    t = Tensor(list(range(12)), dtype="uint8").reshape(3, 2, 2)
+    b = run(load(npy_bytes(t), "a.npy").next_batch())
+    assert b["x"].shape == (2, 2, 2) and b["x"].tolist() == t.tolist()[:2]
+    # IDX written by hand from the format's definition (magic 0 0 0x08 ndim, big-endian dims)
+    idx = struct.pack(">BBBBIII", 0, 0, 8, 3, 3, 2, 2) + bytes(range(12))
+    loader = load(gzip.compress(idx), "imgs-idx3-ubyte.gz")
+    assert loader.schema()[0]["kind"] == "image"
+    assert run(loader.next_batch())["x"].tolist() == t.tolist()[:2]
+    buf = io.BytesIO()
+    import zipfile
+
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("images.npy", npy_bytes(t))
+        z.writestr("labels.npy", npy_bytes(Tensor([0, 1, 2], dtype="int64")))
+    b = run(load(buf.getvalue(), "d.npz", batch_size=3).next_batch())
+    assert sorted(b) == ["images", "labels"] and b["labels"].tolist() == [0, 1, 2]
+
+
+def test_tar_samples() -> None:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for i in range(3):
+            for ext, body in (("cls", str(i).encode()), ("txt", f"s{i}".encode())):
+                info = tarfile.TarInfo(f"{i:03d}.{ext}")
+                info.size = len(body)
+                tf.addfile(info, io.BytesIO(body))
+    b = run(load(buf.getvalue(), "s-000.tar", batch_size=3, columns=["cls", "txt"]).next_batch())
+    assert b["cls"].tolist() == [0, 1, 2] and b["txt"] == ["s0", "s1", "s2"]
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (b"a,b\n1\n", "t.csv"),  # a short row
+        (b'a,b\n"1,2\n', "t.csv"),  # an unterminated quote
+        (b"\x93NUMPY\x01\x00", "a.npy"),  # a truncated header
+        (
+            b"\x93NUMPY\x01\x00\x76\x00{'descr': '<f4', 'fortran_order': False, 'shape': (9,), }"
+            + b" " * 50
+            + b"\n"
+            + b"\0" * 8,
+            "a.npy",
+        ),  # fewer bytes than claimed
+        (struct.pack(">BBBBI", 0, 0, 8, 1, 1 << 30), "x-idx1-ubyte"),  # a hostile size
+        (b'{"a": 1}\n{"a": \n', "r.jsonl"),
+        (b"[" * 5000 + b"]" * 5000, "r.json"),  # too deep
+        (b"not a tar" * 100, "s.tar"),
+        (gzip.compress(b"a,b\n1,2\n")[:-6], "t.csv.gz"),  # a truncated gzip
+    ],
+)
+def test_malformed_input_raises_format_error(data: bytes, name: str) -> None:
+    with pytest.raises(FormatError):
+        load(data, name)
+
+
+def test_empty_and_unloaded() -> None:
+    loader = load(b"a,b\n", "t.csv")
+    assert len(loader) == 0 and epoch(loader) == [] and loader.schema() == []
+    with pytest.raises(DataValueError, match="no data loaded"):
+        run(JsLoader(2).next_batch())
+    with pytest.raises(DataValueError, match="0-d"):
+        load(npy_bytes(Tensor(3.0)), "a.npy")
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(0, 30), batch_size=st.integers(1, 8), seed=st.integers(0, 2**32))
+def test_every_row_once_per_epoch(n: int, batch_size: int, seed: int) -> None:
+    data = ("v\n" + "".join(f"{i}\n" for i in range(n))).encode()
+    loader = load(data, "t.csv", batch_size=batch_size, shuffle=True, seed=seed)
+    batches = epoch(loader)
+    assert len(batches) == len(loader) == math.ceil(n / batch_size)
+    assert sorted(v for b in batches for (v,) in b["x"].tolist()) == list(range(n))
+
+
+# ------------------------------------------------------------------ probe and timings
+
+
+def test_capabilities_keys() -> None:
+    caps = capabilities()
+    assert list(caps) == [
+        "runtime", "workers", "indexeddb", "streams", "shared_array_buffer",
+        "cross_origin_isolated", "jspi", "hardware_concurrency",
+    ]  # fmt: skip
+    assert caps["hardware_concurrency"] >= 1
+    if caps["runtime"] == "cpython":
+        assert not caps["indexeddb"] and caps["workers"]
+
+
+def test_timings_per_batch() -> None:
+    loader = load(CSV, "t.csv", label="label")
+    epoch(loader)
+    summary = loader.monitor.summary()
+    assert summary["batch"]["count"] == 3 and summary["parse"]["count"] == 1
+    assert summary["batch"]["min_ms"] <= summary["batch"]["mean_ms"] <= summary["batch"]["max_ms"]
+    assert json.loads(loader.info_json())["len"] == 3
+
+
+@pytest.mark.native_only(reason="worker processes")
+def test_workers_give_the_batches_of_no_workers() -> None:
+    idx = struct.pack(">BBBBIII", 0, 0, 8, 3, 12, 4, 4) + bytes(range(192))
+    opts: dict[str, Any] = {"shuffle": True, "seed": 4, "transforms": [
+        {"name": "RandomHorizontalFlip", "args": [0.5]}, "ToTensor"]}  # fmt: skip
+    serial = epoch(load(idx, "i-idx3-ubyte", batch_size=5, **opts))
+    parallel = epoch(load(idx, "i-idx3-ubyte", batch_size=5, workers=2, **opts))
+    assert [b["x"].shape for b in serial] == [(5, 1, 4, 4), (5, 1, 4, 4), (2, 1, 4, 4)]
+    assert digest(parallel) == digest(serial)
+
+
+def test_whole_column_transforms_equal_per_row() -> None:
+    from torsh_data.formats import RecordDataset, csv_dataset
+
+    ds = csv_dataset(CSV, label="label")
+    rows = RecordDataset([ds[i] for i in range(len(ds))])  # not a TensorDataset: per row
+    specs = [{"name": "Standardize", "column": "x"}, {"name": "MinMaxScale", "column": "x"}]
+    whole = apply_transforms(json.loads(json.dumps(specs)), ["x", "y"], ds)
+    per_row = apply_transforms(json.loads(json.dumps(specs)), ["x", "y"], rows)
+    assert type(whole).__name__ == "TensorDataset" and type(per_row).__name__ == "_Mapped"
+    assert digest([whole[i] for i in range(5)]) == digest([per_row[i] for i in range(5)])

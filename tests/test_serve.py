@@ -1,0 +1,271 @@
+"""``torsh-data serve``: a real server on a real socket, checked with http.client."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import os
+import random
+import threading
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from torsh_data import DataValueError
+from torsh_data._cli import main as cli_main
+from torsh_data._serve import accepts_gzip, make_server
+
+pytestmark = pytest.mark.native_only(reason="binds a socket and serves it from a thread")
+
+BODY = bytes(range(256)) * 40  # 10240 bytes
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    (root / "sub").mkdir(parents=True)
+    (root / "index.html").write_text("<!doctype html><title>x</title>")
+    (root / "m.mjs").write_text("export const a = 1;")
+    (root / "a.wasm").write_bytes(b"\0asm\1\0\0\0")
+    (root / "data.bin").write_bytes(BODY)
+    (root / "sub" / "index.html").write_text("sub")
+    (root / ".env").write_text("SECRET=1")
+    (tmp_path / "outside.txt").write_text("secret")
+    os.symlink(tmp_path / "outside.txt", root / "link.txt")
+    return root
+
+
+def serve(root: Path, **kwargs: object) -> Iterator[tuple[str, int]]:
+    server = make_server(root, port=0, quiet=True, **kwargs)  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield str(host), int(port)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def addr(site: Path) -> Iterator[tuple[str, int]]:
+    yield from serve(site)
+
+
+def request(
+    addr: tuple[str, int], path: str, method: str = "GET", **headers: str
+) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection(*addr, timeout=10)
+    try:
+        conn.request(method, path, headers={k.replace("_", "-"): v for k, v in headers.items()})
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def test_binds_loopback_by_default(addr: tuple[str, int]) -> None:
+    assert addr[0] == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("path", "mime"),
+    [
+        ("/a.wasm", "application/wasm"),
+        ("/m.mjs", "text/javascript"),
+        ("/index.html", "text/html; charset=utf-8"),
+        ("/", "text/html; charset=utf-8"),
+        ("/data.bin", "application/octet-stream"),
+    ],
+)
+def test_mime_types(addr: tuple[str, int], path: str, mime: str) -> None:
+    status, headers, _ = request(addr, path)
+    assert status == 200
+    assert headers["content-type"] == mime
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_csp_allows_wasm_without_unsafe_eval(addr: tuple[str, int]) -> None:
+    _, headers, _ = request(addr, "/")
+    csp = headers["content-security-policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split("; ")}
+    assert "'wasm-unsafe-eval'" in directives["script-src"]
+    assert "'unsafe-eval'" not in csp.split()
+    assert directives["connect-src"] == ["'self'"]
+    assert "cross-origin-opener-policy" not in headers
+
+
+def test_no_csp_and_coop_coep(site: Path) -> None:
+    for addr in serve(site, csp=None, coop_coep=True):
+        _, headers, _ = request(addr, "/")
+        assert "content-security-policy" not in headers
+        assert headers["cross-origin-opener-policy"] == "same-origin"
+        assert headers["cross-origin-embedder-policy"] == "require-corp"
+
+
+@pytest.mark.parametrize(
+    ("spec", "start", "end"),
+    [("bytes=0-99", 0, 100), ("bytes=10000-", 10000, 10240), ("bytes=-40", 10200, 10240),
+     ("bytes=10200-99999", 10200, 10240)],
+)  # fmt: skip
+def test_range(addr: tuple[str, int], spec: str, start: int, end: int) -> None:
+    status, headers, body = request(addr, "/data.bin", Range=spec)
+    assert status == 206
+    assert body == BODY[start:end]
+    assert headers["content-range"] == f"bytes {start}-{end - 1}/{len(BODY)}"
+    assert headers["content-length"] == str(end - start)
+
+
+@pytest.mark.parametrize("spec", ["bytes=10240-", "bytes=50-10"])
+def test_range_not_satisfiable(addr: tuple[str, int], spec: str) -> None:
+    status, headers, _ = request(addr, "/data.bin", Range=spec)
+    assert status == 416
+    assert headers["content-range"] == f"bytes */{len(BODY)}"
+
+
+def test_malformed_or_multi_range_sends_everything(addr: tuple[str, int]) -> None:
+    for spec in ("bytes=0-1,5-6", "items=0-3", "bytes=-"):
+        status, _, body = request(addr, "/data.bin", Range=spec)
+        assert (status, body) == (200, BODY)
+
+
+def test_if_range_with_an_old_etag_sends_everything(addr: tuple[str, int]) -> None:
+    status, _, body = request(addr, "/data.bin", Range="bytes=0-9", If_Range='"old"')
+    assert (status, body) == (200, BODY)
+
+
+def test_etag_revalidation_and_head(addr: tuple[str, int]) -> None:
+    _, headers, _ = request(addr, "/data.bin")
+    status, _, body = request(addr, "/data.bin", If_None_Match=headers["etag"])
+    assert (status, body) == (304, b"")
+    status, headers, body = request(addr, "/data.bin", "HEAD")
+    assert (status, headers["content-length"], body) == (200, str(len(BODY)), b"")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/../outside.txt", "/%2e%2e/outside.txt", "/sub/../../outside.txt", "/link.txt", "/.env",
+     "/missing", "/%00", "/%ff"],
+)  # fmt: skip
+def test_nothing_outside_the_root(addr: tuple[str, int], path: str) -> None:
+    status, _, body = request(addr, path)
+    assert status == 404
+    assert b"secret" not in body and b"SECRET" not in body
+
+
+def test_directory_redirects_to_slash(addr: tuple[str, int]) -> None:
+    status, headers, _ = request(addr, "/sub")
+    assert (status, headers["location"]) == (301, "/sub/")
+    assert request(addr, "/sub/")[2] == b"sub"
+
+
+def test_cors_for_one_origin(site: Path) -> None:
+    ok, other = "http://localhost:5173", "http://evil.example"
+    for addr in serve(site, cors=ok):
+        _, headers, _ = request(addr, "/data.bin", Origin=ok)
+        assert headers["access-control-allow-origin"] == ok
+        assert "Content-Range" in headers["access-control-expose-headers"]
+        _, headers, _ = request(addr, "/data.bin", Origin=other)
+        assert "access-control-allow-origin" not in headers
+        status, headers, _ = request(addr, "/data.bin", "OPTIONS", Origin=ok)
+        assert status == 204 and "Range" in headers["access-control-allow-headers"]
+        assert request(addr, "/data.bin", "OPTIONS", Origin=other)[0] == 403
+
+
+def test_connect_src(site: Path) -> None:
+    for addr in serve(site, connect_src=["http://127.0.0.1:9"]):
+        csp = request(addr, "/")[1]["content-security-policy"]
+        assert "connect-src 'self' http://127.0.0.1:9" in csp
+
+
+def test_not_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(DataValueError, match="not a directory"):
+        make_server(tmp_path / "nope", port=0)
+
+
+def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        cli_main(["serve", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "--coop-coep" in out and "--cors" in out
+
+
+# ------------------------------------------------------------------ gzip
+
+
+def gz_site(root: Path) -> dict[str, bytes]:
+    files = {
+        "app.mjs": b"export const greeting = 'hello';\n" * 200,
+        "m.wasm": b"\0asm\1\0\0\0" + bytes(range(64)) * 100,
+        "d.csv": b"a,b,label\n" + b"".join(b"%d,%d,%d\n" % (i, i * i, i % 3) for i in range(500)),
+        "noise.whl": zlib.compress(random.Random(0).randbytes(6000), 9),  # like deflated files
+        "img.png": b"\x89PNG" + b"\0" * 4000,  # not a compressible type
+    }
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    return files
+
+
+@pytest.mark.parametrize("name", ["app.mjs", "m.wasm", "d.csv"])
+def test_gzip_when_accepted(site: Path, name: str) -> None:
+    files = gz_site(site)
+    for addr in serve(site):
+        status, headers, body = request(addr, f"/{name}", Accept_Encoding="br, gzip;q=0.8")
+        assert status == 200 and headers["content-encoding"] == "gzip"
+        assert "Accept-Encoding" in headers["vary"]
+        assert gzip.decompress(body) == files[name]  # the standard library's reader
+        assert len(body) < len(files[name]) / 2
+        gz_tag = headers["etag"]
+        status, plain, raw = request(addr, f"/{name}")  # no Accept-Encoding: as it is
+        assert status == 200 and raw == files[name] and "content-encoding" not in plain
+        assert "Accept-Encoding" in plain["vary"] and plain["etag"] != gz_tag
+        assert plain["content-length"] == str(len(files[name]))
+        # each variant revalidates with its own tag, never the other's
+        assert request(addr, f"/{name}", Accept_Encoding="gzip", If_None_Match=gz_tag)[0] == 304
+        assert request(addr, f"/{name}", If_None_Match=plain["etag"])[0] == 304
+        status, _, again = request(addr, f"/{name}", If_None_Match=gz_tag)
+        assert (status, again) == (200, files[name])
+        status, _, again = request(
+            addr, f"/{name}", Accept_Encoding="gzip", If_None_Match=plain["etag"]
+        )
+        assert status == 200 and gzip.decompress(again) == files[name]
+        status, headers, head = request(addr, f"/{name}", "HEAD", Accept_Encoding="gzip")
+        assert (status, headers["content-encoding"], head) == (200, "gzip", b"")
+
+
+def test_no_gzip_for_ranges_refusals_and_incompressible(site: Path) -> None:
+    files = gz_site(site)
+    for addr in serve(site):
+        status, headers, body = request(addr, "/d.csv", Accept_Encoding="gzip", Range="bytes=0-9")
+        assert (status, body, headers.get("content-encoding")) == (206, files["d.csv"][:10], None)
+        for refusal in ("gzip;q=0", "identity", "br", "*;q=0", ""):
+            _, headers, body = request(addr, "/d.csv", Accept_Encoding=refusal)
+            assert body == files["d.csv"] and "content-encoding" not in headers
+        for name in ("noise.whl", "img.png"):  # gzip would not help
+            _, headers, body = request(addr, f"/{name}", Accept_Encoding="gzip")
+            assert body == files[name] and "content-encoding" not in headers
+        assert "Accept-Encoding" not in request(addr, "/img.png")[1]["vary"]
+
+
+def test_gzip_follows_the_file(site: Path) -> None:
+    gz_site(site)
+    for addr in serve(site):
+        h1 = request(addr, "/app.mjs", Accept_Encoding="gzip")[1]
+        (site / "app.mjs").write_bytes(b"export const changed = 1;\n" * 100)
+        os.utime(site / "app.mjs", ns=(1, 10**18))
+        status, h2, b2 = request(addr, "/app.mjs", Accept_Encoding="gzip", If_None_Match=h1["etag"])
+        assert status == 200 and h2["etag"] != h1["etag"]
+        assert gzip.decompress(b2) == b"export const changed = 1;\n" * 100
+
+
+@pytest.mark.parametrize(
+    ("header", "ok"),
+    [("gzip", True), ("GZIP;q=0.5", True), ("deflate, *", True), ("gzip;q=0, *", False),
+     ("*;q=0", False), ("br", False), (None, False), ("gzip;q=x", False)],
+)  # fmt: skip
+def test_accepts_gzip(header: str | None, ok: bool) -> None:
+    assert accepts_gzip(header) is ok
