@@ -27,6 +27,7 @@ Every other route sends ``Access-Control-Allow-Origin: *``, exposes ``Content-Le
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import re
 import socket
@@ -71,7 +72,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.send_header("Access-Control-Allow-Origin", "*")
         self.send_header(
-            "Access-Control-Expose-Headers", "Content-Length, Content-Range, ETag, Retry-After"
+            "Access-Control-Expose-Headers",
+            "Content-Length, Content-Range, ETag, Retry-After, Content-Encoding",
         )
 
     def _head(self, status: int, headers: dict[str, object]) -> None:
@@ -202,6 +204,10 @@ class Handler(BaseHTTPRequestHandler):
             self._head(200, {"Content-Length": n + 100})
             self.wfile.write(body(n))
             self._close_now()
+        elif route == "gzip":  # compressed whatever the client asked (browsers cannot refuse)
+            data = gzip.compress(body(n), mtime=0)
+            self._head(200, {"Content-Length": len(data), "Content-Encoding": "gzip"})
+            self.wfile.write(data)
         elif route == "mismatch":
             bad = bytearray(body(n))
             if bad:

@@ -70,6 +70,7 @@ function assertFetchProtocol(f) {
   assert.ok(f.ok.equal && f.ok.monotonic);
   assert.deepEqual(f.ok.last, [300000, 300000]);
   assert.ok(f.chunks.equal && f.chunks.max <= 1000);
+  assert.ok(f.gzipped.equal, `a gzip-encoded body: ${JSON.stringify(f.gzipped)}`);
   assert.deepEqual(f.ranges, { ok: [true, true, true], norange: [true, true, true] });
   assert.equal(f.not_found.error, "HTTPError");
   assert.equal(f.not_found.status, 404);

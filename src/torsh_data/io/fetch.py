@@ -245,6 +245,11 @@ async def _stream(
                     raise SourceError(f"{url}: the resource changed while it was downloading")
                 skip = pos
                 length = resp.header("Content-Length")
+                encoding = (resp.header("Content-Encoding") or "identity").strip().lower()
+                if encoding != "identity":
+                    # a browser cannot refuse compression (Accept-Encoding is not ours to
+                    # set) and hands over the decoded body: the length is the compressed one
+                    length = None
                 if length is not None and length.isascii() and length.isdigit():
                     size = max(0, int(length) - start)
                     total = size if total is None else min(total, size)

@@ -77,6 +77,12 @@ async def chunks() -> dict[str, Any]:
     return {"equal": b"".join(parts) == body(10000), "max": max(len(c) for c in parts)}
 
 
+async def gzipped() -> dict[str, Any]:
+    # fetch decodes the body; Content-Length is the compressed size and must not cut it
+    data = await fetch_bytes(f"{BASE}/gzip/200000")
+    return {"equal": data == body(200000), "size": len(data)}
+
+
 async def ranges() -> dict[str, Any]:
     out = {}
     for route in ("ok", "norange"):
@@ -208,6 +214,7 @@ CHECKS: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
     for f in (
         ok,
         chunks,
+        gzipped,
         ranges,
         not_found,
         retry_after,
