@@ -388,6 +388,7 @@ def test_header_parsers_never_raise(text: str) -> None:
     assert c is None or c[0] < c[1]
 
 
+@NEEDS_SERVER
 def test_content_encoding_does_not_cut_the_body(base: str) -> None:
     # Natively urllib does not decode: the bytes are the gzip stream, whole (a browser's fetch
     # decodes it: tests/io/browser/fetch_checks.py); its compressed Content-Length must not be
