@@ -58,8 +58,8 @@ class BrowserResponse:
 
     def header(self, name: str) -> str | None:
         """The value of a response header the browser lets us see (CORS), or None."""
-        value = self._headers.get(name)
-        return None if value is None else str(value)
+        value = self._headers.get(name)  # a str, or JS null (Pyodide's jsnull, not None)
+        return value if isinstance(value, str) else None
 
     async def read(self, n: int) -> bytes:
         """Up to ``n`` bytes of the body (at least one), or ``b""`` at its end."""
