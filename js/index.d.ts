@@ -30,6 +30,12 @@ export interface InitOptions {
   warmUp?: boolean;
   /** In a browser, keep the compiled modules (.pyc) in IndexedDB for the next visit (default true). */
   compileCache?: boolean;
+  /**
+   * In a browser, keep a memory snapshot of Pyodide with torsh-data imported (~30 MB) in
+   * IndexedDB and boot the next visit from it: a warm boot in a fraction of the time (default
+   * true; only when init() boots Pyodide itself and no `loadPyodideOptions` are given).
+   */
+  snapshot?: boolean;
   /** More options for loadPyodide(). */
   loadPyodideOptions?: Record<string, unknown>;
 }
@@ -37,7 +43,17 @@ export interface InitOptions {
 export interface Runtime {
   pyodide: any;
   /** Milliseconds: booting Pyodide, installing the wheel. */
-  timings: { pyodide: number; wheel: number; warmUp: number; compiledFromCache: boolean };
+  timings: {
+    pyodide: number; wheel: number; warmUp: number; compiledFromCache: boolean;
+    /** The boot snapshot (NOTE [ Boot snapshot ]): this boot restored one, made one, or neither. */
+    snapshot: "restored" | "made" | "off";
+    /** Why a snapshot was not restored or not made, when one should have been. */
+    snapshotError?: string;
+    /** Milliseconds taken by making the snapshot (first visit). */
+    makeSnapshot?: number;
+  };
+  /** Resolves once this visit's boot snapshot is in IndexedDB (true), or none was made (false). */
+  snapshotSaved: Promise<boolean>;
   version: string;
 }
 

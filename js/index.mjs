@@ -10,6 +10,8 @@
  *   for await (const batch of loader) tf.tensor(batch.x.data, batch.x.shape);
  */
 
+import * as bootCache from "./boot_cache.mjs";
+
 const IS_NODE = typeof process !== "undefined" && !!process.versions?.node &&
   typeof window === "undefined" && typeof importScripts === "undefined";
 const now = () => globalThis.performance?.now() ?? Date.now();
@@ -92,103 +94,89 @@ async function readBytes(src) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
+async function importPyodide(options) {
+  if (options.indexURL) {
+    const base = String(options.indexURL).replace(/\/?$/, "/");
+    return import(/* @vite-ignore */ new URL("pyodide.mjs", new URL(base, globalThis.location?.href ?? import.meta.url)).href);
+  }
+  try {
+    return await import("pyodide");
+  } catch (e) {
+    throw new Error("torsh-data: cannot import 'pyodide'; install the npm package, add it " +
+      "to the page's import map, or pass init({ indexURL: '.../pyodide/' })", { cause: e });
+  }
+}
+
 async function boot(options) {
   const timings = {};
   let t = now();
+  const wheelBytes = options.wheel === false ? null : readBytes(options.wheel ?? WHEEL_URL);
+  wheelBytes?.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   let pyodide = options.pyodide;
+  let key = null;
+  let restored = false, make = false;
+  let snapshotSaved = Promise.resolve(false);
   if (!pyodide) {
-    let mod;
-    if (options.indexURL) {
-      const base = String(options.indexURL).replace(/\/?$/, "/");
-      mod = await import(/* @vite-ignore */ new URL("pyodide.mjs", new URL(base, globalThis.location?.href ?? import.meta.url)).href);
-    } else {
-      try {
-        mod = await import("pyodide");
-      } catch (e) {
-        throw new Error("torsh-data: cannot import 'pyodide'; install the npm package, add it " +
-          "to the page's import map, or pass init({ indexURL: '.../pyodide/' })", { cause: e });
-      }
-    }
-    pyodide = await mod.loadPyodide({
+    const mod = await importPyodide(options);
+    const config = {
       ...(options.indexURL ? { indexURL: String(options.indexURL).replace(/\/?$/, "/") } : {}),
       ...(options.loadPyodideOptions ?? {}),
-    });
+    };
+    // NOTE [ Boot snapshot ] (boot_cache.mjs): only for a Pyodide booted here with default options
+    const snapshots = wheelBytes && options.snapshot !== false && !options.loadPyodideOptions && bootCache.available();
+    if (snapshots) {
+      key = await bootCache.cacheKey(mod.version, await wheelBytes);
+      try {
+        const snap = await bootCache.loadSnapshot(key);
+        if (snap) {
+          pyodide = await mod.loadPyodide({ ...config, _loadSnapshot: snap });
+          restored = true;
+        }
+      } catch (e) {
+        await bootCache.dropSnapshots();
+        timings.snapshotError = `the boot snapshot was not restored (booting without it): ${e?.message ?? e}`;
+      }
+    }
+    make = Boolean(snapshots) && !restored;
+    pyodide ??= await mod.loadPyodide({ ...config, ...(make ? { _makeSnapshot: true } : {}) });
   }
   timings.pyodide = now() - t;
   t = now();
   let compiled = null;
-  if (options.wheel !== false) {
-    const bytes = await readBytes(options.wheel ?? WHEEL_URL);
+  if (wheelBytes) {
+    const bytes = await wheelBytes;
     const site = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
     pyodide.unpackArchive(bytes, "wheel", { extractDir: site });
     pyodide.runPython("import importlib; importlib.invalidate_caches()");
-    if (options.compileCache !== false && "indexedDB" in globalThis && globalThis.crypto?.subtle) {
-      compiled = await compileCache(pyodide, `${site}/torsh_data`, bytes).catch(() => null);
+    if (options.compileCache !== false && bootCache.available()) {
+      key ??= await bootCache.cacheKey(pyodide.version, bytes);
+      compiled = await bootCache.compileCache(pyodide, `${site}/torsh_data`, key).catch(() => null);
     }
   }
   const api = pyodide.pyimport("torsh_data._jsapi");
   timings.wheel = now() - t;
   t = now();
-  if (options.warmUp !== false) api.warm_up();
+  timings.snapshot = restored ? "restored" : make ? "made" : "off";
+  if (restored) pyodide.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
+  else if (options.warmUp !== false) api.warm_up();
   timings.warmUp = now() - t;
   timings.compiledFromCache = Boolean(compiled?.hit);
   compiled?.done();
-  return { pyodide, api, timings };
-}
-
-// NOTE [ Compiled modules cache ]: in WebAssembly, compiling torsh-data's modules from source
-// is most of what importing it costs (about half of it here, see BENCHMARKS.md). In a browser,
-// the .pyc files Python writes while importing are kept in IndexedDB, keyed by the wheel's
-// sha256 and Pyodide's version, and written back before the next visit's import. The sources'
-// mtimes are pinned (unpacking stamps them with the current time, which would invalidate the
-// .pyc); bytecode writing is on only while torsh-data is imported.
-const PYC_DB = "torsh-data-compiled";
-const PINNED_MTIME = 1580601600000; // the wheel's own entry date, 2020-02-02
-
-function idb(mode, fn) {
-  return new Promise((resolve, reject) => {
-    const open = indexedDB.open(PYC_DB, 1);
-    open.onupgradeneeded = () => open.result.createObjectStore("pyc");
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const db = open.result;
-      const tx = db.transaction("pyc", mode);
-      const req = fn(tx.objectStore("pyc"));
-      tx.oncomplete = () => { db.close(); resolve(req?.result); };
-      tx.onerror = tx.onabort = () => { db.close(); reject(tx.error); };
-    };
-  });
-}
-
-function walk(FS, dir, out = []) {
-  for (const name of FS.readdir(dir)) {
-    if (name === "." || name === "..") continue;
-    const p = `${dir}/${name}`;
-    if (FS.isDir(FS.stat(p).mode)) walk(FS, p, out); else out.push(p);
+  if (make) {
+    t = now();
+    try {
+      const snap = pyodide.makeMemorySnapshot();
+      snapshotSaved = bootCache.saveSnapshot(key, snap).then(() => true, () => false);
+    } catch (e) {
+      timings.snapshot = "off";
+      timings.snapshotError = `no boot snapshot made: ${e?.message ?? e}`;
+    }
+    // from here on, Python's `js` is the page's globalThis itself, not the snapshot's proxy of it
+    pyodide.registerJsModule("js", globalThis);
+    pyodide.runPython("import sys; sys.modules.pop('js', None)");
+    timings.makeSnapshot = now() - t;
   }
-  return out;
-}
-
-async function compileCache(pyodide, pkg, wheel) {
-  const FS = pyodide.FS;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", wheel));
-  const key = `${pyodide.version}:${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-  for (const p of walk(FS, pkg)) if (p.endsWith(".py")) FS.utime(p, PINNED_MTIME, PINNED_MTIME);
-  const stored = await idb("readonly", (s) => s.get(key)).catch(() => undefined);
-  if (stored) {
-    for (const [p, b] of stored) { FS.mkdirTree(p.slice(0, p.lastIndexOf("/"))); FS.writeFile(p, b); }
-  }
-  const before = pyodide.runPython("import sys; _b, sys.dont_write_bytecode = sys.dont_write_bytecode, False; _b");
-  return {
-    hit: Boolean(stored),
-    done() {
-      pyodide.runPython(`import sys; sys.dont_write_bytecode = ${before ? "True" : "False"}`);
-      if (stored) return;
-      const files = walk(FS, pkg).filter((p) => p.endsWith(".pyc")).map((p) => [p, FS.readFile(p)]);
-      // one entry: the current wheel's
-      idb("readwrite", (s) => { s.clear(); return s.put(files, key); }).catch(() => {});
-    },
-  };
+  return { pyodide, api, timings, snapshotSaved };
 }
 
 /**
@@ -198,7 +186,7 @@ async function compileCache(pyodide, pkg, wheel) {
 export async function init(options = {}) {
   if (!runtime) runtime = boot(options).catch((e) => { runtime = null; throw fromPython(e); });
   const rt = await runtime;
-  return { pyodide: rt.pyodide, timings: rt.timings, version };
+  return { pyodide: rt.pyodide, timings: rt.timings, snapshotSaved: rt.snapshotSaved, version };
 }
 
 async function api() {

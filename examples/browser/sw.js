@@ -13,7 +13,11 @@ self.addEventListener("fetch", (e) => {
     const cache = await caches.open(CACHE);
     const hit = await cache.match(req);
     const update = fetch(req).then(async (res) => {
-      if (res.ok && res.status === 200) await cache.put(req, res.clone());
+      // rewrite only what changed: a rewritten entry loses the browser's compiled code for it
+      const etag = res.headers.get("ETag");
+      if (res.ok && res.status === 200 && !(etag && hit?.headers.get("ETag") === etag)) {
+        await cache.put(req, res.clone());
+      }
       return res;
     });
     if (hit) {

@@ -160,7 +160,7 @@ console.log(`wheel: ${path.relative(ROOT, wheel)} -> js/wheel/torsh_data.whl (${
   `${o.release ? "" : `; release wheel ${fs.statSync(release).size}`})`);
 if (o.demo) {
   const vendor = path.join(DEMO, "vendor");
-  for (const f of ["index.mjs", "index.d.ts", "wheel/torsh_data.whl"]) {
+  for (const f of ["index.mjs", "boot_cache.mjs", "index.d.ts", "wheel/torsh_data.whl"]) {
     copy(path.join(JS, f), path.join(vendor, "torsh-data", f));
   }
   const pyodide = path.join(ROOT, "node_modules/pyodide");

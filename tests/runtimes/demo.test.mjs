@@ -80,6 +80,7 @@ test("the demo: load, drop a file, an epoch, a cache hit after reload, offline",
     assert.match(await page.textContent("#cache"), /miss/);
     assert.match(await page.textContent("#throughput"), /batches\/s/);
     assert.equal(state.initTimings.compiledFromCache, false);
+    assert.equal(state.initTimings.snapshot, "made");
     timings.cold = { firstBatchMs: load.firstBatchAt, initMs: state.initMs, init: state.initTimings, epoch };
     await page.screenshot({ path: path.join(SHOTS, "demo-1-first-visit.png"), fullPage: true });
 
@@ -124,6 +125,7 @@ test("the demo: load, drop a file, an epoch, a cache hit after reload, offline",
     assert.equal(load.fromCache, true);
     assert.match(await page.textContent("#cache"), /hit/);
     assert.equal(state.initTimings.compiledFromCache, true, "the .pyc kept in IndexedDB are reused");
+    assert.equal(state.initTimings.snapshot, "restored", "the boot snapshot kept in IndexedDB is used");
     timings.warm = { firstBatchMs: load.firstBatchAt, initMs: state.initMs, init: state.initTimings };
     await page.screenshot({ path: path.join(SHOTS, "demo-5-reload-cache-hit.png"), fullPage: true });
 

@@ -341,7 +341,8 @@ describe("in Chromium", () => {
   });
   after(() => site?.proc.kill("SIGTERM"));
 
-  test("page and module Web Worker, TF.js + ORT, IndexedDB cache hit, CSP without unsafe-eval", async () => {
+  /** Run `fn(page, errors)` in a new headless Chromium; `errors` collects the page's errors. */
+  async function inPage(fn) {
     const { chromium } = await import("playwright-core");
     const browser = await chromium.launch({
       executablePath: process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium",
@@ -352,6 +353,14 @@ describe("in Chromium", () => {
       const errors = [];
       page.on("pageerror", (e) => errors.push(String(e)));
       page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+      await fn(page, errors);
+    } finally {
+      await browser.close();
+    }
+  }
+
+  test("page and module Web Worker, TF.js + ORT, IndexedDB cache hit, CSP without unsafe-eval", async () => {
+    await inPage(async (page, errors) => {
       const resp = await page.goto(`${site.url}/tests/runtimes/js_page.html`);
       const csp = resp.headers()["content-security-policy"];
       assert.match(csp, /'wasm-unsafe-eval'/);
@@ -370,9 +379,44 @@ describe("in Chromium", () => {
       assert.equal(r.worker.transferred, true);
       assert.equal(r.errorType, "FormatError");
       assert.deepEqual(errors.filter((e) => !/favicon|404/.test(e)), []);
-    } finally {
-      await browser.close();
-    }
+    });
+  });
+
+  test("the boot snapshot: made, restored with the same batches, a damaged one replaced", async () => {
+    await inPage(async (page, errors) => {
+      const visit = async (first) => {
+        if (first) await page.goto(`${site.url}/tests/runtimes/snapshot_page.html`);
+        else await page.reload();
+        await page.waitForFunction(() => typeof window.visit === "function", null, { timeout: 30_000 });
+        const r = await page.evaluate(() => window.visit("/build/js-test-data"));
+        assert.equal(r.error, undefined, r.error);
+        return r;
+      };
+      const made = await visit(true);
+      assert.equal(made.timings.snapshot, "made");
+      assert.equal(made.timings.snapshotError, undefined);
+      assert.equal(made.saved, true);
+      assert.equal(made.batches.length, 5); // 23 rows in batches of 5
+      const restored = await visit(false);
+      assert.equal(restored.timings.snapshot, "restored");
+      assert.equal(restored.saved, false);
+      assert.deepEqual(restored.batches, made.batches);
+      assert.notEqual(restored.random, made.random, "Python's random is reseeded after a restore");
+      assert.deepEqual([restored.where, restored.runtime], ["/tests/runtimes/snapshot_page.html", "pyodide-browser"]);
+      assert.ok(restored.timings.pyodide < made.timings.pyodide,
+        `a restore (${restored.timings.pyodide} ms) skips starting CPython (${made.timings.pyodide} ms)`);
+
+      for (const [how, why] of [["bytes", /damaged: sha256 [0-9a-f]{64} of \d+ bytes, saved as/], ["build", /build id mismatch/]]) {
+        await page.evaluate((h) => window.damage(h), how);
+        const again = await visit(false);
+        assert.equal(again.timings.snapshot, "made", how);
+        assert.match(again.timings.snapshotError, why);
+        assert.deepEqual(again.batches, made.batches, how);
+        assert.equal(again.saved, true);
+        assert.equal((await visit(false)).timings.snapshot, "restored", `after the ${how} damage`);
+      }
+      assert.deepEqual(errors.filter((e) => !/favicon|404/.test(e)), []);
+    });
   });
 });
 

@@ -1,0 +1,128 @@
+/**
+ * What a browser keeps in IndexedDB so that the next visit boots faster: a memory snapshot of
+ * Pyodide with torsh-data imported, and the compiled modules (.pyc) torsh-data imports later.
+ * Both are keyed by Pyodide's version and the wheel's sha256 and hold one entry: the current
+ * wheel's. Anything that goes wrong here costs speed, never correctness: the caller boots the
+ * ordinary way instead.
+ */
+
+const DB = "torsh-data-compiled";
+const STORES = ["pyc", "snapshot"];
+
+function idb(store, mode, fn) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(DB, 2);
+    open.onupgradeneeded = () => {
+      for (const s of STORES) if (!open.result.objectStoreNames.contains(s)) open.result.createObjectStore(s);
+    };
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction(store, mode);
+      const req = fn(tx.objectStore(store));
+      tx.oncomplete = () => { db.close(); resolve(req?.result); };
+      tx.onerror = tx.onabort = () => { db.close(); reject(tx.error); };
+    };
+  });
+}
+
+const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
+
+/** True where both caches can work: a browser page or worker with IndexedDB and WebCrypto. */
+export const available = () => "indexedDB" in globalThis && Boolean(globalThis.crypto?.subtle);
+
+/** The key of both caches: Pyodide's version and the wheel's sha256. */
+export async function cacheKey(pyodideVersion, wheel) {
+  return `${pyodideVersion}:${hex(await crypto.subtle.digest("SHA-256", wheel))}`;
+}
+
+// NOTE [ Boot snapshot ]: most of a warm visit's boot is CPython starting inside WebAssembly
+// (unpacking the standard library, importing Pyodide's and torsh-data's modules), not
+// compiling the wasm, which the browser's code cache already keeps. On the first visit, once
+// torsh-data is imported, Pyodide's memory is saved (`makeMemorySnapshot`, ~30 MB) and the next
+// visit restores it (`loadPyodide({ _loadSnapshot })`) instead of starting CPython again. The
+// file system is not in the snapshot: the wheel is unpacked again (its modules are already
+// imported). Python's `random` is reseeded after a restore, so unseeded draws differ between
+// visits as they would after a fresh start (str hashes, PYTHONHASHSEED, stay the first visit's). The snapshot API is Pyodide's private one, so its
+// use is pinned to the exact version (the key) and checked by Pyodide's own build id; a
+// snapshot that fails to restore is deleted and the visit boots the ordinary way.
+
+// A snapshot holds what Python computed while importing, e.g. whether it runs in a page or a
+// worker: one snapshot per kind of global scope.
+const scope = () => globalThis.constructor?.name ?? "global";
+
+/**
+ * The stored snapshot for `key`: its bytes, or undefined when there is none; throws when the
+ * stored bytes are not what was saved (their sha256 differs).
+ */
+export async function loadSnapshot(key) {
+  const entry = await idb("snapshot", "readonly", (s) => s.get(`${scope()}:${key}`)).catch(() => undefined);
+  if (!entry) return undefined;
+  const actual = entry.bytes instanceof Uint8Array ? hex(await crypto.subtle.digest("SHA-256", entry.bytes)) : null;
+  if (actual !== entry.sha256) {
+    throw new Error(`the boot snapshot in IndexedDB '${DB}' is damaged: sha256 ${actual} of ` +
+      `${entry.bytes?.byteLength} bytes, saved as ${entry.sha256} of ${entry.length} bytes`);
+  }
+  return entry.bytes;
+}
+
+/** Store `bytes` as this scope's snapshot, dropping other wheels' and versions'; resolves when written. */
+export async function saveSnapshot(key, bytes) {
+  const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
+  return idb("snapshot", "readwrite", (s) => {
+    const id = `${scope()}:${key}`;
+    s.getAllKeys().onsuccess = (e) => {
+      for (const k of e.target.result) if (k.startsWith(`${scope()}:`) && k !== id) s.delete(k);
+    };
+    return s.put({ bytes, sha256, length: bytes.byteLength }, id);
+  });
+}
+
+/** Forget this scope's snapshots (one failed to restore). */
+export function dropSnapshots() {
+  return idb("snapshot", "readwrite", (s) => {
+    s.getAllKeys().onsuccess = (e) => {
+      for (const k of e.target.result) if (k.startsWith(`${scope()}:`)) s.delete(k);
+    };
+  }).catch(() => {});
+}
+
+// NOTE [ Compiled modules cache ]: in WebAssembly, compiling torsh-data's modules from source
+// is most of what importing them costs. The .pyc files Python writes while importing are kept
+// and written back before the next visit's import: this covers what the boot snapshot does
+// not, the modules imported on demand later. The sources' mtimes are pinned (unpacking stamps
+// them with the current time, which would invalidate the .pyc); bytecode writing is on only
+// while torsh-data is imported.
+const PINNED_MTIME = 1580601600000; // the wheel's own entry date, 2020-02-02
+
+function walk(FS, dir, out = []) {
+  for (const name of FS.readdir(dir)) {
+    if (name === "." || name === "..") continue;
+    const p = `${dir}/${name}`;
+    if (FS.isDir(FS.stat(p).mode)) walk(FS, p, out); else out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Write the stored .pyc of package directory `pkg` back and turn bytecode writing on; call
+ * `done()` once imported (turns it off, stores what was compiled if nothing was stored).
+ */
+export async function compileCache(pyodide, pkg, key) {
+  const FS = pyodide.FS;
+  for (const p of walk(FS, pkg)) if (p.endsWith(".py")) FS.utime(p, PINNED_MTIME, PINNED_MTIME);
+  const stored = await idb("pyc", "readonly", (s) => s.get(key)).catch(() => undefined);
+  if (stored) {
+    for (const [p, b] of stored) { FS.mkdirTree(p.slice(0, p.lastIndexOf("/"))); FS.writeFile(p, b); }
+  }
+  const before = pyodide.runPython("import sys; _b, sys.dont_write_bytecode = sys.dont_write_bytecode, False; _b");
+  return {
+    hit: Boolean(stored),
+    done() {
+      pyodide.runPython(`import sys; sys.dont_write_bytecode = ${before ? "True" : "False"}`);
+      if (stored) return;
+      const files = walk(FS, pkg).filter((p) => p.endsWith(".pyc")).map((p) => [p, FS.readFile(p)]);
+      idb("pyc", "readwrite", (s) => { s.clear(); return s.put(files, key); }).catch(() => {});
+    },
+  };
+}

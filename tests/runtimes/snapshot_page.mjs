@@ -1,0 +1,47 @@
+// One visit of a page using the JS package, for the boot snapshot test in js.test.mjs: what
+// init() did, the batches of a seeded shuffled epoch and a few facts of the Python runtime.
+import * as td from "/js/index.mjs";
+
+window.visit = async (dataDir) => {
+  try {
+    const rt = await td.init({ indexURL: "/node_modules/pyodide/" });
+    const saved = await rt.snapshotSaved;
+    const l = new td.WasmDataLoader(5, { shuffle: true, seed: 3, label: "label" });
+    await l.loadFromUrl(`${dataDir}/train.csv`);
+    const batches = [];
+    for await (const b of l) batches.push([Array.from(b.x.data), Array.from(b.y.data)]);
+    const [random, where, runtime] = rt.pyodide.runPython(
+      "import random, js, torsh_data\n[random.random(), str(js.location.pathname), torsh_data.runtime_name()]").toJs();
+    return { timings: rt.timings, saved, batches, random, where, runtime };
+  } catch (e) {
+    return { error: String(e?.stack ?? e) + (e?.traceback ? "\n" + e.traceback : "") };
+  }
+};
+
+const done = (req) => new Promise((resolve, reject) => {
+  req.onsuccess = () => resolve(req.result);
+  req.onerror = () => reject(req.error);
+});
+
+/** Damage the stored snapshot of this page: "bytes" flips a byte (its sha256 no longer
+ * matches); "build" changes the Pyodide build id in its header and stores a matching sha256. */
+window.damage = async (how) => {
+  const db = await done(indexedDB.open("torsh-data-compiled"));
+  try {
+    const store = (mode) => db.transaction("snapshot", mode).objectStore("snapshot");
+    const key = (await done(store("readonly").getAllKeys())).find((k) => k.startsWith("Window:"));
+    const entry = await done(store("readonly").get(key));
+    const bytes = entry.bytes.slice();
+    if (how === "bytes") {
+      bytes[bytes.length >> 1] ^= 0xff;
+    } else {
+      bytes[20] ^= 0xff; // inside the build id (header bytes 16-47)
+      const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+      entry.sha256 = Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+    }
+    await done(store("readwrite").put({ ...entry, bytes }, key));
+    return key;
+  } finally {
+    db.close();
+  }
+};
