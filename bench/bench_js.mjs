@@ -11,8 +11,9 @@
  *
  * - bytes a first visit of the demo downloads, raw / gzip -9 / brotli -11 (as a server that
  *   compresses would send them), split into Pyodide and what torsh-data adds;
- * - the demo in Chromium: page load -> first batch, cold (empty profile) and warm (reload:
- *   service worker + IndexedDB), and init() done -> first batch;
+ * - the demo in Chromium: page load -> first batch, cold (empty profile), warm (reload:
+ *   service worker + IndexedDB incl. the boot snapshot) and after a browser restart (same
+ *   profile), and init() done -> first batch;
  * - batches/s through nextBatch() in Chromium for P1 (CSV, 20 float columns + label,
  *   standardised, shuffled, batches of 256) and P2 (IDX 28x28 images, pad 2 + random crop 28,
  *   random flip, ToTensor, Normalize, shuffled, batches of 64), as in bench/bench_pipelines.py
@@ -112,6 +113,10 @@ const launch = () => chromium.launch({
   executablePath: process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"],
 });
 
+const launchProfile = (dir) => chromium.launchPersistentContext(dir, {
+  executablePath: process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"],
+});
+
 const RUNS = Number(process.env.RUNS ?? 3);
 const runs = [];
 const result = { sizes: sizes(), runs };
@@ -126,23 +131,37 @@ try {
 for (let run = 0; run < RUNS; run++) {
   const result = { loadavg: os.loadavg().map((x) => Number(x.toFixed(2))) };
   runs.push(result);
-  // the demo, cold then warm
-  const browser = await launch();
+  // the demo, cold then warm, in a persistent profile as a person's browser has (a fresh
+  // Playwright context keeps no compiled wasm), then again after the browser restarted
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "bench-js-profile-"));
+  const first = async (page) => {
+    await page.waitForFunction(() => window.demo?.loads.length >= 1 || window.demo?.error, null, { timeout: 300_000 });
+    return page.evaluate(() => ({ firstBatchMs: window.demo.loads[0].firstBatchAt, initMs: window.demo.initMs,
+      initDoneToFirstBatchMs: window.demo.loads[0].loadMs, initTimings: window.demo.initTimings }));
+  };
   try {
-    const page = await (await browser.newContext()).newPage();
-    const first = async () => {
-      await page.waitForFunction(() => window.demo?.loads.length >= 1 || window.demo?.error, null, { timeout: 300_000 });
-      return page.evaluate(() => ({ firstBatchMs: window.demo.loads[0].firstBatchAt, initMs: window.demo.initMs,
-        initDoneToFirstBatchMs: window.demo.loads[0].loadMs, initTimings: window.demo.initTimings }));
-    };
-    await page.goto(server.url + "/");
-    result.demoCold = await first();
-    await page.reload();
-    result.demoWarm = await first();
-    await page.reload();
-    result.demoWarmServiceWorker = await first();
+    let context = await launchProfile(profile);
+    try {
+      const page = context.pages()[0] ?? await context.newPage();
+      await page.goto(server.url + "/");
+      result.demoCold = await first(page);
+      await page.reload();
+      result.demoWarm = await first(page);
+      await page.reload();
+      result.demoWarmServiceWorker = await first(page);
+    } finally {
+      await context.close();
+    }
+    context = await launchProfile(profile);
+    try {
+      const page = context.pages()[0] ?? await context.newPage();
+      await page.goto(server.url + "/");
+      result.demoRestarted = await first(page);
+    } finally {
+      await context.close();
+    }
   } finally {
-    await browser.close();
+    fs.rmSync(profile, { recursive: true, force: true });
   }
   // P1 and P2 through nextBatch()
   const b2 = await launch();
@@ -185,6 +204,10 @@ result.median = {
   swPyodideMs: pick((r) => r.demoWarmServiceWorker.initTimings.pyodide),
   swWheelMs: pick((r) => r.demoWarmServiceWorker.initTimings.wheel),
   swWarmUpMs: pick((r) => r.demoWarmServiceWorker.initTimings.warmUp),
+  restartedFirstBatchMs: pick((r) => r.demoRestarted.firstBatchMs),
+  restartedPyodideMs: pick((r) => r.demoRestarted.initTimings.pyodide),
+  restartedWheelMs: pick((r) => r.demoRestarted.initTimings.wheel),
+  coldMakeSnapshotMs: pick((r) => r.demoCold.initTimings.makeSnapshot),
   p1BatchesPerS: pick((r) => r.p1.batchesPerS),
   p1PythonBatchMs: pick((r) => r.p1.timings.batch.mean_ms),
   p1ToJsMs: pick((r) => r.p1.timings.to_js.mean_ms),
