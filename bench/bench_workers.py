@@ -2,17 +2,22 @@
 
 Per sample: bilinear Resize 28x28 -> 64x64, zero-pad 4 + random crop 64, random horizontal
 flip; then ToTensor + Normalize per batch of 64. torch: the same per-sample ops with
-``F.interpolate`` (bilinear, align_corners=False), the same worker counts. Prints samples/s,
-time to first batch, and each library's speed-up over its own 0-worker run.
+``F.interpolate`` (bilinear, align_corners=False), the same worker counts. Prints, for each
+library and worker count, the time to first batch and the first epoch (starting the
+workers), the steady samples/s and the speed-up over the library's own 0-worker run (see
+:func:`scaling`). The batches of every torsh-data worker count are checked to be the same.
 
-    python bench/bench_workers.py [--samples N]
+    python bench/bench_workers.py [--samples N] [--rounds R]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import statistics
 import sys
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +28,91 @@ from data import p2_idx
 import torsh_data as td
 from torsh_data import formats
 from torsh_data import transforms as T
+from torsh_data.testing import batch_digest
 
 MEAN, STD = 0.1307, 0.3081
 
 
-def run(loader: Any) -> dict[str, float]:
+async def _batches(loader: Any) -> AsyncIterator[Any]:
+    if hasattr(loader, "__aiter__"):  # torsh-data (required for Web Workers)
+        async for batch in loader:
+            yield batch
+    else:  # torch
+        for batch in loader:
+            yield batch
+
+
+async def epoch(loader: Any, digest: bool) -> tuple[float, float, list[str], int]:
+    """One epoch: its seconds, seconds to the first batch, batch digests, samples."""
     t0 = time.perf_counter()
-    n, first = 0, None
-    for batch in loader:
+    first, digests, n = None, [], 0
+    async for batch in _batches(loader):
         first = first if first is not None else time.perf_counter() - t0
+        if digest:
+            digests.append(batch_digest(batch))
         n += len(batch[1])
     total = time.perf_counter() - t0
-    return {"samples_per_s": n / total, "first_batch_s": first or total}
+    return total, first or total, digests, n
+
+
+async def scaling(
+    make: Callable[[int], Any],
+    rounds: int,
+    digest: bool = True,
+    counts: tuple[int, ...] = (0, 1, 2),
+) -> dict[int, dict[str, float]]:
+    """Throughput of ``make(workers)``'s loader for each worker count.
+
+    Each loader keeps its workers between epochs (``persistent_workers``): the first epoch,
+    which starts them, gives the time to first batch; then ``rounds`` rounds of one epoch per
+    count, alternating, give the steady rate. ``best`` is the best epoch's samples/s;
+    ``paired`` the median over rounds of an epoch's rate / the same round's 0-worker epoch's
+    (a slow phase of the machine then hits both sides of the ratio). With ``digest`` the
+    batches of every count (their first epoch's) must be the same.
+    """
+    loaders = {n: make(n) for n in counts}
+    out: dict[int, dict[str, float]] = {}
+    digests: dict[int, list[str]] = {}
+    for n in counts:  # digests here only: hashing in the timed epochs would compete for a core
+        total, first, digests[n], _ = await epoch(loaders[n], digest)
+        out[n] = {"first_batch_s": first, "first_epoch_s": total}
+    rates: dict[int, list[float]] = {n: [] for n in counts}
+    for _ in range(rounds):
+        for n in counts:
+            total, _, _, samples = await epoch(loaders[n], False)
+            rates[n].append(samples / total)
+    if digest and len({tuple(d) for d in digests.values()}) != 1:
+        raise AssertionError("worker counts gave other batches")
+    for n in counts:
+        out[n]["best"] = max(rates[n])
+        out[n]["vs0"] = max(rates[n]) / max(rates[counts[0]])
+        out[n]["paired"] = statistics.median(
+            a / b for a, b in zip(rates[n], rates[counts[0]], strict=True)
+        )
+        executor = getattr(loaders[n], "executor", None)
+        if n and executor is not None:
+            out[n]["boot_times"] = getattr(executor, "boot_times", {})  # type: ignore[assignment]
+            executor.shutdown()
+    return out
+
+
+HEADER = (
+    f"{'library':12} {'workers':>7} {'first batch':>12} {'epoch 1':>9} {'samples/s':>10}"
+    f" {'vs 0':>7} {'per round':>10}"
+)
+LEGEND = (
+    "samples/s: best of {rounds} alternating epochs after the first (which starts the workers);"
+    " vs 0: best against best; per round: median over rounds of the epoch's rate / the same"
+    " round's 0-worker epoch's"
+)
+
+
+def report(name: str, result: dict[int, dict[str, float]]) -> None:
+    for n, r in result.items():
+        print(
+            f"{name:12} {n:>7} {r['first_batch_s']:>11.2f}s {r['first_epoch_s']:>8.2f}s"
+            f" {r['best']:>10,.0f} {r['vs0']:>6.2f}x {r['paired']:>9.2f}x"
+        )
 
 
 def torsh_loader(images: bytes, labels: bytes, workers: int, **kw: Any) -> Any:
@@ -83,15 +161,47 @@ def torch_loader(images: bytes, labels: bytes, workers: int) -> Any:
     from torch.utils.data import DataLoader
 
     torch.manual_seed(0)
-    return DataLoader(TorchMNIST(images, labels), batch_size=64, shuffle=True, num_workers=workers)
+    return DataLoader(
+        TorchMNIST(images, labels),
+        batch_size=64,
+        shuffle=True,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+    )
 
 
-def main() -> None:
+def _spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def machine_ceiling(rounds: int = 3, n: int = 4_000_000) -> float:
+    """What the second core gives at best: two processes running a pure-Python loop against
+    one process running it twice (best of ``rounds`` each, the pool started beforehand)."""
+    import multiprocessing as mp
+
+    with mp.get_context("spawn").Pool(2) as pool:
+        pool.map(_spin, [1, 1])
+        one = two = float("inf")
+        for _ in range(rounds):
+            t = time.perf_counter()
+            _spin(n), _spin(n)
+            one = min(one, time.perf_counter() - t)
+            t = time.perf_counter()
+            pool.map(_spin, [n, n])
+            two = min(two, time.perf_counter() - t)
+    return one / two
+
+
+async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--samples", type=int, default=2048)
+    ap.add_argument("--samples", type=int, default=1536)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     images, labels = p2_idx(args.samples)
-    makers = {"torsh-data": torsh_loader}
+    makers: dict[str, Callable[..., Any]] = {"torsh-data": torsh_loader}
     try:
         import torch  # noqa: F401
 
@@ -99,19 +209,18 @@ def main() -> None:
     except ImportError:
         pass
     print(f"{args.samples} samples, batch 64, {td.runtime_name()} Python {sys.version.split()[0]}")
-    print(
-        f"{'library':12} {'workers':>7} {'samples/s':>10} {'first batch':>12} {'vs 0 workers':>13}"
-    )
+    print(HEADER)
     for name, make in makers.items():
-        base = None
-        for workers in (0, 1, 2):
-            r = run(make(images, labels, workers))
-            base = base or r["samples_per_s"]
-            print(
-                f"{name:12} {workers:>7} {r['samples_per_s']:>10,.0f} {r['first_batch_s']:>11.2f}s "
-                f"{r['samples_per_s'] / base:>12.2f}x"
-            )
+        kw = {} if name == "torch" else {"persistent_workers": True}
+        result = await scaling(
+            lambda n, make=make, kw=kw: make(images, labels, n, **(kw if n else {})),
+            args.rounds,
+            digest=name != "torch",
+        )
+        report(name, result)
+    print(LEGEND.format(rounds=args.rounds))
+    print(f"machine: 2 processes of pure-Python arithmetic run {machine_ceiling():.2f}x one")
 
 
 if __name__ == "__main__":
-    main()
+    asyncio.run(main())

@@ -18,13 +18,13 @@ to ``{name: {data, shape, dtype}}`` by :meth:`JsLoader.next_batch_js` in Pyodide
 from __future__ import annotations
 
 import json
-import re
 import time
 from typing import Any
 
 from ._capabilities import PerformanceMonitor, capabilities
 from ._checks import check_bool, check_int
 from ._errors import DataTypeError, DataValueError
+from ._jsoptions import FORMATS, format_or_none, guess_format, parse_options
 from ._jsstream import (
     DEFAULT_IN_MEMORY_BYTES,
     IO_FORMATS,
@@ -49,102 +49,12 @@ __all__ = [
     "warm_up",
 ]
 
-#: The formats :func:`guess_format` knows, by the names the ``format`` option takes.
-FORMATS = ("csv", "idx", "json", "jsonl", "npy", "npz", "shards", "tar", "text", "tsv")
-_EXTENSIONS = [
-    (".shards.json", "shards"),
-    (".tar.gz", "tar"),
-    (".tgz", "tar"),
-    (".ndjson", "jsonl"),
-    (".jsonl", "jsonl"),
-    (".json", "json"),
-    (".csv", "csv"),
-    (".tsv", "tsv"),
-    (".npy", "npy"),
-    (".npz", "npz"),
-    (".idx", "idx"),
-    (".tar", "tar"),
-    (".txt", "text"),
-]
-_CONTENT_TYPES = {
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-    "application/json": "json",
-    "application/x-ndjson": "jsonl",
-    "application/jsonl": "jsonl",
-    "application/x-tar": "tar",
-    "application/x-npy": "npy",
-    "text/plain": "text",
-}
-_IDX_NAME = re.compile(r"-(?:idx\d|ubyte)|\.idx\d-ubyte$")
-_ALIASES = {  # camelCase -> snake_case option names
-    "batchSize": "batch_size",
-    "dropLast": "drop_last",
-    "labelColumn": "label",
-    "contentType": "content_type",
-    "endOfEpoch": "end_of_epoch",
-    "chunkSize": "chunk_size",
-    "maxBytes": "max_bytes",
-    "inMemoryBytes": "in_memory_bytes",
-}
-_OPTIONS = {
-    "batch_size", "shuffle", "seed", "drop_last", "columns", "label", "transforms", "cache",
-    "workers", "format", "name", "content_type", "names", "cast", "end_of_epoch", "delimiter",
-    "header", "chunk_size", "max_bytes", "tokenize", "in_memory_bytes",
-}  # fmt: skip
-
 
 def warm_up() -> None:
     """Import what loading and batching need, so that ``init()`` pays for it, not the first
     load (in WebAssembly, compiling the modules is most of a first load's time)."""
     from . import formats, loader, transforms  # noqa: F401
     from .io import fetch  # noqa: F401
-
-
-def guess_format(
-    format: str | None = None, *, name: str | None = None, content_type: str | None = None
-) -> str:
-    """The format to parse: ``format`` if given, else from ``name``'s extension, else the type.
-
-    >>> guess_format(name="data/train.csv.gz"), guess_format(content_type="text/csv; charset=x")
-    ('csv', 'csv')
-    >>> guess_format(name="train-images-idx3-ubyte.gz")
-    'idx'
-    """
-    if format:
-        if format not in FORMATS:
-            raise DataValueError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
-        return format
-    if name:
-        base = name.split("?", 1)[0].split("#", 1)[0].lower()
-        if base.endswith(".gz") and not base.endswith(".tar.gz"):
-            base = base[:-3]
-        for ext, fmt in _EXTENSIONS:
-            if base.endswith(ext):
-                return fmt
-        if _IDX_NAME.search(base):
-            return "idx"
-    if content_type:
-        found = _CONTENT_TYPES.get(content_type.split(";", 1)[0].strip().lower())
-        if found:
-            return found
-    raise DataValueError(
-        f"cannot tell the format of {name or '<data>'!r} (content type {content_type!r}); "
-        f"pass the format option, one of {', '.join(FORMATS)}"
-    )
-
-
-def parse_options(options: str | dict[str, Any] | None) -> dict[str, Any]:
-    """JavaScript options (a JSON string or dict, camelCase or snake_case) as snake_case."""
-    raw = json.loads(options) if isinstance(options, str) else dict(options or {})
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        key = _ALIASES.get(key, key)
-        if key not in _OPTIONS:
-            raise DataValueError(f"unknown option {key!r}; known: {', '.join(sorted(_OPTIONS))}")
-        if value is not None:
-            out[key] = value
-    return out
 
 
 def dataset_from_bytes(
@@ -221,7 +131,7 @@ class JsLoader:
     async def load_url(self, url: str, content_type: str | None = None) -> int:
         """Download and parse ``url`` as it arrives (through the cache when the ``cache``
         option is set; see NOTE [ Streaming facade ])."""
-        fmt = self.options.get("format") or _format_or_none(url, content_type)
+        fmt = self.options.get("format") or format_or_none(url, content_type)
         if fmt == "shards":
             return await self._load_shards(url)
         cache = _cache(self.options.get("cache"))
@@ -501,13 +411,6 @@ def _plain(v: Any) -> Any:
     if isinstance(v, dict):
         return {str(k): _plain(x) for k, x in v.items()}
     return v
-
-
-def _format_or_none(name: str, content_type: str | None) -> str | None:
-    try:
-        return guess_format(name=name, content_type=content_type)
-    except DataValueError:
-        return None  # decided after the download, from its bytes' name and type
 
 
 def _cache(option: Any) -> Any:
