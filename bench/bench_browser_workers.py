@@ -45,7 +45,8 @@ async def main() -> None:
     for n, r in result.items():
         for wid, phases in sorted(r.get("boot_times", {}).items()):  # type: ignore[union-attr]
             steps = ", ".join(f"{k} {v:.2f}" for k, v in phases.items())
-            print(f"  {n} workers, worker {wid}: {steps}")
+            snapshot = r.get("snapshots", {}).get(wid, "?")  # type: ignore[union-attr]
+            print(f"  {n} workers, worker {wid}: {steps} (boot snapshot: {snapshot})")
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ async def scaling(
         executor = getattr(loaders[n], "executor", None)
         if n and executor is not None:
             out[n]["boot_times"] = getattr(executor, "boot_times", {})  # type: ignore[assignment]
+            out[n]["snapshots"] = getattr(executor, "snapshots", {})  # type: ignore[assignment]
             executor.shutdown()
     return out
 

@@ -267,3 +267,45 @@ def test_a_stuck_worker_hits_the_timeout_which_counts_from_start_up() -> None:
     assert asyncio.run(go(fast)) == [[0, 1, 2, 3], [4, 5, 6, 7]]
     with pytest.raises(td.loader.WorkerError, match="within 1 s"):
         asyncio.run(go(stuck))
+
+
+@pytest.mark.pyodide_only(reason="starts Web Workers / worker_threads, each with a Pyodide")
+def test_later_pools_start_from_the_boot_snapshot_the_first_made(tmp_path: Any) -> None:
+    cache = Cache("snapshots", root=tmp_path)
+
+    def loader() -> td.DataLoader:
+        pool = WebWorkerExecutor(2, boot_snapshot=cache)
+        return td.DataLoader(cases.augmented(40), batch_size=4, shuffle=True, seed=6, executor=pool)
+
+    async def stored() -> list[str]:
+        for _ in range(200):  # the snapshot is stored in the background
+            if keys := await cache.keys():
+                return keys
+            await asyncio.sleep(0.05)
+        return []
+
+    async def damage(key: str) -> None:  # another Pyodide build's snapshot, with a valid sha256
+        data = bytearray(await cache.get(key) or b"")
+        data[20] ^= 0xFF  # inside the build id of the snapshot's header
+        await cache.put(key, data)
+
+    async def go() -> tuple[list[str], dict[str, Any]]:
+        ref = await _epochs(_loader(seed=6), 1)
+        seen: dict[str, Any] = {}
+        for step in ("make", "restore", "damaged"):
+            ld = loader()
+            batches = await _epochs(ld, 1)
+            keys = await stored() if step == "make" else await cache.keys()
+            seen[step] = (batches, dict(ld.executor.snapshots), keys)  # type: ignore[attr-defined]
+            if step == "restore":
+                await damage(keys[0])
+        return ref, seen
+
+    ref, seen = asyncio.run(go())
+    assert [batches for batches, _, _ in seen.values()] == [ref] * 3
+    assert seen["make"][1] == {0: "made", 1: "off"} and len(seen["make"][2]) == 1
+    assert seen["restore"][1] == {0: "restored", 1: "restored"}
+    assert seen["restore"][2] == seen["make"][2]
+    failed = seen["damaged"][1].values()
+    assert all(v.startswith("failed to restore") and "build id" in v for v in failed), failed
+    assert seen["damaged"][2] == [], "a snapshot that failed to restore is dropped"

@@ -36,7 +36,11 @@ def idb_available() -> bool:
 
 
 def _absent(value: Any) -> bool:
-    return value is None or repr(value) in ("jsnull", "undefined", "null")
+    """A missing IndexedDB value: JS undefined (None here) or null. Not by ``repr``: that of a
+    stored Uint8Array is all its bytes as text (seconds for a 30 MB entry)."""
+    from pyodide.ffi import jsnull  # type: ignore[import-not-found]
+
+    return value is None or value is jsnull
 
 
 def _ffi() -> Any:

@@ -18,19 +18,31 @@ their buffers are copied once out of the worker's WebAssembly memory into ``Arra
 *transferred* (not copied) with the message and copied once into the main runtime's memory.
 A page with a Content-Security-Policy must allow ``worker-src blob:``.
 
+NOTE [ Worker boot snapshot ]: most of a worker's start is CPython starting inside
+WebAssembly (``loadPyodide``, 3-4 s here), as for a page (see NOTE [ Boot snapshot ] in the
+JavaScript package's ``boot_cache.mjs``). So the first pool's worker 0, once it has imported
+torsh_data, saves Pyodide's memory (``makeMemorySnapshot``) and the main runtime keeps it in a
+:class:`~torsh_data.io.Cache` (IndexedDB in a browser, so across visits too); later pools
+start every worker from it (``loadPyodide({_loadSnapshot})``), then write the files and load
+the packages again (the file system is not in the snapshot) and reseed Python's ``random``.
+The key is Pyodide's version and URL, the packages and torsh_data's files (nothing else is
+imported before the snapshot); the cache checks each entry's sha256 and Pyodide its build id.
+A worker that fails to restore starts the ordinary way and the entry is dropped.
+
 Iterate with ``async for``: waiting on workers must not block the browser's event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import os
 import pickle
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .._checks import check_int
 from .._errors import DataTypeError, DataValueError
@@ -40,10 +52,14 @@ from ._fetch import Exhausted, Fetcher, build_fetcher
 from ._transfer import code_for, dumps, js_bytes, pack, unpack
 from ._workers import _EXHAUSTED, NOTHING, Ledger, WorkerError, _Failure
 
+if TYPE_CHECKING:
+    from ..io import Cache
+
 __all__ = ["WebWorkerExecutor"]
 
 _POLL = 0.25  # seconds between checks while waiting for a message
 _BOOT_PHASES = ("import pyodide.mjs", "loadPyodide", "packages and files", "import torsh_data")
+_SNAPSHOTS = "torsh-data-workers"  # the default cache of boot snapshots
 
 # The worker's JavaScript, the same for a browser module worker and a Node.js worker thread.
 _WORKER_JS = r"""
@@ -69,7 +85,16 @@ async function boot(m) {
     throw new Error(`cannot import Pyodide from ${m.module} (${e.code || e.name})`);
   }
   t.push(performance.now());
-  const py = await loadPyodide({ indexURL: m.indexURL });
+  let py = null, snapshot = "off", made = null;
+  if (m.snapshot) {
+    try {
+      py = await loadPyodide({ indexURL: m.indexURL, _loadSnapshot: m.snapshot });
+      snapshot = "restored";
+    } catch (e) {
+      snapshot = `failed to restore: ${(e && e.message) || e}`;
+    }
+  }
+  py ??= await loadPyodide({ indexURL: m.indexURL, ...(m.makeSnapshot ? { _makeSnapshot: true } : {}) });
   t.push(performance.now());
   if (m.packages.length) await py.loadPackage(m.packages, { messageCallback: () => {} });
   for (const [file, data] of m.files) {
@@ -79,12 +104,25 @@ async function boot(m) {
   py.runPython("import importlib; importlib.invalidate_caches()");
   t.push(performance.now());
   step = py.pyimport("torsh_data.loader._webworkers")._worker_step;
+  if (snapshot === "restored") {
+    py.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
+  } else if (m.makeSnapshot) {
+    try {
+      made = py.makeMemorySnapshot();
+      snapshot = "made";
+    } catch (e) {
+      snapshot = `not made: ${(e && e.message) || e}`;
+    }
+    py.registerJsModule("js", globalThis); // the plain globals, not the snapshot's proxy of them
+    py.runPython("import sys; sys.modules.pop('js', None)");
+  }
   t.push(performance.now());
-  return t.slice(1).map((x, i) => (x - t[i]) / 1000);
+  return { seconds: t.slice(1).map((x, i) => (x - t[i]) / 1000), snapshot, made };
 }
 listen((m) => {
   if (m.t === "boot") {
-    chain = chain.then(() => boot(m)).then((seconds) => post({ t: "ready", seconds }),
+    chain = chain.then(() => boot(m)).then(
+      (r) => post({ t: "ready", ...r }, r.made ? [r.made.buffer] : []),
       (e) => { fatal(e); chain = new Promise(() => {}); });
     return;
   }
@@ -164,15 +202,27 @@ def _module_url(index_url: str) -> str:
 
 
 class _Pool:
-    """N started workers, their listeners and one inbox of ``(kind, worker, data)``."""
+    """N started workers, their listeners and one inbox of ``(kind, worker, data)``.
 
-    def __init__(self, n: int, boot: dict[str, Any], setups: list[Any]) -> None:
+    ``snapshot(made)``: called with the boot snapshot a worker made (bytes), or with None
+    when one failed to restore from the snapshot it was given.
+    """
+
+    def __init__(
+        self,
+        n: int,
+        boot: dict[str, Any],
+        setups: list[Any],
+        snapshot: Callable[[bytes | None], None],
+    ) -> None:
         from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
 
         js = js_module()
         self.inbox: asyncio.Queue[tuple[str, int, Any]] = asyncio.Queue()
         self.ready: set[int] = set()
         self.boot_times: dict[int, dict[str, float]] = {}
+        self.snapshots: dict[int, str] = {}
+        self._snapshot = snapshot
         self.started = time.monotonic()
         self.workers: list[Any] = []
         self.proxies: list[Any] = []
@@ -183,7 +233,9 @@ class _Pool:
         else:
             self._url = js.URL.new("data:text/javascript," + js.encodeURIComponent(source))
         boot_js = to_js(boot, dict_converter=js.Object.fromEntries)
+        maker = 0 if boot.get("makeSnapshot") else -1  # one worker makes the snapshot
         for wid in range(n):
+            boot_js.makeSnapshot = wid == maker
             if IN_BROWSER:
                 opts = {"type": "module", "name": f"torsh-data-worker-{wid}"}
                 w = js.Worker.new(self._url, to_js(opts, dict_converter=js.Object.fromEntries))
@@ -220,6 +272,11 @@ class _Pool:
             self.boot_times[wid] = dict(
                 zip(_BOOT_PHASES, (float(x) for x in m.seconds), strict=True)
             )
+            self.snapshots[wid] = str(m.snapshot)
+            if self.snapshots[wid] == "made":
+                self._snapshot(m.made.to_bytes())
+            elif self.snapshots[wid].startswith("failed"):
+                self._snapshot(None)
         else:
             self.inbox.put_nowait(("fatal", wid, str(m.error)))
 
@@ -255,6 +312,29 @@ class _Pool:
 
 
 _node_worker: Any = None  # node:worker_threads' Worker, imported once
+_background: set[Any] = set()  # snapshots being stored (a task needs a reference until done)
+
+
+async def _quietly(job: Awaitable[Any]) -> Any:
+    """``await job``, or None if it failed: a boot snapshot only ever saves time."""
+    try:
+        return await job
+    except Exception:
+        return None
+
+
+def _snapshot_key(index_url: str, packages: list[str], files: dict[str, bytes]) -> str:
+    """What a boot snapshot depends on: Pyodide (version, where it is), the packages loaded
+    and torsh_data's files (a worker imports nothing else before the snapshot)."""
+    import pyodide_js
+
+    import torsh_data
+
+    package = next(iter(torsh_data.__path__))
+    digest = hashlib.sha256("\0".join(sorted(packages)).encode())
+    for path in sorted(p for p in files if p.startswith(package + os.sep)):
+        digest.update(f"\0{path}\0".encode() + hashlib.sha256(files[path]).digest())
+    return f"{pyodide_js.version} {index_url} {digest.hexdigest()}"
 
 
 class WebWorkerExecutor:
@@ -273,11 +353,17 @@ class WebWorkerExecutor:
         worker_init_fn: called in each worker with its id, before loading.
         index_url: where workers load Pyodide from (default: the main runtime's indexURL).
         boot_timeout: seconds a worker may take to start before the loader gives up.
+        boot_snapshot: keep a memory snapshot of a started worker in a
+            :class:`~torsh_data.io.Cache` (True: ``Cache("torsh-data-workers")``, IndexedDB in
+            a browser) and start later pools from it (NOTE [ Worker boot snapshot ]);
+            False: every worker starts Pyodide from scratch.
 
     Attributes:
         boot_times: for each worker of the latest pool that is up, the seconds its start
             took, by phase (import of pyodide.mjs, ``loadPyodide``, packages and files,
             import of torsh_data).
+        snapshots: for each worker of the latest pool that is up, ``"restored"`` (started
+            from a boot snapshot), ``"made"`` (made one), ``"off"``, or why it failed.
     """
 
     def __init__(
@@ -291,6 +377,7 @@ class WebWorkerExecutor:
         *,
         index_url: str | None = None,
         boot_timeout: float = 120.0,
+        boot_snapshot: bool | Cache = True,
     ) -> None:
         check_int("num_workers", num_workers, 1)
         check_int("prefetch_factor", prefetch_factor, 1)
@@ -305,10 +392,12 @@ class WebWorkerExecutor:
         self.worker_init_fn = worker_init_fn
         self.index_url = index_url
         self.boot_timeout = boot_timeout
+        self.boot_snapshot = boot_snapshot
         self._pool: _Pool | None = None
         self._pool_key: tuple[Any, ...] | None = None
         self._task_ids = itertools.count()
         self.boot_times: dict[int, dict[str, float]] = {}
+        self.snapshots: dict[int, str] = {}
 
     def run(self, fetcher: Fetcher, tasks: Iterator[Any]) -> Iterator[Any]:
         raise DataTypeError(
@@ -334,16 +423,36 @@ class WebWorkerExecutor:
             (path, (wid, self.num_workers, fetcher.seed, shared)) for wid in range(self.num_workers)
         ]
         index = _index_url(self.index_url)
+        cache = self.boot_snapshot
+        if cache is True:
+            from ..io import Cache
+
+            cache = Cache(_SNAPSHOTS, max_bytes=256 << 20)
+        snapshot, snap_key = None, ""
+        if cache:
+            snap_key = _snapshot_key(index, packages, files)
+            snapshot = await _quietly(cache.get(snap_key))
         boot = {
             "t": "boot",
             "module": _module_url(index),
             "indexURL": index,
             "packages": packages,
             "files": [[path, js_bytes(data)] for path, data in files.items()],
+            "snapshot": js_bytes(snapshot) if snapshot else None,
+            "makeSnapshot": bool(cache) and not snapshot,
         }
-        self._pool = _Pool(self.num_workers, boot, setups)
+
+        def keep(made: bytes | None) -> None:
+            if cache:
+                job = cache.put(snap_key, made) if made else cache.delete(snap_key)
+                task = asyncio.ensure_future(_quietly(job))
+                _background.add(task)
+                task.add_done_callback(_background.discard)
+
+        self._pool = _Pool(self.num_workers, boot, setups, keep)
         self._pool_key = key
         self.boot_times = self._pool.boot_times
+        self.snapshots = self._pool.snapshots
         return self._pool
 
     def shutdown(self) -> None:
