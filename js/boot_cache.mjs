@@ -26,14 +26,15 @@ function idb(store, mode, fn) {
   });
 }
 
-const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
+const sha256 = async (bytes) => Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
+  (b) => b.toString(16).padStart(2, "0")).join("");
 
 /** True where both caches can work: a browser page or worker with IndexedDB and WebCrypto. */
 export const available = () => "indexedDB" in globalThis && Boolean(globalThis.crypto?.subtle);
 
 /** The key of both caches: Pyodide's version and the wheel's sha256. */
 export async function cacheKey(pyodideVersion, wheel) {
-  return `${pyodideVersion}:${hex(await crypto.subtle.digest("SHA-256", wheel))}`;
+  return `${pyodideVersion}:${await sha256(wheel)}`;
 }
 
 // NOTE [ Boot snapshot ]: most of a warm visit's boot is CPython starting inside WebAssembly
@@ -43,9 +44,10 @@ export async function cacheKey(pyodideVersion, wheel) {
 // visit restores it (`loadPyodide({ _loadSnapshot })`) instead of starting CPython again. The
 // file system is not in the snapshot: the wheel is unpacked again (its modules are already
 // imported). Python's `random` is reseeded after a restore, so unseeded draws differ between
-// visits as they would after a fresh start (str hashes, PYTHONHASHSEED, stay the first visit's). The snapshot API is Pyodide's private one, so its
-// use is pinned to the exact version (the key) and checked by Pyodide's own build id; a
-// snapshot that fails to restore is deleted and the visit boots the ordinary way.
+// visits as they would after a fresh start (str hashes, PYTHONHASHSEED, stay the first
+// visit's). The snapshot API is Pyodide's private one, so its use is pinned to the exact
+// version (the key) and checked by Pyodide's own build id; a snapshot that fails to restore
+// is deleted and the visit boots the ordinary way.
 
 // A snapshot holds what Python computed while importing, e.g. whether it runs in a page or a
 // worker: one snapshot per kind of global scope.
@@ -58,7 +60,7 @@ const scope = () => globalThis.constructor?.name ?? "global";
 export async function loadSnapshot(key) {
   const entry = await idb("snapshot", "readonly", (s) => s.get(`${scope()}:${key}`)).catch(() => undefined);
   if (!entry) return undefined;
-  const actual = entry.bytes instanceof Uint8Array ? hex(await crypto.subtle.digest("SHA-256", entry.bytes)) : null;
+  const actual = entry.bytes instanceof Uint8Array ? await sha256(entry.bytes) : null;
   if (actual !== entry.sha256) {
     throw new Error(`the boot snapshot in IndexedDB '${DB}' is damaged: sha256 ${actual} of ` +
       `${entry.bytes?.byteLength} bytes, saved as ${entry.sha256} of ${entry.length} bytes`);
@@ -66,25 +68,26 @@ export async function loadSnapshot(key) {
   return entry.bytes;
 }
 
+/** In `store`'s transaction: delete this scope's snapshots but `keep`. */
+function dropScope(store, keep) {
+  store.getAllKeys().onsuccess = (e) => {
+    for (const k of e.target.result) if (k.startsWith(`${scope()}:`) && k !== keep) store.delete(k);
+  };
+}
+
 /** Store `bytes` as this scope's snapshot, dropping other wheels' and versions'; resolves when written. */
 export async function saveSnapshot(key, bytes) {
-  const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
+  const digest = await sha256(bytes);
+  const id = `${scope()}:${key}`;
   return idb("snapshot", "readwrite", (s) => {
-    const id = `${scope()}:${key}`;
-    s.getAllKeys().onsuccess = (e) => {
-      for (const k of e.target.result) if (k.startsWith(`${scope()}:`) && k !== id) s.delete(k);
-    };
-    return s.put({ bytes, sha256, length: bytes.byteLength }, id);
+    dropScope(s, id);
+    return s.put({ bytes, sha256: digest, length: bytes.byteLength }, id);
   });
 }
 
 /** Forget this scope's snapshots (one failed to restore). */
 export function dropSnapshots() {
-  return idb("snapshot", "readwrite", (s) => {
-    s.getAllKeys().onsuccess = (e) => {
-      for (const k of e.target.result) if (k.startsWith(`${scope()}:`)) s.delete(k);
-    };
-  }).catch(() => {});
+  return idb("snapshot", "readwrite", (s) => dropScope(s, null)).catch(() => {});
 }
 
 // NOTE [ Compiled modules cache ]: in WebAssembly, compiling torsh-data's modules from source
