@@ -226,3 +226,58 @@ def test_batched_fetch_gives_the_per_sample_batches() -> None:
 def test_batched_fetch_bad_index_still_raises() -> None:
     with pytest.raises(td.DataIndexError, match="out of range"):
         list(DataLoader(make_ds(3), batch_size=2, sampler=[0, 7]))
+
+
+def _outcomes(it: Iterator[object]) -> list[object]:
+    """Every batch as a list, and each batch that raised as the exception's message."""
+    out: list[object] = []
+    while True:
+        try:
+            b = next(it)
+        except StopIteration:
+            return out
+        except ValueError as exc:
+            out.append(str(exc))
+        else:
+            out.append(b.tolist())  # type: ignore[attr-defined]
+
+
+def test_a_batch_that_raises_does_not_end_the_epoch() -> None:
+    import webworker_cases as cases
+
+    loader = DataLoader(cases.FailsAt(8, 5), batch_size=3)
+    assert _outcomes(iter(loader)) == [[0, 1, 2], "sample 5 is broken", [6, 7]]
+    stream = DataLoader(cases.FlakyStream(8, 4), batch_size=3)
+    assert _outcomes(iter(stream)) == [[0, 1, 2], "sample 4 is broken", [6, 7]]
+    it = iter(loader)
+    next(it)
+    with pytest.raises(ValueError, match="sample 5"):
+        next(it)
+    state = loader.state_dict()  # a failed batch counts as handed out: resume goes past it
+    assert (state["epoch"], state["batches"]) == (1, 2)
+    again = DataLoader(cases.FailsAt(8, 5), batch_size=3)
+    again.load_state_dict(state)
+    assert _outcomes(iter(again)) == [[6, 7]]
+
+    async def collect() -> list[object]:
+        out: list[object] = []
+        it = loader.__aiter__()
+        while True:
+            try:
+                out.append((await it.__anext__()).tolist())
+            except StopAsyncIteration:
+                return out
+            except ValueError as exc:
+                out.append(str(exc))
+
+    assert asyncio.run(collect()) == [[0, 1, 2], "sample 5 is broken", [6, 7]]
+
+
+def test_an_abandoned_epoch_can_be_closed() -> None:
+    loader = DataLoader(make_ds(10), batch_size=3)
+    it = iter(loader)
+    next(it)
+    it.close()
+    with pytest.raises(StopIteration):
+        next(it)
+    assert [len(x) for x, _ in loader] == [3, 3, 3, 1]

@@ -242,14 +242,39 @@ def test_two_workers_give_the_batches_of_none() -> None:
 
 
 @pytest.mark.pyodide_only(reason="starts worker_threads / Web Workers, each with a Pyodide")
-def test_a_worker_error_carries_its_traceback() -> None:
-    async def go() -> None:
-        async for _ in td.DataLoader(cases.FailsAt(12, 5), batch_size=3, num_workers=2):
-            pass
+def test_a_worker_error_carries_its_traceback_and_the_epoch_goes_on() -> None:
+    async def go() -> list[Any]:
+        it = td.DataLoader(cases.FailsAt(12, 5), batch_size=3, num_workers=2).__aiter__()
+        out = [(await it.__anext__()).tolist()]
+        with pytest.raises(ValueError, match=r"(?s)indices \[3, 4, 5\].*sample 5 is broken"):
+            await it.__anext__()
+        return out + [b.tolist() async for b in it]
 
-    with pytest.raises(ValueError, match=r"(?s)indices \[3, 4, 5\].*sample 5 is broken"):
-        asyncio.run(go())
+    assert asyncio.run(go()) == [[0, 1, 2], [6, 7, 8], [9, 10, 11]]
     assert sys.platform == "emscripten"
+
+
+@pytest.mark.pyodide_only(reason="starts worker_threads / Web Workers, each with a Pyodide")
+def test_a_dataset_that_splits_its_stream_is_read_once_in_torchs_order() -> None:
+    # NOTE [ Who splits an iterable stream ]: torch's recipe, in __iter__ and in
+    # worker_init_fn; a worker_init_fn that only seeds leaves the split to the loader
+    async def go(ds: Any, init: Any = None, **kw: Any) -> list[Any]:
+        ld = td.DataLoader(ds, num_workers=2, worker_init_fn=init, **kw)
+        return [
+            b.tolist() if isinstance(b, td.Tensor) else [x.tolist() for x in b] async for b in ld
+        ]
+
+    async def all_cases() -> list[list[Any]]:
+        return [
+            await go(cases.SplitRange(3, 7)),
+            await go(cases.SplitRange(3, 7, True), cases.split_in_init),
+            await go(cases.Stream(10), cases.seed_only_init, batch_size=4, seed=3),
+            await go(cases.Stream(10), None, batch_size=4, seed=3),
+        ]
+
+    by_iter, by_init, seeded, plain = asyncio.run(all_cases())
+    assert by_iter == by_init == [[3], [5], [4], [6]]
+    assert seeded == plain and [i for ids, _ in plain for i in ids] == list(range(10))
 
 
 @pytest.mark.pyodide_only(reason="starts a worker_thread / Web Worker with its own Pyodide")

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import webworker_cases as cases
 
 import torsh_data as td
 from torsh_data import DataLoader, Tensor, TensorDataset
@@ -94,6 +95,10 @@ class Slow(td.Dataset):
         return 8
 
 
+def our_workers() -> list[Any]:
+    return [p for p in mp.active_children() if p.name.startswith("torsh-data-worker")]
+
+
 def digests(loader: DataLoader, epochs: int = 2) -> list[str]:
     return [batch_digest(b) for _ in range(epochs) for b in loader]
 
@@ -147,9 +152,11 @@ def test_worker_info_and_init_fn() -> None:
     assert sorted([seen.get(timeout=5), seen.get(timeout=5)]) == [0, 1]
 
 
-def test_worker_exception_carries_type_traceback_and_indices() -> None:
+def test_worker_exception_carries_type_traceback_and_indices_and_the_epoch_goes_on() -> None:
+    it = iter(DataLoader(Failing(), batch_size=3, num_workers=2))
+    assert [next(it).tolist(), next(it).tolist()] == [[0, 1, 2], [3, 4, 5]]
     with pytest.raises(KeyError) as info:
-        list(DataLoader(Failing(), batch_size=3, num_workers=2))
+        next(it)
     msg = str(info.value)
     assert (
         "worker" in msg
@@ -157,6 +164,121 @@ def test_worker_exception_carries_type_traceback_and_indices() -> None:
         and "sample 7 is broken" in msg
         and "Traceback" in msg
     )
+    assert [b.tolist() for b in it] == [[9]]  # torch's iterator carries on too
+    assert our_workers() == []
+
+
+def test_an_iterable_whose_iterator_raises_once_goes_on_like_without_workers() -> None:
+    def run(workers: int) -> list[Any]:
+        out: list[Any] = []
+        it = iter(DataLoader(cases.FlakyStream(10, 4), batch_size=3, num_workers=workers))
+        while True:
+            try:
+                out.append(next(it).tolist())
+            except StopIteration:
+                return out
+            except ValueError as exc:
+                out.append("sample 4 is broken" in str(exc))
+
+    assert run(0) == [[0, 1, 2], True, [6, 7, 8], [9]]
+    assert run(2) == run(0) and run(3) == run(0)
+
+
+# --- NOTE [ Who splits an iterable stream ] --------------------------------------------------
+@pytest.mark.parametrize("in_init", [False, True])
+def test_torchs_split_recipe_gives_every_sample_once_in_torchs_order(in_init: bool) -> None:
+    init = cases.split_in_init if in_init else None
+    got = [
+        b.tolist()
+        for b in DataLoader(cases.SplitRange(3, 7, in_init), num_workers=2, worker_init_fn=init)
+    ]
+    assert got == [[3], [5], [4], [6]]  # torch's documented output
+    big = DataLoader(
+        cases.SplitRange(0, 100, in_init), batch_size=8, num_workers=2, worker_init_fn=init
+    )
+    values = [v for b in big for v in b.tolist()]
+    assert sorted(values) == list(range(100))
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.parametrize(("batch_size", "drop_last"), [(None, False), (2, False), (3, True)])
+def test_a_split_stream_interleaves_as_torchs_does(
+    workers: int, batch_size: int | None, drop_last: bool
+) -> None:
+    data = pytest.importorskip("torch.utils.data", reason="torch is the reference here")
+
+    class TorchSplitRange(data.IterableDataset):  # the same recipe, for torch's loader
+        def __iter__(self) -> Iterator[int]:
+            info = data.get_worker_info()
+            per = -(-11 // info.num_workers)
+            return iter(range(info.id * per, min((info.id + 1) * per, 11)))
+
+    def ours() -> list[Any]:
+        ld = DataLoader(
+            cases.SplitRange(0, 11), batch_size=batch_size, drop_last=drop_last, num_workers=workers
+        )
+        return [b if isinstance(b, int) else b.tolist() for b in ld]
+
+    theirs = [
+        b if isinstance(b, int) else b.tolist()
+        for b in data.DataLoader(
+            TorchSplitRange(), batch_size=batch_size, drop_last=drop_last, num_workers=workers
+        )
+    ]
+    assert ours() == theirs
+
+
+def test_a_seeding_worker_init_fn_does_not_split_the_stream() -> None:
+    serial = digests(DataLoader(Stream(), batch_size=4, seed=2))
+    loader = DataLoader(
+        Stream(), batch_size=4, seed=2, num_workers=2, worker_init_fn=cases.seed_only_init
+    )
+    assert digests(loader) == serial
+
+
+def test_workers_that_disagree_about_splitting_are_an_error() -> None:
+    def half(worker_id: int) -> None:  # only worker 0 narrows its copy
+        if worker_id == 0:
+            cases.split_in_init(worker_id)
+
+    loader = DataLoader(
+        cases.SplitRange(0, 40, True), batch_size=2, num_workers=2, worker_init_fn=half
+    )
+    with pytest.raises(td.WorkerError, match=r"some did not.*worker_sharding"):
+        list(loader)
+    assert our_workers() == []
+
+
+@pytest.mark.parametrize(("declared", "expect_split"), [("batches", False), ("dataset", True)])
+def test_worker_sharding_declares_who_splits(declared: str, expect_split: bool) -> None:
+    class Declared(cases.SplitRange):
+        worker_sharding = declared
+
+    got = [b.tolist() for b in DataLoader(Declared(0, 6), batch_size=2, num_workers=2)]
+    if expect_split:
+        assert got == [[0, 1], [3, 4], [2], [5]]
+    else:  # the loader splits by batch number: each worker's copy reads only its share,
+        # so batches 1 and 2 (samples 2-5) are beyond worker 1's share [3, 4, 5]
+        assert got != [[0, 1], [2, 3], [4, 5]]
+    Declared.worker_sharding = "neither"
+    with pytest.raises(td.DataValueError, match="worker_sharding must be 'dataset'"):
+        list(DataLoader(Declared(0, 6), batch_size=2, num_workers=2))
+
+
+def test_workers_use_one_torch_thread() -> None:
+    torch = pytest.importorskip("torch", reason="checks torch's thread pool in the workers")
+    torch.mm(torch.ones(256, 256), torch.ones(256, 256))  # the parent's pool is up
+
+    class Threads(td.Dataset):
+        def __len__(self) -> int:
+            return 4
+
+        def __getitem__(self, i: int) -> int:
+            torch.mm(torch.ones(64, 64), torch.ones(64, 64))
+            return torch.get_num_threads()
+
+    got = [b.tolist() for b in DataLoader(Threads(), batch_size=2, num_workers=2, timeout=30)]
+    assert got == [[1, 1], [1, 1]]
 
 
 def test_dead_worker_is_reported_with_its_exit_code() -> None:
@@ -166,7 +288,7 @@ def test_dead_worker_is_reported_with_its_exit_code() -> None:
     ):
         list(DataLoader(Dying(), batch_size=2, num_workers=2))
     assert time.monotonic() - t0 < 10
-    assert mp.active_children() == []
+    assert our_workers() == []
 
 
 def test_timeout() -> None:
@@ -188,16 +310,16 @@ def test_persistent_workers_keep_their_processes() -> None:
     pids = [{r for r in b[1].tolist()} for _ in range(2) for b in loader]
     assert len(set().union(*pids)) == 2
     loader.executor.shutdown()  # type: ignore[attr-defined]
-    assert mp.active_children() == []
+    assert our_workers() == []
 
 
 def test_no_orphans_after_an_abandoned_epoch() -> None:
     loader = DataLoader(Noisy(200), batch_size=2, num_workers=2)
     it = iter(loader)
     next(it)
-    assert len(mp.active_children()) == 2
+    assert len(our_workers()) == 2
     it.close()
-    assert mp.active_children() == []
+    assert our_workers() == []
 
 
 @pytest.mark.parametrize("context", ["spawn", "forkserver"])

@@ -6,6 +6,7 @@ A module of its own, importing only torsh_data: the workers import it by name, a
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import torsh_data as td
@@ -73,3 +74,61 @@ def record_worker(worker_id: int) -> None:
 
 def failing_init(worker_id: int) -> None:
     raise RuntimeError(f"init of worker {worker_id} failed")
+
+
+class SplitRange(td.IterableDataset):
+    """``range(start, end)``, split between workers in ``__iter__`` (torch's documented
+    recipe), or by :func:`split_in_init` when ``in_init``."""
+
+    def __init__(self, start: int, end: int, in_init: bool = False) -> None:
+        self.start, self.end, self.in_init = start, end, in_init
+
+    def __iter__(self) -> Any:
+        info = td.get_worker_info()
+        if info is None or self.in_init:
+            return iter(range(self.start, self.end))
+        per = -(-(self.end - self.start) // info.num_workers)
+        start = self.start + info.id * per
+        return iter(range(start, min(start + per, self.end)))
+
+
+def split_in_init(worker_id: int) -> None:
+    """torch's ``worker_init_fn`` recipe: narrow this worker's copy of the dataset."""
+    info = td.get_worker_info()
+    assert info is not None
+    ds = info.dataset
+    per = -(-(ds.end - ds.start) // info.num_workers)
+    ds.start, ds.end = ds.start + worker_id * per, min(ds.start + (worker_id + 1) * per, ds.end)
+
+
+def seed_only_init(worker_id: int) -> None:
+    """A ``worker_init_fn`` that only seeds: it reads ``seed`` and ``id``, splits nothing."""
+    info = td.get_worker_info()
+    assert info is not None and info.id == worker_id
+    random.seed(info.seed + worker_id)
+
+
+class FlakyStream(td.IterableDataset):
+    """``range(n)`` from a class-based iterator that raises at ``bad`` and then goes on."""
+
+    def __init__(self, n: int, bad: int) -> None:
+        self.n, self.bad = n, bad
+
+    def __iter__(self) -> Any:
+        return _Flaky(self.n, self.bad)
+
+
+class _Flaky:
+    def __init__(self, n: int, bad: int) -> None:
+        self.i, self.n, self.bad = 0, n, bad
+
+    def __iter__(self) -> Any:
+        return self
+
+    def __next__(self) -> int:
+        i, self.i = self.i, self.i + 1
+        if i >= self.n:
+            raise StopIteration
+        if i == self.bad:
+            raise ValueError(f"sample {i} is broken")
+        return i

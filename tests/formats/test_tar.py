@@ -489,6 +489,17 @@ def test_dataset_in_a_loader():
     assert batches[0]["__key__"] == ["s0_0", "s0_1", "s0_2", "s1_0"]
 
 
+@pytest.mark.native_only(reason="starts worker processes (tests/test_webworkers.py: Web Workers)")
+@pytest.mark.parametrize("workers", [2, 3])
+def test_dataset_in_a_loader_with_workers_reads_every_sample_once(workers):
+    loader = DataLoader(
+        TarDataset(*[shard(i) for i in range(5)]), batch_size=2, num_workers=workers
+    )
+    assert sorted(v for b in loader for v in b["cls"].tolist()) == [
+        10 * i + j for i in range(5) for j in range(3)
+    ]
+
+
 def test_json_sample_values_survive():
     (s,) = iter_tar_samples(make_tar([("k.json", json.dumps({"a": [1, None, "x"]}).encode())]))
     assert s["json"] == {"a": [1, None, "x"]}

@@ -64,8 +64,10 @@ class Dataset(Generic[T_co]):
 class IterableDataset(Dataset[T_co]):
     """A dataset that is a stream: subclasses implement ``__iter__`` (or ``__aiter__``).
 
-    In a loader with workers, each worker iterates its own copy; use
-    :func:`~torsh_data.get_worker_info` to split the stream between them.
+    In a loader with workers, each worker iterates its own copy. If ``__iter__`` reads
+    :func:`~torsh_data.get_worker_info` (torch's recipe), each worker yields the share it
+    picks and batches interleave as in torch; otherwise the loader splits the stream by
+    batch, giving the batches of ``num_workers=0``.
     """
 
     def __iter__(self) -> Iterator[T_co]:

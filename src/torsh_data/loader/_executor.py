@@ -4,6 +4,12 @@ NOTE [ Executor seam ]: the loader decides *what* to load (the tasks, from its s
 an executor decides *where* it runs. :class:`SerialExecutor` runs in the calling thread; the
 parallel executors (worker processes natively, Web Workers in the browser) implement the same
 two methods, receiving a picklable fetcher and the task stream.
+
+NOTE [ A failed batch ]: an exception raised while loading one batch does not end the epoch:
+executors yield a :class:`Failed` in its place, the loader's iterator raises its exception,
+and the next ``next(it)`` goes on with the following batch (torch's behaviour, with and
+without workers). Only the executor's own failures (a dead worker, a timeout, a failing
+``worker_init_fn``) end the epoch.
 """
 
 from __future__ import annotations
@@ -14,7 +20,20 @@ from typing import Any, Protocol
 
 from ._fetch import Exhausted, Fetcher
 
-__all__ = ["Executor", "SerialExecutor"]
+__all__ = ["Executor", "Failed", "SerialExecutor"]
+
+
+class Failed:
+    """In place of a batch: its task raised. The loader's iterator raises it to the caller
+    and carries on with the next batch, as torch's does (NOTE [ A failed batch ])."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def reraise(self) -> None:
+        raise self.exc
 
 
 class Executor(Protocol):
@@ -33,6 +52,8 @@ class SerialExecutor:
                 batch = fetcher.fetch(task)
             except Exhausted:
                 return
+            except Exception as exc:
+                batch = Failed(exc)
             yield batch
 
     async def arun(self, fetcher: Fetcher, tasks: Iterator[Any]) -> AsyncIterator[Any]:
@@ -41,5 +62,7 @@ class SerialExecutor:
                 batch = await fetcher.afetch(task)
             except Exhausted:
                 return
+            except Exception as exc:
+                batch = Failed(exc)
             yield batch
             await asyncio.sleep(0)

@@ -17,6 +17,7 @@ from typing import Any
 from .._errors import DataTypeError
 from ..collate import default_collate
 from ..random import SampleStreams
+from ._worker_info import dataset_splits_stream
 
 __all__ = ["Exhausted", "Fetcher", "IterableFetcher", "MapFetcher", "build_fetcher"]
 
@@ -105,7 +106,10 @@ class IterableFetcher(Fetcher):
     """Batch ``task`` of the dataset's stream; a sample's index is its position in the stream.
 
     With ``follow_tasks=False`` (a dataset that splits its stream between workers itself)
-    the task number is ignored and the next batch of this copy's stream is returned.
+    the task number is ignored and the next batch of this copy's stream is returned. With
+    ``follow_tasks=None`` the first sample decides: if getting it made the dataset read what
+    splitting needs (NOTE [ Who splits an iterable stream ] in ``_worker_info.py``), the
+    stream is taken as the dataset split it, otherwise tasks are followed.
     """
 
     kind = "iterable"
@@ -118,7 +122,7 @@ class IterableFetcher(Fetcher):
         epoch: int,
         batch_size: int | None,
         drop_last: bool,
-        follow_tasks: bool = True,
+        follow_tasks: bool | None = True,
     ) -> None:
         super().__init__(dataset, collate_fn, seed, epoch)
         self.batch_size = batch_size
@@ -136,8 +140,16 @@ class IterableFetcher(Fetcher):
             "follow_tasks": self.follow_tasks,
         }
 
-    def _target(self, task: int) -> int:
+    def _target(self, task: int) -> int | None:
+        """The stream position this task's batch starts at (None: decided by the first sample)."""
+        if self.follow_tasks is None:
+            return None
         return task * (self.batch_size or 1) if self.follow_tasks else self._position
+
+    def _decide(self, task: int) -> int:
+        """After this copy's first sample (or its end, or error): who splits is known now."""
+        self.follow_tasks = not dataset_splits_stream()
+        return self._target(task)  # type: ignore[return-value]
 
     def _batch_from(self, samples: list[Any]) -> Any:
         if self.batch_size is None:
@@ -165,7 +177,18 @@ class IterableFetcher(Fetcher):
                     sample = next(self._it)
                 except StopIteration:
                     self._done = True
+                    if target is None:
+                        self._decide(task)
                     break
+                except Exception:
+                    if target is None:
+                        target = self._decide(task)
+                    self._position += 1  # the sample's place is used, as without workers
+                    if self._position > target:
+                        raise
+                    continue  # another batch's sample: its worker reports the error
+                if target is None:
+                    target = self._decide(task)
                 if self._position >= target:  # earlier samples belong to others' batches
                     samples.append(sample)
                 self._position += 1
@@ -185,7 +208,18 @@ class IterableFetcher(Fetcher):
                     sample = await self._ait.__anext__()
                 except StopAsyncIteration:
                     self._done = True
+                    if target is None:
+                        self._decide(task)
                     break
+                except Exception:
+                    if target is None:
+                        target = self._decide(task)
+                    self._position += 1  # the sample's place is used, as without workers
+                    if self._position > target:
+                        raise
+                    continue  # another batch's sample: its worker reports the error
+                if target is None:
+                    target = self._decide(task)
                 if self._position >= target:
                     samples.append(sample)
                 self._position += 1

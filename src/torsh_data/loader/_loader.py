@@ -15,7 +15,7 @@ from ..collate import default_collate, default_convert
 from ..datasets import _is_iterable_dataset
 from ..random import fresh_seed
 from ..samplers import BatchSampler, RandomSampler, SequentialSampler
-from ._executor import Executor, SerialExecutor
+from ._executor import Executor, Failed, SerialExecutor
 from ._fetch import Fetcher, IterableFetcher, MapFetcher
 from ._helpers import pin_memory as pin_batch
 from ._webworkers import WebWorkerExecutor
@@ -45,7 +45,10 @@ class DataLoader:
         num_workers: load in this many worker processes (0: in the calling thread); in
             Pyodide, in Web Workers (``worker_threads`` under Node.js), iterated with
             ``async for``. The batches are the same for every value (NOTE [ Same batches
-            with workers ]).
+            with workers ]), except for an iterable dataset that splits its stream with
+            :func:`~torsh_data.get_worker_info` itself: then each worker yields its share
+            and batches interleave as in torch (NOTE [ Who splits an iterable stream ]).
+            A batch that raises is raised by ``next()``; the next ``next()`` goes on.
         prefetch_factor: batches in flight per worker (default 2).
         persistent_workers: keep the workers between epochs.
         timeout: seconds to wait for a batch from the workers before giving up (0: forever;
@@ -208,19 +211,20 @@ class DataLoader:
         )
         return fetcher, itertools.islice(iter(index_sampler), skip, None), self._progress
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> _BatchIterator:
         fetcher, tasks, progress = self._start_epoch()
-        for batch in self.executor.run(fetcher, tasks):
-            progress.batches += 1
-            yield pin_batch(batch) if self.pin_memory else batch
-        progress.done = True
+        return _BatchIterator(self, self.executor.run(fetcher, tasks), progress)
 
-    async def __aiter__(self) -> AsyncIterator[Any]:
+    def __aiter__(self) -> _AsyncBatchIterator:
         fetcher, tasks, progress = self._start_epoch()
-        async for batch in self.executor.arun(fetcher, tasks):
-            progress.batches += 1
-            yield pin_batch(batch) if self.pin_memory else batch
-        progress.done = True
+        return _AsyncBatchIterator(self, self.executor.arun(fetcher, tasks), progress)
+
+    def _hand_out(self, batch: Any, progress: _Progress) -> Any:
+        """One batch from the executor, as the caller gets it (NOTE [ A failed batch ])."""
+        progress.batches += 1
+        if isinstance(batch, Failed):
+            batch.reraise()
+        return pin_batch(batch) if self.pin_memory else batch
 
     # --- exact resume ----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -281,6 +285,53 @@ class DataLoader:
             return len(self)
         except TypeError:
             return None
+
+
+class _BatchIterator:
+    """One epoch of a :class:`DataLoader`. A batch that failed to load raises here; the next
+    ``next()`` carries on with the following batch (NOTE [ A failed batch ])."""
+
+    def __init__(self, loader: DataLoader, batches: Iterator[Any], progress: _Progress) -> None:
+        self._loader, self._batches, self._progress = loader, batches, progress
+
+    def __iter__(self) -> _BatchIterator:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            batch = next(self._batches)
+        except StopIteration:
+            self._progress.done = True
+            raise
+        return self._loader._hand_out(batch, self._progress)
+
+    def close(self) -> None:
+        """Abandon the epoch (stops workers that are not persistent)."""
+        self._batches.close()  # type: ignore[attr-defined]
+
+
+class _AsyncBatchIterator:
+    """One epoch of a :class:`DataLoader` for ``async for`` (see :class:`_BatchIterator`)."""
+
+    def __init__(
+        self, loader: DataLoader, batches: AsyncIterator[Any], progress: _Progress
+    ) -> None:
+        self._loader, self._batches, self._progress = loader, batches, progress
+
+    def __aiter__(self) -> _AsyncBatchIterator:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            batch = await self._batches.__anext__()
+        except StopAsyncIteration:
+            self._progress.done = True
+            raise
+        return self._loader._hand_out(batch, self._progress)
+
+    async def aclose(self) -> None:
+        """Abandon the epoch (stops workers that are not persistent)."""
+        await self._batches.aclose()  # type: ignore[attr-defined]
 
 
 class _Progress:

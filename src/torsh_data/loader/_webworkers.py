@@ -50,7 +50,7 @@ from .._runtime import IN_BROWSER, IN_PYODIDE, js_module
 from . import _worker_info
 from ._fetch import Exhausted, Fetcher, build_fetcher
 from ._transfer import code_for, dumps, js_bytes, pack, unpack
-from ._workers import _EXHAUSTED, NOTHING, Ledger, WorkerError, _Failure
+from ._workers import _EXHAUSTED, NOTHING, Ledger, WorkerError, _Failure, epoch_spec, follows
 
 if TYPE_CHECKING:
     from ..io import Cache
@@ -149,12 +149,10 @@ async def _worker_step(data: Any) -> Any:
         sys.path[:] = [p for p in path if p] + [p for p in sys.path if p not in path]
         wid, num_workers, seed, shared = setup
         dataset, collate_fn, init_fn = pickle.loads(shared)
-        _worker_info._info = _worker_info.WorkerInfo(wid, num_workers, seed, dataset)
         _here.update(wid=wid, dataset=dataset, collate_fn=collate_fn)
-        if init_fn is None:
-            return None
         try:
-            init_fn(wid)
+            info = _worker_info.WorkerInfo(wid, num_workers, seed, dataset)
+            _worker_info.enter_worker(info, init_fn)
             return None
         except BaseException as exc:
             failure = _Failure(wid, "worker_init_fn", exc)
@@ -169,10 +167,11 @@ async def _worker_step(data: Any) -> Any:
             batch = _EXHAUSTED
         except BaseException as exc:
             failure = _Failure(_here["wid"], task, exc)
+    mode = follows(_here["fetcher"]) if "fetcher" in _here else None
     try:
-        parts = pack((tid, batch, failure))
+        parts = pack((tid, batch, failure, mode))
     except Exception as exc:  # an unpicklable batch
-        parts = pack((tid, None, _Failure(_here.get("wid", -1), payload, exc)))
+        parts = pack((tid, None, _Failure(_here.get("wid", -1), payload, exc), mode))
     reply = js.Object.new()
     reply.t = "result"
     reply.parts = js.Array.new()
@@ -468,16 +467,10 @@ class WebWorkerExecutor:
             pass
 
     async def arun(self, fetcher: Fetcher, tasks: Iterator[Any]) -> AsyncIterator[Any]:
+        spec, sharded = epoch_spec(fetcher)
         pool = await self._start(fetcher)
-        kind, seed, epoch, params = fetcher.spec()
-        sharded = (
-            kind == "iterable"
-            and getattr(fetcher.dataset, "worker_sharding", "batches") == "dataset"
-        )
-        if sharded:
-            params = {**params, "follow_tasks": False}
         for wid in range(self.num_workers):
-            pool.send(wid, ("epoch", (kind, seed, epoch, params)))
+            pool.send(wid, ("epoch", spec))
         try:
             async for batch in self._schedule(pool, tasks, sharded):
                 yield batch
@@ -485,7 +478,7 @@ class WebWorkerExecutor:
             if not self.persistent_workers:
                 self.shutdown()
 
-    async def _schedule(self, pool: _Pool, tasks: Iterator[Any], sharded: bool) -> Any:
+    async def _schedule(self, pool: _Pool, tasks: Iterator[Any], sharded: bool | None) -> Any:
         def send(wid: int, tid: int, task: Any) -> None:
             pool.send(wid, ("task", (tid, task)))
 
@@ -510,11 +503,15 @@ class WebWorkerExecutor:
                 self.shutdown()
                 what = "failed to start" if wid not in pool.ready else "stopped"
                 raise WorkerError(f"DataLoader web worker {wid} {what}: {data}")
-            tid, batch, failure = unpack(data)
-            if failure is not None:
+            tid, batch, failure, follows_tasks = unpack(data)
+            if failure is not None and tid == -1:  # worker_init_fn failed
                 self.shutdown()
                 failure.reraise()
-            ledger.accept(tid, batch)
+            try:
+                ledger.accept(tid, batch if failure is None else failure, follows_tasks)
+            except WorkerError:
+                self.shutdown()
+                raise
             ledger.hand_out(send)
 
     def _idle(self, pool: Any, waited: float) -> float:

@@ -5,9 +5,10 @@ from the sampler, or batch numbers for an iterable dataset) and hands them out r
 each sample draws from the random stream of ``(seed, epoch, index)``; results are put back in
 task order. So any number of workers gives the batches of ``num_workers=0``, bit for bit.
 For an iterable dataset each worker iterates its own copy and builds only the batches it is
-given, passing over the samples of the others' batches; a dataset that splits the stream
-itself with :func:`get_worker_info` (torch's recipe) sets ``worker_sharding = "dataset"``
-and then its workers' batches are interleaved as torch does.
+given, passing over the samples of the others' batches -- unless the dataset splits the
+stream itself with :func:`get_worker_info` (torch's recipe; NOTE [ Who splits an iterable
+stream ] in ``_worker_info.py``): then each worker's batches are its own share, interleaved
+round-robin as torch does, a worker whose share ends dropping out of the turn.
 
 Batches cross the process boundary pickled, Tensors as one buffer each (never element by
 element). A worker that raises sends its traceback and the task; one that dies is reported
@@ -22,6 +23,7 @@ import itertools
 import multiprocessing as mp
 import os
 import queue
+import sys
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -30,6 +32,7 @@ from .._checks import check_int
 from .._errors import DataValueError, TorshDataError
 from .._runtime import IN_PYODIDE
 from . import _worker_info
+from ._executor import Failed
 from ._fetch import Exhausted, Fetcher, build_fetcher
 
 __all__ = ["ProcessExecutor", "WorkerError"]
@@ -42,7 +45,7 @@ class WorkerError(TorshDataError, RuntimeError):
     """A loader worker failed: it raised (the message carries its traceback) or died."""
 
 
-class _Failure:
+class _Failure(Failed):
     """An exception raised in a worker, carried to the main process as text."""
 
     def __init__(self, worker_id: int, task: Any, exc: BaseException) -> None:
@@ -95,13 +98,16 @@ def _worker_main(
     results: Any,
     parent: int,
 ) -> None:
-    _worker_info._info = _worker_info.WorkerInfo(worker_id, num_workers, seed, dataset)
-    if init_fn is not None:
-        try:
-            init_fn(worker_id)
-        except BaseException as exc:
-            results.put((-1, None, _Failure(worker_id, "worker_init_fn", exc)))
-            return
+    torch = sys.modules.get("torch")
+    if torch is not None:  # as torch's workers do: a forked thread pool can deadlock
+        torch.set_num_threads(1)
+    try:
+        _worker_info.enter_worker(
+            _worker_info.WorkerInfo(worker_id, num_workers, seed, dataset), init_fn
+        )
+    except BaseException as exc:
+        results.put((-1, None, _Failure(worker_id, "worker_init_fn", exc), None))
+        return
     fetcher: Fetcher | None = None
     while True:
         try:
@@ -123,9 +129,33 @@ def _worker_main(
         except Exhausted:
             batch = _EXHAUSTED
         except BaseException as exc:
-            results.put((task_id, None, _Failure(worker_id, task, exc)))
+            results.put((task_id, None, _Failure(worker_id, task, exc), follows(fetcher)))
             continue
-        results.put((task_id, batch, None))
+        results.put((task_id, batch, None, follows(fetcher)))
+
+
+def follows(fetcher: Fetcher) -> bool | None:
+    """Whether this worker's fetcher follows the tasks it is given (False: its dataset splits
+    the stream itself; None: not known yet), reported with every result."""
+    return getattr(fetcher, "follow_tasks", True)
+
+
+def epoch_spec(fetcher: Fetcher) -> tuple[tuple[str, int, int, dict[str, Any]], bool | None]:
+    """The fetcher's spec for the workers, and whether the stream is split by the dataset
+    (None: each worker finds out; NOTE [ Who splits an iterable stream ])."""
+    kind, seed, epoch, params = fetcher.spec()
+    if kind != "iterable":
+        return (kind, seed, epoch, params), False
+    declared = getattr(fetcher.dataset, "worker_sharding", None)
+    if declared not in (None, "dataset", "batches"):
+        raise DataValueError(
+            f"{type(fetcher.dataset).__name__}.worker_sharding must be 'dataset' (it splits "
+            f"its stream itself) or 'batches' (the loader splits it), got {declared!r}"
+        )
+    follow = None if declared is None else declared == "batches"
+    return (kind, seed, epoch, {**params, "follow_tasks": follow}), (
+        None if follow is None else not follow
+    )
 
 
 NOTHING = object()  # Ledger.take(): no batch can be yielded yet
@@ -140,17 +170,19 @@ class Ledger:
     abandoned epoch is recognised and dropped).
     """
 
-    def __init__(self, executor: Any, tasks: Iterator[Any], sharded: bool) -> None:
-        self.tasks, self.sharded = tasks, sharded
+    def __init__(self, executor: Any, tasks: Iterator[Any], sharded: bool | None) -> None:
+        self.tasks = tasks
+        self.sharded = sharded  # the dataset splits the stream (None: not known yet)
         self.task_ids: Iterator[int] = executor._task_ids
         self.in_order: bool = executor.in_order
-        self.live = list(range(executor.num_workers))
-        self.window = executor.num_workers * executor.prefetch_factor
+        self.workers: int = executor.num_workers
+        self.live = list(range(self.workers))
+        self.window = self.workers * executor.prefetch_factor
         self.order: list[int] = []  # ids of tasks handed out, in task order, not yet yielded
         self.owner: dict[int, int] = {}  # task id -> worker, for tasks not yet answered
         self.ready: dict[int, Any] = {}
         self.end = False  # no more tasks to hand out
-        self._turn = itertools.count()
+        self._turn = 0  # the next worker in the cycle, as torch's: dropped-out ones skipped
 
     def hand_out(self, send: Callable[[int, int, Any], None]) -> None:
         """Send tasks round-robin (``send(worker, task_id, task)``) until the window is full."""
@@ -161,7 +193,12 @@ class Ledger:
                 self.end = True
                 return
             tid = next(self.task_ids)
-            wid = self.live[next(self._turn) % len(self.live)]
+            wid = next(
+                w
+                for w in ((self._turn + k) % self.workers for k in range(self.workers))
+                if w in self.live
+            )
+            self._turn = wid + 1
             send(wid, tid, task)
             self.order.append(tid)
             self.owner[tid] = wid
@@ -181,11 +218,14 @@ class Ledger:
                 return batch
         return NOTHING
 
-    def accept(self, tid: int, batch: Any) -> None:
-        """Record the result of task ``tid`` (a batch, or the end-of-stream marker)."""
+    def accept(self, tid: int, batch: Any, follows: bool | None = None) -> None:
+        """Record the result of task ``tid`` (a batch, a :class:`Failed`, or the end-of-stream
+        marker) and whether the worker followed its tasks (see :func:`follows`)."""
         if tid not in self.owner:  # a result of an abandoned epoch
             return
         wid = self.owner.pop(tid)
+        if follows is not None:
+            self._learn(not follows)
         if isinstance(batch, str) and batch == _EXHAUSTED:
             batch = _EXHAUSTED
             if self.sharded:  # this worker's share of the stream is over
@@ -198,6 +238,17 @@ class Ledger:
                     self.ready.pop(later, None)
                     self.owner.pop(later, None)
         self.ready[tid] = batch
+
+    def _learn(self, sharded: bool) -> None:
+        if self.sharded is None:
+            self.sharded = sharded
+        elif self.sharded != sharded:
+            raise WorkerError(
+                "some DataLoader workers' datasets split the stream with get_worker_info() "
+                "and some did not, so samples would be lost or repeated; read "
+                "get_worker_info() in every worker, or set the dataset's worker_sharding to "
+                "'dataset' or 'batches'"
+            )
 
 
 class ProcessExecutor:
@@ -296,16 +347,10 @@ class ProcessExecutor:
 
     # --- one epoch -------------------------------------------------------------------------
     def run(self, fetcher: Fetcher, tasks: Iterator[Any]) -> Iterator[Any]:
+        spec, sharded = epoch_spec(fetcher)
         procs, inboxes, results = self._start(fetcher)
-        kind, seed, epoch, params = fetcher.spec()
-        sharded = (
-            kind == "iterable"
-            and getattr(fetcher.dataset, "worker_sharding", "batches") == "dataset"
-        )
-        if sharded:
-            params = {**params, "follow_tasks": False}
         for inbox in inboxes:
-            inbox.put(("epoch", (kind, seed, epoch, params)))
+            inbox.put(("epoch", spec))
         try:
             yield from self._schedule(tasks, procs, inboxes, results, sharded)
         finally:
@@ -318,7 +363,7 @@ class ProcessExecutor:
         procs: list[Any],
         inboxes: list[Any],
         results: Any,
-        sharded: bool,
+        sharded: bool | None,
     ) -> Iterator[Any]:
         def send(wid: int, tid: int, task: Any) -> None:
             inboxes[wid].put(("task", (tid, task)))
@@ -335,7 +380,7 @@ class ProcessExecutor:
             if not ledger.order:
                 return
             try:
-                tid, batch, failure = results.get(timeout=_POLL)
+                tid, batch, failure, follows_tasks = results.get(timeout=_POLL)
             except queue.Empty:
                 waited += _POLL
                 self._check_alive(procs)
@@ -345,10 +390,14 @@ class ProcessExecutor:
                     ) from None
                 continue
             waited = 0.0
-            if failure is not None:
+            if failure is not None and tid == -1:  # worker_init_fn failed: the worker is gone
                 self.shutdown()
                 failure.reraise()
-            ledger.accept(tid, batch)
+            try:
+                ledger.accept(tid, batch if failure is None else failure, follows_tasks)
+            except WorkerError:
+                self.shutdown()
+                raise
             ledger.hand_out(send)
 
     def _check_alive(self, procs: list[Any]) -> None:
