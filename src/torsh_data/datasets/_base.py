@@ -116,7 +116,9 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
         return tuple([t[index] for t in self.tensors])
 
     def __getbatch__(self, indices: Sequence[int]) -> list[Any]:
-        return [t.take(indices) if isinstance(t, Tensor) else t[list(indices)] for t in self.tensors]
+        return [
+            t.take(indices) if isinstance(t, Tensor) else t[list(indices)] for t in self.tensors
+        ]
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
