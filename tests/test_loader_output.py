@@ -34,6 +34,16 @@ class TorchSamples(td.Dataset):
         return 5
 
 
+class TorchStream(td.IterableDataset):
+    """An iterable dataset of torch tensors (the loader's other fetch path)."""
+
+    def __iter__(self) -> Any:
+        import torch
+
+        for i in range(5):
+            yield {"x": torch.tensor([i, -i]), "y": i / 2}
+
+
 class NumpySamples(td.Dataset):
     def __getitem__(self, i: int) -> Any:
         import numpy as np
@@ -77,6 +87,7 @@ def _torch_dataset() -> Any:
 DATASETS = {
     "torch samples": (TorchSamples, "torch"),
     "torch TensorDataset": (_torch_dataset, "torch"),
+    "torch stream": (TorchStream, "torch"),
     "numpy samples": (NumpySamples, "torsh_data"),
     "number samples": (NumberSamples, "torsh_data"),
 }
