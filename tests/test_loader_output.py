@@ -233,3 +233,16 @@ def test_missing_package_names_the_extra(
     with pytest.raises(td.MissingExtraError, match=rf"pip install 'torsh-data\[{extra}\]'") as e:
         DataLoader([1], output=output)
     assert f"output='{output}'" in str(e.value)
+
+
+def test_conversion_keeps_container_types() -> None:
+    import collections
+
+    from torsh_data.collate._output import to_output
+
+    Pair = collections.namedtuple("Pair", "x name")
+    batch = collections.defaultdict(list, {"a": [Pair(Tensor([1]), "n")], "b": (Tensor([2]),)})
+    out = to_output(batch, "torsh")
+    assert type(out) is collections.defaultdict and out.default_factory is list
+    assert type(out["a"][0]) is Pair and out["a"][0].name == "n" and type(out["b"]) is tuple
+    assert out["a"][0].x.tolist() == [1] and out["b"][0].tolist() == [2]

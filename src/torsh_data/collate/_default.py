@@ -24,17 +24,16 @@ those packages are imported (never imported here).
 
 from __future__ import annotations
 
-import copy
 import math
 import sys
-from collections.abc import Callable, Mapping, MutableMapping, MutableSequence, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from .. import _dtype
 from .._checks import check_int
 from .._errors import BatchShapeError, DataTypeError, DataValueError, ShapeError
 from ..tensor import Tensor, full, stack
-from ._output import to_output
+from ._output import like_mapping, like_sequence, to_output
 
 __all__ = [
     "Padded",
@@ -78,7 +77,7 @@ def _collate(batch: Sequence[Any], collate_fn_map: CollateFnMap, path: str) -> A
                     f"{list(d) if isinstance(d, Mapping) else type(d).__name__}"
                 )
         out = {k: _collate([d[k] for d in batch], collate_fn_map, f"{path}[{k!r}]") for k in keys}
-        return _like_mapping(elem, out)
+        return like_mapping(elem, out)
     if isinstance(elem, Sequence) and not isinstance(elem, (str, bytes, bytearray)):
         size = len(elem)
         for i, s in enumerate(batch):
@@ -97,39 +96,11 @@ def _collate(batch: Sequence[Any], collate_fn_map: CollateFnMap, path: str) -> A
             return type(elem)(*fields)
         if isinstance(elem, tuple):
             return fields
-        return _like_sequence(elem, fields)
+        return like_sequence(elem, fields)
     raise DataTypeError(
         f"cannot collate {path}: {type(elem).__name__} is not a tensor, numpy array, number, "
         "string, mapping or sequence; convert it in the dataset or pass a collate_fn"
     )
-
-
-def _like_mapping(like: Mapping[Any, Any], items: dict[Any, Any]) -> Any:
-    """``items`` in a mapping of ``like``'s type, as torch keeps it: a mutable mapping is
-    copied and updated (so a ``defaultdict`` keeps its factory), another is rebuilt from
-    ``items``; a plain dict when neither works."""
-    try:
-        if isinstance(like, MutableMapping):
-            clone = copy.copy(like)
-            clone.update(items)
-            return clone
-        return type(like)(items)  # type: ignore[call-arg]
-    except TypeError:
-        return items
-
-
-def _like_sequence(like: Sequence[Any], items: list[Any]) -> Any:
-    """``items`` in a sequence of ``like``'s type (see :func:`_like_mapping`); a list when
-    the type cannot hold them (``range``)."""
-    try:
-        if isinstance(like, MutableSequence):
-            clone = copy.copy(like)
-            for i, item in enumerate(items):
-                clone[i] = item
-            return clone
-        return type(like)(items)  # type: ignore[call-arg]
-    except TypeError:
-        return items
 
 
 def _collate_tensors(batch: Sequence[Any], *, path: str, **_: Any) -> Tensor:
@@ -258,13 +229,13 @@ def default_convert(data: Any) -> Any:
             return data
         return Tensor(data if isinstance(data, np.ndarray) else np.asarray(data))
     if isinstance(data, Mapping):
-        return _like_mapping(data, {k: default_convert(v) for k, v in data.items()})
+        return like_mapping(data, {k: default_convert(v) for k, v in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(v) for v in data))
     if isinstance(data, tuple):
         return [default_convert(v) for v in data]
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes, bytearray)):
-        return _like_sequence(data, [default_convert(v) for v in data])
+        return like_sequence(data, [default_convert(v) for v in data])
     return data
 
 

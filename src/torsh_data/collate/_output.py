@@ -20,15 +20,24 @@ torsh_data._errors.DataValueError: output must be one of 'auto', 'torch', 'torsh
 
 from __future__ import annotations
 
+import copy
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping, MutableSequence, Sequence
 from typing import Any
 
 from .._errors import DataValueError
 from .._interop import optional_import
 from ..tensor import Tensor
 
-__all__ = ["OUTPUTS", "check_output", "holds_torch", "map_leaves", "to_output"]
+__all__ = [
+    "OUTPUTS",
+    "check_output",
+    "holds_torch",
+    "like_mapping",
+    "like_sequence",
+    "map_leaves",
+    "to_output",
+]
 
 OUTPUTS = ("auto", "torch", "torsh", "numpy")
 _EXTRAS = {"torch": "torch", "numpy": "numpy"}
@@ -52,24 +61,44 @@ def check_output(output: Any, *, pin_memory: bool = False) -> str:
 def map_leaves(obj: Any, fn: Callable[[Any], Any]) -> Any:
     """``obj`` with ``fn`` applied to every value that is not a mapping, tuple or list.
 
-    Mappings, named tuples, tuples and lists are rebuilt with their own type where it can be
-    built from the converted items (a plain dict or list otherwise); strings stay whole.
+    Containers are rebuilt around the converted items with their own type where it can hold
+    them (:func:`like_mapping`, :func:`like_sequence`); strings stay whole.
     """
     if isinstance(obj, Mapping):
-        items = {k: map_leaves(v, fn) for k, v in obj.items()}
-        try:
-            return type(obj)(items)  # type: ignore[call-arg]
-        except TypeError:
-            return items
+        return like_mapping(obj, {k: map_leaves(v, fn) for k, v in obj.items()})
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):
         return type(obj)(*(map_leaves(v, fn) for v in obj))
     if isinstance(obj, (list, tuple)):
-        items_ = [map_leaves(v, fn) for v in obj]
-        try:
-            return type(obj)(items_)
-        except TypeError:
-            return items_
+        return like_sequence(obj, [map_leaves(v, fn) for v in obj])
     return fn(obj)
+
+
+def like_mapping(like: Mapping[Any, Any], items: dict[Any, Any]) -> Any:
+    """``items`` in a mapping of ``like``'s type, as torch keeps it: a mutable mapping is
+    copied and updated (so a ``defaultdict`` keeps its factory), another is rebuilt from
+    ``items``; a plain dict when neither works."""
+    try:
+        if isinstance(like, MutableMapping):
+            clone = copy.copy(like)
+            clone.update(items)
+            return clone
+        return type(like)(items)  # type: ignore[call-arg]
+    except TypeError:
+        return items
+
+
+def like_sequence(like: Sequence[Any], items: list[Any]) -> Any:
+    """``items`` in a sequence of ``like``'s type (see :func:`like_mapping`); a list when
+    the type cannot hold them (``range``)."""
+    try:
+        if isinstance(like, MutableSequence):
+            clone = copy.copy(like)
+            for i, item in enumerate(items):
+                clone[i] = item
+            return clone
+        return type(like)(items)  # type: ignore[call-arg]
+    except TypeError:
+        return items
 
 
 def holds_torch(obj: Any) -> bool:
