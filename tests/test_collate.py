@@ -152,4 +152,4 @@ def test_collate_transposes_property(samples: list[tuple[int, float, str]]) -> N
     ints, floats, texts = default_collate(samples)
     assert ints.tolist() == [s[0] for s in samples]
     assert floats.tolist() == [s[1] for s in samples]
-    assert texts == [s[2] for s in samples]
+    assert texts == tuple(s[2] for s in samples)  # a field of tuples stays a tuple, as torch

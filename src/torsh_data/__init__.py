@@ -29,6 +29,7 @@ from ._dtype import (
     uint64,
 )
 from ._errors import (
+    BatchShapeError,
     DataIndexError,
     DataTypeError,
     DataValueError,
@@ -87,6 +88,7 @@ __all__ = [
     "IN_BROWSER",
     "IN_PYODIDE",
     "BatchSampler",
+    "BatchShapeError",
     "ChainDataset",
     "ConcatDataset",
     "DType",

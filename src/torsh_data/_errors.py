@@ -6,6 +6,7 @@ derives from the builtin a caller would already catch::
     TorshDataError
     ├── DataValueError      (ValueError)   a value is out of range or inconsistent
     │   ├── ShapeError                     tensors or sequences whose shapes do not fit
+    │   │   └── BatchShapeError (RuntimeError) samples too unlike to collate, as torch raises
     │   └── FormatError                    malformed, truncated or hostile input data
     ├── DataTypeError       (TypeError)    an object of a kind that is not supported
     ├── DataIndexError      (IndexError)   an index outside a dataset or tensor
@@ -23,6 +24,7 @@ True
 from __future__ import annotations
 
 __all__ = [
+    "BatchShapeError",
     "DataIndexError",
     "DataTypeError",
     "DataValueError",
@@ -44,6 +46,11 @@ class DataValueError(TorshDataError, ValueError):
 
 class ShapeError(DataValueError):
     """Shapes that must agree do not (stacking, collating, reshaping)."""
+
+
+class BatchShapeError(ShapeError, RuntimeError):
+    """Samples whose tensors or sequences differ in shape or length, so they cannot be collated
+    into one batch; a ``RuntimeError`` too, which is what torch's ``default_collate`` raises."""
 
 
 class FormatError(DataValueError):

@@ -1,10 +1,18 @@
 """Turning a list of samples into a batch.
 
-:func:`default_collate` follows the structure rules of ``torch.utils.data.default_collate``:
-tensors (and numpy arrays, when numpy is in use) are stacked, numbers become 1-D tensors,
-strings and bytes stay lists, mappings and named tuples keep their type with each field
-collated, and other sequences are transposed. It is a registry from type to function
-(``default_collate_fn_map``) walked by :func:`collate`, so a new leaf type is one entry.
+:func:`default_collate` follows the rules of ``torch.utils.data.default_collate``: Tensors
+and numpy arrays are stacked into one Tensor (each numpy array is first viewed without a
+copy), torch tensors with ``torch.stack`` into a torch tensor, Python and numpy numbers
+become 1-D tensors (Python floats float64, ints int64, as torch), strings and bytes stay as
+they came, mappings and named tuples keep their type with each field collated, and other
+sequences are transposed. Samples that differ in shape or length raise
+:class:`~torsh_data.BatchShapeError` (a ``RuntimeError`` as in torch). When a torch tensor is
+anywhere in the batch, the batch's other Tensors are handed out as torch tensors over the
+same memory too (NOTE [ torch in, torch out ] in ``_output.py``).
+
+It is a registry from type to function (``default_collate_fn_map``) walked by
+:func:`collate`, so a new leaf type is one entry; the numpy and torch entries are added once
+those packages are imported (never imported here).
 
 >>> batch = default_collate([{"x": Tensor([1.0, 2.0]), "y": 0}, {"x": Tensor([3.0, 4.0]), "y": 1}])
 >>> batch["x"].shape, batch["y"].tolist()
@@ -23,8 +31,9 @@ from typing import Any, NamedTuple
 
 from .. import _dtype
 from .._checks import check_int
-from .._errors import DataTypeError, DataValueError, ShapeError
+from .._errors import BatchShapeError, DataTypeError, DataValueError, ShapeError
 from ..tensor import Tensor, full, stack
+from ._output import like_mapping, like_sequence, to_output
 
 __all__ = [
     "Padded",
@@ -45,14 +54,14 @@ def collate(batch: Sequence[Any], *, collate_fn_map: CollateFnMap, path: str = "
 
     ``path`` names the position inside a sample, for error messages (``sample["image"]``).
     """
-    if not batch:
+    if len(batch) == 0:
         raise DataValueError("cannot collate an empty batch")
     _register_optional(collate_fn_map)
     return _collate(batch, collate_fn_map, path)
 
 
 def _collate(batch: Sequence[Any], collate_fn_map: CollateFnMap, path: str) -> Any:
-    if not batch:
+    if len(batch) == 0:
         raise DataValueError(f"cannot collate {path}: it is empty in every sample")
     elem = batch[0]
     for cls in type(elem).__mro__:
@@ -68,18 +77,16 @@ def _collate(batch: Sequence[Any], collate_fn_map: CollateFnMap, path: str) -> A
                     f"{list(d) if isinstance(d, Mapping) else type(d).__name__}"
                 )
         out = {k: _collate([d[k] for d in batch], collate_fn_map, f"{path}[{k!r}]") for k in keys}
-        try:
-            return _same_type(elem, out)
-        except TypeError:
-            return out
+        return like_mapping(elem, out)
     if isinstance(elem, Sequence) and not isinstance(elem, (str, bytes, bytearray)):
         size = len(elem)
         for i, s in enumerate(batch):
             if not isinstance(s, Sequence) or len(s) != size:
                 got = len(s) if isinstance(s, Sequence) else type(s).__name__
-                raise ShapeError(
+                raise BatchShapeError(
                     f"cannot collate {path}: sample 0 has {size} items, sample {i} has {got}; "
-                    "every sample must have the same structure (use pad_collate for sequences)"
+                    "each element in list of batch should be of equal size (use pad_collate "
+                    "for sequences)"
                 )
         fields = [
             _collate(items, collate_fn_map, f"{path}[{j}]")
@@ -89,20 +96,11 @@ def _collate(batch: Sequence[Any], collate_fn_map: CollateFnMap, path: str) -> A
             return type(elem)(*fields)
         if isinstance(elem, tuple):
             return fields
-        try:
-            return _same_type(elem, fields)
-        except TypeError:
-            return fields
+        return like_sequence(elem, fields)
     raise DataTypeError(
         f"cannot collate {path}: {type(elem).__name__} is not a tensor, numpy array, number, "
         "string, mapping or sequence; convert it in the dataset or pass a collate_fn"
     )
-
-
-def _same_type(like: Any, value: Any) -> Any:
-    """``type(like)(value)``: keep a container's type (raises TypeError when it cannot)."""
-    cls: Any = type(like)
-    return cls(value)
 
 
 def _collate_tensors(batch: Sequence[Any], *, path: str, **_: Any) -> Tensor:
@@ -119,9 +117,10 @@ def check_tensors(batch: Sequence[Any], path: str) -> None:
                 f"cannot collate {path}: sample 0 is a Tensor, sample {i} is a {type(t).__name__}"
             )
         if t.shape != first.shape or t.dtype is not first.dtype:
-            raise ShapeError(
+            raise BatchShapeError(
                 f"cannot collate {path}: sample 0 has shape {first.shape} {first.dtype}, "
-                f"sample {i} has shape {t.shape} {t.dtype}; make them equal or use pad_collate"
+                f"sample {i} has shape {t.shape} {t.dtype}; stack expects each tensor to be "
+                "equal size: make them equal or use pad_collate"
             )
 
 
@@ -134,12 +133,22 @@ def _collate_numbers(batch: Sequence[Any], *, path: str, **_: Any) -> Tensor:
         raise type(exc)(f"cannot collate {path}: {exc}") from None
 
 
-def _collate_as_list(batch: Sequence[Any], **_: Any) -> list[Any]:
-    return list(batch)
+def _collate_unchanged(batch: Sequence[Any], **_: Any) -> Sequence[Any]:
+    return batch  # strings and bytes stay as they came, as in torch
 
 
-def _collate_foreign(batch: Sequence[Any], *, collate_fn_map: CollateFnMap, path: str) -> Any:
-    """numpy arrays and scalars, torch tensors: view each as a Tensor, then collate those."""
+_NOT_NUMBERS = "OSUV"  # numpy dtype kinds of objects, strings and raw records
+
+
+def _collate_numpy(batch: Sequence[Any], *, collate_fn_map: CollateFnMap, path: str) -> Any:
+    """numpy arrays and scalars: view each as a Tensor (no copy), then stack those."""
+    kind = batch[0].dtype.kind
+    if kind in _NOT_NUMBERS:
+        raise DataTypeError(
+            f"cannot collate {path}: a numpy array of dtype {batch[0].dtype} holds objects or "
+            "strings, not numbers (default_collate takes tensors, numpy arrays, numbers, dicts "
+            "or lists); convert it in the dataset or pass a collate_fn"
+        )
     try:
         tensors = [Tensor(x) for x in batch]
     except (DataTypeError, DataValueError) as exc:
@@ -147,58 +156,86 @@ def _collate_foreign(batch: Sequence[Any], *, collate_fn_map: CollateFnMap, path
     return collate(tensors, collate_fn_map=collate_fn_map, path=path)
 
 
+def _collate_torch(batch: Sequence[Any], *, path: str, **_: Any) -> Any:
+    """torch tensors: ``torch.stack``, a torch tensor (faster than viewing each as a Tensor:
+    about 20 us against 750 us for 64 samples of 784 floats)."""
+    torch = sys.modules["torch"]
+    try:
+        return torch.stack(list(batch), 0)
+    except (RuntimeError, TypeError) as exc:
+        first = batch[0]
+        for i, t in enumerate(batch):
+            if not isinstance(t, torch.Tensor):
+                raise DataTypeError(
+                    f"cannot collate {path}: sample 0 is a torch tensor, sample {i} is a "
+                    f"{type(t).__name__}"
+                ) from None
+            if t.shape != first.shape:
+                raise BatchShapeError(
+                    f"cannot collate {path}: sample 0 has shape {tuple(first.shape)}, sample "
+                    f"{i} has shape {tuple(t.shape)}; stack expects each tensor to be equal "
+                    "size: make them equal or use pad_collate"
+                ) from None
+        raise BatchShapeError(f"cannot collate {path}: {exc}") from None
+
+
 default_collate_fn_map: CollateFnMap = {
     Tensor: _collate_tensors,
     bool: _collate_numbers,
     int: _collate_numbers,
     float: _collate_numbers,
-    str: _collate_as_list,
-    bytes: _collate_as_list,
-    bytearray: _collate_as_list,
+    str: _collate_unchanged,
+    bytes: _collate_unchanged,
+    bytearray: _collate_unchanged,
 }
+
+# the optional types, by (module, class name), and their handlers
+_OPTIONAL: tuple[tuple[str, str, Callable[..., Any]], ...] = (
+    ("numpy", "ndarray", _collate_numpy),
+    ("numpy", "generic", _collate_numpy),
+    ("torch", "Tensor", _collate_torch),
+)
 
 
 def _register_optional(fn_map: CollateFnMap) -> None:
     """Add the numpy/torch handlers once those packages are in use (never imports them)."""
-    for module, names in (("numpy", ("ndarray", "generic")), ("torch", ("Tensor",))):
-        mod = sys.modules.get(module)
-        for name in names:
-            cls = getattr(mod, name, None)
-            if isinstance(cls, type) and cls not in fn_map:
-                fn_map[cls] = _collate_foreign
+    for module, name, handler in _OPTIONAL:
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and cls not in fn_map:
+            fn_map[cls] = handler
 
 
 def default_collate(batch: Sequence[Any]) -> Any:
-    """Collate a list of samples into a batch with torch's rules (see the module docstring)."""
-    return collate(batch, collate_fn_map=default_collate_fn_map)
+    """Collate a list of samples into a batch with torch's rules (see the module docstring).
+
+    >>> default_collate([(Tensor([1.0]), 0, "a"), (Tensor([2.0]), 1, "b")])[1].tolist()
+    [0, 1]
+    """
+    return to_output(collate(batch, collate_fn_map=default_collate_fn_map), "auto")
 
 
 def default_convert(data: Any) -> Any:
-    """Convert numpy arrays (and torch tensors) inside ``data`` to Tensors, keeping structure;
-    used by the loader when ``batch_size=None``."""
+    """Convert the numpy arrays and numpy numbers inside ``data`` to Tensors (views of the
+    same memory where the array is contiguous), keeping its structure, as torch's
+    ``default_convert`` does; torch tensors, strings and Python values stay as they are.
+    Used by the loader when ``batch_size=None``.
+
+    >>> default_convert({"id": 7, "tags": ("a", "b")})
+    {'id': 7, 'tags': ['a', 'b']}
+    """
     np = sys.modules.get("numpy")
-    torch = sys.modules.get("torch")
-    if np is not None and isinstance(data, np.ndarray):
-        return data if data.dtype.kind in "OSUV" else Tensor(data)
-    if np is not None and isinstance(data, np.generic) and data.dtype.kind not in "OSUV":
-        return Tensor(np.asarray(data))
-    if torch is not None and isinstance(data, getattr(torch, "Tensor", ())):
-        return Tensor(data)
+    if np is not None and isinstance(data, (np.ndarray, np.generic)):
+        if data.dtype.kind in _NOT_NUMBERS:
+            return data
+        return Tensor(data if isinstance(data, np.ndarray) else np.asarray(data))
     if isinstance(data, Mapping):
-        out = {k: default_convert(v) for k, v in data.items()}
-        try:
-            return _same_type(data, out)
-        except TypeError:
-            return out
+        return like_mapping(data, {k: default_convert(v) for k, v in data.items()})
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(v) for v in data))
     if isinstance(data, tuple):
         return [default_convert(v) for v in data]
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes, bytearray)):
-        try:
-            return type(data)([default_convert(v) for v in data])  # type: ignore[call-arg]
-        except TypeError:
-            return [default_convert(v) for v in data]
+        return like_sequence(data, [default_convert(v) for v in data])
     return data
 
 

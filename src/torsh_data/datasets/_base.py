@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -91,13 +92,21 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """Samples are the rows of tensors sharing a first dimension.
 
     Each argument is a :class:`Tensor` or anything it can be built from (nested lists, numpy
-    arrays, torch tensors). ``ds[i]`` is the tuple of the ``i``-th rows, as views.
+    arrays). ``ds[i]`` is the tuple of the ``i``-th rows, as views. When any argument is a
+    torch tensor, all of them are kept as (or made) torch tensors, so the samples and the
+    loader's batches are torch tensors too, as with torch's ``TensorDataset``.
     """
 
     def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise DataValueError("TensorDataset needs at least one tensor")
-        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
+        torch = sys.modules.get("torch")
+        if torch is not None and any(isinstance(t, torch.Tensor) for t in tensors):
+            self.tensors: tuple[Any, ...] = tuple(
+                t if isinstance(t, torch.Tensor) else Tensor(t).torch() for t in tensors
+            )
+        else:
+            self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
         sizes = [t.shape[0] if t.shape else None for t in self.tensors]
         if None in sizes or len(set(sizes)) != 1:
             shapes = ", ".join(str(t.shape) for t in self.tensors)
@@ -108,8 +117,10 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
         return tuple([t[index] for t in self.tensors])
 
-    def __getbatch__(self, indices: Sequence[int]) -> list[Tensor]:
-        return [t.take(indices) for t in self.tensors]
+    def __getbatch__(self, indices: Sequence[int]) -> list[Any]:
+        return [
+            t.take(indices) if isinstance(t, Tensor) else t[list(indices)] for t in self.tensors
+        ]
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping
 from typing import Any
 
 from .._checks import check_int
 from .._errors import DataValueError
 from .._interop import optional_import
 from .._runtime import IN_PYODIDE
+from ..collate._output import map_leaves
 from ..tensor import Tensor
 
 __all__ = ["optimal_worker_count", "pin_memory"]
@@ -91,19 +91,11 @@ def pin_memory(batch: Any) -> Any:
 
 
 def _convert(obj: Any, torch: Any, can_pin: bool) -> Any:
-    if isinstance(obj, Tensor):
-        t = obj.torch()
-        return t.pin_memory() if can_pin else t
-    if isinstance(obj, torch.Tensor):
-        return obj.pin_memory() if can_pin else obj
-    if isinstance(obj, Mapping):
-        items = {k: _convert(v, torch, can_pin) for k, v in obj.items()}
-        try:
-            return type(obj)(items)  # type: ignore[call-arg]
-        except TypeError:
-            return items
-    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
-        return type(obj)(*(_convert(v, torch, can_pin) for v in obj))
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_convert(v, torch, can_pin) for v in obj)
-    return obj
+    def pin(x: Any) -> Any:
+        if isinstance(x, Tensor):
+            x = x.torch()
+        if isinstance(x, torch.Tensor):
+            return x.pin_memory() if can_pin else x
+        return x
+
+    return map_leaves(obj, pin)

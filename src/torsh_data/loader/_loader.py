@@ -12,6 +12,7 @@ from .._errors import DataTypeError, DataValueError
 from .._interop import optional_import
 from .._runtime import IN_PYODIDE
 from ..collate import default_collate, default_convert
+from ..collate._output import check_output, to_output
 from ..datasets import _is_iterable_dataset
 from ..random import fresh_seed
 from ..samplers import BatchSampler, RandomSampler, SequentialSampler
@@ -59,6 +60,17 @@ class DataLoader:
         executor: where batches are loaded, instead of ``num_workers``.
         pin_memory: hand out batches as torch tensors in pinned memory (see
             :func:`~torsh_data.loader.pin_memory`; needs torch, so not in the browser).
+        output: (keyword only) the kind of tensor in the batches handed out (NOTE [ torch in,
+            torch out ] in ``collate/_output.py``; docs/TORCH_COMPAT.md):
+
+            - ``"auto"`` (default): torch in, torch out. A batch that holds a torch tensor
+              (with ``default_collate``: the samples held torch tensors) has all its tensors
+              as ``torch.Tensor``, our collated buffers shared, not copied; any other batch
+              (samples of numpy arrays, numbers, Tensors; always in the browser) holds
+              :class:`~torsh_data.Tensor`.
+            - ``"torch"``: every tensor a ``torch.Tensor`` (needs ``torsh-data[torch]``).
+            - ``"torsh"``: every tensor a :class:`~torsh_data.Tensor`.
+            - ``"numpy"``: every tensor a ``numpy.ndarray`` (needs ``torsh-data[numpy]``).
 
     >>> from torsh_data import TensorDataset
     >>> loader = DataLoader(TensorDataset(list(range(6))), batch_size=4, shuffle=True, seed=1)
@@ -85,6 +97,8 @@ class DataLoader:
         multiprocessing_context: Any = None,
         executor: Executor | None = None,
         pin_memory: bool = False,
+        *,
+        output: str = "auto",
     ) -> None:
         self.dataset = dataset
         self.seed = fresh_seed() if seed is None else check_seed(seed)
@@ -159,6 +173,7 @@ class DataLoader:
         self.pin_memory = check_bool("pin_memory", pin_memory)
         if pin_memory:
             optional_import("torch", "torch", "DataLoader(pin_memory=True)")
+        self.output = check_output(output, pin_memory=pin_memory)
         self._next_epoch = 0
         self._skip = 0  # batches of the next epoch already consumed before a resume
         self._progress: _Progress | None = None
@@ -224,6 +239,7 @@ class DataLoader:
         progress.batches += 1
         if isinstance(batch, Failed):
             batch.reraise()
+        batch = to_output(batch, self.output)
         return pin_batch(batch) if self.pin_memory else batch
 
     # --- exact resume ----------------------------------------------------------------------
