@@ -46,7 +46,8 @@ MAX_PATTERN_SHARDS = 100_000
 MAX_PATTERN_CHARS = 1 << 24
 #: Largest manifest file or download read, in bytes.
 MAX_MANIFEST_BYTES = 64 << 20
-#: Largest ``size`` or ``records`` of a shard, and of their sums (``len()`` of a dataset).
+#: Largest ``size`` or ``records`` of a shard, and of their sums (``len()`` of a dataset):
+#: ``sys.maxsize``, 2**63 - 1 natively and 2**31 - 1 in Pyodide.
 MAX_COUNT = sys.maxsize
 _BRACE = re.compile(r"\{([^{}]*)\}")
 _RANGE = re.compile(r"(-?)(\d+)\.\.(-?)(\d+)")
@@ -60,13 +61,14 @@ def is_url(text: str) -> bool:
 
 
 def _bound(sign: str, digits: str, body: str, pattern: str) -> int:
-    if len(digits.lstrip("0")) > _MAX_DIGITS:
+    significant = digits.lstrip("0") or "0"  # int() refuses 4,300+ digits, zeros included
+    if len(significant) > _MAX_DIGITS:
         raise FormatError(
             f"brace range {{{body:.60}}}: a bound of {len(digits)} digits "
             f"(at most {_MAX_DIGITS} significant digits)",
             source=pattern[:200],
         )
-    return -int(digits) if sign else int(digits)
+    return -int(significant) if sign else int(significant)
 
 
 def _group(body: str, pattern: str) -> tuple[int, range, int] | list[str] | None:
