@@ -316,18 +316,19 @@ def remaining(f: IO[bytes]) -> int | None:
 
 
 def _read(f: IO[bytes], n: int, label: str) -> bytes:
-    out = b""
-    while len(out) < n:
+    parts, got = [], 0  # joined once: a stream giving small pieces costs no repeated copies
+    while got < n:
         try:
-            chunk = f.read(n - len(out))
+            chunk = f.read(n - got)
         except OSError as exc:
             raise SourceError(f"{label}: read failed: {exc}") from None
         if isinstance(chunk, str):
             raise DataValueError(f"{label} is a text file object; open it in binary mode ('rb')")
         if not chunk:
             break
-        out += chunk
-    return out
+        parts.append(chunk)
+        got += len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class RowReader(IncrementalReader[Tensor]):

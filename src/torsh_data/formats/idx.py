@@ -112,7 +112,9 @@ def read_idx(
 
     Raises:
         FormatError: a wrong magic or type code, a size that disagrees with the header,
-            trailing data, corrupt or truncated gzip, or a size over ``max_bytes``.
+            trailing data, corrupt or truncated gzip, a size over ``max_bytes`` or over what
+            the compressed input can hold. A gzip file's header is inflated and checked
+            first, then only the data it declares.
 
     >>> import gzip, io
     >>> f = io.BytesIO()
@@ -125,7 +127,8 @@ def read_idx(
     if isinstance(source, (bytes, bytearray, memoryview)):
         view = byte_view(source)
         if is_gzip(view[:2].tobytes()):
-            return _read_gzip(iter_chunks(view, name=label), len(view), parse, label, max_bytes)
+            chunks = iter_chunks(view, 1 << 20, name=label)
+            return _read_gzip(chunks, len(view), parse, label, max_bytes)
         return array_from_buffer(view, parse, label)
     if isinstance(source, (str, os.PathLike)):
         with _open(source, label) as f:
@@ -143,7 +146,7 @@ def _read_file(f: IO[bytes], parse: Any, label: str, max_bytes: int) -> Tensor:
         raise DataTypeError(f"{label} is a text file object; open it in binary mode ('rb')")
     if is_gzip(head):
         left = remaining(f)
-        chunks = itertools.chain([head], iter_chunks(f, name=label))
+        chunks = itertools.chain([head], iter_chunks(f, 1 << 20, name=label))
         packed = None if left is None else len(head) + left
         return _read_gzip(chunks, packed, parse, label, max_bytes)
     return array_from_file(f, parse, label, head=head)

@@ -178,7 +178,9 @@ class TarSampleReader(IncrementalReader[Sample]):
             quietly (WebDataset's ``ignore_and_continue``/``ignore_and_stop``). A corrupt
             header or truncated stream always raises, as does a missing optional dependency.
         max_member_bytes: refuse members larger than this (they are skipped, not buffered).
-        max_bytes: cap on the decompressed size of a gzip shard.
+        max_bytes: cap on the decompressed size of a gzip shard. After the end-of-archive
+            marker at most :data:`MAX_TRAILER_BYTES` more are inflated (to check the gzip
+            stream's end); more is an error.
 
     >>> import io, tarfile
     >>> buf = io.BytesIO()
