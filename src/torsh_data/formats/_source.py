@@ -182,11 +182,6 @@ class GzipDecoder:
         """Whether a limited :meth:`feed` left output to come from input already given."""
         return bool(self._tail) or self._more
 
-    @property
-    def produced(self) -> int:
-        """Decompressed bytes returned so far."""
-        return self._out
-
     def feed(self, chunk: bytes, limit: int | None = None) -> bytes:
         parts = []
         data = self._tail + chunk if self._tail else chunk
