@@ -15,6 +15,7 @@ import json
 import os
 import tarfile
 import threading
+import tracemalloc
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,7 +33,7 @@ from torsh_data.io import (
     load_manifest,
     open_dataset,
 )
-from torsh_data.io._manifest import parse_manifest
+from torsh_data.io._manifest import MAX_COUNT, MAX_PATTERN_SHARDS, parse_manifest
 from torsh_data.loader import _worker_info
 from torsh_data.loader._worker_info import WorkerInfo
 
@@ -142,6 +143,70 @@ def test_expand_braces_against_structure(parts: list[Any]) -> None:
             choices.append(part)
     expected = ["".join(c) for c in itertools.product(*choices)]
     assert expand_braces(pattern) == expected
+
+
+# ------------------------------------------------------------------ hostile manifests (issue 17)
+def test_a_30_byte_pattern_is_counted_before_it_is_expanded() -> None:
+    tracemalloc.start()
+    try:
+        with pytest.raises(FormatError, match=r"more than 100000 shards") as info:
+            parse_manifest({"shards": "s{0..999999}.tar"}, source="m.shards.json")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(info.value).startswith("m.shards.json: 'shards' pattern 's{0..999999}.tar'")
+    assert peak < 1 << 20  # the old expansion built a million names first (600 MB in all)
+    assert MAX_PATTERN_SHARDS == 100_000
+    assert len(expand_braces("s{0..99}{0..99}", limit=10_000)) == 10_000
+
+
+def test_pattern_names_are_capped_in_characters_too() -> None:
+    wide = "x{" + "0" * 5000 + "1..9999}"  # 9999 names of 5000 characters
+    with pytest.raises(FormatError, match="MAX_PATTERN_CHARS"):
+        expand_braces(wide)
+    assert expand_braces("x{" + "0" * 40 + "1..3}")[-1] == "x" + "0" * 40 + "3"
+
+
+def test_many_single_name_groups_expand_in_one_pass() -> None:
+    # 20,000 groups of one name: joined once per name, not re-copied once per group
+    assert expand_braces("{1..1}-" * 20_000) == ["1-" * 20_000]
+
+
+HALF = MAX_COUNT // 2 + 1  # sys.maxsize: 2**63 - 1 natively, 2**31 - 1 in Pyodide
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ({"shards": [{"url": "a.tar", "records": 10**30}]}, r"shards\[0\]\.records must be"),
+        ({"shards": "s{0..1}.tar", "records": [1, 10**30]}, r"shards\[1\]\.records must be"),
+        ({"shards": [{"url": "a.tar", "size": 10**5000}]}, r"shards\[0\]\.size .* of 16610 bits"),
+        (
+            {"shards": [{"url": "a.tar", "records": HALF}, {"url": "b.tar", "records": HALF}]},
+            r"'records' add up to",
+        ),
+        ({"shards": "s{0.." + "9" * 5000 + "}.tar"}, r"'shards' pattern .* a bound of 5000 digits"),
+        ({"shards": "s{-" + "1" * 4400 + "..0}.tar"}, r"'shards' pattern .* 4400 digits"),
+        ({"shards": ["a\0.tar"]}, r"shards\[0\]\.url 'a\\x00.tar' contains a NUL"),
+        ({"shards": [{"url": "https://x.org/a\0.tar"}]}, r"shards\[0\]\.url .* NUL"),
+    ],
+)
+def test_numbers_and_names_a_manifest_cannot_hold(data: Any, match: str) -> None:
+    with pytest.raises(FormatError, match=match) as info:
+        parse_manifest(data, source="m.shards.json")
+    assert str(info.value).startswith("m.shards.json: ")
+    assert isinstance(info.value, ValueError)
+
+
+def test_hostile_numbers_fail_when_the_manifest_file_is_read(tmp_path: Any) -> None:
+    path = tmp_path / "m.shards.json"
+    path.write_text('{"shards": [{"url": "a.tar", "records": 1000000000000000000000000000000}]}')
+    with pytest.raises(FormatError, match=r"shards\[0\]\.records") as info:
+        ShardedDataset(path)
+    assert str(path) in str(info.value)
+    path.write_text(json.dumps({"shards": ["a\u0000.tar"]}))
+    with pytest.raises(FormatError, match="NUL"):
+        ShardedDataset(path)
 
 
 # ------------------------------------------------------------------ manifests

@@ -28,10 +28,12 @@ from typing import IO, Any
 
 from .._dtype import DType
 from .._errors import DataValueError, FormatError, SourceError
+from .._runtime import IN_PYODIDE
 from ..tensor import Tensor
 from ._source import IncrementalReader
 
 __all__ = [
+    "MAX_EMPTY_ROWS",
     "HeaderParser",
     "Layout",
     "RowReader",
@@ -40,6 +42,7 @@ __all__ = [
     "byte_view",
     "checked_nbytes",
     "fortran_to_c",
+    "remaining",
     "to_native",
 ]
 
@@ -49,6 +52,10 @@ for _code in "HILQ":
     _CODES.setdefault(array.array(_code).itemsize, _code)
 
 _READ_STEP = 1 << 24  # bytes read at a time from a stream whose length is unknown
+#: Most rows (sub-arrays along the leading axes before a zero dimension) of an array holding
+#: no data, such as shape ``(n, 0)``: nothing in the file bounds them, yet a row reader makes
+#: a tensor of ~400 bytes for each (1,048,576 natively, 65,536 in Pyodide).
+MAX_EMPTY_ROWS = 1 << 16 if IN_PYODIDE else 1 << 20
 
 
 @dataclass(frozen=True)
@@ -70,9 +77,18 @@ HeaderParser = Callable[[bytes | bytearray | memoryview], Layout | int]
 def checked_nbytes(
     shape: tuple[int, ...], itemsize: int, max_bytes: int, label: str, offset: int
 ) -> int:
-    """The data size of ``shape``; FormatError when it (or any dimension) passes ``max_bytes``.
+    """The data size of ``shape``; FormatError when it passes ``max_bytes``.
 
     Zero-sized dimensions count as one here, so ``(0, 10**30)`` is refused as absurd too.
+    An array with no data still costs a tensor per row to a reader, so its rows (the leading
+    dimensions before the first zero, multiplied) may be at most :data:`MAX_EMPTY_ROWS`.
+
+    >>> checked_nbytes((3, 0), 1, 100, "x.npy", 0)
+    0
+    >>> checked_nbytes((2**31, 0), 1, 1 << 32, "x.npy", 0)
+    Traceback (most recent call last):
+    ...
+    torsh_data._errors.FormatError: x.npy: byte 0: the header's shape (2147483648, 0) has 2147483648 rows of no data, more than MAX_EMPTY_ROWS=... (a hostile file?)
     """
     bound = itemsize
     for d in shape:
@@ -84,6 +100,16 @@ def checked_nbytes(
                 source=label,
                 offset=offset,
             )
+    if 0 in shape:
+        rows = math.prod(shape[: shape.index(0)])
+        if rows > MAX_EMPTY_ROWS:
+            raise FormatError(
+                f"the header's shape {shape} has {rows} rows of no data, more than "
+                f"MAX_EMPTY_ROWS={MAX_EMPTY_ROWS} (a hostile file?)",
+                source=label,
+                offset=offset,
+            )
+        return 0
     return math.prod(shape) * itemsize
 
 
@@ -209,13 +235,22 @@ def array_from_buffer(
 
 
 def array_from_file(
-    f: IO[bytes], parse: HeaderParser, label: str, head: bytes = b"", exact: bool = True
+    f: IO[bytes],
+    parse: HeaderParser,
+    label: str,
+    head: bytes = b"",
+    exact: bool = True,
+    bound: int | None = None,
+    size: int | None = None,
 ) -> Tensor:
     """Read the array at ``f``'s position: the data is one ``read`` that the tensor wraps.
 
     The size the header claims is checked against what the file holds before reading (for
-    a stream of unknown length, data is read in steps and never past that size). With
-    ``exact``, bytes after the array are an error; otherwise ``f`` is left just after it.
+    a stream of unknown length, data is read in steps and never past that size), and against
+    ``bound``, the most bytes the stream can hold (what a compressed input can inflate to).
+    ``size`` is the stream's length from ``head`` on when the caller knows it (else the file
+    is asked, when it can tell).
+    With ``exact``, bytes after the array are an error; otherwise ``f`` is left just after it.
     """
     need = parse(head)
     while isinstance(need, int):
@@ -224,11 +259,20 @@ def array_from_file(
             _need_header(parse, memoryview(head), label)  # raises: truncated header
         need = parse(head)
     layout = need
+    if bound is not None and layout.offset + layout.nbytes > bound:
+        raise FormatError(
+            f"the header claims {layout.nbytes} bytes of {layout.dtype} data for shape "
+            f"{layout.shape}, more than the input can hold (at most {bound} bytes)",
+            source=label,
+            offset=0,
+        )
     extra = head[layout.offset :]
     if len(extra) > layout.nbytes:
         raise _size_error(layout, len(extra), label)
-    left = _remaining(f)
+    left = remaining(f) if size is None else max(size - len(head), 0)
     if left is not None and len(extra) + left < layout.nbytes:  # before allocating
+        raise _size_error(layout, len(extra) + left, label)
+    if exact and left is not None and len(extra) + left > layout.nbytes:  # before reading
         raise _size_error(layout, len(extra) + left, label)
     if left is not None:
         data = extra + _read(f, layout.nbytes - len(extra), label)
@@ -244,13 +288,12 @@ def array_from_file(
         data = b"".join(parts)
     if len(data) < layout.nbytes:
         raise _size_error(layout, len(data), label)
-    if exact and _read(f, 1, label):
-        left = _remaining(f)
-        raise _size_error(layout, layout.nbytes + 1 + (left or 0), label)
+    if exact and _read(f, 1, label):  # a stream that grew, or of unknown length
+        raise _size_error(layout, layout.nbytes + 1 + (remaining(f) or 0), label)
     return _finish(layout, memoryview(data))
 
 
-def _remaining(f: IO[bytes]) -> int | None:
+def remaining(f: IO[bytes]) -> int | None:
     """Bytes left in ``f`` when it can tell (a regular or in-memory file), else None."""
     try:
         fileno = f.fileno()
@@ -273,18 +316,19 @@ def _remaining(f: IO[bytes]) -> int | None:
 
 
 def _read(f: IO[bytes], n: int, label: str) -> bytes:
-    out = b""
-    while len(out) < n:
+    parts, got = [], 0  # joined once: a stream giving small pieces costs no repeated copies
+    while got < n:
         try:
-            chunk = f.read(n - len(out))
+            chunk = f.read(n - got)
         except OSError as exc:
             raise SourceError(f"{label}: read failed: {exc}") from None
         if isinstance(chunk, str):
             raise DataValueError(f"{label} is a text file object; open it in binary mode ('rb')")
         if not chunk:
             break
-        out += chunk
-    return out
+        parts.append(chunk)
+        got += len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class RowReader(IncrementalReader[Tensor]):

@@ -29,12 +29,16 @@ from collections.abc import Iterator
 from typing import IO, Any, Generic, TypeVar, Union
 
 from .._errors import DataTypeError, FormatError, SourceError
+from .._runtime import IN_PYODIDE
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "MAX_DEFLATE_RATIO",
     "GzipDecoder",
+    "GzipReader",
     "IncrementalReader",
     "Source",
+    "inflated_bound",
     "iter_chunks",
     "read_bytes",
     "read_records",
@@ -45,8 +49,12 @@ Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
 R = TypeVar("R")
 
 CHUNK_SIZE = 1 << 16
-#: Default cap on decompressed output, so a decompression bomb fails instead of filling memory.
-DEFAULT_MAX_BYTES = 1 << 32
+#: Default cap on one array's size and on decompressed output, so a lying header or a
+#: decompression bomb fails instead of filling memory: 4 GiB natively, 1 GiB in Pyodide, whose
+#: WebAssembly heap is 2-4 GiB in all (every reader taking ``max_bytes`` can be given more).
+DEFAULT_MAX_BYTES = 1 << 30 if IN_PYODIDE else 1 << 32
+#: Most bytes deflate can give per compressed byte (zlib's own bound is about 1032:1).
+MAX_DEFLATE_RATIO = 1032
 
 
 def source_name(source: Any, name: str | None = None) -> str:
@@ -148,10 +156,14 @@ def read_records(
 class GzipDecoder:
     """Incremental gzip (or zlib with ``wbits``) decompression with a cap on total output.
 
+    ``feed(chunk)`` returns all the output of ``chunk``; ``feed(chunk, limit)`` at most
+    ``limit`` bytes, keeping the rest of the input (:attr:`pending` says whether output is
+    left; ``feed(b"", limit)`` continues), so a caller inflates only what it wants.
+
     >>> import gzip
     >>> d = GzipDecoder("x.gz", max_bytes=100)
-    >>> d.feed(gzip.compress(b"hello")) + d.close()
-    b'hello'
+    >>> d.feed(gzip.compress(b"hello"), 2), d.pending, d.feed(b"") + d.close()
+    (b'he', True, b'llo')
     """
 
     def __init__(
@@ -162,12 +174,22 @@ class GzipDecoder:
         self._d = zlib.decompressobj(wbits)
         self._out = 0
         self._in = 0
+        self._tail = b""  # input kept back by a limited feed
+        self._more = False  # a limited feed stopped with output possibly left in zlib
 
-    def feed(self, chunk: bytes) -> bytes:
+    @property
+    def pending(self) -> bool:
+        """Whether a limited :meth:`feed` left output to come from input already given."""
+        return bool(self._tail) or self._more
+
+    def feed(self, chunk: bytes, limit: int | None = None) -> bytes:
         parts = []
-        data = chunk
-        while data:
-            room = min(self.max_bytes - self._out + 1, sys.maxsize)  # 32-bit in WebAssembly
+        data = self._tail + chunk if self._tail else chunk
+        want = sys.maxsize if limit is None else limit
+        got, more = 0, self._more
+        while (data or more) and got < want:
+            # NOTE [wasm32]: zlib's max_length is a C ssize_t, 2**31 - 1 in Pyodide.
+            room = min(self.max_bytes - self._out + 1, want - got, sys.maxsize)
             try:
                 part = self._d.decompress(data, room)
             except zlib.error as exc:
@@ -176,15 +198,20 @@ class GzipDecoder:
                 ) from None
             self._account(part)
             parts.append(part)
+            got += len(part)
+            more = len(part) == room  # zlib may hold output back for want of room
             if self._d.eof:
-                if self._d.unused_data.strip(b"\0"):
+                more = False
+                rest = self._d.unused_data
+                if rest.strip(b"\0"):
                     # Concatenated gzip members are legal: continue with a fresh decoder.
-                    rest = self._d.unused_data
                     self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
                     data = rest
                     continue
+                data = b""
                 break
             data = self._d.unconsumed_tail
+        self._tail, self._more = data, more
         self._in += len(chunk)
         return b"".join(parts)
 
@@ -198,11 +225,59 @@ class GzipDecoder:
             )
 
     def close(self) -> bytes:
+        out = self.feed(b"") if self.pending else b""
         tail = self._d.flush()
         self._account(tail)
         if not self._d.eof:
             raise FormatError("compressed data is truncated", source=self.name, offset=self._in)
-        return tail
+        return out + tail if tail else out
+
+
+class GzipReader:
+    """A file-like ``read(n)`` over a gzip stream given as chunks, inflating only what is read.
+
+    ``close()`` reads the rest of the input and checks the stream's end (CRC and length);
+    ``read`` gives ``b""`` at the end of the input.
+
+    >>> import gzip
+    >>> r = GzipReader(iter([gzip.compress(b"abcdef")]), "x.gz")
+    >>> r.read(2), r.read(10), r.read(1), r.close()
+    (b'ab', b'cdef', b'', None)
+    """
+
+    def __init__(
+        self, chunks: Iterator[bytes], name: str, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
+        self.name = name
+        self._chunks = chunks
+        self._d = GzipDecoder(name, max_bytes)
+        self.exhausted = False  # the input has ended
+
+    def read(self, n: int) -> bytes:
+        d = self._d
+        while True:
+            if d.pending:
+                out = d.feed(b"", n)
+            else:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    self.exhausted = True
+                    return b""
+                out = d.feed(chunk, n)
+            if out:
+                return out
+
+    def close(self) -> None:
+        for chunk in self._chunks:
+            if self._d.feed(chunk, 1):
+                raise FormatError("trailing data after the expected content", source=self.name)
+        if self._d.close():
+            raise FormatError("trailing data after the expected content", source=self.name)
+
+
+def inflated_bound(packed: int) -> int:
+    """The most bytes ``packed`` bytes of deflate (gzip, zlib or a zip member) can give."""
+    return MAX_DEFLATE_RATIO * packed + 64
 
 
 def is_gzip(head: bytes) -> bool:

@@ -17,9 +17,11 @@ a copy; wider types are byte-swapped with ``array.byteswap``.
 from __future__ import annotations
 
 import gzip
+import itertools
 import os
 import struct
 import sys
+from collections.abc import Iterator
 from typing import IO, Any
 
 from .. import _dtype
@@ -34,9 +36,20 @@ from ._binary import (
     array_from_file,
     byte_view,
     checked_nbytes,
+    remaining,
     to_native,
 )
-from ._source import DEFAULT_MAX_BYTES, GzipDecoder, Source, _open, is_gzip, read_bytes, source_name
+from ._source import (
+    DEFAULT_MAX_BYTES,
+    GzipDecoder,
+    GzipReader,
+    Source,
+    _open,
+    inflated_bound,
+    is_gzip,
+    iter_chunks,
+    source_name,
+)
 
 __all__ = ["IdxReader", "idx_dataset", "read_idx", "write_idx"]
 
@@ -50,6 +63,7 @@ TYPE_CODES: dict[int, DType] = {
     0x0E: _dtype.float64,
 }
 _CODE_OF = {d: c for c, d in TYPE_CODES.items()}
+_STEP = 1 << 20  # decompressed bytes handed to the row reader at a time
 
 
 def _idx_parser(label: str, max_bytes: int) -> Any:
@@ -98,7 +112,9 @@ def read_idx(
 
     Raises:
         FormatError: a wrong magic or type code, a size that disagrees with the header,
-            trailing data, corrupt or truncated gzip, or a size over ``max_bytes``.
+            trailing data, corrupt or truncated gzip, a size over ``max_bytes`` or over what
+            the compressed input can hold. A gzip file's header is inflated and checked
+            first, then only the data it declares.
 
     >>> import gzip, io
     >>> f = io.BytesIO()
@@ -111,7 +127,8 @@ def read_idx(
     if isinstance(source, (bytes, bytearray, memoryview)):
         view = byte_view(source)
         if is_gzip(view[:2].tobytes()):
-            return array_from_buffer(_gunzip(view, label, max_bytes), parse, label)
+            chunks = iter_chunks(view, 1 << 20, name=label)
+            return _read_gzip(chunks, len(view), parse, label, max_bytes)
         return array_from_buffer(view, parse, label)
     if isinstance(source, (str, os.PathLike)):
         with _open(source, label) as f:
@@ -128,16 +145,29 @@ def _read_file(f: IO[bytes], parse: Any, label: str, max_bytes: int) -> Tensor:
     if isinstance(head, str):
         raise DataTypeError(f"{label} is a text file object; open it in binary mode ('rb')")
     if is_gzip(head):
-        packed = head + read_bytes(f, name=label, max_bytes=max_bytes)
-        return array_from_buffer(_gunzip(packed, label, max_bytes), parse, label)
+        left = remaining(f)
+        chunks = itertools.chain([head], iter_chunks(f, 1 << 20, name=label))
+        packed = None if left is None else len(head) + left
+        return _read_gzip(chunks, packed, parse, label, max_bytes)
     return array_from_file(f, parse, label, head=head)
 
 
-def _gunzip(data: bytes | bytearray | memoryview, label: str, max_bytes: int) -> bytes:
-    d = GzipDecoder(label, max_bytes=max_bytes)
-    out = d.feed(data)  # type: ignore[arg-type]
-    tail = d.close()
-    return out + tail if tail else out
+def _read_gzip(
+    chunks: Iterator[bytes], packed: int | None, parse: Any, label: str, max_bytes: int
+) -> Tensor:
+    """The array of a gzip stream: the header is inflated first and checked (magic, sizes
+    against ``max_bytes`` and against what ``packed`` compressed bytes can give), then exactly
+    the data it declares; more data after it is an error, found without inflating it all."""
+    stream = GzipReader(chunks, label, max_bytes)
+    bound = None if packed is None else inflated_bound(packed)
+    try:
+        out = array_from_file(stream, parse, label, bound=bound)  # type: ignore[arg-type]
+    except FormatError:
+        if stream.exhausted:
+            stream.close()  # a truncated gzip stream is the better explanation
+        raise
+    stream.close()
+    return out
 
 
 class IdxReader(RowReader):
@@ -169,8 +199,16 @@ class IdxReader(RowReader):
             data, self._head = self._head, b""
             self._gzip = GzipDecoder(self.name, self.max_bytes) if is_gzip(data) else False
         if isinstance(self._gzip, GzipDecoder):
-            data = self._gzip.feed(data)
+            return self._inflate(self._gzip, data)
         return super().feed(data)
+
+    def _inflate(self, gz: GzipDecoder, data: bytes) -> list[Tensor]:
+        # Inflated a step at a time: a header or data that is wrong fails after one step,
+        # not after the whole chunk's output (up to ~1000 times its size) is in memory.
+        out = super().feed(gz.feed(data, _STEP))
+        while gz.pending:
+            out += super().feed(gz.feed(b"", _STEP))
+        return out
 
     def close(self) -> list[Tensor]:
         out = []

@@ -35,7 +35,7 @@ from .._errors import DataTypeError, DataValueError, FormatError, SourceError
 from ..datasets import TensorDataset
 from ..tensor import Tensor
 from ._binary import Layout, RowReader, array_from_buffer, array_from_file, checked_nbytes
-from ._source import DEFAULT_MAX_BYTES, Source, _open, source_name
+from ._source import DEFAULT_MAX_BYTES, Source, _open, inflated_bound, source_name
 
 __all__ = ["NpyReader", "npy_dataset", "read_npy", "read_npz", "write_npy"]
 
@@ -349,8 +349,7 @@ def _read_npz(f: IO[bytes], label: str, max_bytes: int) -> dict[str, Tensor]:
                         source=label,
                     )
                 budget -= info.file_size
-                data = _read_member(zf, info, label)
-                out[key] = read_npy(data, name=f"{label}[{info.filename}]", max_bytes=max_bytes)
+                out[key] = _read_member(zf, info, label, max_bytes)
     except (FormatError, SourceError):
         raise
     except _ZIP_ERRORS as exc:
@@ -358,34 +357,25 @@ def _read_npz(f: IO[bytes], label: str, max_bytes: int) -> dict[str, Tensor]:
     return out
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> bytearray:
-    """The member's bytes, never more than its declared size (a bomb fails its CRC instead).
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, max_bytes: int) -> Tensor:
+    """The member's array: its NPY header is inflated and checked first, then exactly the data
+    it declares, which must fill the member's declared size (a bomb fails its CRC instead).
 
     The buffer grows with the data actually decompressed, so a member that declares a huge
     size it does not have costs nothing before it fails.
     """
     size, packed = info.file_size, info.compress_size
-    if (info.compress_type == zipfile.ZIP_STORED and size != packed) or size > 1032 * packed + 64:
+    if (info.compress_type == zipfile.ZIP_STORED and size != packed) or size > inflated_bound(
+        packed
+    ):
         raise FormatError(
             f"member {info.filename!r} declares {size} bytes from {packed} compressed bytes, "
             "more than the compression method can give (a lying header)",
             source=label,
         )
-    buf = bytearray()
+    name = f"{label}[{info.filename}]"
     with zf.open(info) as member:
-        while len(buf) < size:
-            chunk = member.read(min(1 << 22, size - len(buf)))
-            if not chunk:
-                raise FormatError(
-                    f"member {info.filename!r} is shorter than its declared {size} bytes",
-                    source=label,
-                )
-            buf += chunk
-        if member.read(1):
-            raise FormatError(
-                f"member {info.filename!r} is longer than its declared size", source=label
-            )
-    return buf
+        return array_from_file(member, _npy_parser(name, max_bytes), name, size=size)
 
 
 def npy_dataset(*sources: Source, max_bytes: int = DEFAULT_MAX_BYTES) -> TensorDataset:

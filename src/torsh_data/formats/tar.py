@@ -42,6 +42,7 @@ from ._source import (
 
 __all__ = [
     "DEFAULT_MAX_MEMBER_BYTES",
+    "MAX_TRAILER_BYTES",
     "TarDataset",
     "TarSampleReader",
     "base_plus_ext",
@@ -56,9 +57,12 @@ Handler = Callable[[Exception], bool]
 #: Default cap on one member's size; bigger members are refused (and never buffered).
 DEFAULT_MAX_MEMBER_BYTES = 1 << 28
 _META_LIMIT = 1 << 20  # pax headers and GNU long names
+#: Most decompressed bytes read after a gzip shard's end-of-archive marker (only to check the
+#: gzip stream's end; tar writers pad to a record, 10 KiB by default); more is an error.
+MAX_TRAILER_BYTES = 1 << 20
+_STEP = 1 << 20  # decompressed bytes parsed at a time
 _BLOCK = 512
 _ZERO_BLOCK = bytes(_BLOCK)
-_KEY_EXT = re.compile(r"^((?:.*/|)[^.]+)[.]([^/]*)$")
 _REFUSED = {
     b"1": "a hard link",
     b"2": "a symbolic link",
@@ -77,9 +81,26 @@ def base_plus_ext(path: str) -> tuple[str, str] | None:
     ('train/0001', 'seg.png')
     >>> base_plus_ext("README") is None
     True
+
+    NOTE [ base_plus_ext ]: WebDataset matches ``^((?:.*/|)[^.]+)[.]([^/]*)$``, which
+    backtracks over every ``/`` of a long dotless name (quadratic: a 64 KiB pax name took
+    seconds). The same answer comes from a few ``find`` calls: the dot is the first after the
+    slash where ``.*/`` ends (the last one not after a newline, which ``.`` cannot cross), and
+    it must come after the last slash; when the base name starts with a dot, ``.*/`` backs up
+    one slash (or to the start). A test checks it against the expression.
     """
-    m = _KEY_EXT.match(path)
-    return (m.group(1), m.group(2)) if m else None
+    last = path.rfind("/")
+    newline = path.find("\n")
+    slash = path.rfind("/", 0, len(path) if newline < 0 else newline)
+    while True:
+        dot = path.find(".", slash + 1)
+        if dot <= last:  # no dot after the last slash: the extension would hold a "/"
+            return None
+        if dot >= slash + 2:
+            return path[:dot], path[dot + 1 :]
+        if slash < 0:  # the name starts with a dot
+            return None
+        slash = path.rfind("/", 0, slash)
 
 
 # --- header fields -----------------------------------------------------------------------
@@ -157,7 +178,9 @@ class TarSampleReader(IncrementalReader[Sample]):
             quietly (WebDataset's ``ignore_and_continue``/``ignore_and_stop``). A corrupt
             header or truncated stream always raises, as does a missing optional dependency.
         max_member_bytes: refuse members larger than this (they are skipped, not buffered).
-        max_bytes: cap on the decompressed size of a gzip shard.
+        max_bytes: cap on the decompressed size of a gzip shard. After the end-of-archive
+            marker at most :data:`MAX_TRAILER_BYTES` more are inflated (to check the gzip
+            stream's end); more is an error.
 
     >>> import io, tarfile
     >>> buf = io.BytesIO()
@@ -197,6 +220,7 @@ class TarSampleReader(IncrementalReader[Sample]):
         self._sample: Sample | None = None
         self._stopped = False
         self._seen = False
+        self._after_end = 0  # decompressed bytes after the end-of-archive marker
 
     # --- feeding ---------------------------------------------------------------------------
     def feed(self, chunk: bytes) -> list[Sample]:
@@ -204,7 +228,7 @@ class TarSampleReader(IncrementalReader[Sample]):
             return []
         if self._state == _END:  # the rest is padding; still check a gzip stream's integrity
             if self._gzip is not None:
-                self._gzip.feed(chunk)
+                self._trailer(self._gzip, chunk)
             return []
         if chunk:
             self._seen = True
@@ -214,11 +238,36 @@ class TarSampleReader(IncrementalReader[Sample]):
                 return []
             chunk, self._buf = bytes(self._buf), bytearray()
             if chunk[:2] == b"\x1f\x8b":
-                # NOTE [wasm32]: zlib's max_length is a C ssize_t, 2**31 - 1 in Pyodide.
                 self._gzip = GzipDecoder(self.name, max_bytes=self.max_bytes)
             self._state = _HEADER
-        self._buf += self._gzip.feed(chunk) if self._gzip is not None else chunk
-        return self._parse()
+        gz = self._gzip
+        if gz is None:
+            self._buf += chunk
+            return self._parse()
+        # Inflated a step at a time, so a chunk's output (up to ~1000 times its size) is never
+        # all in memory, and inflating stops at the end-of-archive marker.
+        out: list[Sample] = []
+        self._buf += gz.feed(chunk, _STEP)
+        out += self._parse()
+        while gz.pending and not self._stopped:
+            if self._state == _END:
+                self._trailer(gz, b"")
+                break
+            self._buf += gz.feed(b"", _STEP)
+            out += self._parse()
+        return out
+
+    def _trailer(self, gz: GzipDecoder, chunk: bytes) -> None:
+        """Inflate what follows the end-of-archive marker, only to check the gzip stream's
+        end, and at most :data:`MAX_TRAILER_BYTES` of it."""
+        self._after_end += len(gz.feed(chunk, MAX_TRAILER_BYTES - self._after_end + 1))
+        if self._after_end > MAX_TRAILER_BYTES:
+            raise FormatError(
+                f"more than {MAX_TRAILER_BYTES} bytes follow the end-of-archive marker "
+                "(tar pads to a record of a few KiB): a corrupt shard or a decompression bomb",
+                source=self.name,
+                offset=self._offset,
+            )
 
     def close(self) -> list[Sample]:
         if self._stopped:
@@ -229,6 +278,8 @@ class TarSampleReader(IncrementalReader[Sample]):
         if self._state == _SNIFF:  # a single byte
             self._state = _HEADER
         elif self._gzip is not None:
+            if self._state == _END:
+                self._trailer(self._gzip, b"")
             tail = self._gzip.close()
             if self._state != _END:
                 self._buf += tail
@@ -277,6 +328,7 @@ class TarSampleReader(IncrementalReader[Sample]):
                         break
                     self._state, self._member_name = _HEADER, ""
                 else:  # _END: the rest is padding
+                    self._after_end += avail
                     pos = len(buf)
                     break
         finally:

@@ -20,10 +20,12 @@ its directory (no absolute paths, no ``..``).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import posixpath
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,12 +37,21 @@ from ._http import FetchTimeoutError, IntegrityError, NetworkError
 
 __all__ = ["Manifest", "Shard", "expand_braces", "is_url", "load_manifest", "parse_manifest"]
 
-#: Most shards a manifest (or one brace pattern) may name.
+#: Most shards a manifest may list.
 MAX_SHARDS = 1_000_000
+#: Most shards one brace pattern may name, and most characters all its names may hold:
+#: a pattern of a few bytes costs a validated :class:`Shard` per name (about 1 µs and 600
+#: bytes each), so it is held to 100,000 names; a bigger dataset lists its shards.
+MAX_PATTERN_SHARDS = 100_000
+MAX_PATTERN_CHARS = 1 << 24
 #: Largest manifest file or download read, in bytes.
 MAX_MANIFEST_BYTES = 64 << 20
+#: Largest ``size`` or ``records`` of a shard, and of their sums (``len()`` of a dataset):
+#: ``sys.maxsize``, 2**63 - 1 natively and 2**31 - 1 in Pyodide.
+MAX_COUNT = sys.maxsize
 _BRACE = re.compile(r"\{([^{}]*)\}")
-_RANGE = re.compile(r"(-?\d+)\.\.(-?\d+)")
+_RANGE = re.compile(r"(-?)(\d+)\.\.(-?)(\d+)")
+_MAX_DIGITS = 18  # significant digits of a range bound
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -49,31 +60,41 @@ def is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
 
-def _alternatives(body: str, pattern: str) -> list[str] | None:
+def _bound(sign: str, digits: str, body: str, pattern: str) -> int:
+    significant = digits.lstrip("0") or "0"  # int() refuses 4,300+ digits, zeros included
+    if len(significant) > _MAX_DIGITS:
+        raise FormatError(
+            f"brace range {{{body:.60}}}: a bound of {len(digits)} digits "
+            f"(at most {_MAX_DIGITS} significant digits)",
+            source=pattern[:200],
+        )
+    return -int(significant) if sign else int(significant)
+
+
+def _group(body: str, pattern: str) -> tuple[int, range, int] | list[str] | None:
+    """A brace group's names: ``(count, range, width)`` for a range, a list for ``a,b``."""
     m = _RANGE.fullmatch(body)
     if m:
-        a, b = m.group(1), m.group(2)
-        lo, hi = int(a), int(b)
-        if abs(hi - lo) >= MAX_SHARDS:
-            raise FormatError(
-                f"brace range {{{body}}} names more than {MAX_SHARDS} shards", source=pattern
-            )
-        padded = any(len(s.lstrip("-")) > 1 and s.lstrip("-")[0] == "0" for s in (a, b))
-        width = max(len(a), len(b)) if padded else 0
+        (sa, a, sb, b) = m.groups()
+        lo, hi = _bound(sa, a, body, pattern), _bound(sb, b, body, pattern)
+        padded = any(len(d) > 1 and d[0] == "0" for d in (a, b))
+        width = max(len(sa + a), len(sb + b)) if padded else 0
         step = 1 if hi >= lo else -1
-        return [f"{i:0{width}d}" for i in range(lo, hi + step, step)]
+        return abs(hi - lo) + 1, range(lo, hi + step, step), width
     if "," in body:
         return body.split(",")
     return None  # like a shell: no range and no comma, the braces are literal
 
 
-def expand_braces(pattern: str, *, limit: int = MAX_SHARDS) -> list[str]:
+def expand_braces(pattern: str, *, limit: int = MAX_PATTERN_SHARDS) -> list[str]:
     """Expand shell-style braces: numeric ranges ``{000..099}`` and alternatives ``{a,b}``.
 
     Several groups multiply (``{a,b}-{0..1}`` gives four names). A range keeps the width of
     a bound written with a leading zero, and may count down. Braces with neither ``..`` nor
-    ``,`` inside stay as they are. Nested braces, and more than ``limit`` names, raise
-    :class:`~torsh_data.FormatError` before anything is expanded.
+    ``,`` inside stay as they are. Nested braces, more than ``limit`` names (default
+    :data:`MAX_PATTERN_SHARDS`) or more than :data:`MAX_PATTERN_CHARS` characters in all
+    raise :class:`~torsh_data.FormatError`, counted before anything is expanded; the work
+    is linear in the names made.
 
     >>> expand_braces("data-{000..002}.tar")
     ['data-000.tar', 'data-001.tar', 'data-002.tar']
@@ -82,27 +103,46 @@ def expand_braces(pattern: str, *, limit: int = MAX_SHARDS) -> list[str]:
     """
     if not isinstance(pattern, str):
         raise DataTypeError(f"a brace pattern is a str, not {type(pattern).__name__}")
+    label = pattern[:200]
     depth = 0
     for c in pattern:
         depth += (c == "{") - (c == "}")
         if depth > 1:
-            raise FormatError("nested braces are not supported", source=pattern)
-    pieces: list[list[str]] = []
-    pos, count = 0, 1
+            raise FormatError("nested braces are not supported", source=label)
+    groups: list[tuple[int, range, int] | list[str]] = []
+    fixed: list[str] = []
+    pos, count, longest = 0, 1, 0
     for m in _BRACE.finditer(pattern):
-        alts = _alternatives(m.group(1), pattern)
-        if alts is None:
+        group = _group(m.group(1), pattern)
+        if group is None:
             continue
-        count *= len(alts)
-        if count > limit:
-            raise FormatError(f"the brace pattern names more than {limit} shards", source=pattern)
-        pieces += [[pattern[pos : m.start()]], alts]
+        fixed.append(pattern[pos : m.start()])
         pos = m.end()
-    pieces.append([pattern[pos:]])
-    out = [""]
-    for alts in pieces:
-        out = [head + alt for head in out for alt in alts]
-    return out
+        if isinstance(group, list):
+            count *= len(group)
+            longest += max(map(len, group))
+        else:
+            n, numbers, width = group
+            count *= n
+            longest += max(width, len(str(numbers[0])), len(str(numbers[-1])))
+        groups.append(group)
+        if count > limit:
+            raise FormatError(f"the brace pattern names more than {limit} shards", source=label)
+    fixed.append(pattern[pos:])
+    longest += sum(map(len, fixed))
+    if count * longest > MAX_PATTERN_CHARS:
+        raise FormatError(
+            f"the brace pattern's {count} names of up to {longest} characters are more than "
+            f"MAX_PATTERN_CHARS={MAX_PATTERN_CHARS} characters in all",
+            source=label,
+        )
+    pieces: list[list[str]] = [[fixed[0]]]
+    for group, text in zip(groups, fixed[1:], strict=True):
+        if isinstance(group, tuple):
+            _, numbers, width = group
+            group = [f"{i:0{width}d}" for i in numbers]
+        pieces += [group, [text]]
+    return ["".join(parts) for parts in itertools.product(*pieces)]
 
 
 @dataclass(frozen=True)
@@ -149,9 +189,19 @@ class Manifest:
 def _count(value: Any, field: str, source: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise FormatError(f"{field} must be an integer >= 0, got {value!r:.80}", source=source)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise FormatError(
+            f"{field} must be an integer from 0 to {MAX_COUNT}, got {_show(value)}", source=source
+        )
     return value
+
+
+def _show(value: Any) -> str:
+    """``value`` for a message, short even when it is a huge int (``repr`` of one of 4,300+
+    digits raises ``ValueError``)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4096:
+        return f"an integer of {value.bit_length()} bits"
+    return f"{value!r:.80}"
 
 
 def _digest(value: Any, field: str, source: str) -> str | None:
@@ -164,7 +214,9 @@ def _digest(value: Any, field: str, source: str) -> str | None:
 
 def _resolve(name: Any, base: str | None, field: str, source: str) -> str:
     if not isinstance(name, str) or not name:
-        raise FormatError(f"{field} must be a non-empty string, got {name!r:.80}", source=source)
+        raise FormatError(f"{field} must be a non-empty string, got {_show(name)}", source=source)
+    if "\0" in name:
+        raise FormatError(f"{field} {name!r:.80} contains a NUL character", source=source)
     if is_url(name):
         return name
     if base is not None and is_url(base):
@@ -236,7 +288,12 @@ def parse_manifest(data: Any, *, base: str | None = None, source: str | None = N
     raw_shards = data["shards"]
     entries: list[Any]
     if isinstance(raw_shards, str):
-        names = expand_braces(raw_shards)
+        try:
+            names = expand_braces(raw_shards)
+        except FormatError as exc:
+            raise FormatError(
+                f"'shards' pattern {raw_shards[:80]!r}: {exc.reason}", source=label
+            ) from None
         sizes, records, digests = _lists(data, len(names), label)
         entries = [
             {"url": u, "size": s, "records": r, "sha256": d}
@@ -267,6 +324,13 @@ def parse_manifest(data: Any, *, base: str | None = None, source: str | None = N
                 _digest(entry.get("sha256"), f"{field}.sha256", label),
             )
         )
+    for field in ("records", "size"):
+        total = sum(getattr(s, field) or 0 for s in shards)
+        if total > MAX_COUNT:
+            raise FormatError(
+                f"the shards' {field!r} add up to {_show(total)}, more than {MAX_COUNT}",
+                source=label,
+            )
     return Manifest(tuple(shards), fmt, label)
 
 
