@@ -11,7 +11,7 @@ resumed epoch) passes over the samples in between.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .._errors import DataTypeError
@@ -168,49 +168,42 @@ class IterableFetcher(Fetcher):
                     "iterate the loader with 'async for'"
                 )
             self._it = iter(self.dataset)
-        target, want = self._target(task), self.batch_size or 1
-        samples: list[Any] = []
-        with self.streams as streams:
-            while not self._done and len(samples) < want:
-                streams.at(self._position)
-                try:
-                    sample = next(self._it)
-                except StopIteration:
-                    self._done = True
-                    if target is None:
-                        self._decide(task)
-                    break
-                except Exception:
-                    if target is None:
-                        target = self._decide(task)
-                    self._position += 1  # the sample's place is used, as without workers
-                    if self._position > target:
-                        raise
-                    continue  # another batch's sample: its worker reports the error
-                if target is None:
-                    target = self._decide(task)
-                if self._position >= target:  # earlier samples belong to others' batches
-                    samples.append(sample)
-                self._position += 1
-        return self._batch_from(samples)
+        it = self._it
+
+        async def pull() -> Any:
+            return next(it, _END)
+
+        step = self._collect(task, pull)
+        try:  # pull never suspends, so the coroutine finishes in one step
+            step.send(None)
+        except StopIteration as done:
+            return done.value
+        raise AssertionError("IterableFetcher.fetch suspended")  # pragma: no cover
 
     async def afetch(self, task: Any) -> Any:
         if not hasattr(self.dataset, "__aiter__"):
             return self.fetch(task)
         if self._ait is None:
             self._ait = self.dataset.__aiter__()
+        ait = self._ait
+
+        async def pull() -> Any:
+            try:
+                return await ait.__anext__()
+            except StopAsyncIteration:
+                return _END
+
+        return await self._collect(task, pull)
+
+    async def _collect(self, task: int, pull: Callable[[], Awaitable[Any]]) -> Any:
+        """The batch of ``task``: samples from ``pull()`` (``_END`` at the stream's end)."""
         target, want = self._target(task), self.batch_size or 1
         samples: list[Any] = []
         with self.streams as streams:
             while not self._done and len(samples) < want:
                 streams.at(self._position)
                 try:
-                    sample = await self._ait.__anext__()
-                except StopAsyncIteration:
-                    self._done = True
-                    if target is None:
-                        self._decide(task)
-                    break
+                    sample = await pull()
                 except Exception:
                     if target is None:
                         target = self._decide(task)
@@ -220,10 +213,16 @@ class IterableFetcher(Fetcher):
                     continue  # another batch's sample: its worker reports the error
                 if target is None:
                     target = self._decide(task)
-                if self._position >= target:
+                if sample is _END:
+                    self._done = True
+                    break
+                if self._position >= target:  # earlier samples belong to others' batches
                     samples.append(sample)
                 self._position += 1
         return self._batch_from(samples)
+
+
+_END = object()  # the end of an iterable fetcher's stream
 
 
 _KINDS: dict[str, type[Fetcher]] = {"map": MapFetcher, "iterable": IterableFetcher}
