@@ -159,8 +159,8 @@ def _getitems(dataset: Any, indices: list[int]) -> list[Any]:
     samples = list(getitems(indices))
     if len(samples) != len(indices):
         raise DataValueError(
-            f"{type(dataset).__name__}.__getitems__ gave {len(samples)} samples for "
-            f"{len(indices)} indices; it must give one per index"
+            f"Nested dataset's output size mismatch. Expected {len(indices)}, got "
+            f"{len(samples)}: {type(dataset).__name__}.__getitems__ must give one sample per index"
         )
     return samples
 

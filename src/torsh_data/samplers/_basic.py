@@ -177,7 +177,7 @@ class SequentialSampler(Sampler[int]):
         return len(self.data_source)
 
 
-_CHUNK = 1 << 14  # indices drawn at a time by the lazy samplers
+_CHUNK = 1 << 12  # indices drawn at a time by the lazy samplers
 
 
 class RandomSampler(_SeededSampler[int]):
