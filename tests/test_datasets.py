@@ -259,7 +259,7 @@ def test_stack_dataset_getitems_of_the_wrong_size_is_an_error() -> None:
         ValueError, match=r"output size mismatch\. Expected 2, got 1: Short\.__getitems__"
     ):
         StackDataset(Squares(3), Short(3)).__getitems__([0, 1])
-    with pytest.raises(td.DataValueError, match="one per index"):
+    with pytest.raises(td.DataValueError, match="one sample per index"):
         StackDataset(a=Short(3)).__getitems__([0, 1])
 
 
