@@ -316,6 +316,8 @@ class DataLoader(Generic[T_co]):
             return len(self)
         except TypeError:
             return None
+        except OverflowError:  # len() > sys.maxsize (an endless sampler on a 32-bit runtime)
+            return None
 
 
 class _Progress:
