@@ -2,7 +2,8 @@
 
 NOTE [ Determinism ]: every random decision in torsh-data comes from a :class:`Generator`
 seeded by :func:`derive_seed` from a root seed and the coordinates of the decision (epoch,
-sample index, purpose), never from global state or from the worker that ran it. The generator
+sample index, purpose), never from global state or from the worker that ran it (only a root
+seed nobody gave is drawn from one: NOTE [ Default seeds ] in :func:`fresh_seed`). The generator
 is CPython's Mersenne Twister seeded with an integer, and only its ``getrandbits`` and
 ``random`` outputs are used, which are the same on every CPython build including Pyodide's.
 A test compares batch digests across CPython 3.10+, Pyodide under Node and Chromium.
