@@ -86,12 +86,11 @@ class _SeededSampler(Sampler[T_co]):
 
     def state_dict(self) -> dict[str, Any]:
         """``{"seed", "epoch", ...}``: all that decides the next iteration's order (JSON-ready)."""
+        seed = self.seed
         if self.draws_seeds:
             if self._pending is None:
                 self._pending = draw_seed(self._source)
             seed = self._pending
-        else:
-            seed = self.seed  # type: ignore[assignment]  # never None without draws_seeds
         return {"seed": seed, "epoch": self.epoch, **self._extra_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
