@@ -7,10 +7,13 @@ cannot run on one runtime says why with ``@pytest.mark.native_only(reason=...)``
 from __future__ import annotations
 
 import os
+import random
 import sys
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from support import TORCH_REASON, has_module
 
 IN_PYODIDE = sys.platform == "emscripten"
 
@@ -57,3 +60,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 raise pytest.UsageError(f"{item.nodeid}: {name} needs a reason")
             if skip_here:
                 item.add_marker(pytest.mark.skip(reason=f"{where}: {reason}"))
+
+
+@pytest.fixture(params=["torch", "random"])
+def seed_globally(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A function seeding the global generator that default seeds come from (NOTE [ Default
+    seeds ]): torch's, with torch imported, or :mod:`random`'s, with torch hidden."""
+    if request.param == "torch":
+        if not has_module("torch"):
+            pytest.skip(TORCH_REASON)
+        import torch
+
+        return lambda s: torch.manual_seed(s) and None
+    monkeypatch.setitem(sys.modules, "torch", None)
+    return random.seed

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import needs_torch
 
 import torsh_data as td
 from torsh_data import (
@@ -177,3 +179,128 @@ def test_shard_by_rank() -> None:
         td.ShardByRank(Count(0, 3), num_replicas=2, rank=2)
     with pytest.raises(td.DataValueError, match="num_replicas"):
         td.ShardByRank(Count(0, 3), num_replicas=0, rank=0)
+
+
+# --- __getitems__ as torch: Subset and StackDataset ---------------------------------------
+
+
+class Recording(td.Dataset[int]):
+    """Squares that record how they were asked: ``("item", i)`` or ``("items", [i, ...])``."""
+
+    def __init__(self, n: int, batched: bool) -> None:
+        self.n, self.calls = n, []
+        if batched:
+            self.__getitems__ = self._getitems  # type: ignore[method-assign]
+
+    def __getitem__(self, index: Any) -> Any:
+        self.calls.append(("item", index))
+        if isinstance(index, list):
+            return [i * i for i in index]
+        return index * index
+
+    def _getitems(self, indices: list[int]) -> list[int]:
+        self.calls.append(("items", list(indices)))
+        return [i * i for i in indices]
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def test_subset_passes_a_list_index_to_its_dataset() -> None:
+    # as torch's Subset.__getitem__ (pytorch/pytorch@74436f9025609987bbc69c617564f98635b67807:
+    # torch/utils/data/dataset.py): the dataset is asked once, with its own indices
+    base = Recording(10, batched=False)
+    assert Subset(base, [5, 6, 7])[[0, 2]] == [25, 49]
+    assert base.calls == [("item", [5, 7])]
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_subset_getitems_goes_through_the_datasets(batched: bool) -> None:
+    base = Recording(10, batched)
+    assert Subset(base, [9, 2, 3]).__getitems__([2, 0]) == [9, 81]
+    assert base.calls == ([("items", [3, 9])] if batched else [("item", 3), ("item", 9)])
+    loaded = list(td.DataLoader(Subset(base, [1, 2, 3, 4]), batch_size=2))
+    assert [b.tolist() for b in loaded] == [[1, 4], [9, 16]]
+
+
+def test_a_subset_subclass_that_overrides_getitem_gets_its_batches_from_it() -> None:
+    class Negated(Subset[int]):
+        def __getitem__(self, index: Any) -> Any:
+            return -super().__getitem__(index)
+
+    s = Negated(td.TensorDataset(list(range(6))), [4, 5])
+    assert [b.tolist() for b in td.DataLoader(Negated(Squares(6), [4, 5]), batch_size=2)] == [
+        [-16, -25]
+    ]
+    assert s.__getbatch__([0, 1]) is NotImplemented
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_stack_dataset_getitems_per_member(batched: bool) -> None:
+    # after pytorch/pytorch@74436f9025609987bbc69c617564f98635b67807:test/test_dataloader.py
+    # ::TestStackDataset.test_getitems
+    a, b = Recording(4, batched), Recording(4, batched=False)
+    assert StackDataset(a, b).__getitems__([3, 1]) == [(9, 9), (1, 1)]
+    assert a.calls == ([("items", [3, 1])] if batched else [("item", 3), ("item", 1)])
+    assert b.calls == [("item", 3), ("item", 1)]
+    named = StackDataset(x=Recording(4, batched), y=Squares(4))
+    assert named.__getitems__([2, 0]) == [{"x": 4, "y": 4}, {"x": 0, "y": 0}]
+    assert named.__getitems__([]) == [] and StackDataset(a).__getitems__([]) == []
+    loaded = list(td.DataLoader(StackDataset(a, b), batch_size=4))
+    assert [[t.tolist() for t in batch] for batch in loaded] == [[[0, 1, 4, 9]] * 2]
+
+
+def test_stack_dataset_getitems_of_the_wrong_size_is_an_error() -> None:
+    class Short(Squares):
+        def __getitems__(self, indices: list[int]) -> list[int]:
+            return [0]
+
+    with pytest.raises(
+        ValueError, match=r"output size mismatch\. Expected 2, got 1: Short\.__getitems__"
+    ):
+        StackDataset(Squares(3), Short(3)).__getitems__([0, 1])
+    with pytest.raises(td.DataValueError, match="one sample per index"):
+        StackDataset(a=Short(3)).__getitems__([0, 1])
+
+
+# --- random_split: generator= and default seeds --------------------------------------------
+
+
+def _split(**kw: Any) -> list[list[int]]:
+    return [list(p.indices) for p in td.random_split(range(30), [0.3, 0.3, 0.4], **kw)]
+
+
+def test_random_split_follows_the_global_generator(seed_globally: Any) -> None:
+    seed_globally(21)
+    first = _split()
+    seed_globally(21)
+    assert _split() == first and _split() != first  # each split draws a new seed
+    assert sorted(i for part in first for i in part) == list(range(30))
+
+
+def test_random_split_int_generator_and_errors() -> None:
+    assert _split(generator=4) == _split(seed=4) != _split(seed=5)
+    assert td.random_split(range(4), [2, 2], 4)[0].indices == _first_half(4)
+    with pytest.raises(ValueError, match="random_split: pass seed= or generator="):
+        _split(seed=1, generator=1)
+    with pytest.raises(TypeError, match=r"random_split: generator must be a torch\.Generator"):
+        _split(generator=object())
+
+
+def _first_half(seed: int) -> list[int]:
+    return list(td.random_split(range(4), [2, 2], seed=seed)[0].indices)
+
+
+@needs_torch
+def test_random_split_with_a_torch_generator() -> None:
+    # after pytorch/pytorch@74436f9025609987bbc69c617564f98635b67807:test/test_dataloader.py
+    # ::TestDatasetRandomSplit.test_splits_reproducibility
+    import torch
+
+    assert _split(generator=torch.Generator().manual_seed(1)) == _split(
+        generator=torch.Generator().manual_seed(1)
+    )
+    g = torch.Generator().manual_seed(1)
+    first, second = _split(generator=g), _split(generator=g)  # the generator advances
+    assert first != second
+    assert _split(generator=torch.default_generator) != _split(generator=torch.default_generator)

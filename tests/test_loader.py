@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import random
+import subprocess
+import sys
+import time
+import tracemalloc
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
-from support import digest
+from support import digest, needs_torch
 
 import torsh_data as td
 from torsh_data import DataLoader, IterableDataset, Tensor, TensorDataset
@@ -281,3 +287,149 @@ def test_an_abandoned_epoch_can_be_closed() -> None:
     with pytest.raises(StopIteration):
         next(it)
     assert [len(x) for x, _ in loader] == [3, 3, 3, 1]
+
+
+# --- torch's constructor: generator=, positional order, attribute lock, DataLoader[T] -----
+
+
+def _orders(loader: DataLoader, epochs: int = 2) -> list[list[int]]:
+    return [[int(i) for (_, y) in loader for i in y.tolist()] for _ in range(epochs)]
+
+
+def test_unseeded_loaders_follow_the_global_generator(seed_globally: Any) -> None:
+    seed_globally(3)
+    first = _orders(DataLoader(make_ds(12), batch_size=5, shuffle=True))
+    seed_globally(3)
+    assert _orders(DataLoader(make_ds(12), batch_size=5, shuffle=True)) == first
+    assert first[0] != first[1] and sorted(first[0]) == list(range(12))
+    seed_globally(4)
+    assert _orders(DataLoader(make_ds(12), batch_size=5, shuffle=True)) != first
+
+
+SECOND_RUN = """
+import sys
+{seeding}
+import torsh_data as td
+ds = td.TensorDataset(list(range(40)))
+loader = td.DataLoader(ds, batch_size=8, shuffle=True)
+parts = td.random_split(ds, [0.5, 0.5])
+sampler = td.RandomSampler(ds, replacement=True, num_samples=10)
+print([b[0].tolist() for b in loader], [list(p.indices) for p in parts], list(sampler))
+"""
+
+
+@pytest.mark.native_only(reason="compares two fresh interpreters (no subprocesses in Pyodide)")
+@pytest.mark.parametrize(
+    "seeding",
+    [
+        pytest.param("import torch; torch.manual_seed(7)", marks=needs_torch, id="torch"),
+        pytest.param("import random; random.seed(7); sys.modules['torch'] = None", id="random"),
+    ],
+)
+def test_the_same_global_seed_gives_the_same_run_twice(seeding: str) -> None:
+    script = SECOND_RUN.format(seeding=seeding)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+        ).stdout
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1] and runs[0].count("[") == 10  # 5 batches, 2 parts, 1 sampler
+
+
+@needs_torch
+def test_a_torch_generator_makes_the_loader_reproducible() -> None:
+    # after pytorch/pytorch@74436f9025609987bbc69c617564f98635b67807:test/test_dataloader.py
+    # ::TestDataLoader.test_shuffle_reproducibility
+    import torch
+
+    def make(k: int, **kw: Any) -> DataLoader:
+        return DataLoader(make_ds(), shuffle=True, generator=torch.Generator().manual_seed(k), **kw)
+
+    assert _orders(make(42)) == _orders(make(42))
+    assert _orders(make(42)) != _orders(make(43))
+    g = torch.Generator().manual_seed(1)
+    loader = DataLoader(make_ds(), generator=g)
+    assert loader.generator is g and not torch.equal(
+        g.get_state(), torch.Generator().manual_seed(1).get_state()
+    )
+
+
+def test_an_int_generator_is_the_seed() -> None:
+    assert DataLoader(make_ds(), generator=9).seed == 9
+    assert _orders(DataLoader(make_ds(), shuffle=True, generator=9)) == _orders(
+        DataLoader(make_ds(), shuffle=True, seed=9)
+    )
+
+
+def test_generator_errors() -> None:
+    with pytest.raises(ValueError, match="DataLoader: pass seed= or generator=, not both"):
+        DataLoader(make_ds(), seed=1, generator=1)
+    with pytest.raises(TypeError, match=r"DataLoader: generator must be a torch\.Generator"):
+        DataLoader(make_ds(), generator=random.Random(1))
+
+
+LOCKED = ["batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers"]
+
+
+@pytest.mark.parametrize("attr", LOCKED)
+def test_loader_attributes_cannot_be_reassigned(attr: str) -> None:
+    # as pytorch/pytorch@74436f9025609987bbc69c617564f98635b67807:test/test_dataloader.py
+    # ::TestDataLoader.test_invalid_assign_after_init
+    loader = DataLoader(make_ds(), batch_size=2)
+    before = getattr(loader, attr)
+    with pytest.raises(ValueError, match=f"{attr} attribute should not be set after DataLoader"):
+        setattr(loader, attr, before)
+    assert getattr(loader, attr) is before
+    loader.num_workers = 0  # others may be set, as in torch
+    loader.collate_fn = td.default_collate
+    assert len(list(loader)) == 5
+
+
+def test_generic_classes_are_subscriptable() -> None:
+    assert DataLoader[int] is not None and td.Dataset[int] is not None
+    assert td.IterableDataset[int] is not None and td.Sampler[list[int]] is not None
+
+    class Typed(DataLoader[tuple]):
+        pass
+
+    assert len(list(Typed(make_ds(4), batch_size=2))) == 2
+
+
+def test_positional_arguments_in_torchs_order() -> None:
+    seen: list[int] = []
+
+    def collate(samples: list) -> list:
+        seen.append(len(samples))
+        return samples
+
+    # dataset, batch_size, shuffle, sampler, batch_sampler, num_workers, collate_fn,
+    # pin_memory, drop_last, timeout, worker_init_fn, multiprocessing_context, generator
+    loader = DataLoader(make_ds(10), 4, True, None, None, 0, collate, False, True, 0, None, None, 5)
+    batches = list(loader)
+    assert len(batches) == 2 and seen == [4, 4] and loader.drop_last and loader.seed == 5
+    assert loader.num_workers == 0 and loader.sampler.seed == 5
+    with pytest.raises(TypeError):
+        DataLoader(make_ds(), 1, False, None, None, 0, None, False, False, 0, None, None, None, 2)  # type: ignore[misc]
+    keyword_only = DataLoader(make_ds(), prefetch_factor=None, in_order=True, seed=1)
+    assert keyword_only.seed == 1
+
+
+def test_an_endless_loader_starts_at_once() -> None:
+    ds = make_ds(10)
+    sampler = td.RandomSampler(ds, replacement=True, num_samples=10**10, seed=2)
+    loader = DataLoader(ds, batch_size=32, sampler=sampler)
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    it = iter(loader)
+    first = [next(it) for _ in range(3)]
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"first 3 batches of an endless loader: {seconds * 1e3:.1f} ms, peak {peak / 1e3:.0f} kB")
+    assert peak < 8_000_000 and [len(y) for (_, y) in first] == [32, 32, 32]
+    state = loader.state_dict()  # mid-epoch, even where len() overflows (32-bit Pyodide)
+    assert state["batches"] == 3 and state["sampler"]["seed"] == 2
+    big = min(10**10, sys.maxsize)  # len() is an index-sized int
+    sampler = td.RandomSampler(ds, replacement=True, num_samples=big, seed=2)
+    assert len(DataLoader(ds, batch_size=32, sampler=sampler)) == -(-big // 32)

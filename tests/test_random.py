@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import random
+import subprocess
+import sys
+from typing import Any
 
 import pytest
+from support import needs_torch
 
 import torsh_data as td
 from torsh_data import random as tdr
@@ -93,3 +98,79 @@ def test_neighbouring_samples_get_unrelated_streams() -> None:
     assert 0.45 < mean < 0.55 and abs(lag1) < 0.01
     with tdr.sample_scope(3, 0, "items:4"):
         assert isinstance(tdr.sample_generator().random(), float)
+
+
+# --- default seeds and generator= (NOTE [ Default seeds ]) ---------------------------------
+
+
+def test_fresh_seed_follows_the_global_generator(seed_globally: Any) -> None:
+    seed_globally(11)
+    a = [tdr.fresh_seed() for _ in range(3)]
+    seed_globally(11)
+    assert [tdr.fresh_seed() for _ in range(3)] == a
+    assert len(set(a)) == 3  # each draw advances the global generator
+    seed_globally(12)
+    assert tdr.fresh_seed() != a[0]
+
+
+@needs_torch
+def test_fresh_seed_draws_from_torch_when_torch_is_imported() -> None:
+    import torch
+
+    torch.manual_seed(5)
+    random.seed(1)
+    a = tdr.fresh_seed()
+    torch.manual_seed(5)
+    random.seed(2)  # not the source while torch is imported
+    assert tdr.fresh_seed() == a
+    torch.manual_seed(5)
+    expected = int(torch.empty((), dtype=torch.int64).random_().item())  # torch's samplers' draw
+    assert a == expected
+
+
+@needs_torch
+def test_a_torch_generator_gives_the_seed_torch_would_draw_and_advances() -> None:
+    import torch
+
+    source = tdr.seed_source(None, torch.Generator().manual_seed(3), "here")
+    first, second = tdr.draw_seed(source), tdr.draw_seed(source)
+    g = torch.Generator().manual_seed(3)
+    drawn = [int(torch.empty((), dtype=torch.int64).random_(generator=g).item()) for _ in "ab"]
+    assert [first, second] == drawn and first != second
+
+
+@pytest.mark.native_only(reason="runs a fresh interpreter (no subprocesses in Pyodide)")
+@needs_torch
+def test_importing_torsh_data_leaves_torchs_global_generator_alone() -> None:
+    script = (
+        "import torch\n"
+        "torch.manual_seed(0); a = torch.rand(3)\n"
+        "torch.manual_seed(0)\n"
+        "import torsh_data\n"
+        "assert torch.equal(torch.rand(3), a), 'import advanced torch RNG'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+
+
+def test_entropy_seed_ignores_the_global_generators() -> None:
+    random.seed(4)
+    a = tdr.entropy_seed()
+    random.seed(4)
+    assert tdr.entropy_seed() != a  # 2**-64 chance of a false failure
+
+
+@pytest.mark.parametrize("generator", ["7", 1.5, True, random.Random(3), [1]])
+def test_a_bad_generator_names_what_is_accepted(generator: Any) -> None:
+    with pytest.raises(td.DataTypeError, match=r"torch\.Generator or an int seed") as info:
+        tdr.seed_source(None, generator, "RandomSampler")
+    assert isinstance(info.value, TypeError) and "RandomSampler" in str(info.value)
+
+
+def test_seed_and_generator_together_is_an_error() -> None:
+    with pytest.raises(td.DataValueError, match="not both") as info:
+        tdr.seed_source(1, 2, "random_split")
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(td.DataTypeError, match="seed must be an int"):
+        tdr.seed_source("1", None, "random_split")  # type: ignore[arg-type]
+    assert tdr.draw_seed(tdr.seed_source(None, 9, "x")) == 9
+    assert tdr.draw_seed(tdr.seed_source(9, None, "x")) == 9

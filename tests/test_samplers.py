@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import collections
+import itertools
+import random
+import sys
+import time
+import tracemalloc
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import needs_torch
 
 import torsh_data as td
 from torsh_data import (
@@ -226,3 +233,162 @@ def test_seeded_orders_are_the_same_on_every_runtime(name: str) -> None:
     second = make()
     second.set_epoch(0)
     assert list(second) == expected  # a function of (seed, epoch) only
+
+
+# --- generator= and default seeds (NOTE [ Seeds drawn per iteration ]) ----------------------
+
+TORCH_SAMPLERS = {
+    "random": lambda **kw: RandomSampler(range(20), **kw),
+    "random-replacement": lambda **kw: RandomSampler(
+        range(20), replacement=True, num_samples=7, **kw
+    ),
+    "subset": lambda **kw: SubsetRandomSampler(list(range(5, 25)), **kw),
+    "weighted": lambda **kw: WeightedRandomSampler([0.1, 0.9, 0.4, 0.7, 3.0, 0.6], 9, **kw),
+    "weighted-no-replacement": lambda **kw: WeightedRandomSampler(
+        [0.1, 0.9, 0.4, 0.7, 3.0, 0.6], 5, replacement=False, **kw
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_SAMPLERS))
+def test_unseeded_samplers_follow_the_global_generator(name: str, seed_globally: Any) -> None:
+    # after pytorch/pytorch@74436f9025609987bbc69c617564f98635b67807:test/test_dataloader.py
+    # ::TestDataLoader.test_sampler_reproducibility (the global-seed half)
+    sampler = TORCH_SAMPLERS[name]()
+    seed_globally(0)
+    first = list(sampler) + list(sampler)
+    seed_globally(0)
+    assert list(sampler) + list(sampler) == first
+    assert first[: len(sampler)] != first[len(sampler) :]  # each iteration draws a new seed
+    # the seed is drawn at the first index, not when the iterator is made
+    iterators = (iter(sampler), iter(sampler))
+    taken: tuple[list[int], list[int]] = ([], [])
+    for k in range(len(sampler)):
+        for it, out in zip(iterators, taken, strict=True):
+            if k == 0:
+                seed_globally(0)
+            out.append(next(it))
+    assert taken[0] == taken[1] == first[: len(sampler)]
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_SAMPLERS))
+def test_an_int_generator_is_a_seed(name: str) -> None:
+    make = TORCH_SAMPLERS[name]
+    by_generator, by_seed = make(generator=5), make(seed=5)
+    assert list(by_generator) == list(by_seed) and list(by_generator) == list(by_seed)
+    assert by_generator.state_dict() == by_seed.state_dict()
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(TORCH_SAMPLERS))
+def test_a_torch_generator_makes_samplers_reproducible(name: str) -> None:
+    # after pytorch/pytorch@74436f9025609987bbc69c617564f98635b67807:test/test_dataloader.py
+    # ::TestDataLoader.test_sampler_reproducibility (the generator half)
+    import torch
+
+    make = TORCH_SAMPLERS[name]
+    assert list(make(generator=torch.Generator().manual_seed(42))) == list(
+        make(generator=torch.Generator().manual_seed(42))
+    )
+    g = torch.Generator().manual_seed(42)
+    sampler = make(generator=g)
+    assert sampler.generator is g
+    before = g.get_state()
+    epochs = [list(sampler), list(sampler)]
+    assert not torch.equal(g.get_state(), before)  # iterating advances the generator
+    assert epochs[0] != epochs[1]
+    g.manual_seed(42)
+    assert list(sampler) == epochs[0]  # re-seeding replays, as in torch
+    others = {tuple(make(generator=torch.Generator().manual_seed(k))) for k in range(6)}
+    assert len(others) > 1
+
+
+@pytest.mark.parametrize("make", [lambda **kw: RandomSampler(range(3), **kw)])
+def test_generator_errors(make: Any) -> None:
+    with pytest.raises(td.DataValueError, match="RandomSampler: pass seed= or generator="):
+        make(seed=1, generator=2)
+    with pytest.raises(TypeError, match=r"generator must be a torch\.Generator or an int"):
+        make(generator=random.Random(0))
+    with pytest.raises(TypeError, match="generator"):
+        SubsetRandomSampler([1, 2], generator="0")
+    with pytest.raises(TypeError, match="WeightedRandomSampler"):
+        WeightedRandomSampler([1.0], 1, generator=0.5)
+
+
+def test_a_sampler_that_draws_seeds_resumes_in_a_loader() -> None:
+    data = td.TensorDataset(list(range(23)))
+    loader = td.DataLoader(data, batch_size=4, sampler=RandomSampler(data))
+    list(loader)  # an epoch with a drawn seed
+    it = iter(loader)
+    head = [next(it) for _ in range(2)]
+    state = loader.state_dict()
+    rest = [b[0].tolist() for b in it]
+    resumed = td.DataLoader(data, batch_size=4, sampler=RandomSampler(data))
+    resumed.load_state_dict(state)
+    assert [b[0].tolist() for b in resumed] == rest
+    seen = [i for (batch,) in head for i in batch.tolist()] + [i for b in rest for i in b]
+    assert sorted(seen) == list(range(23))  # nothing lost or repeated across the resume
+    # between epochs the state names the next epoch's seed, and the next epoch uses it
+    state = loader.state_dict()
+    after = [b[0].tolist() for b in loader]
+    again = td.DataLoader(data, batch_size=4, sampler=RandomSampler(data))
+    again.load_state_dict(state)
+    assert [b[0].tolist() for b in again] == after
+
+
+# --- lazy draws: endless samplers --------------------------------------------------------
+
+
+def _first_indices(sampler: Any, k: int) -> tuple[list[int], float, int]:
+    """The first ``k`` indices, the seconds they took and the peak bytes allocated."""
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    head = list(itertools.islice(iter(sampler), k))
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return head, seconds, peak
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: RandomSampler(range(10), replacement=True, num_samples=10**10, seed=1),
+        lambda: RandomSampler(range(10), num_samples=10**10, seed=1),
+        lambda: WeightedRandomSampler([1.0, 2.0, 3.0], 10**10, seed=1),
+    ],
+    ids=["replacement", "permutations", "weighted"],
+)
+def test_huge_num_samples_are_drawn_lazily(make: Any) -> None:
+    sampler = make()
+    assert sampler.num_samples == 10**10
+    head, seconds, peak = _first_indices(sampler, 1000)
+    print(f"first 1000 of 10**10 indices: {seconds * 1e3:.1f} ms, peak {peak / 1e3:.0f} kB")
+    assert peak < 4_000_000  # 10**10 indices at once would need tens of GB
+    assert len(head) == 1000 and set(head) <= set(range(10))
+    assert list(itertools.islice(iter(make()), 1000)) == head  # reproducible for a seed
+    batches = iter(BatchSampler(make(), 64, drop_last=False))
+    assert [len(next(batches)) for _ in range(3)] == [64, 64, 64]
+    if sys.maxsize >= 10**10:  # len() is an index-sized int: 32 bits in Pyodide (wasm32)
+        assert len(sampler) == 10**10
+        assert len(BatchSampler(make(), 64, drop_last=False)) == -(-(10**10) // 64)
+    else:
+        with pytest.raises(OverflowError):
+            len(sampler)
+
+
+def test_permutations_cover_each_pass() -> None:
+    head = list(itertools.islice(iter(RandomSampler(range(7), num_samples=10**10, seed=3)), 21))
+    assert [sorted(head[i : i + 7]) for i in (0, 7, 14)] == [list(range(7))] * 3
+
+
+@given(st.integers(1, 40_000), st.integers(0, 2**64 - 1))
+def test_lazy_draws_do_not_depend_on_how_many_are_asked_for(k: int, seed: int) -> None:
+    # the first k indices are the same whatever num_samples is, across chunk boundaries
+    few = list(RandomSampler(range(9), replacement=True, num_samples=k, seed=seed))
+    many = RandomSampler(range(9), replacement=True, num_samples=10**9, seed=seed)
+    assert list(itertools.islice(iter(many), k)) == few
+    weights = [0.5, 0.0, 2.0]
+    few = list(WeightedRandomSampler(weights, k, seed=seed))
+    many_w = WeightedRandomSampler(weights, 10**9, seed=seed)
+    assert list(itertools.islice(iter(many_w), k)) == few and 1 not in few

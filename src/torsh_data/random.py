@@ -2,7 +2,8 @@
 
 NOTE [ Determinism ]: every random decision in torsh-data comes from a :class:`Generator`
 seeded by :func:`derive_seed` from a root seed and the coordinates of the decision (epoch,
-sample index, purpose), never from global state or from the worker that ran it. The generator
+sample index, purpose), never from global state or from the worker that ran it (only a root
+seed nobody gave is drawn from one: NOTE [ Default seeds ] in :func:`fresh_seed`). The generator
 is CPython's Mersenne Twister seeded with an integer, and only its ``getrandbits`` and
 ``random`` outputs are used, which are the same on every CPython build including Pyodide's.
 A test compares batch digests across CPython 3.10+, Pyodide under Node and Chromium.
@@ -28,15 +29,19 @@ import hashlib
 import os
 import random as _pyrandom
 import struct
+import sys
 from collections.abc import Iterator
+from typing import Any
 
-from ._errors import DataValueError
+from ._errors import DataTypeError, DataValueError
 
 __all__ = [
     "Generator",
     "SampleGenerator",
     "SampleStreams",
     "derive_seed",
+    "draw_seed",
+    "entropy_seed",
     "fresh_seed",
     "laplaces",
     "manual_seed",
@@ -63,9 +68,82 @@ def derive_seed(*parts: int | str) -> int:
     return int.from_bytes(h.digest(), "little")
 
 
-def fresh_seed() -> int:
-    """A new non-deterministic 64-bit seed (for ``seed=None``)."""
+def entropy_seed() -> int:
+    """A 64-bit seed from the operating system (``os.urandom``), which no ``manual_seed``
+    reproduces: for privacy noise and other draws that must not be predictable."""
     return int.from_bytes(os.urandom(8), "little")
+
+
+def _torch() -> Any:
+    """The ``torch`` module if the program has imported it (we never import it here)."""
+    torch = sys.modules.get("torch")
+    return torch if torch is not None and hasattr(torch, "Generator") else None
+
+
+def _torch_draw(torch: Any, generator: Any) -> int:
+    """A seed drawn as torch's samplers draw theirs: one int64 from ``generator`` (``None``:
+    torch's global generator), which advances it."""
+    device = getattr(generator, "device", "cpu")
+    cell = torch.empty((), dtype=torch.int64, device=device)
+    return int(cell.random_(generator=generator).item())
+
+
+def fresh_seed() -> int:
+    """The seed for ``seed=None``: from torch's global generator when the program has
+    imported torch, else from Python's :mod:`random` module.
+
+    NOTE [ Default seeds ]: so ``torch.manual_seed(s)`` (or ``random.seed(s)`` without torch,
+    as in the browser) makes shuffles, splits and samplers reproducible, as in torch; each
+    call advances that generator. A program that needs unpredictable seeds uses
+    :func:`entropy_seed`.
+    """
+    torch = _torch()
+    if torch is not None:
+        return _torch_draw(torch, None)
+    return _pyrandom.getrandbits(64)
+
+
+def seed_source(seed: int | None, generator: Any, where: str) -> Any:
+    """What ``seed=`` and torch's ``generator=`` ask for: an int seed, a ``torch.Generator``
+    to draw seeds from, or ``None`` (draw with :func:`fresh_seed`).
+
+    >>> seed_source(None, 5, "RandomSampler")
+    5
+    >>> seed_source(1, 5, "RandomSampler")
+    Traceback (most recent call last):
+    ...
+    torsh_data._errors.DataValueError: RandomSampler: pass seed= or generator=, not both
+    """
+    if seed is not None and generator is not None:
+        raise DataValueError(f"{where}: pass seed= or generator=, not both")
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise DataTypeError(f"{where}: seed must be an int, got {seed!r:.80}")
+        return seed
+    if generator is None or (isinstance(generator, int) and not isinstance(generator, bool)):
+        return generator
+    torch = _torch()
+    if torch is not None and isinstance(generator, torch.Generator):
+        return generator
+    raise DataTypeError(
+        f"{where}: generator must be a torch.Generator or an int seed, got "
+        f"{type(generator).__name__}; pass generator=torch.Generator().manual_seed(n), "
+        "generator=n, or seed=n"
+    )
+
+
+def draw_seed(source: Any) -> int:
+    """A root seed from a :func:`seed_source`: the int itself, one drawn from the
+    ``torch.Generator`` (advancing it), or :func:`fresh_seed`.
+
+    >>> draw_seed(7)
+    7
+    """
+    if source is None:
+        return fresh_seed()
+    if isinstance(source, int):
+        return source
+    return _torch_draw(_torch(), source)
 
 
 class Generator:
@@ -232,7 +310,9 @@ class _Scope:
 _current: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar(
     "torsh_sample", default=None
 )
-_global: Generator | SampleGenerator = Generator(fresh_seed())
+# NOTE [ Default seeds ] does not apply here: importing torsh_data must not advance torch's
+# global generator, so the stream outside a loader starts from the operating system.
+_global: Generator | SampleGenerator = Generator(entropy_seed())
 
 
 class SampleStreams:

@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 from .._checks import check_int
 from .._errors import DataIndexError, DataTypeError, DataValueError
-from ..random import Generator, derive_seed, fresh_seed
+from ..random import Generator, derive_seed, draw_seed, seed_source
 from ..tensor import Tensor
 
 __all__ = [
@@ -152,8 +152,30 @@ class StackDataset(Dataset[Any]):
             return {k: d[index] for k, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
 
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """A batch: each member's ``__getitems__`` when it has one, else its samples."""
+        if isinstance(self.datasets, dict):
+            columns = {k: _getitems(d, indices) for k, d in self.datasets.items()}
+            return [{k: c[j] for k, c in columns.items()} for j in range(len(indices))]
+        return list(zip(*(_getitems(d, indices) for d in self.datasets), strict=True))
+
     def __len__(self) -> int:
         return self._length
+
+
+def _getitems(dataset: Any, indices: list[int]) -> list[Any]:
+    """``[dataset[i] for i in indices]``, through ``dataset.__getitems__`` when it has one
+    (which must give one sample per index)."""
+    getitems = getattr(dataset, "__getitems__", None)
+    if not callable(getitems):
+        return [dataset[i] for i in indices]
+    samples = list(getitems(indices))
+    if len(samples) != len(indices):
+        raise DataValueError(
+            f"Nested dataset's output size mismatch. Expected {len(indices)}, got "
+            f"{len(samples)}: {type(dataset).__name__}.__getitems__ must give one sample per index"
+        )
+    return samples
 
 
 class ConcatDataset(Dataset[T_co]):
@@ -234,27 +256,31 @@ class ShardByRank(IterableDataset[T_co]):
 
 
 class Subset(Dataset[T_co]):
-    """The samples of ``dataset`` at ``indices``, in that order."""
+    """The samples of ``dataset`` at ``indices``, in that order.
+
+    As in torch, ``subset[[i, j]]`` passes the list ``[indices[i], indices[j]]`` to the
+    dataset, and a batch goes through the dataset's ``__getitems__`` when it has one. A
+    subclass that overrides ``__getitem__`` gets its batches from it (torch raises instead
+    unless ``__getitems__`` is overridden too).
+    """
 
     def __init__(self, dataset: Dataset[T_co], indices: Sequence[int]) -> None:
         self.dataset = dataset
         self.indices = indices
 
-    def __getitem__(self, index: int) -> T_co:
-        if isinstance(index, list):
-            return [self.dataset[self.indices[i]] for i in index]
+    def __getitem__(self, index: int | list[int]) -> Any:
+        if isinstance(index, list):  # as torch: the dataset gets the list of its own indices
+            return self.dataset[[self.indices[i] for i in index]]  # type: ignore[index]
         return self.dataset[self.indices[index]]
 
     def __getitems__(self, indices: list[int]) -> list[T_co]:
-        inner = [self.indices[i] for i in indices]
-        getitems = getattr(self.dataset, "__getitems__", None)
-        if getitems is not None:
-            return list(getitems(inner))
-        return [self.dataset[i] for i in inner]
+        if type(self).__getitem__ is not Subset.__getitem__:  # a subclass's own samples
+            return [self[i] for i in indices]
+        return _getitems(self.dataset, [self.indices[i] for i in indices])
 
     def __getbatch__(self, indices: Sequence[int]) -> Any:
         getbatch = getattr(self.dataset, "__getbatch__", None)
-        if getbatch is None:
+        if getbatch is None or type(self).__getitem__ is not Subset.__getitem__:
             return NotImplemented
         return getbatch([self.indices[i] for i in indices])
 
@@ -306,15 +332,27 @@ class TransformDataset(Dataset[Any]):
 
 
 def random_split(
-    dataset: Dataset[T_co], lengths: Sequence[int | float], seed: int | None = None
+    dataset: Dataset[T_co],
+    lengths: Sequence[int | float],
+    generator: Any = None,
+    *,
+    seed: int | None = None,
 ) -> list[Subset[T_co]]:
     """Split a dataset into non-overlapping random subsets.
 
     ``lengths`` are integer sizes that add up to ``len(dataset)``, or fractions (floats) that
     add up to 1; the remainder of rounding fractions down goes one by one to the first subsets,
-    as torch does. The split
-    is a function of ``seed`` alone.
+    as torch does. The split is a function of the root seed alone: ``seed``, or an int
+    ``generator``, or one drawn from a ``torch.Generator`` (advancing it); with neither, from
+    torch's global generator when torch is imported, else from :mod:`random`, so
+    ``torch.manual_seed(s)`` reproduces it.
+
+    >>> a = random_split(range(10), [0.5, 0.5], generator=3)
+    >>> b = random_split(range(10), [0.5, 0.5], seed=3)
+    >>> [list(x.indices) for x in a] == [list(x.indices) for x in b]
+    True
     """
+    root = draw_seed(seed_source(seed, generator, "random_split"))
     n = len(dataset)  # type: ignore[arg-type]
     if not lengths:
         raise DataValueError("random_split needs at least one length")
@@ -338,9 +376,7 @@ def random_split(
         sizes = [math.floor(n * f) for f in lengths]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
-    order = Generator(
-        derive_seed(fresh_seed() if seed is None else seed, "random_split")
-    ).permutation(n)
+    order = Generator(derive_seed(root, "random_split")).permutation(n)
     out, start = [], 0
     for size in sizes:
         out.append(Subset(dataset, order[start : start + size]))

@@ -5,16 +5,16 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from .._checks import check_bool, check_int, check_seed
+from .._checks import check_bool, check_int
 from .._errors import DataTypeError, DataValueError
 from .._interop import optional_import
 from .._runtime import IN_PYODIDE
 from ..collate import default_collate, default_convert
 from ..collate._output import check_output, to_output
 from ..datasets import _is_iterable_dataset
-from ..random import fresh_seed
+from ..random import draw_seed, seed_source
 from ..samplers import BatchSampler, RandomSampler, SequentialSampler
 from ._executor import Executor, Failed, SerialExecutor
 from ._fetch import Fetcher, IterableFetcher, MapFetcher
@@ -24,8 +24,15 @@ from ._workers import ProcessExecutor
 
 __all__ = ["DataLoader"]
 
+T_co = TypeVar("T_co", covariant=True)
 
-class DataLoader:
+# what torch's DataLoader refuses to change after construction (its iterators depend on them)
+_LOCKED = frozenset(
+    ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
+)
+
+
+class DataLoader(Generic[T_co]):
     """Batches from a dataset, with the arguments of ``torch.utils.data.DataLoader``.
 
     Each iteration is a new epoch; the order and every sample's random stream derive from
@@ -39,10 +46,6 @@ class DataLoader:
         sampler: an iterable of indices, instead of ``shuffle``.
         batch_sampler: an iterable of index lists, instead of ``batch_size``, ``shuffle``,
             ``sampler`` and ``drop_last``.
-        drop_last: drop a last batch smaller than ``batch_size``.
-        collate_fn: turns a list of samples into a batch (default
-            :func:`~torsh_data.default_collate`).
-        seed: root seed; ``None`` draws a fresh one, kept in ``loader.seed``.
         num_workers: load in this many worker processes (0: in the calling thread); in
             Pyodide, in Web Workers (``worker_threads`` under Node.js), iterated with
             ``async for``. The batches are the same for every value (NOTE [ Same batches
@@ -50,17 +53,27 @@ class DataLoader:
             :func:`~torsh_data.get_worker_info` itself: then each worker yields its share
             and batches interleave as in torch (NOTE [ Who splits an iterable stream ]).
             A batch that raises is raised by ``next()``; the next ``next()`` goes on.
-        prefetch_factor: batches in flight per worker (default 2).
-        persistent_workers: keep the workers between epochs.
-        timeout: seconds to wait for a batch from the workers before giving up (0: forever;
-            a dead worker is reported either way).
-        in_order: False lets a batch that is ready overtake one that is not.
-        worker_init_fn: called in each worker with its id, before loading.
-        multiprocessing_context: ``"fork"``, ``"spawn"``, ``"forkserver"`` or a context.
-        executor: where batches are loaded, instead of ``num_workers``.
+        collate_fn: turns a list of samples into a batch (default
+            :func:`~torsh_data.default_collate`).
         pin_memory: hand out batches as torch tensors in pinned memory (see
             :func:`~torsh_data.loader.pin_memory`; needs torch, so not in the browser).
-        output: (keyword only) the kind of tensor in the batches handed out (NOTE [ torch in,
+        drop_last: drop a last batch smaller than ``batch_size``.
+        timeout: seconds to wait for a batch from the workers before giving up (0: forever;
+            a dead worker is reported either way).
+        worker_init_fn: called in each worker with its id, before loading.
+        multiprocessing_context: ``"fork"``, ``"spawn"``, ``"forkserver"`` or a context.
+        generator: a ``torch.Generator`` the root seed is drawn from (once, here), or an
+            int seed.
+        prefetch_factor: batches in flight per worker (default 2).
+        persistent_workers: keep the workers between epochs.
+        pin_memory_device: accepted as torch's (pinned memory is host memory here).
+        in_order: False lets a batch that is ready overtake one that is not.
+        seed: root seed (not with ``generator``). With neither, it is drawn from torch's
+            global generator when torch is imported, else from :mod:`random`, so
+            ``torch.manual_seed(s)`` before building the loader reproduces its batches; it
+            is kept in ``loader.seed``.
+        executor: where batches are loaded, instead of ``num_workers``.
+        output: the kind of tensor in the batches handed out (NOTE [ torch in,
             torch out ] in ``collate/_output.py``; docs/TORCH_COMPAT.md):
 
             - ``"auto"`` (default): torch in, torch out. A batch that holds a torch tensor
@@ -72,11 +85,18 @@ class DataLoader:
             - ``"torsh"``: every tensor a :class:`~torsh_data.Tensor`.
             - ``"numpy"``: every tensor a ``numpy.ndarray`` (needs ``torsh-data[numpy]``).
 
+    The arguments from ``prefetch_factor`` on are keyword-only, as the arguments after
+    ``generator`` are in torch. ``batch_size``, ``batch_sampler``, ``sampler``,
+    ``drop_last``, ``dataset`` and ``persistent_workers`` cannot be set after construction
+    (a ``ValueError``, as in torch). ``DataLoader[T]`` is a type, as in torch.
+
     >>> from torsh_data import TensorDataset
     >>> loader = DataLoader(TensorDataset(list(range(6))), batch_size=4, shuffle=True, seed=1)
     >>> [len(x) for (x,) in loader]
     [4, 2]
     """
+
+    _locked = False  # set at the end of __init__; see __setattr__
 
     def __init__(
         self,
@@ -85,23 +105,27 @@ class DataLoader:
         shuffle: bool | None = None,
         sampler: Any = None,
         batch_sampler: Any = None,
-        drop_last: bool = False,
-        collate_fn: Callable[[Any], Any] | None = None,
-        seed: int | None = None,
         num_workers: int = 0,
-        prefetch_factor: int | None = None,
-        persistent_workers: bool = False,
+        collate_fn: Callable[[Any], Any] | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
         timeout: float = 0,
-        in_order: bool = True,
         worker_init_fn: Callable[[int], None] | None = None,
         multiprocessing_context: Any = None,
-        executor: Executor | None = None,
-        pin_memory: bool = False,
+        generator: Any = None,
         *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
+        seed: int | None = None,
+        executor: Executor | None = None,
         output: str = "auto",
     ) -> None:
         self.dataset = dataset
-        self.seed = fresh_seed() if seed is None else check_seed(seed)
+        self.generator = generator
+        self.seed = draw_seed(seed_source(seed, generator, "DataLoader"))
+        self.pin_memory_device = pin_memory_device
         check_int("num_workers", num_workers, 0)
         if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
             raise DataValueError("prefetch_factor and persistent_workers need num_workers > 0")
@@ -174,9 +198,19 @@ class DataLoader:
         if pin_memory:
             optional_import("torch", "torch", "DataLoader(pin_memory=True)")
         self.output = check_output(output, pin_memory=pin_memory)
+        self.persistent_workers = persistent_workers
         self._next_epoch = 0
         self._skip = 0  # batches of the next epoch already consumed before a resume
         self._progress: _Progress | None = None
+        self._locked = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LOCKED and self._locked:
+            raise DataValueError(
+                f"{name} attribute should not be set after {type(self).__name__} is "
+                f"initialized; build a new {type(self).__name__} instead"
+            )
+        super().__setattr__(name, value)
 
     @property
     def epoch(self) -> int:
@@ -300,6 +334,8 @@ class DataLoader:
         try:
             return len(self)
         except TypeError:
+            return None
+        except OverflowError:  # len() > sys.maxsize (an endless sampler on a 32-bit runtime)
             return None
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from .. import _dtype
 from .._distributions import laplaces, normals
 from .._errors import DataTypeError, DataValueError
-from ..random import Generator, fresh_seed
+from ..random import Generator, entropy_seed
 from ..tensor import Tensor
 
 __all__ = ["GaussianMechanism", "LaplaceMechanism", "Mechanism"]
@@ -44,7 +44,7 @@ class Mechanism:
     delta: float = 0.0
 
     def __init__(self, seed: int | None) -> None:
-        self.seed = fresh_seed() if seed is None else seed
+        self.seed = entropy_seed() if seed is None else seed
         self._gen = Generator(self.seed)
 
     def noise(self, n: int) -> list[float]:

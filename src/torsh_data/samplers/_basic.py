@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 from .._checks import check_bool, check_int, check_seed
 from .._distributed import distributed_defaults as _distributed_defaults
 from .._errors import DataTypeError, DataValueError
-from ..random import Generator, derive_seed, fresh_seed
+from ..random import Generator, derive_seed, draw_seed, seed_source
 
 __all__ = [
     "BatchSampler",
@@ -54,13 +54,28 @@ class Sampler(Generic[T_co]):
 
 class _SeededSampler(Sampler[T_co]):
     """A sampler whose order is a function of ``(seed, epoch)`` (and of the state that
-    ``state_dict`` returns, for samplers that learn during training)."""
+    ``state_dict`` returns, for samplers that learn during training).
+
+    NOTE [ Seeds drawn per iteration ]: torch's random samplers given no seed draw one from
+    their ``generator`` (or torch's global generator) each time they are iterated, at the
+    first index. Ours do the same when built with neither ``seed`` nor an int ``generator``
+    (``draws_seeds``): each iteration takes a new root seed from :func:`draw_seed` (then the
+    order is a function of that seed, and the epoch stays put), so ``torch.manual_seed(s)``
+    before an iteration replays it. :meth:`state_dict` draws the next iteration's seed early
+    and records it, so a loader that saves its state resumes exactly.
+    """
 
     auto_advance = True  # move to the next epoch after each iteration
     _varying = False  # the length changes with the epoch (see _epoch_length)
+    _draws_per_iteration = False  # torch's samplers: draw a seed per iteration if none given
 
-    def __init__(self, seed: int | None) -> None:
-        self.seed = fresh_seed() if seed is None else check_seed(seed)
+    def __init__(self, seed: int | None, generator: Any = None) -> None:
+        source = seed_source(seed, generator, type(self).__name__)
+        self.generator = generator
+        self._source = source
+        self.draws_seeds = self._draws_per_iteration and not isinstance(source, int)
+        self.seed: int | None = None if self.draws_seeds else draw_seed(source)
+        self._pending: int | None = None  # the next iteration's drawn seed, once recorded
         self.epoch = 0
         self._current: int | None = None  # length of the epoch being iterated
         self._token: object = None  # which iteration that is
@@ -71,7 +86,12 @@ class _SeededSampler(Sampler[T_co]):
 
     def state_dict(self) -> dict[str, Any]:
         """``{"seed", "epoch", ...}``: all that decides the next iteration's order (JSON-ready)."""
-        return {"seed": self.seed, "epoch": self.epoch, **self._extra_state()}
+        seed = self.seed
+        if self.draws_seeds:
+            if self._pending is None:
+                self._pending = draw_seed(self._source)
+            seed = self._pending
+        return {"seed": seed, "epoch": self.epoch, **self._extra_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         try:
@@ -84,6 +104,8 @@ class _SeededSampler(Sampler[T_co]):
         self._load_extra_state(state)
         self.set_epoch(epoch)
         self.seed = seed
+        if self.draws_seeds:
+            self._pending = seed
 
     def _extra_state(self) -> dict[str, Any]:
         """What besides seed and epoch decides the order (scores, counts); JSON-ready."""
@@ -92,16 +114,36 @@ class _SeededSampler(Sampler[T_co]):
     def _load_extra_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`_extra_state` (validate before changing anything)."""
 
-    def _generator(self, purpose: str) -> Generator:
-        return Generator(derive_seed(self.seed, purpose, self.epoch))
+    def _generator(self, purpose: str, epoch: int | None = None) -> Generator:
+        """The stream of ``purpose`` in ``epoch`` (default: the current one)."""
+        assert self.seed is not None, "a sampler that draws seeds has drawn one by now"
+        return Generator(derive_seed(self.seed, purpose, self.epoch if epoch is None else epoch))
 
     def __iter__(self) -> Iterator[T_co]:
-        order = self._order()
-        token = object()
-        self._current, self._token = len(order), token
-        if self.auto_advance:
+        return self._drawn() if self.draws_seeds else self._epoch()
+
+    def _drawn(self) -> Iterator[T_co]:
+        # a generator function: the seed is drawn at the first index, as torch's samplers do
+        if self._pending is None:
+            self.seed = draw_seed(self._source)
+        else:
+            self.seed, self._pending = self._pending, None
+        yield from self._epoch()
+
+    def _epoch(self) -> Iterator[T_co]:
+        if self._varying:
+            order = self._order()
+            token = object()
+            self._current, self._token = len(order), token
+            self._advance()
+            return self._drain(order, token)
+        stream = self._stream()
+        self._advance()
+        return stream
+
+    def _advance(self) -> None:
+        if self.auto_advance and not self.draws_seeds:
             self.epoch += 1
-        return self._drain(order, token) if self._varying else iter(order)
 
     def _drain(self, order: list[Any], token: object) -> Iterator[Any]:
         yield from order
@@ -112,6 +154,10 @@ class _SeededSampler(Sampler[T_co]):
         """For samplers whose length changes with the epoch: the length of the epoch being
         iterated, else of the next one (a loader compares it with the batches it gave)."""
         return len(self._order()) if self._current is None else self._current
+
+    def _stream(self) -> Iterator[T_co]:
+        """This epoch's indices; the random draws are bound to the epoch when called."""
+        return iter(self._order())
 
     def _order(self) -> list[Any]:
         raise NotImplementedError
@@ -130,25 +176,44 @@ class SequentialSampler(Sampler[int]):
         return len(self.data_source)
 
 
+_CHUNK = 1 << 12  # indices drawn at a time by the lazy samplers
+
+
 class RandomSampler(_SeededSampler[int]):
     """Random indices of ``data_source``: a permutation, or draws with replacement.
+
+    Indices are drawn as they are consumed, so ``num_samples`` may be huge (an endless
+    loader): the first index comes at once and memory stays bounded.
 
     Args:
         data_source: anything with a length.
         replacement: draw ``num_samples`` indices independently.
         num_samples: how many indices per epoch (default ``len(data_source)``); without
             replacement, more than the length gives successive permutations.
-        seed: root seed; ``None`` draws a fresh one.
+        generator: a ``torch.Generator`` to draw each iteration's seed from, or an int seed
+            (as ``seed``).
+        seed: root seed. With neither, each iteration draws its seed from torch's global
+            generator when torch is imported, else from :mod:`random` (NOTE [ Seeds drawn
+            per iteration ]).
+
+    >>> s = RandomSampler(range(10), replacement=True, num_samples=10**12, seed=0)
+    >>> it = iter(s)
+    >>> len(s), all(0 <= next(it) < 10 for _ in range(5))
+    (1000000000000, True)
     """
+
+    _draws_per_iteration = True
 
     def __init__(
         self,
         data_source: Sized,
         replacement: bool = False,
         num_samples: int | None = None,
+        generator: Any = None,
+        *,
         seed: int | None = None,
     ) -> None:
-        super().__init__(seed)
+        super().__init__(seed, generator)
         check_bool("replacement", replacement)
         self.data_source = data_source
         self.replacement = replacement
@@ -166,23 +231,35 @@ class RandomSampler(_SeededSampler[int]):
         return self.num_samples
 
     def _order(self) -> list[int]:
-        n, k = len(self.data_source), self.num_samples
-        gen = self._generator("shuffle")
-        if self.replacement:
-            return gen.integers(n, k)
-        if n == 0:
-            return []
-        out: list[int] = []
-        while len(out) < k:
-            out.extend(gen.permutation(n))
-        return out[:k]
+        return list(self._stream())
+
+    def _stream(self) -> Iterator[int]:
+        return _random_indices(
+            self._generator("shuffle"), len(self.data_source), self.num_samples, self.replacement
+        )
+
+
+def _random_indices(gen: Generator, n: int, k: int, replacement: bool) -> Iterator[int]:
+    """``k`` indices below ``n``, drawn a chunk at a time: independent draws, or successive
+    permutations cut at ``k`` (the same indices as drawing them all at once)."""
+    while k > 0 and n > 0:
+        take = min(k, _CHUNK) if replacement else min(k, n)
+        yield from gen.integers(n, take) if replacement else gen.permutation(n)[:take]
+        k -= take
 
 
 class SubsetRandomSampler(_SeededSampler[int]):
-    """The given indices in a random order each epoch."""
+    """The given indices in a random order each epoch.
 
-    def __init__(self, indices: Sequence[int], seed: int | None = None) -> None:
-        super().__init__(seed)
+    ``generator`` and ``seed`` are as for :class:`RandomSampler`.
+    """
+
+    _draws_per_iteration = True
+
+    def __init__(
+        self, indices: Sequence[int], generator: Any = None, *, seed: int | None = None
+    ) -> None:
+        super().__init__(seed, generator)
         self.indices = indices
 
     def __len__(self) -> int:
@@ -215,14 +292,25 @@ def weighted_draw(gen: Generator, weights: list[float], k: int, replacement: boo
     """``k`` indices drawn with probability proportional to ``weights``: independently (by
     inverse CDF), or without replacement as successive weighted draws would be
     (Efraimidis-Spirakis keys ``-log(1 - u) / w``, smallest first)."""
+    return list(_weighted_indices(gen, weights, k, replacement))
+
+
+def _weighted_indices(
+    gen: Generator, weights: list[float], k: int, replacement: bool
+) -> Iterator[int]:
+    """:func:`weighted_draw`, lazily: with replacement, a chunk of draws at a time."""
     if replacement:
         cum = list(itertools.accumulate(weights))
         total = cum[-1]
         last = max(i for i, x in enumerate(weights) if x > 0)
-        return [min(bisect.bisect_right(cum, u * total), last) for u in gen.uniforms(k)]
+        while k > 0:
+            take = min(k, _CHUNK)
+            yield from [min(bisect.bisect_right(cum, u * total), last) for u in gen.uniforms(take)]
+            k -= take
+        return
     pairs = enumerate(zip(gen.uniforms(len(weights)), weights, strict=True))
     keys = sorted((-math.log1p(-u) / w, i) for i, (u, w) in pairs if w > 0)
-    return [i for _, i in keys[:k]]
+    yield from [i for _, i in keys[:k]]
 
 
 def class_balanced_weights(labels: Sequence[Any]) -> list[float]:
@@ -246,21 +334,27 @@ class WeightedRandomSampler(_SeededSampler[int]):
     """Indices ``0..len(weights)-1`` drawn with probability proportional to ``weights``.
 
     Without replacement, indices are drawn one after another as successive weighted draws
-    would (Efraimidis-Spirakis keys); zero-weight indices are never drawn.
+    would (Efraimidis-Spirakis keys); zero-weight indices are never drawn. With replacement,
+    they are drawn as they are consumed, so ``num_samples`` may be huge. ``generator`` and
+    ``seed`` are as for :class:`RandomSampler`.
 
     >>> s = WeightedRandomSampler.balanced([0, 0, 0, 1], seed=0)
     >>> s.weights
     [0.3333333333333333, 0.3333333333333333, 0.3333333333333333, 1.0]
     """
 
+    _draws_per_iteration = True
+
     def __init__(
         self,
         weights: Sequence[float] | Any,
         num_samples: int,
         replacement: bool = True,
+        generator: Any = None,
+        *,
         seed: int | None = None,
     ) -> None:
-        super().__init__(seed)
+        super().__init__(seed, generator)
         check_bool("replacement", replacement)
         w = check_weights(weights)
         self.num_samples = check_int("num_samples", num_samples, 1)
@@ -279,18 +373,24 @@ class WeightedRandomSampler(_SeededSampler[int]):
         labels: Sequence[Any],
         num_samples: int | None = None,
         replacement: bool = True,
+        generator: Any = None,
+        *,
         seed: int | None = None,
     ) -> WeightedRandomSampler:
         """Draw classes equally often: weights from :func:`class_balanced_weights`
         (``num_samples`` defaults to the number of labels)."""
         w = class_balanced_weights(labels)
-        return cls(w, len(w) if num_samples is None else num_samples, replacement, seed)
+        n = len(w) if num_samples is None else num_samples
+        return cls(w, n, replacement, generator, seed=seed)
 
     def __len__(self) -> int:
         return self.num_samples
 
     def _order(self) -> list[int]:
-        return weighted_draw(
+        return list(self._stream())
+
+    def _stream(self) -> Iterator[int]:
+        return _weighted_indices(
             self._generator("weighted"), self.weights, self.num_samples, self.replacement
         )
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from .._checks import check_bool, check_int
 from .._errors import DataTypeError, DataValueError
-from ..random import Generator, derive_seed
 from ._basic import _SeededSampler
 
 __all__ = ["AdaptiveBatchSampler", "BucketBatchSampler", "PoissonBatchSampler"]
@@ -50,7 +49,7 @@ class _PooledBatchSampler(_SeededSampler[list[int]]):
 
     def batches(self, epoch: int) -> list[list[int]]:
         """The batches of ``epoch`` (does not move the epoch)."""
-        gen = Generator(derive_seed(self.seed, self._purpose, epoch))
+        gen = self._generator(self._purpose, epoch)
         n = len(self.lengths)
         order = gen.permutation(n) if self.shuffle else list(range(n))
         key = self.lengths.__getitem__

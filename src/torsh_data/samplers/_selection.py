@@ -20,7 +20,7 @@ from typing import Any
 
 from .._checks import check_int
 from .._errors import DataValueError
-from ..random import Generator, derive_seed
+from ..random import Generator
 from ._basic import _SeededSampler, check_weights, weighted_draw
 from ._scored import _positive_float, _scores
 
@@ -294,7 +294,7 @@ class ClientSampler(_SeededSampler[int]):
 
     def select(self, round: int) -> list[int]:
         """The clients of ``round`` (a function of seed and round only)."""
-        gen = Generator(derive_seed(self.seed, "clients", check_int("round", round, 0)))
+        gen = self._generator("clients", check_int("round", round, 0))
         k = self.clients_per_round
         if self.strategy == "all":
             return list(range(self.num_clients))
