@@ -23,6 +23,10 @@ from ._workers import ProcessExecutor
 
 __all__ = ["DataLoader"]
 
+#: Largest ``epoch`` and ``batches`` a loaded state may hold (a C ``ssize_t``, what
+#: ``itertools.islice`` takes).
+MAX_STATE_COUNT = (1 << 63) - 1
+
 
 class DataLoader:
     """Batches from a dataset, with the arguments of ``torch.utils.data.DataLoader``.
@@ -255,15 +259,24 @@ class DataLoader:
             )
         except KeyError as exc:
             raise DataValueError(f"DataLoader state lacks {exc.args[0]!r}") from None
-        for key, value in (("seed", seed), ("epoch", epoch), ("batches", batches)):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or (key != "seed" and value < 0)
-            ):
+        # NOTE [ Loaded numbers ]: a state may come from a file or a cache; its numbers are
+        # bounded here, with the field named, not deep inside islice or a random generator.
+        for key, value, low, high in (
+            ("seed", seed, -(1 << 63), (1 << 64) - 1),
+            ("epoch", epoch, 0, MAX_STATE_COUNT),
+            ("batches", batches, 0, MAX_STATE_COUNT),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise DataValueError(
-                    f"DataLoader state {key!r} must be an integer >= 0, got {value!r}"
+                    f"DataLoader state {key!r} must be an integer in [{low}, {high}], "
+                    f"got {value!r:.40}"
                 )
+        length = self._length_or_none()
+        if length is not None and batches > length:
+            raise DataValueError(
+                f"DataLoader state 'batches' is {batches}, but this loader has {length} "
+                "batches per epoch: the state is of another dataset or batch size"
+            )
         self.seed = seed
         if self._own_sampler:
             self.sampler.seed = seed
