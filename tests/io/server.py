@@ -16,6 +16,9 @@ request counter, so each test uses a fresh id):
   body, waits ``pause`` seconds and closes the connection; later ones are like ``/ok/<n>`` (``Range`` supported).
 - ``/slow/<n>?chunk=100&delay=0.05``: ``chunk`` bytes every ``delay`` seconds.
 - ``/badlength/<n>``: claims 100 more bytes than it sends, then closes.
+- ``/gzip/<n>?enc=gzip``: ``body(n)`` compressed whatever was asked, with that
+  ``Content-Encoding``: ``enc`` is ``gzip``, ``deflate`` (zlib), ``rawdeflate`` (sent as
+  ``deflate``), ``br`` (gzip bytes labelled ``br``), ``cut`` or ``corrupt`` (a damaged gzip).
 - ``/mismatch/<n>``: ``body(n)`` with its last byte changed.
 - ``/log/<route>/<id>``: JSON list of the requests seen: ``{"t", "range", "if_range", "cookie"}``.
 - ``/nocors/<route>``: ``<route>`` without any CORS header (preflights fail too).
@@ -34,6 +37,7 @@ import socket
 import sys
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -205,8 +209,20 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body(n))
             self._close_now()
         elif route == "gzip":  # compressed whatever the client asked (browsers cannot refuse)
-            data = gzip.compress(body(n), mtime=0)
-            self._head(200, {"Content-Length": len(data), "Content-Encoding": "gzip"})
+            how = q.get("enc", "gzip")
+            if how == "deflate":
+                data = zlib.compress(body(n))
+            elif how == "rawdeflate":
+                co = zlib.compressobj(wbits=-15)
+                data = co.compress(body(n)) + co.flush()
+            else:
+                data = gzip.compress(body(n), mtime=0)
+            if how == "cut":  # a gzip stream without its end (and a length that says so)
+                data = data[: len(data) // 2]
+            elif how == "corrupt":
+                data = data[:20] + bytes(200) + data[220:]
+            name = {"rawdeflate": "deflate", "cut": "gzip", "corrupt": "gzip"}.get(how, how)
+            self._head(200, {"Content-Length": len(data), "Content-Encoding": name})
             self.wfile.write(data)
         elif route == "mismatch":
             bad = bytearray(body(n))
