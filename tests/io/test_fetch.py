@@ -435,3 +435,43 @@ def test_decoded_size_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         for _ in range(1000):  # 1 MiB in steps of 16 KiB: the bound is passed long before
             decoder.decode(b"" if decoder.pending() else bomb, 1 << 14)
             bomb = b""
+
+
+# --- an HTML page where data was expected (issue 17, cause 6) -----------------------------
+@NEEDS_SERVER
+@pytest.mark.parametrize(
+    ("page", "facts"),
+    [
+        ("typed", ["Content-Type: text/html; charset=utf-8", "title 'Sign in - Example'"]),
+        ("sniffed", ["the body starts with '<HTML'", "title '503 Service Unavailable'"]),
+    ],
+)
+def test_an_html_page_is_not_data(base: str, page: str, facts: list[str]) -> None:
+    from server import PAGES
+
+    from torsh_data.io import HTMLResponseError, open_dataset
+
+    url = f"{base}/page/{page}"
+    for chunk_size in (1, 7, 1 << 16):  # the start of the body is gathered across chunks
+        with pytest.raises(HTMLResponseError) as info:
+            run(collect(iter_fetch(url, chunk_size=chunk_size, retries=0)))
+        message = str(info.value)
+        assert message.startswith(f"{url}: the server sent an HTML page (")
+        assert all(fact in message for fact in facts) and "where data was expected" in message
+        assert isinstance(info.value, SourceError) and isinstance(info.value, OSError)
+    assert pickle.loads(pickle.dumps(info.value)).args == info.value.args
+    assert run(fetch_bytes(url, expect=None)) == PAGES[page]  # on purpose: allowed
+
+    async def records(fmt: str) -> list[Any]:
+        return [r async for r in open_dataset(url, fmt, fetch={"retries": 0})]
+
+    for fmt in ("csv", "json", "jsonl", "text", "tar"):  # no 0-record dataset, no "invalid JSON"
+        with pytest.raises(HTMLResponseError, match=f"where {fmt} data was expected"):
+            run(records(fmt))
+
+
+@NEEDS_SERVER
+def test_data_that_merely_mentions_html_passes(base: str) -> None:
+    assert run(fetch_bytes(f"{base}/ok/5000")) == body(5000)
+    # a 206 from the middle of a file is never taken for a page by its first bytes
+    assert run(fetch_bytes(f"{base}/ok/5000", byte_range=(10, 20))) == body(5000)[10:20]

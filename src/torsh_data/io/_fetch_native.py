@@ -78,7 +78,8 @@ class NativeResponse:
 
     def __init__(self, url: str, resp: Any) -> None:
         self.url = url
-        self.status: int = resp.status if hasattr(resp, "status") else resp.code
+        status = resp.status if hasattr(resp, "status") else resp.code
+        self.status: int = 200 if status is None else status  # a data: URL has none
         self._resp = resp
         self._headers = resp.headers
         self._encoding = (self.header("Content-Encoding") or "identity").strip().lower()
