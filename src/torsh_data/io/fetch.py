@@ -416,7 +416,7 @@ async def iter_fetch(
     span = _check_args(url, retries, backoff, byte_range, sha256, credentials)
     key = _cache_key(url, span)
     hit = await _cached(cache, key, sha256)
-    if hit is not None and expect is not None and html_page(None, hit[:SNIFF_BYTES]):
+    if hit is not None and expect is not None and not span[0] and html_page(None, hit):
         raise html_error(url, "none (a cached copy)", hit, expect)
     if hit is not None:
         if progress is not None:
