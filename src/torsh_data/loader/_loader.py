@@ -271,12 +271,6 @@ class DataLoader:
                     f"DataLoader state {key!r} must be an integer in [{low}, {high}], "
                     f"got {value!r:.40}"
                 )
-        length = self._length_or_none()
-        if length is not None and batches > length:
-            raise DataValueError(
-                f"DataLoader state 'batches' is {batches}, but this loader has {length} "
-                "batches per epoch: the state is of another dataset or batch size"
-            )
         self.seed = seed
         if self._own_sampler:
             self.sampler.seed = seed
