@@ -136,7 +136,7 @@ class JsLoader:
             return await self._load_shards(url)
         cache = _cache(self.options.get("cache"))
         recording = _RecordingCache(cache) if cache is not None else None
-        fetch: dict[str, Any] = {"expect": f"{fmt or 'dataset'} data"}
+        fetch: dict[str, Any] = {"expect": f"{fmt} data" if fmt else "data"}
         if recording is not None:
             fetch["cache"] = recording
         n = await self.load_source(url, name=url, content_type=content_type, fetch=fetch)
