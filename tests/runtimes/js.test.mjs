@@ -72,7 +72,7 @@ before(async () => {
   // a sign-in page (served as text/html) and one saved under a data file's name (text/csv)
   const page = "<!DOCTYPE html><html><head><title>Sign in</title></head><body>form</body></html>";
   fs.writeFileSync(path.join(data, "signin.html"), page);
-  fs.writeFileSync(path.join(data, "export.csv"), `\ufeff\n  ${page.toLowerCase()}`);
+  fs.writeFileSync(path.join(data, "export.csv"), `\ufeff\n  ${page.replace("<!DOCTYPE", "<!doctype")}`);
   fs.writeFileSync(path.join(data, "add.onnx"), addModel());
   ({ proc: server, url: base } = await startServe(data));
 });
