@@ -335,3 +335,14 @@ def test_whole_column_transforms_equal_per_row() -> None:
     per_row = apply_transforms(json.loads(json.dumps(specs)), ["x", "y"], rows)
     assert type(whole).__name__ == "TensorDataset" and type(per_row).__name__ == "_Mapped"
     assert digest([whole[i] for i in range(5)]) == digest([per_row[i] for i in range(5)])
+
+
+def test_options_json_is_bounded_and_must_be_an_object() -> None:
+    # issue 17 cause 4: options come from JavaScript callers; a deep document is refused
+    # before parsing (it would overflow the WebAssembly stack)
+    with pytest.raises(FormatError, match="options: JSON nested deeper than 500"):
+        parse_options("[" * 100_000)
+    with pytest.raises(FormatError, match="options: not valid JSON at line 1, column 2"):
+        parse_options("{")
+    with pytest.raises(DataTypeError, match="options must be a JSON object, not list"):
+        parse_options("[1]")

@@ -149,6 +149,19 @@ def test_async_iteration_resumes_too() -> None:
             {"version": 1, "seed": 1, "epoch": 0, "batches": "2", "sampler": None},
             "'batches' must be",
         ),
+        # issue 17 cause 5: bounded on load, not failing later inside itertools.islice
+        (
+            {"version": 1, "seed": 1, "epoch": 0, "batches": 2**63, "sampler": None},
+            "'batches' must be an integer in \\[0, 9223372036854775807\\]",
+        ),
+        (
+            {"version": 1, "seed": 1, "epoch": 2**64, "batches": 0, "sampler": None},
+            "'epoch' must be",
+        ),
+        (
+            {"version": 1, "seed": -(2**80), "epoch": 0, "batches": 0, "sampler": None},
+            "'seed' must be",
+        ),
         (
             {"version": 1, "seed": 1, "epoch": 0, "batches": 0, "sampler": {"seed": 1}},
             "keeps none|'seed' and 'epoch'",

@@ -194,6 +194,49 @@ def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--coop-coep" in out and "--cors" in out
 
 
+@pytest.fixture
+def taken() -> Iterator[int]:
+    """A real loopback port with a listening socket on it."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    try:
+        yield int(sock.getsockname()[1])
+    finally:
+        sock.close()
+
+
+def test_a_taken_default_port_moves_to_the_next_free_one(
+    site: Path, taken: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # issue 17 cause 7: `./dev demo` died with a raw "Address already in use" traceback
+    import argparse
+
+    from torsh_data import _serve
+
+    monkeypatch.setattr(_serve, "DEFAULT_PORT", taken)
+    args = argparse.Namespace(directory=str(site), host="127.0.0.1", port=None)
+    server = _serve._bind(args, quiet=True)
+    assert server is not None
+    try:
+        port = int(server.server_address[1])
+        assert taken < port < taken + _serve.PORT_TRIES
+        assert f"Port {taken} is in use; using port {port} instead." in capsys.readouterr().out
+    finally:
+        server.server_close()
+
+
+def test_a_taken_explicit_port_fails_with_a_message(
+    site: Path, taken: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli_main(["serve", str(site), "--port", str(taken), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"port {taken} is in use on 127.0.0.1" in err and "--port 0" in err
+    assert "Traceback" not in err
+
+
 # ------------------------------------------------------------------ gzip
 
 

@@ -202,7 +202,20 @@ def test_restore_without_a_saved_state_is_false(tmp_path: Any) -> None:
     [
         (b"\xff\xfe not utf-8", "not a saved loader state"),
         (b'{"version": 1, "seed"', "not a saved loader state"),
-        (b"", "not a saved loader state"),
+        (b"", "entry 'run': not a saved loader state: not valid JSON at line 1, column 1"),
+        (b"[" * 100_000, "entry 'run': not a saved loader state: JSON nested deeper than 500"),
+        (
+            json.dumps(
+                {"version": 1, "seed": 1, "epoch": 0, "batches": 2**63, "sampler": None}
+            ).encode(),
+            "entry 'run': .*'batches' must be an integer in \\[0, 9223372036854775807\\], got 9223372036854775808",
+        ),
+        (
+            json.dumps(
+                {"version": 1, "seed": 2**64, "epoch": 0, "batches": 0, "sampler": None}
+            ).encode(),
+            "entry 'run': .*'seed' must be an integer in",
+        ),
         (json.dumps({"version": 7}).encode(), "not a DataLoader state"),
         (
             json.dumps(

@@ -136,7 +136,9 @@ class JsLoader:
             return await self._load_shards(url)
         cache = _cache(self.options.get("cache"))
         recording = _RecordingCache(cache) if cache is not None else None
-        fetch = {"cache": recording} if recording is not None else {}
+        fetch: dict[str, Any] = {"expect": f"{fmt} data" if fmt else "data"}
+        if recording is not None:
+            fetch["cache"] = recording
         n = await self.load_source(url, name=url, content_type=content_type, fetch=fetch)
         self.from_cache = bool(recording and recording.hit)
         return n

@@ -4,11 +4,11 @@ or content type."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from ._errors import DataValueError
+from ._errors import DataTypeError, DataValueError
+from ._json import load_json
 
 __all__ = ["FORMATS", "format_or_none", "guess_format", "parse_options"]
 
@@ -92,7 +92,9 @@ def guess_format(
 
 def parse_options(options: str | dict[str, Any] | None) -> dict[str, Any]:
     """JavaScript options (a JSON string or dict, camelCase or snake_case) as snake_case."""
-    raw = json.loads(options) if isinstance(options, str) else dict(options or {})
+    raw = load_json(options, source="options") if isinstance(options, str) else dict(options or {})
+    if not isinstance(raw, dict):
+        raise DataTypeError(f"options must be a JSON object, not {type(raw).__name__}")
     out: dict[str, Any] = {}
     for key, value in raw.items():
         key = _ALIASES.get(key, key)

@@ -13,6 +13,9 @@ What a page running Pyodide needs from a server, and what ``python -m http.serve
   CSS, wheels and zips of stored files, tar, CSV, text...) for clients that accept it.
 - ``--cors ORIGIN``: CORS headers for that one origin (and its preflight requests).
 - 127.0.0.1 by default; nothing outside DIR is served (``..`` and symlinks out are refused).
+- Port 8000 by default, or the next free one (up to :data:`PORT_TRIES` ports on) when it is
+  taken, which it says; a port given with ``--port`` is used or the command fails with a
+  message, not a traceback.
 
 NOTE [ CSP for Pyodide ]: Pyodide 0.29/314 compiles its WebAssembly with
 ``WebAssembly.instantiateStreaming`` and creates no JavaScript from strings, so
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import email.utils
+import errno
 import gzip
 import hashlib
 import os
@@ -347,12 +351,52 @@ def make_server(
     return Server((host, port), handler)
 
 
+#: Default port, and how many ports from it ``torsh-data serve`` tries when it is taken.
+DEFAULT_PORT, PORT_TRIES = 8000, 20
+
+
+def _in_use(exc: OSError) -> bool:
+    return exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1))
+
+
+def _bind(args: argparse.Namespace, **options: Any) -> ThreadingHTTPServer | None:
+    """A server on the requested port, or (no ``--port``) the first free one from 8000."""
+    ports = [args.port] if args.port is not None else range(DEFAULT_PORT, DEFAULT_PORT + PORT_TRIES)
+    for port in ports:
+        try:
+            server = make_server(args.directory, host=args.host, port=port, **options)
+        except OSError as exc:
+            if not _in_use(exc):
+                print(
+                    f"torsh-data serve: cannot listen on {args.host}:{port}: {exc}", file=sys.stderr
+                )
+                return None
+            continue
+        if port != ports[0]:
+            print(f"Port {ports[0]} is in use; using port {port} instead.", flush=True)
+        return server
+    tried = (
+        f"port {args.port} is"
+        if args.port is not None
+        else (f"ports {DEFAULT_PORT}-{DEFAULT_PORT + PORT_TRIES - 1} are")
+    )
+    print(
+        f"torsh-data serve: {tried} in use on {args.host} (another server?); pass "
+        "--port N for another one, or --port 0 for any free one",
+        file=sys.stderr,
+    )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """``torsh-data serve [DIR] [--host H] [--port N] [--coop-coep] [--cors ORIGIN] ...``."""
     p = argparse.ArgumentParser(prog="torsh-data serve", description=__doc__.split("\n")[0])
     p.add_argument("directory", nargs="?", default=".", help="what to serve (default: .)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free)")
+    p.add_argument(
+        "--port", type=int, default=None,
+        help=f"port (default {DEFAULT_PORT}, or the next free one; 0: any free)",
+    )  # fmt: skip
     p.add_argument(
         "--coop-coep", action="store_true", help="send COOP/COEP (cross-origin isolation)"
     )
@@ -362,16 +406,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-csp", action="store_true", help="send no Content-Security-Policy")
     p.add_argument("--quiet", action="store_true", help="do not log requests")
     args = p.parse_args(argv)
-    server = make_server(
-        args.directory,
-        host=args.host,
-        port=args.port,
+    server = _bind(
+        args,
         csp=None if args.no_csp else CSP,
         coop_coep=args.coop_coep,
         cors=args.cors,
         connect_src=args.connect_src,
         quiet=args.quiet,
     )
+    if server is None:
+        return 1
     host, port = str(server.server_address[0]), int(server.server_address[1])
     shown = f"[{host}]" if ":" in host else host
     print(f"Serving {os.path.abspath(args.directory)} at http://{shown}:{port}/", flush=True)

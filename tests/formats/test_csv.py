@@ -138,12 +138,34 @@ def test_missing_policies() -> None:
     assert e.value.record == 1
     rows = read_csv(data, missing="nan")
     assert math.isnan(rows[0]["b"]) and rows[1]["b"] == 3.0 and rows[1]["c"] == ""
-    assert read_csv(data, missing=0) == [{"a": 1, "b": 0, "c": "x"}, {"a": 2, "b": 3, "c": "0"}]
+    # a text column has no missing values: its empty field stays "" (issue 17, cause 7)
+    assert read_csv(data, missing=0) == [{"a": 1, "b": 0, "c": "x"}, {"a": 2, "b": 3, "c": ""}]
     assert read_csv(data, missing={"fill": -1.5})[0]["b"] == -1.5
     with pytest.raises(DataValueError):
         read_csv(data, missing="drop")
     with pytest.raises(FormatError, match="cannot hold NaN"):
         read_csv(data, missing="nan", dtypes={"b": "int64"})
+
+
+@pytest.mark.parametrize("missing", ["error", "nan", 0, {"fill": "?"}])
+def test_empty_text_fields_are_empty_strings_like_the_csv_module(missing: object) -> None:
+    # issue 17 cause 7: Python's csv gives "" for an empty field; in a text column that is
+    # the value (not a missing one), whatever the policy; numeric columns keep the policy.
+    data = "name,note,n\nann,,1\n,hi,2\nbob,  ,3\n"
+    want = list(csv.DictReader(io.StringIO(data)))
+    got = read_csv(data.encode(), missing=missing)
+    assert [{k: str(v) for k, v in row.items()} for row in got] == want
+    assert got[1]["name"] == "" and got[0]["note"] == "" and got[2]["note"] == "  "
+
+
+def test_empty_field_in_a_numeric_column_is_still_missing() -> None:
+    data = b"name,n\nann,\nbob,3\n"
+    with pytest.raises(FormatError, match=r"line 2, column 'n': missing value") as info:
+        read_csv(data)
+    assert isinstance(info.value, ValueError) and info.value.record == 1
+    assert math.isnan(read_csv(data, missing="nan")[0]["n"])
+    assert read_csv(data, missing=7)[0] == {"name": "ann", "n": 7}
+    assert read_csv(b"s,n\n,1\n", dtypes={"s": "str"}) == [{"s": "", "n": 1}]
 
 
 def test_dtypes_in_rows() -> None:

@@ -338,7 +338,8 @@ def test_duplicate_extension_in_sample():
 @pytest.mark.parametrize(
     "member,match",
     [
-        (("a.json", b"{bad"), "a.json: invalid JSON"),
+        (("a.json", b"{bad"), "a.json: not valid JSON at line 1, column 2"),
+        (("a.json", b"[" * 100_000), "a.json: JSON nested deeper than 500"),
         (("a.cls", b"seven"), "a.cls: not an integer"),
         (("a.txt", b"\xff\xfe"), "a.txt: byte 0: not UTF-8"),
         (("a.png", b"\x89PNG\r\n\x1a\nxxxx"), "a.png"),

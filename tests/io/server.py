@@ -16,6 +16,11 @@ request counter, so each test uses a fresh id):
   body, waits ``pause`` seconds and closes the connection; later ones are like ``/ok/<n>`` (``Range`` supported).
 - ``/slow/<n>?chunk=100&delay=0.05``: ``chunk`` bytes every ``delay`` seconds.
 - ``/badlength/<n>``: claims 100 more bytes than it sends, then closes.
+- ``/gzip/<n>?enc=gzip``: ``body(n)`` compressed whatever was asked, with that
+  ``Content-Encoding``: ``enc`` is ``gzip``, ``deflate`` (zlib), ``rawdeflate`` (sent as
+  ``deflate``), ``br`` (gzip bytes labelled ``br``), ``cut`` or ``corrupt`` (a damaged gzip).
+- ``/page/typed``, ``/page/sniffed``: an HTML page with status 200, sent as ``text/html``, or
+  as ``text/csv`` but starting (after a BOM and white space) with ``<HTML``.
 - ``/mismatch/<n>``: ``body(n)`` with its last byte changed.
 - ``/log/<route>/<id>``: JSON list of the requests seen: ``{"t", "range", "if_range", "cookie"}``.
 - ``/nocors/<route>``: ``<route>`` without any CORS header (preflights fail too).
@@ -34,6 +39,7 @@ import socket
 import sys
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -42,6 +48,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from iodata import body
 
 MAX_BODY = 64 << 20
+PAGES = {
+    "typed": b"<!DOCTYPE html>\n<html><head><title>Sign in - Example</title></head><body>x</body>",
+    "sniffed": b'\xef\xbb\xbf\r\n  <HTML lang="en"><title>503 Service Unavailable</title>',
+}
 MAX_SLOW_SECONDS = 30.0
 
 
@@ -205,8 +215,25 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body(n))
             self._close_now()
         elif route == "gzip":  # compressed whatever the client asked (browsers cannot refuse)
-            data = gzip.compress(body(n), mtime=0)
-            self._head(200, {"Content-Length": len(data), "Content-Encoding": "gzip"})
+            how = q.get("enc", "gzip")
+            if how == "deflate":
+                data = zlib.compress(body(n))
+            elif how == "rawdeflate":
+                co = zlib.compressobj(wbits=-15)
+                data = co.compress(body(n)) + co.flush()
+            else:
+                data = gzip.compress(body(n), mtime=0)
+            if how == "cut":  # a gzip stream without its end (and a length that says so)
+                data = data[: len(data) // 2]
+            elif how == "corrupt":
+                data = data[:20] + bytes(200) + data[220:]
+            name = {"rawdeflate": "deflate", "cut": "gzip", "corrupt": "gzip"}.get(how, how)
+            self._head(200, {"Content-Length": len(data), "Content-Encoding": name})
+            self.wfile.write(data)
+        elif route == "page":  # an HTML page with status 200 where data was expected
+            data = PAGES[args[0] if args else "typed"]
+            ctype = "text/html; charset=utf-8" if args[:1] == ["typed"] else "text/csv"
+            self._head(200, {"Content-Type": ctype, "Content-Length": len(data)})
             self.wfile.write(data)
         elif route == "mismatch":
             bad = bytearray(body(n))

@@ -136,6 +136,27 @@ def test_corrupt_entry_is_dropped(make: Any, how: str) -> None:
     assert run(cache.keys()) == ["other"] and run(cache.get("other")) == b"fine"
 
 
+@pytest.mark.parametrize(
+    "header", [b"[" * 60_000, b'{"key": "k", "size": ' + b"{" * 60_000, b"\xff" * 40]
+)
+@pytest.mark.parametrize("call", ["get", "keys"])
+def test_hostile_header_is_dropped_not_raised(tmp_path: Path, header: bytes, call: str) -> None:
+    # issue 17 cause 4: a deep JSON header raised RecursionError natively (and overflowed the
+    # WebAssembly stack in Pyodide); it is a corrupt entry: dropped, get() is None, not listed.
+    import struct
+
+    cache = Cache("hostile", root=tmp_path)
+    run(cache.put("k", b"data"))
+    run(cache.put("other", b"fine"))
+    file = cache._impl._file("k")
+    file.write_bytes(b"TDC1" + struct.pack("<I", len(header)) + header + b"data")
+    if call == "get":
+        assert run(cache.get("k")) is None
+    assert run(cache.keys()) == ["other"]
+    assert not file.exists()
+    assert run(cache.get("other")) == b"fine"
+
+
 def test_lru_eviction(make: Any) -> None:
     async def go() -> None:
         cache = make(max_bytes=3000)

@@ -211,6 +211,8 @@ def test_wrong_passphrase_raises_and_destroys_nothing(where: Any) -> None:
         b'{"format": "torsh-data-crypt/1", "iterations": 1000000000000, "salt": "AAAAAAAAAAAAAAAAAAAAAA==", "check": ""}',
         b'{"format": "torsh-data-crypt/9", "iterations": 1000, "salt": "AAAAAAAAAAAAAAAAAAAAAA==", "check": ""}',
         b'{"format": "torsh-data-crypt/1", "iterations": 1000, "salt": "!!", "check": "AA=="}',
+        b'{"salt": ' + b"[" * 100_000,  # issue 17: no RecursionError, no stack overflow
+        b"\xff\xfe\x00",
     ],
 )
 def test_damaged_or_hostile_record(tmp_path: Path, record: bytes) -> None:

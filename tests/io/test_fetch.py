@@ -65,6 +65,10 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
+async def collect(chunks: Any) -> list[bytes]:
+    return [chunk async for chunk in chunks]
+
+
 class Progress:
     def __init__(self) -> None:
         self.calls: list[tuple[int, int | None]] = []
@@ -389,11 +393,85 @@ def test_header_parsers_never_raise(text: str) -> None:
 
 
 @NEEDS_SERVER
-def test_content_encoding_does_not_cut_the_body(base: str) -> None:
-    # Natively urllib does not decode: the bytes are the gzip stream, whole (a browser's fetch
-    # decodes it: tests/io/browser/fetch_checks.py); its compressed Content-Length must not be
-    # taken for the length of what arrives.
+@pytest.mark.parametrize("enc", ["gzip", "deflate", "rawdeflate"])
+def test_content_encoding_is_decoded_like_a_browser(base: str, enc: str) -> None:
+    # issue 17 cause 7: a browser's fetch decodes a body the server compressed unasked
+    # (tests/io/browser/fetch_checks.py); natively it is decoded too, and its compressed
+    # Content-Length is not taken for the length of what arrives.
+    progress = Progress()
+    data = run(fetch_bytes(f"{base}/gzip/200000?enc={enc}", progress=progress))
+    assert data == body(200000)
+    assert progress.monotonic() and progress.calls[-1][0] == 200000
+    chunks = run(collect(iter_fetch(f"{base}/gzip/300000?enc={enc}", chunk_size=1000)))
+    assert b"".join(chunks) == body(300000) and max(map(len, chunks)) <= 1000
+
+
+@NEEDS_SERVER
+@pytest.mark.parametrize(
+    ("enc", "match"),
+    [
+        ("br", "Content-Encoding 'br', which cannot be decoded here"),
+        ("cut", "Content-Encoding gzip ended before the end of its compressed stream"),
+        ("corrupt", "Content-Encoding gzip is not valid gzip data"),
+    ],
+)
+def test_undecodable_content_encoding_names_the_url(base: str, enc: str, match: str) -> None:
+    url = f"{base}/gzip/100000?enc={enc}"
+    with pytest.raises(SourceError, match=match) as info:
+        run(fetch_bytes(url, retries=0))
+    assert str(info.value).startswith(url) and isinstance(info.value, OSError)
+
+
+def test_decoded_size_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A small bound stands in for MAX_DECODED_BYTES (4 GiB): decoding stops past it.
     import gzip
 
-    data = run(fetch_bytes(f"{base}/gzip/200000"))
-    assert gzip.decompress(data) == body(200000)
+    from torsh_data.io import _fetch_native
+
+    monkeypatch.setattr(_fetch_native, "MAX_DECODED_BYTES", 50_000)
+    decoder = _fetch_native._Decoder("http://x.test/bomb", "gzip")
+    bomb = gzip.compress(bytes(1 << 20))
+    with pytest.raises(SourceError, match=r"http://x\.test/bomb: .* more than 50000 bytes"):
+        for _ in range(1000):  # 1 MiB in steps of 16 KiB: the bound is passed long before
+            decoder.decode(b"" if decoder.pending() else bomb, 1 << 14)
+            bomb = b""
+
+
+# --- an HTML page where data was expected (issue 17, cause 6) -----------------------------
+@NEEDS_SERVER
+@pytest.mark.parametrize(
+    ("page", "facts"),
+    [
+        ("typed", ["Content-Type: text/html; charset=utf-8", "title 'Sign in - Example'"]),
+        ("sniffed", ["the body starts with '<HTML'", "title '503 Service Unavailable'"]),
+    ],
+)
+def test_an_html_page_is_not_data(base: str, page: str, facts: list[str]) -> None:
+    from server import PAGES
+
+    from torsh_data.io import HTMLResponseError, open_dataset
+
+    url = f"{base}/page/{page}"
+    for chunk_size in (1, 7, 1 << 16):  # the start of the body is gathered across chunks
+        with pytest.raises(HTMLResponseError) as info:
+            run(collect(iter_fetch(url, chunk_size=chunk_size, retries=0)))
+        message = str(info.value)
+        assert message.startswith(f"{url}: the server sent an HTML page (")
+        assert all(fact in message for fact in facts) and "where data was expected" in message
+        assert isinstance(info.value, SourceError) and isinstance(info.value, OSError)
+    assert pickle.loads(pickle.dumps(info.value)).args == info.value.args
+    assert run(fetch_bytes(url, expect=None)) == PAGES[page]  # on purpose: allowed
+
+    async def records(fmt: str) -> list[Any]:
+        return [r async for r in open_dataset(url, fmt, fetch={"retries": 0})]
+
+    for fmt in ("csv", "json", "jsonl", "text", "tar"):  # no 0-record dataset, no "invalid JSON"
+        with pytest.raises(HTMLResponseError, match=f"where {fmt} data was expected"):
+            run(records(fmt))
+
+
+@NEEDS_SERVER
+def test_data_that_merely_mentions_html_passes(base: str) -> None:
+    assert run(fetch_bytes(f"{base}/ok/5000")) == body(5000)
+    # a 206 from the middle of a file is never taken for a page by its first bytes
+    assert run(fetch_bytes(f"{base}/ok/5000", byte_range=(10, 20))) == body(5000)[10:20]

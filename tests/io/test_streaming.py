@@ -518,3 +518,26 @@ def test_a_truncated_browser_stream_names_the_source() -> None:
     with pytest.raises(FormatError, match=r"upload\.jsonl"):
         run(consume())
     assert got == [{"a": 1}]
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 16])
+def test_csv_text_column_empty_field_is_empty_string(chunk: int) -> None:
+    # issue 17 cause 7: as Python's csv gives it; once a column has held text its empty fields
+    # are "", and any chunking gives the same records.
+    data = b"name,n\nann,1\n,2\nbob,\n"
+    chunks = [data[i : i + chunk] for i in range(0, len(data), chunk)]
+    ds = StreamingDataset(chunks, format="csv", missing="nan")
+    got = list(ds)
+    assert got[:2] == [{"name": "ann", "n": 1}, {"name": "", "n": 2}]
+    assert got[2]["name"] == "bob" and got[2]["n"] != got[2]["n"]  # NaN: n stays numeric
+    with pytest.raises(FormatError, match=r"line 4, column 'n': missing value") as info:
+        list(StreamingDataset(chunks, format="csv"))
+    assert isinstance(info.value, ValueError)
+    # a text column that starts empty: declared, or it is a missing value
+    starts_empty = [b"s,n\n,1\nx,2\n"]
+    with pytest.raises(FormatError, match=r"dtypes=\{'s': 'str'\} for a text column"):
+        list(StreamingDataset(starts_empty, format="csv"))
+    assert list(StreamingDataset(starts_empty, format="csv", dtypes={"s": "str"})) == [
+        {"s": "", "n": 1},
+        {"s": "x", "n": 2},
+    ]

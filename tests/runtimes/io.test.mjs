@@ -71,6 +71,19 @@ function assertFetchProtocol(f) {
   assert.deepEqual(f.ok.last, [300000, 300000]);
   assert.ok(f.chunks.equal && f.chunks.max <= 1000);
   assert.ok(f.gzipped.equal, `a gzip-encoded body: ${JSON.stringify(f.gzipped)}`);
+  for (const [kind, fact] of [["typed", "Content-Type: text/html; charset=utf-8"],
+    ["sniffed", "the body starts with '<HTML'"]]) {
+    const h = f.html_pages[kind];
+    assert.equal(h.fetch.error, "HTMLResponseError", JSON.stringify(h));
+    assert.ok(h.fetch.is_source_error);
+    assert.ok(h.fetch.message.startsWith(`${base}/page/${kind}: the server sent an HTML page (`));
+    assert.ok(h.fetch.message.includes(fact) && h.fetch.message.includes("where data was expected"));
+    for (const fmt of ["csv", "json"]) {
+      assert.equal(h[fmt].error, "HTMLResponseError");
+      assert.ok(h[fmt].message.includes(`where ${fmt} data was expected`), h[fmt].message);
+    }
+    assert.ok(h.allowed, "expect=None downloads the page");
+  }
   assert.deepEqual(f.ranges, { ok: [true, true, true], norange: [true, true, true] });
   assert.equal(f.not_found.error, "HTTPError");
   assert.equal(f.not_found.status, 404);

@@ -69,6 +69,10 @@ before(async () => {
   fs.writeFileSync(path.join(data, "train.csv"), CSV);
   fs.writeFileSync(path.join(data, "rows.jsonl"), '{"a": 1, "t": "x y"}\n{"a": 2, "t": "z"}\n');
   fs.writeFileSync(path.join(data, "bad.csv"), "a,b\n1\n");
+  // a sign-in page (served as text/html) and one saved under a data file's name (text/csv)
+  const page = "<!DOCTYPE html><html><head><title>Sign in</title></head><body>form</body></html>";
+  fs.writeFileSync(path.join(data, "signin.html"), page);
+  fs.writeFileSync(path.join(data, "export.csv"), `\ufeff\n  ${page.replace("<!DOCTYPE", "<!doctype")}`);
   fs.writeFileSync(path.join(data, "add.onnx"), addModel());
   ({ proc: server, url: base } = await startServe(data));
 });
@@ -251,6 +255,19 @@ asyncio.run(main())`, file], { env: ENV, encoding: "utf8" });
     });
     await assert.rejects(new td.WasmDataLoader(2).loadFromUrl(`${base}/missing.csv`),
       (e) => e.pythonType === "HTTPError" && /404/.test(e.message));
+    // issue 17 cause 6: an HTML page where data was expected, not 0 records or "invalid JSON"
+    for (const [file, format, fact] of [["signin.html", "csv", "Content-Type: text/html"],
+      ["signin.html", "json", "Content-Type: text/html"], ["export.csv", null, "starts with '<!doctype html'"]]) {
+      const url = `${base}/${file}`;
+      await assert.rejects(new td.WasmDataLoader(2, format ? { format } : {}).loadFromUrl(url), (e) => {
+        assert.ok(e instanceof td.TorshDataError);
+        assert.equal(e.pythonType, "HTMLResponseError");
+        assert.ok(e.message.startsWith(`${url}: the server sent an HTML page (`), e.message);
+        assert.ok(e.message.includes(fact) && e.message.includes("title 'Sign in'"), e.message);
+        assert.ok(e.message.includes(`where ${format ?? "csv"} data was expected`), e.message);
+        return true;
+      });
+    }
     await assert.rejects(new td.WasmDataLoader(2).loadFromBytes(new Uint8Array(3), "x.bin"),
       (e) => e.pythonType === "DataValueError" && /format option/.test(e.message));
     await assert.rejects(new td.WasmDataLoader(2, { shufle: true }).loadFromBytes(new Uint8Array(3), "x.csv"),

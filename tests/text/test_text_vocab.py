@@ -112,3 +112,9 @@ def test_basic_english_vocab_pipeline() -> None:
     v = build_vocab_from_iterator(map(basic_english, lines), specials=["<unk>", "<pad>"])
     v.set_default_index(v["<unk>"])
     assert v.lookup_indices(basic_english("The cat flew.")) == [v["the"], v["cat"], 0, v["."]]
+
+
+def test_from_json_deep_document_is_refused() -> None:
+    # issue 17 cause 4: natively a RecursionError, in Pyodide a WebAssembly stack overflow
+    with pytest.raises(FormatError, match="<vocab json>: JSON nested deeper than 500"):
+        Vocab.from_json('{"itos": ' + "[" * 200_000)

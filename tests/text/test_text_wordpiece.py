@@ -253,3 +253,40 @@ def test_parity_with_tokenizers_library(name: str, a: str, b: str) -> None:
 
 
 _OURS = {n: Tokenizer.from_file(DATA / f"{n}_tokenizer.json") for n in NAMES}
+
+
+# --- hostile tokenizer.json (issue 17, causes 4 and 5) -----------------------------------
+@pytest.mark.parametrize(
+    ("doc", "match"),
+    [
+        ('{"model": ' + "[" * 100_000, "nested deeper than 500"),
+        (_with(truncation={"max_length": 8, "strategy": ["LongestFirst"]}), "truncation.strategy"),
+        (_with(truncation={"max_length": 8, "strategy": "Widest"}), "truncation.strategy"),
+        (_with(truncation={"max_length": 8, "direction": {}}), "truncation.direction"),
+        (_with(truncation={"stride": 1}), "truncation.max_length is missing"),
+        (_with(padding={"strategy": {"Fixed": 10**9}}), "padding.strategy.Fixed: length"),
+        (_with(padding={"strategy": ["Fixed", 3]}), "padding.strategy must be"),
+        (_with(padding={"pad_to_multiple_of": 10**9}), "pad_to_multiple_of"),
+    ],
+)
+def test_hostile_settings_name_the_file_and_field(tmp_path: object, doc: str, match: str) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "tok.json"
+    path.write_text(doc)
+    with pytest.raises(FormatError, match=match) as info:
+        Tokenizer.from_file(path)
+    assert str(info.value).startswith(f"{path}: ")
+    with pytest.raises(ValueError):
+        Tokenizer.from_str(doc)
+
+
+def test_fixed_padding_is_capped_but_large_values_work() -> None:
+    from torsh_data.text._tokenizer import MAX_PAD_LENGTH
+
+    tok = Tokenizer.from_str(_with(padding={"strategy": {"Fixed": 4096}}))
+    assert len(tok.encode("hello").ids) == 4096
+    with pytest.raises(
+        DataValueError, match=f"length must be None or an integer in \\[1, {MAX_PAD_LENGTH}\\]"
+    ):
+        tok.enable_padding(length=MAX_PAD_LENGTH + 1)

@@ -15,6 +15,7 @@ from torsh_data import (
     DataIndexError,
     DataTypeError,
     DataValueError,
+    FormatError,
     ShapeError,
     Tensor,
     TensorDataset,
@@ -134,6 +135,8 @@ def test_errors():
             cls().fit(Tensor([1.0, 2.0]))
         with pytest.raises(DataValueError):
             cls.from_json("{not json")
+        with pytest.raises(FormatError, match=f"{cls.__name__}.from_json: JSON nested deeper"):
+            cls.from_json("[" * 100_000)  # issue 17: no RecursionError, no stack overflow
         with pytest.raises(DataValueError):
             cls.from_state_dict({"type": "Other"})
         with pytest.raises(DataValueError):

@@ -129,7 +129,7 @@ class Table:
         if spec is None:
             return self._infer(j, cells)
         if spec in ("str", str):
-            return self._strs(j, cells)
+            return cells  # NOTE [ CSV text columns ]: an empty field is "", not missing
         dt = _dtype.dtype(spec)
         return self._fit(j, self._convert(j, cells, dt), dt)
 
@@ -191,35 +191,35 @@ class Table:
         return values
 
     def _infer(self, j: int, cells: list[str]) -> list[Any]:
-        mode, fill = self.policy
-        if mode == "fill" and _has_missing(cells):
-            cells = [fill if _is_missing(c) else c for c in cells]
         for conv in (int, float):
             try:
                 return list(map(conv, cells))
             except ValueError:
                 pass
-        present = [c for c in cells if not _is_missing(c)]
-        if len(present) == len(cells):
+        if not _has_missing(cells):
             return cells
+        # NOTE [ CSV text columns ]: only a numeric column (every present value a number)
+        # has missing values; in a text column an empty field is the empty string, as
+        # Python's csv module gives it, whatever ``missing`` says.
+        present = [c for c in cells if not _is_missing(c)]
         for conv, what in ((int, "int"), (float, "float")):
             try:
                 list(map(conv, present))
             except ValueError:
                 continue
+            mode, fill = self.policy
+            if mode == "fill":
+                filled = [fill if _is_missing(c) else c for c in cells]
+                for conv_filled in (int, float):
+                    try:
+                        return list(map(conv_filled, filled))
+                    except ValueError:
+                        pass
+                return filled
             if mode == "nan":
                 conv, what = float, "float"
             return self._slow(j, cells, conv, what, conv is float)
-        return self._strs(j, cells)
-
-    def _strs(self, j: int, cells: list[str]) -> list[str]:
-        mode, fill = self.policy
-        if mode == "nan" or not _has_missing(cells):
-            return cells
-        if mode == "error":
-            i = next(i for i, c in enumerate(cells) if _is_missing(c))
-            raise self.error(i, j, "missing value; pass missing='nan' or missing={'fill': value}")
-        return [fill if _is_missing(c) else c for c in cells]
+        return cells
 
     # --- tensors -------------------------------------------------------------------------------
     def matrix(self, columns: list[int], dt: DType) -> Tensor:

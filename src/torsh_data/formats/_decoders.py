@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._errors import DataTypeError, FormatError, TorshDataError
+from .._json import load_json
 from .image import IMAGE_EXTENSIONS, decode_image
 
 __all__ = ["Decode", "decoder_table", "default_decoders"]
@@ -34,10 +34,7 @@ def _text(data: bytes, label: str) -> str:
 
 
 def _json(data: bytes, label: str) -> Any:
-    try:
-        return json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise FormatError(f"invalid JSON ({exc})", source=label) from None
+    return load_json(data, source=label)
 
 
 def _npy(data: bytes, label: str) -> Any:

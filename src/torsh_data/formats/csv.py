@@ -9,10 +9,12 @@ record (1-based data row) and the column. Line ends are ``\\n``, ``\\r\\n`` or `
 lines are skipped; a UTF-8 byte order mark is dropped. An empty input has no rows (and no
 columns unless ``header`` lists them).
 
-A *missing* value is an empty field or one of only spaces. ``missing="error"`` (the default)
-raises on it; ``missing="nan"`` makes it NaN in a float column (an integer column with a
-missing value becomes a float column; a text column keeps the field as it is);
-``missing=0`` or ``missing={"fill": 0}`` puts the fill value in its place.
+A *missing* value is an empty field or one of only spaces in a numeric column.
+``missing="error"`` (the default) raises on it; ``missing="nan"`` makes it NaN in a float
+column (an integer column with a missing value becomes a float column); ``missing=0`` or
+``missing={"fill": 0}`` puts the fill value in its place. A text column (one with a value that
+is not a number, or ``dtypes={column: "str"}``) has no missing values: its empty field is
+``""``, as Python's :mod:`csv` gives it, whatever ``missing`` says.
 
 >>> data = b"x1,x2,y\\n0.5,1,0\\n1.5,,1\\n"
 >>> read_csv(data, missing="nan")

@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .._errors import SourceError
+from .._errors import FormatError, SourceError
+from .._json import load_json
 
 __all__ = ["DirCache", "default_root"]
 
@@ -63,8 +64,8 @@ class DirCache:
         if n > MAX_HEADER:
             return None
         try:
-            meta = json.loads(f.read(n))  # type: ignore[attr-defined]
-        except ValueError:
+            meta = load_json(f.read(n), source="cache entry header")  # type: ignore[attr-defined]
+        except FormatError:
             return None
         return meta if isinstance(meta, dict) else None
 
@@ -158,10 +159,13 @@ class DirCache:
     async def keys(self) -> list[str]:
         out = []
         for file, _, _ in self._entries():
-            with contextlib.suppress(OSError), open(file, "rb") as f:
-                meta = self._read_header(f)
+            with contextlib.suppress(OSError):
+                with open(file, "rb") as f:
+                    meta = self._read_header(f)
                 if meta is not None and isinstance(meta.get("key"), str):
                     out.append(str(meta["key"]))
+                else:
+                    self._drop(file)  # corrupt: never listed, and gone like on a get
         return sorted(out)
 
     async def usage(self) -> int:

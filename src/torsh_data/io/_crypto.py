@@ -35,6 +35,7 @@ import os
 from typing import Any
 
 from .._errors import DataValueError, FormatError, MissingExtraError
+from .._json import load_json
 from .._runtime import IN_PYODIDE, js_module
 
 __all__ = ["PBKDF2_ITERATIONS", "EncryptedStore", "PassphraseError", "check_crypto_available"]
@@ -208,7 +209,7 @@ async def new_record(passphrase: str) -> tuple[bytes, Keys]:
 async def unlock(record: bytes, passphrase: str, cache: str) -> Keys:
     """The keys of ``passphrase`` if its verifier in ``record`` decrypts, else PassphraseError."""
     try:
-        fields = json.loads(record)
+        fields = load_json(record, source=f"cache {cache!r}")
         salt = base64.b64decode(fields["salt"], validate=True)
         check = base64.b64decode(fields["check"], validate=True)
         iterations = fields["iterations"]

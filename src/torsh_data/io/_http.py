@@ -9,10 +9,13 @@ from ``OSError``)::
     ├── CORSError             the browser blocked a cross-origin response
     ├── IntegrityError        the bytes do not have the expected sha256
     ├── FetchTimeoutError     the whole request took longer than ``timeout`` (also TimeoutError)
-    └── FetchCancelledError   the caller's ``cancel`` token was set
+    ├── FetchCancelledError   the caller's ``cancel`` token was set
+    └── HTMLResponseError     an HTML page came where data was expected
 
 An integrity failure is a :class:`SourceError`, not a ``FormatError``: the bytes are not
 malformed, they are not the ones asked for (a changed or tampered file, a broken transfer).
+So is an HTML page in place of data (a sign-in page, a CDN's error page, a moved file's
+"not found" page served with status 200): see :func:`html_page`.
 
 >>> import pickle
 >>> e = pickle.loads(pickle.dumps(HTTPError("https://x.test/a", 404)))
@@ -33,10 +36,12 @@ __all__ = [
     "CORSError",
     "FetchCancelledError",
     "FetchTimeoutError",
+    "HTMLResponseError",
     "HTTPError",
     "IntegrityError",
     "NetworkError",
     "content_range",
+    "html_page",
     "is_retryable_status",
     "retry_after",
 ]
@@ -98,6 +103,60 @@ class FetchTimeoutError(_URLError, TimeoutError):
 
 class FetchCancelledError(_URLError):
     """The request was cancelled through its ``cancel`` token."""
+
+
+class HTMLResponseError(_URLError):
+    """The server sent an HTML page where data was expected (see :func:`html_page`)."""
+
+
+#: How many leading bytes of a body :func:`html_page` looks at, at most.
+SNIFF_BYTES = 1024
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_HTML_STARTS = (b"<!doctype html", b"<html")
+_BOM = b"\xef\xbb\xbf"
+_TITLE = re.compile(rb"<title[^>]*>([^<]{1,200})", re.IGNORECASE)
+
+
+def html_page(content_type: str | None, head: bytes, complete: bool = True) -> bool | None:
+    """Whether a response is an HTML page: its ``Content-Type`` is ``text/html`` (or XHTML),
+    or its first bytes, after a byte order mark and white space, are ``<!doctype html`` or
+    ``<html`` in any case. None: ``head`` is too short to tell and more of the body follows
+    (``complete=False``).
+
+    >>> html_page("text/html; charset=utf-8", b"a,b")
+    True
+    >>> html_page(None, b"\\xef\\xbb\\xbf\\n  <!DOCTYPE HTML><title>Sign in</title>")
+    True
+    >>> html_page("text/csv", b"x,y\\n1,2\\n"), html_page(None, b"  <!DOC", complete=False)
+    (False, None)
+    """
+    if content_type and content_type.split(";", 1)[0].strip().lower() in _HTML_TYPES:
+        return True
+    rest = head[:SNIFF_BYTES].removeprefix(_BOM)
+    part_of_bom = _BOM.startswith(rest)  # b"\xef" of a BOM cut by the chunking
+    rest = rest.lstrip(b" \t\r\n\f").lower()
+    if rest.startswith(_HTML_STARTS):
+        return True
+    undecided = part_of_bom or any(start.startswith(rest) for start in _HTML_STARTS)
+    return None if undecided and not complete and len(head) < SNIFF_BYTES else False
+
+
+def html_error(url: str, content_type: str | None, head: bytes, expect: str) -> HTMLResponseError:
+    """The :class:`HTMLResponseError` for an HTML page where ``expect`` was expected."""
+    found = _TITLE.search(head[: SNIFF_BYTES * 2])
+    facts = [f"Content-Type: {content_type or 'none'}"]
+    if not html_page(content_type, b""):
+        rest = head.removeprefix(_BOM).lstrip(b" \t\r\n\f")
+        n = next((len(s) for s in _HTML_STARTS if rest.lower().startswith(s)), 14)
+        facts.insert(0, f"the body starts with {rest[:n].decode('utf-8', 'replace')!r}")
+    if found:
+        facts.append(f"title {found.group(1).decode('utf-8', 'replace').strip()!r}")
+    return HTMLResponseError(
+        url,
+        f"the server sent an HTML page ({'; '.join(facts)}) where {expect} was expected: a "
+        "sign-in, error or 'not found' page? Check the URL (and that the file is public); pass "
+        "expect=None to download a page on purpose",
+    )
 
 
 def is_retryable_status(status: int) -> bool:

@@ -21,7 +21,6 @@ its directory (no absolute paths, no ``..``).
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import posixpath
 import re
@@ -32,6 +31,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from .._errors import DataTypeError, FormatError, SourceError
+from .._json import load_json
 from .._runtime import IN_BROWSER
 from ._http import FetchTimeoutError, IntegrityError, NetworkError
 
@@ -337,10 +337,7 @@ def parse_manifest(data: Any, *, base: str | None = None, source: str | None = N
 def _decode(raw: bytes, label: str) -> Any:
     if len(raw) > MAX_MANIFEST_BYTES:
         raise FormatError(f"larger than {MAX_MANIFEST_BYTES} bytes", source=label)
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise FormatError(f"not valid JSON ({exc})", source=label) from None
+    return load_json(raw, source=label)
 
 
 def read_manifest_file(path: str | os.PathLike[str]) -> Manifest:

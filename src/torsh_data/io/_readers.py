@@ -23,10 +23,12 @@ CSV records are dicts of the ``columns`` kept (default all): a column named in `
 (``{column: "float32" | "int64" | "bool" | "str" | ...}``) has that type; any other value is
 an ``int`` if it reads as one, else a ``float`` if it reads as one, else the ``str`` (decided
 value by value, so every chunking gives the same records; ``read_csv`` decides per column).
-``missing`` is as for :func:`~torsh_data.formats.read_csv`. Other options go to the format's
-reader (:class:`~torsh_data.formats.CsvReader`, :class:`~torsh_data.formats.JsonlReader`,
-:class:`~torsh_data.formats.TextLineReader`, :class:`~torsh_data.formats.NpyReader`,
-:class:`~torsh_data.formats.TarSampleReader`).
+``missing`` is as for :func:`~torsh_data.formats.read_csv`, except that a column is known to
+be text only once it has held a text value: an empty field after that is ``""``, before it a
+missing value (declare ``dtypes={column: "str"}`` when a text column may start empty). Other
+options go to the format's reader (:class:`~torsh_data.formats.CsvReader`,
+:class:`~torsh_data.formats.JsonlReader`, :class:`~torsh_data.formats.TextLineReader`,
+:class:`~torsh_data.formats.NpyReader`, :class:`~torsh_data.formats.TarSampleReader`).
 
 >>> r = reader_for(name="data.csv", dtypes={"y": "float32"})
 >>> r.feed(b"x,y,s\\n1,2,a\\n3,") + r.feed(b"4.5,b") + r.close()
@@ -258,6 +260,7 @@ class CsvRecordReader(IncrementalReader[dict[Any, Any]]):
         self.policy = missing_policy(missing)
         self.columns, self.dtypes = columns, dict(dtypes or {})
         self._plan: tuple[list[Any], list[int], dict[int, Any]] | None = None
+        self._text: set[int] = set()  # columns that have held a text value
         self.records = 0
 
     def feed(self, chunk: bytes) -> list[dict[Any, Any]]:
@@ -305,15 +308,27 @@ class CsvRecordReader(IncrementalReader[dict[Any, Any]]):
         cells = list(map(itemgetter(j), table.rows))
         out = _guess_all(cells)
         if "" in cells or any(map(str.isspace, cells)):
+            # NOTE [ CSV text columns ] (formats/_csvtypes.py), record by record: once a
+            # column has held text, its empty fields are "" (as the csv module gives them).
+            text_from = 0 if j in self._text else len(cells)
             mode, fill = self.policy
             for i, cell in enumerate(cells):
                 if cell and not cell.isspace():
+                    if i < text_from and type(out[i]) is str:
+                        text_from = i
+                    continue
+                if i >= text_from:
                     continue
                 if mode == "error":
                     raise table.error(
-                        i, j, "missing value; pass missing='nan' or missing={'fill': value}"
+                        i,
+                        j,
+                        "missing value; pass missing='nan' or missing={'fill': value} (or "
+                        f"dtypes={{{table.names[j]!r}: 'str'}} for a text column)",
                     )
                 out[i] = math.nan if mode == "nan" else _guess(fill)
+        if j not in self._text and str in map(type, out):
+            self._text.add(j)
         return out
 
 

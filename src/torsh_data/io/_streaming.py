@@ -170,12 +170,14 @@ class StreamingDataset(IterableDataset[Any]):
     async def __aiter__(self) -> AsyncIterator[Any]:
         reader, skip = self._begin()
         index = 0
+        # an HTML page from a URL is an error naming the format (see fetch's ``expect``)
+        fetch = {"expect": f"{self.format} data", **self.fetch} if is_url(self.source) else {}
         stream = iter_source(
             self.source,
             chunk_size=self.chunk_size,
             chunk_timeout=self.chunk_timeout,
             name=self.name,
-            **self.fetch,
+            **fetch,
         )
         try:
             async for chunk in stream:

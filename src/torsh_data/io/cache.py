@@ -10,7 +10,8 @@
   in a directory of Pyodide's file system (in memory unless the host mounted a real one).
 
 Every entry carries its sha256 and is checked on read: a corrupt or truncated entry is
-deleted and ``get`` returns None, never wrong bytes. With ``max_bytes``, the least recently
+deleted and ``get`` returns None, never wrong bytes (natively ``keys`` drops one whose header
+is damaged or hostile, e.g. nested too deeply, rather than listing it). With ``max_bytes``, the least recently
 used entries (by ``get`` or ``put``) are evicted after each ``put``; ``usage()`` counts the
 stored bytes (natively, with a header of about 100 bytes per entry). An entry larger than
 ``max_bytes``, or one that does not fit in a full browser quota even after evicting older

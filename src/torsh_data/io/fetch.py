@@ -29,6 +29,13 @@ What both give:
   cache that cannot store it, e.g. an entry larger than its ``max_bytes``, is skipped).
 - ``credentials`` (browser): ``"same-origin"`` by default, so cookies and HTTP auth never go
   to another origin unless ``"include"``; natively nothing is sent but ``headers``.
+- ``expect``: what the body should be, e.g. ``"csv data"`` (default ``"data"``). An HTML page
+  instead (``Content-Type: text/html``, or a body starting with ``<!doctype html`` or
+  ``<html``, any case, after a byte order mark and white space) raises
+  :class:`HTMLResponseError` naming the URL, the type, the page's title and ``expect``: a
+  sign-in page or a CDN's error page sent with status 200 never passes for data.
+  ``expect=None`` downloads whatever comes. Every URL read by torsh-data (datasets, shards,
+  manifests, the JavaScript package) comes through here.
 
 >>> import asyncio
 >>> asyncio.run(fetch_bytes("http://127.0.0.1:9/x", retries=0))  # nothing listens on port 9
@@ -48,12 +55,15 @@ from typing import Any, TypeVar
 from .._errors import DataTypeError, DataValueError, SourceError
 from .._runtime import IN_PYODIDE
 from ._http import (
+    SNIFF_BYTES,
     FetchCancelledError,
     FetchTimeoutError,
     HTTPError,
     IntegrityError,
     NetworkError,
     content_range,
+    html_error,
+    html_page,
     is_retryable_status,
     retry_after,
 )
@@ -197,6 +207,7 @@ async def _stream(
     sha256: str | None,
     credentials: str,
     chunk_size: int,
+    expect: str | None,
 ) -> AsyncGenerator[bytes, None]:
     """The body of ``url`` (or of its span) in chunks, with retries and resume."""
     req = _Request(url, timeout, cancel)
@@ -262,8 +273,11 @@ async def _stream(
                 validator = (tag if tag and not tag.startswith("W/") else None) or resp.header(
                     "Last-Modified"
                 )
+            # the body is looked at only where it starts at the resource's first byte
+            body_start = status == 200 or pos == 0
+            head = [] if expect is None else await _sniff(req, resp, chunk_size, expect, body_start)
             while total is None or got < total:
-                chunk = await req.guard(resp.read(chunk_size))
+                chunk = head.pop(0) if head else await req.guard(resp.read(chunk_size))
                 if not chunk:
                     break
                 if skip:
@@ -299,6 +313,31 @@ async def _stream(
         raise IntegrityError(
             url, f"sha256 mismatch: expected {sha256.lower()}, got {digest.hexdigest()}"
         )
+
+
+async def _sniff(
+    req: _Request, resp: Any, chunk_size: int, expect: str, body_start: bool
+) -> list[bytes]:
+    """The first chunks of ``resp``'s body, read until :func:`html_page` can tell (only its
+    ``Content-Type`` unless ``body_start``); raises :class:`HTMLResponseError` for a page."""
+    ctype = resp.header("Content-Type")
+    chunks: list[bytes] = []
+    head = b""
+    verdict = html_page(ctype, head, complete=not body_start)
+    while verdict is None:
+        chunk = await req.guard(resp.read(chunk_size))
+        if chunk:
+            chunks.append(chunk)
+            head += chunk[:SNIFF_BYTES]
+        verdict = html_page(ctype, head, complete=not chunk)
+    if verdict:
+        while len(head) < SNIFF_BYTES:  # a little more, for the page's title
+            chunk = await req.guard(resp.read(SNIFF_BYTES))
+            if not chunk:
+                break
+            head += chunk
+        raise html_error(req.url, ctype, head, expect)
+    return chunks
 
 
 def _after(error: SourceError, attempts: int) -> SourceError:
@@ -358,6 +397,7 @@ async def iter_fetch(
     cache: Any = None,
     credentials: str = "same-origin",
     chunk_size: int = 1 << 16,
+    expect: str | None = "data",
 ) -> AsyncIterator[bytes]:
     """Yield the body of ``url`` in chunks of at most ``chunk_size`` bytes.
 
@@ -366,13 +406,18 @@ async def iter_fetch(
 
     Raises:
         HTTPError, NetworkError, CORSError, IntegrityError, FetchTimeoutError,
-        FetchCancelledError: all subclasses of :class:`~torsh_data.SourceError`.
+        FetchCancelledError, HTMLResponseError: all subclasses of
+        :class:`~torsh_data.SourceError`.
     """
     if chunk_size <= 0:
         raise DataValueError(f"chunk_size must be > 0, not {chunk_size}")
+    if expect is not None and not isinstance(expect, str):
+        raise DataTypeError(f"expect must be a str or None, not {expect!r}")
     span = _check_args(url, retries, backoff, byte_range, sha256, credentials)
     key = _cache_key(url, span)
     hit = await _cached(cache, key, sha256)
+    if hit is not None and expect is not None and not span[0] and html_page(None, hit):
+        raise html_error(url, "none (a cached copy)", hit, expect)
     if hit is not None:
         if progress is not None:
             progress(len(hit), len(hit))
@@ -392,6 +437,7 @@ async def iter_fetch(
         sha256,
         credentials,
         chunk_size,
+        expect,
     )
     try:
         async for chunk in stream:
@@ -417,6 +463,7 @@ async def fetch_bytes(
     sha256: str | None = None,
     cache: Any = None,
     credentials: str = "same-origin",
+    expect: str | None = "data",
 ) -> bytes:
     """Download ``url`` (or the span ``byte_range`` of it) and return its bytes.
 
@@ -433,6 +480,8 @@ async def fetch_bytes(
         cache: a :class:`~torsh_data.io.Cache` to read first and to fill.
         credentials: browser ``fetch`` credentials mode: ``"omit"``, ``"same-origin"``
             (default) or ``"include"``.
+        expect: what the body should be, for the message of :class:`HTMLResponseError`
+            when an HTML page comes instead; None: accept anything, pages included.
 
     Returns:
         The body (the span for a ``byte_range``).
@@ -444,6 +493,7 @@ async def fetch_bytes(
         IntegrityError: the sha256 differs.
         FetchTimeoutError: ``timeout`` passed.
         FetchCancelledError: ``cancel`` was set.
+        HTMLResponseError: an HTML page came where ``expect`` was expected.
     """
     chunks = iter_fetch(
         url,
@@ -458,5 +508,6 @@ async def fetch_bytes(
         cache=cache,
         credentials=credentials,
         chunk_size=1 << 18,
+        expect=expect,
     )
     return b"".join([chunk async for chunk in chunks])

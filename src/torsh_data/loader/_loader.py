@@ -26,6 +26,10 @@ __all__ = ["DataLoader"]
 
 T_co = TypeVar("T_co", covariant=True)
 
+#: Largest ``epoch`` and ``batches`` a loaded state may hold (a C ``ssize_t``, what
+#: ``itertools.islice`` takes).
+MAX_STATE_COUNT = (1 << 63) - 1
+
 # what torch's DataLoader refuses to change after construction (its iterators depend on them)
 _LOCKED = frozenset(
     ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
@@ -309,14 +313,17 @@ class DataLoader(Generic[T_co]):
             )
         except KeyError as exc:
             raise DataValueError(f"DataLoader state lacks {exc.args[0]!r}") from None
-        for key, value in (("seed", seed), ("epoch", epoch), ("batches", batches)):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or (key != "seed" and value < 0)
-            ):
+        # NOTE [ Loaded numbers ]: a state may come from a file or a cache; its numbers are
+        # bounded here, with the field named, not deep inside islice or a random generator.
+        for key, value, low, high in (
+            ("seed", seed, -(1 << 63), (1 << 64) - 1),
+            ("epoch", epoch, 0, MAX_STATE_COUNT),
+            ("batches", batches, 0, MAX_STATE_COUNT),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise DataValueError(
-                    f"DataLoader state {key!r} must be an integer >= 0, got {value!r}"
+                    f"DataLoader state {key!r} must be an integer in [{low}, {high}], "
+                    f"got {value!r:.40}"
                 )
         self.seed = seed
         if self._own_sampler:

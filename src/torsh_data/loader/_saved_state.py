@@ -29,7 +29,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .._errors import DataTypeError, DataValueError
+from .._errors import DataTypeError, DataValueError, FormatError
+from .._json import load_json
 
 __all__ = ["restore_state", "save_state"]
 
@@ -51,17 +52,24 @@ async def restore_state(loader: Any, cache: Any, key: str = "loader-state") -> b
     """Load the state saved by :func:`save_state` into ``loader``; False if there is none.
 
     Raises:
-        DataValueError: the entry is not a loader state.
+        FormatError: (a ``ValueError``) the entry is not a loader state, or one whose numbers
+            are out of range; the message names the cache entry and the field.
     """
     _check_key(key)
     data = await cache.get(key)
     if data is None:
         return False
+    source = f"cache {getattr(cache, 'name', '?')!r} entry {key!r}"
     try:
-        state = json.loads(bytes(data).decode())
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise DataValueError(f"cache entry {key!r} is not a saved loader state: {exc}") from None
-    loader.load_state_dict(state)
+        state = load_json(bytes(data), source=source)
+    except FormatError as exc:
+        raise FormatError(f"not a saved loader state: {exc.reason}", source=source) from None
+    try:
+        loader.load_state_dict(state)
+    except DataValueError as exc:
+        raise FormatError(
+            f"not a saved loader state this loader can resume: {exc}", source=source
+        ) from None
     return True
 
 

@@ -9,12 +9,12 @@ never gives silently different ids.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from typing import Any
 
 from .._errors import DataValueError, FormatError, SourceError
+from .._json import load_json
 from ._models import BPE, Model, WordPiece
 from ._normalizers import BertNormalizer, normalizer_from
 from ._pretokenizers import BertPreTokenizer, ByteLevel, pretokenizer_from
@@ -150,10 +150,7 @@ def _added(spec: Any, source: str) -> list[AddedToken]:
 
 def tokenizer_from_json(text: str | bytes, source: str = "<tokenizer.json>") -> Tokenizer:
     """Build a :class:`Tokenizer` from the text of a ``tokenizer.json``."""
-    try:
-        doc = json.loads(text)
-    except (ValueError, TypeError) as exc:
-        raise FormatError(f"not valid JSON: {exc}", source=source) from None
+    doc = load_json(text, source=source)
     if not isinstance(doc, dict):
         raise FormatError("a tokenizer.json must be a JSON object", source=source)
     try:
@@ -178,31 +175,53 @@ def _settings(tok: Tokenizer, doc: dict[str, Any]) -> None:
     if t is not None:
         if not isinstance(t, dict):
             raise FormatError("truncation must be an object or null")
-        strategy = {
-            "LongestFirst": "longest_first",
-            "OnlyFirst": "only_first",
-            "OnlySecond": "only_second",
-        }
+        strategy = _choice(t, "strategy", _TRUNCATION, "LongestFirst")
+        if "max_length" not in t:
+            raise FormatError("truncation.max_length is missing")
         try:
             tok.enable_truncation(
-                t["max_length"], t.get("stride", 0), strategy[t.get("strategy", "LongestFirst")],
-                str(t.get("direction", "Right")).lower(),
+                t["max_length"], t.get("stride", 0), strategy,
+                _choice(t, "direction", _DIRECTIONS, "Right", "truncation"),
             )  # fmt: skip
-        except (KeyError, DataValueError) as exc:
-            raise FormatError(f"bad truncation settings {t!r}: {exc}") from None
+        except DataValueError as exc:
+            raise FormatError(f"truncation: {exc}") from None
     p = doc.get("padding")
     if p is not None:
         if not isinstance(p, dict):
             raise FormatError("padding must be an object or null")
         s = p.get("strategy", "BatchLongest")
-        length = s.get("Fixed") if isinstance(s, dict) else None
+        if s != "BatchLongest" and not (isinstance(s, dict) and list(s) == ["Fixed"]):
+            raise FormatError(
+                f'padding.strategy must be "BatchLongest" or {{"Fixed": n}}, not {s!r:.60}'
+            )
+        length = s["Fixed"] if isinstance(s, dict) else None
         try:
             tok.enable_padding(
-                str(p.get("direction", "Right")).lower(), p.get("pad_id", 0), p.get("pad_type_id", 0),
-                p.get("pad_token", "[PAD]"), length, p.get("pad_to_multiple_of"),
+                _choice(p, "direction", _DIRECTIONS, "Right", "padding"), p.get("pad_id", 0),
+                p.get("pad_type_id", 0), p.get("pad_token", "[PAD]"), length,
+                p.get("pad_to_multiple_of"),
             )  # fmt: skip
         except DataValueError as exc:
-            raise FormatError(f"bad padding settings {p!r}: {exc}") from None
+            field = "strategy.Fixed" if str(exc).startswith("length") else ""
+            raise FormatError(f"padding{'.' + field if field else ''}: {exc}") from None
+
+
+_TRUNCATION = {
+    "LongestFirst": "longest_first",
+    "OnlyFirst": "only_first",
+    "OnlySecond": "only_second",
+}
+_DIRECTIONS = {"Right": "right", "Left": "left", "right": "right", "left": "left"}
+
+
+def _choice(
+    spec: dict[str, Any], key: str, names: dict[str, str], default: str, where: str = "truncation"
+) -> str:
+    """``names[spec[key]]``, or a FormatError naming ``where.key`` and the allowed values."""
+    value = spec.get(key, default)
+    if not isinstance(value, str) or value not in names:
+        raise FormatError(f"{where}.{key} must be one of {', '.join(names)}, not {value!r:.60}")
+    return names[value]
 
 
 def _lines(source: str | os.PathLike[str] | Iterable[str]) -> tuple[list[str], str]:
@@ -258,10 +277,7 @@ def bpe_from_files(
     """A byte-level BPE tokenizer from GPT-2's ``vocab.json`` and ``merges.txt``, as
     ``tokenizers.ByteLevelBPETokenizer`` builds it."""
     text, name = read_source_text(vocab_json)
-    try:
-        vocab = _vocab(json.loads(text), name)
-    except ValueError as exc:
-        raise FormatError(f"not valid JSON: {exc}", source=name) from None
+    vocab = _vocab(load_json(text, source=name), name)
     lines, mname = _lines(merges_txt)
     merges: list[Any] = []
     for k, line in enumerate(lines):

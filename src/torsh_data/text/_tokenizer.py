@@ -43,6 +43,10 @@ from ._unicode import whitespace
 __all__ = ["AddedToken", "Tokenizer"]
 
 _STRATEGIES = ("longest_first", "only_first", "only_second")
+#: Longest fixed padding (``length``, ``pad_to_multiple_of``) a tokenizer accepts, in tokens:
+#: far above any model's context, low enough that a hostile ``tokenizer.json`` cannot make
+#: every encoding allocate gigabytes.
+MAX_PAD_LENGTH = 1 << 20
 
 
 class AddedToken:
@@ -173,7 +177,9 @@ class Tokenizer:
         length: int | None = None,
         pad_to_multiple_of: int | None = None,
     ) -> None:
-        """Pad to ``length``, or (``None``) to the longest encoding of each batch."""
+        """Pad to ``length``, or (``None``) to the longest encoding of each batch.
+
+        ``length`` and ``pad_to_multiple_of`` are at most :data:`MAX_PAD_LENGTH` tokens."""
         if direction not in ("right", "left"):
             raise DataValueError(f"direction must be 'right' or 'left', got {direction!r}")
         for name, k in (("pad_id", pad_id), ("pad_type_id", pad_type_id)):
@@ -182,8 +188,13 @@ class Tokenizer:
         if not isinstance(pad_token, str):
             raise DataValueError(f"pad_token must be a string, got {pad_token!r}")
         for name, v in (("length", length), ("pad_to_multiple_of", pad_to_multiple_of)):
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-                raise DataValueError(f"{name} must be None or an integer >= 1, got {v!r}")
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_PAD_LENGTH
+            ):
+                raise DataValueError(
+                    f"{name} must be None or an integer in [1, {MAX_PAD_LENGTH}] "
+                    f"(MAX_PAD_LENGTH), got {v!r:.40}"
+                )
         self.padding = {
             "direction": direction, "pad_id": pad_id, "pad_type_id": pad_type_id,
             "pad_token": pad_token, "length": length, "pad_to_multiple_of": pad_to_multiple_of,

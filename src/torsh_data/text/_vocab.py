@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 
 from .._errors import DataIndexError, DataTypeError, DataValueError, FormatError
+from .._json import load_json
 
 __all__ = ["Vocab", "build_vocab_from_iterator"]
 
@@ -122,10 +123,7 @@ class Vocab:
     @classmethod
     def from_json(cls, text: str | bytes) -> Vocab:
         """Read what :meth:`to_json` wrote; malformed documents raise :class:`FormatError`."""
-        try:
-            doc = json.loads(text)
-        except (ValueError, TypeError) as exc:
-            raise FormatError(f"not a JSON vocabulary: {exc}", source="<vocab json>") from None
+        doc = load_json(text, source="<vocab json>")
         if not isinstance(doc, dict) or not isinstance(doc.get("itos"), list):
             raise FormatError("expected an object with an 'itos' list", source="<vocab json>")
         try:

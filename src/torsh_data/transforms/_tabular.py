@@ -30,6 +30,7 @@ from typing import Any
 
 from .. import _dtype
 from .._errors import DataIndexError, DataTypeError, DataValueError, ShapeError
+from .._json import load_json
 from ..tensor import Tensor
 
 __all__ = ["FillMissing", "MinMaxScale", "OneHot", "SelectColumns", "Standardize"]
@@ -212,11 +213,7 @@ class _Fitted:
     @classmethod
     def from_json(cls, text: str) -> Any:
         """Rebuild from :meth:`to_json`'s output."""
-        try:
-            state = json.loads(text)
-        except ValueError as exc:
-            raise DataValueError(f"{cls.__name__}.from_json: not JSON: {exc}") from None
-        return cls.from_state_dict(state)
+        return cls.from_state_dict(load_json(text, source=f"{cls.__name__}.from_json"))
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> Any:

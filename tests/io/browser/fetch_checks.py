@@ -83,6 +83,28 @@ async def gzipped() -> dict[str, Any]:
     return {"equal": data == body(200000), "size": len(data)}
 
 
+async def html_pages() -> dict[str, Any]:
+    # issue 17 cause 6: a page with status 200 where data was expected
+    from torsh_data.io import open_dataset
+
+    async def records(url: str, fmt: str) -> list[Any]:
+        return [r async for r in open_dataset(url, fmt, fetch={"retries": 0})]
+
+    out = {}
+    for kind in ("typed", "sniffed"):
+        url = f"{BASE}/page/{kind}"
+        out[kind] = {
+            "fetch": await expect_error(fetch_bytes(url, retries=0)),
+            "csv": await expect_error(records(url, "csv")),
+            "json": await expect_error(records(url, "json")),
+            "allowed": (await fetch_bytes(url, expect=None))
+            .lstrip(b"\xef\xbb\xbf \r\n")[:5]
+            .lower()
+            == b"<!doc"[: 5 if kind == "typed" else 0] + b"<html"[: 0 if kind == "typed" else 5],
+        }
+    return out
+
+
 async def ranges() -> dict[str, Any]:
     out = {}
     for route in ("ok", "norange"):
@@ -215,6 +237,7 @@ CHECKS: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
         ok,
         chunks,
         gzipped,
+        html_pages,
         ranges,
         not_found,
         retry_after,
