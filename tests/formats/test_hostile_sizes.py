@@ -25,10 +25,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from torsh_data import FormatError
+from torsh_data._json import _STRING
+from torsh_data._json import nesting_depth as _depth
 from torsh_data.formats._binary import MAX_EMPTY_ROWS, checked_nbytes
 from torsh_data.formats._source import DEFAULT_MAX_BYTES, read_records
 from torsh_data.formats.idx import IdxReader, read_idx
-from torsh_data.formats.jsonfmt import _STRING, _depth, read_json, read_jsonl
+from torsh_data.formats.jsonfmt import read_json, read_jsonl
 from torsh_data.formats.npy import NpyReader, npy_header, read_npy, read_npz
 from torsh_data.formats.tar import (
     MAX_TRAILER_BYTES,

@@ -15,12 +15,12 @@ The extensions :mod:`json` accepts (``NaN``, ``Infinity``) are accepted.
 from __future__ import annotations
 
 import json
-import re
-from itertools import accumulate, repeat
+from itertools import repeat
 from operator import add
 from typing import Any
 
 from .._errors import FormatError
+from .._json import MAX_DEPTH, nesting_depth
 from ._source import IncrementalReader, Source, read_bytes, read_records, source_name
 from ._textio import DEFAULT_MAX_LINE_BYTES, LineBuffer, RecordDataset, describe
 
@@ -39,33 +39,12 @@ _loads = json.loads
 #: recurses per level; natively it raises RecursionError near 1000 levels, but in Pyodide a
 #: deep enough document overflows the WebAssembly stack and kills the interpreter. So depth
 #: is measured with C-level string operations before parsing, the same on every runtime.
-DEFAULT_MAX_DEPTH = 500
-#: A JSON string, or an unterminated one running to the end. NOTE [ linear string scan ]:
-#: the closing quote is optional, so a match never fails once it has begun and each
-#: character is looked at once; requiring it made every quote of an unterminated run of
-#: ``\\"`` rescan to the end (quadratic: 80 KB took 36 s).
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_DELTA = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
-
-
-def _depth(text: str) -> int:
-    """The deepest nesting of ``[``/``{`` outside strings, at least that of any valid prefix.
-
-    Without escaped quotes every ``"`` toggles a string, so splitting at quotes finds the
-    text outside strings; otherwise a regular expression skips the strings (in linear time).
-
-    >>> _depth('[[1], {"a": "[[[\\\\"}]')
-    2
-    """
-    outside = "".join(text.split('"')[::2]) if '\\"' not in text else _STRING.sub("", text)
-    brackets = outside.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKETS)
-    return max(accumulate(map(_DELTA.__getitem__, brackets)), default=0)
+DEFAULT_MAX_DEPTH = MAX_DEPTH
 
 
 def _too_deep(text: str, limit: int) -> bool:
     """Whether parsing ``text`` could recurse more than ``limit`` levels."""
-    return text.count("[") + text.count("{") > limit and _depth(text) > limit
+    return text.count("[") + text.count("{") > limit and nesting_depth(text) > limit
 
 
 class JsonlReader(IncrementalReader[Any]):
