@@ -29,11 +29,14 @@ from ._dtype import (
     uint64,
 )
 from ._errors import (
+    ArgumentError,
+    CombineError,
     DataIndexError,
     DataTypeError,
     DataValueError,
     FormatError,
     MissingExtraError,
+    SamplingError,
     ShapeError,
     SourceError,
     TorshDataError,
@@ -86,8 +89,10 @@ __version__ = "0.1.0"
 __all__ = [
     "IN_BROWSER",
     "IN_PYODIDE",
+    "ArgumentError",
     "BatchSampler",
     "ChainDataset",
+    "CombineError",
     "ConcatDataset",
     "DType",
     "DataIndexError",
@@ -105,6 +110,7 @@ __all__ = [
     "ProcessExecutor",
     "RandomSampler",
     "Sampler",
+    "SamplingError",
     "SequentialSampler",
     "SerialExecutor",
     "ShapeError",

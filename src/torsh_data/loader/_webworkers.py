@@ -532,5 +532,8 @@ class WebWorkerExecutor:
         waited += _POLL
         if self.timeout and waited >= self.timeout:
             self.shutdown()
-            raise WorkerError(f"no batch came from the DataLoader workers within {self.timeout} s")
+            raise WorkerError(
+                f"DataLoader timed out after {self.timeout} seconds: no batch came from the "
+                "workers; raise timeout (0 waits forever)"
+            )
         return waited

@@ -341,7 +341,8 @@ class ProcessExecutor:
                 self._check_alive(procs)
                 if self.timeout and waited >= self.timeout:
                     raise WorkerError(
-                        f"no batch came from the DataLoader workers within {self.timeout} s"
+                        f"DataLoader timed out after {self.timeout} seconds: no batch came "
+                        "from the workers; raise timeout (0 waits forever)"
                     ) from None
                 continue
             waited = 0.0
