@@ -37,7 +37,7 @@ def check_bool(name: str, value: Any) -> bool:
     """``value`` if it is True or False, else an :class:`ArgumentError` in torch's words."""
     if not isinstance(value, bool):
         raise ArgumentError(
-            f"{name} should be a boolean value (True or False), but got {name}={value!r}"
+            f"{name} should be a boolean value, but got {name}={value!r} (use True or False)"
         )
     return value
 

@@ -45,14 +45,14 @@ def collate(batch: Sequence[Any], *, collate_fn_map: CollateFnMap, path: str = "
 
     ``path`` names the position inside a sample, for error messages (``sample["image"]``).
     """
-    if not batch:
+    if len(batch) == 0:  # not `not batch`: a batch may be a numpy array
         raise DataValueError("cannot collate an empty batch")
     _register_optional(collate_fn_map)
     return _collate(batch, collate_fn_map, path)
 
 
 def _collate(batch: Sequence[Any], collate_fn_map: CollateFnMap, path: str) -> Any:
-    if not batch:
+    if len(batch) == 0:
         raise DataValueError(f"cannot collate {path}: it is empty in every sample")
     elem = batch[0]
     for cls in type(elem).__mro__:
