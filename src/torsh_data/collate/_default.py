@@ -78,6 +78,7 @@ def _collate(batch: Sequence[Any], collate_fn_map: CollateFnMap, path: str) -> A
             if not isinstance(s, Sequence) or len(s) != size:
                 got = len(s) if isinstance(s, Sequence) else type(s).__name__
                 raise ShapeError(
+                    "each element in list of batch should be of equal size: "
                     f"cannot collate {path}: sample 0 has {size} items, sample {i} has {got}; "
                     "every sample must have the same structure (use pad_collate for sequences)"
                 )
