@@ -20,6 +20,9 @@ import pytest
 
 BACKENDS = ("torch.utils.data", "torsh_data")
 
+# The example programs import torch at the top; the tests run them (--doctest-modules must not).
+collect_ignore_glob = ["programs/*.py"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(

@@ -149,7 +149,7 @@ async def _worker_step(data: Any) -> Any:
         sys.path[:] = [p for p in path if p] + [p for p in sys.path if p not in path]
         wid, num_workers, seed, shared = setup
         dataset, collate_fn, init_fn = pickle.loads(shared)
-        _worker_info._info = _worker_info.WorkerInfo(wid, num_workers, seed, dataset)
+        _worker_info.enter_worker(wid, num_workers, seed, dataset)
         _here.update(wid=wid, dataset=dataset, collate_fn=collate_fn)
         if init_fn is None:
             return None

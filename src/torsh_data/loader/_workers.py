@@ -95,7 +95,7 @@ def _worker_main(
     results: Any,
     parent: int,
 ) -> None:
-    _worker_info._info = _worker_info.WorkerInfo(worker_id, num_workers, seed, dataset)
+    _worker_info.enter_worker(worker_id, num_workers, seed, dataset)
     if init_fn is not None:
         try:
             init_fn(worker_id)
