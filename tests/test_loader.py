@@ -160,7 +160,11 @@ def test_seed_none_draws_one() -> None:
         ({"batch_size": 0}, td.DataValueError, "batch_size should be a positive integer value"),
         ({"batch_size": -3}, ValueError, "batch_size"),
         ({"batch_size": 2.0}, td.DataValueError, "batch_size"),
-        ({"sampler": [0, 1], "shuffle": True}, td.DataValueError, "sampler option is mutually exclusive with shuffle"),
+        (
+            {"sampler": [0, 1], "shuffle": True},
+            td.DataValueError,
+            "sampler option is mutually exclusive with shuffle",
+        ),
         ({"batch_sampler": [[0]], "batch_size": 2}, td.DataValueError, "mutually exclusive"),
         ({"batch_sampler": [[0]], "drop_last": True}, td.DataValueError, "mutually exclusive"),
         (

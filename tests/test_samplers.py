@@ -93,7 +93,9 @@ def test_batch_sampler() -> None:
     assert list(BatchSampler(range(7), 3, drop_last=True)) == [[0, 1, 2], [3, 4, 5]]
     assert len(BatchSampler(range(7), 3, False)) == 3 and len(BatchSampler(range(7), 3, True)) == 2
     for bad in (0, -2, 1.5, True):
-        with pytest.raises(td.DataValueError, match="batch_size should be a positive integer value"):
+        with pytest.raises(
+            td.DataValueError, match="batch_size should be a positive integer value"
+        ):
             BatchSampler(range(3), bad, False)  # type: ignore[arg-type]
     with pytest.raises(td.DataTypeError, match="drop_last"):
         BatchSampler(range(3), 2, 1)  # type: ignore[arg-type]
@@ -151,7 +153,9 @@ def test_distributed_epochs_and_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_distributed_bad_rank() -> None:
-    with pytest.raises(td.DataValueError, match=r"Invalid rank 2, rank should be in the interval \[0, 1\]"):
+    with pytest.raises(
+        td.DataValueError, match=r"Invalid rank 2, rank should be in the interval \[0, 1\]"
+    ):
         DistributedSampler(range(4), num_replicas=2, rank=2)
     with pytest.raises(td.DataValueError, match="num_replicas"):
         DistributedSampler(range(4), num_replicas=0, rank=0)

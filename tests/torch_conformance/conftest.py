@@ -48,4 +48,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def tud(request: pytest.FixtureRequest) -> ModuleType:
     """``torch.utils.data`` or ``torsh_data``: the only thing that differs between the runs."""
     return importlib.import_module(request.param)
-

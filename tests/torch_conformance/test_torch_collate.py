@@ -81,7 +81,9 @@ def test_collate_ragged_sequences_raise_runtime_error(tud: ModuleType) -> None:
     """pytorch/pytorch@74436f902560:test/test_dataloader.py::TestDataLoader.test_default_collate_bad_sequence_type"""
     batch = [["X"], ["X", "X"]]
     for b in (batch, batch[::-1]):
-        with pytest.raises(RuntimeError, match="each element in list of batch should be of equal size"):
+        with pytest.raises(
+            RuntimeError, match="each element in list of batch should be of equal size"
+        ):
             tud.default_collate(b)
 
 
@@ -137,6 +139,7 @@ def test_collate_numpy_scalars(tud: ModuleType, dtype: str) -> None:
     assert values(batch) == [3, 4]
 
 
+@pytest.mark.filterwarnings("ignore:The given NumPy array is not writable")
 def test_collate_numpy_memmap(tud: ModuleType, tmp_path: object) -> None:
     """pytorch/pytorch@74436f902560:test/test_dataloader.py::TestDataLoader.test_default_collate_numpy_memmap"""
     path = f"{tmp_path}/arr.bin"

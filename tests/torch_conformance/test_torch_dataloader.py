@@ -50,7 +50,7 @@ def check_shuffle(loader: Any, x: Any, y: Any) -> None:
         xs, ys = values(xb), values(yb)
         if loader.batch_size is None:
             xs, ys = [xs], [ys]
-        for xi, yi in zip(xs, ys):
+        for xi, yi in zip(xs, ys, strict=True):
             key = tuple(torch.tensor(xi).flatten().tolist())
             assert rows[key] == yi
             seen.append(key)
@@ -76,7 +76,12 @@ def test_shuffle(tud: ModuleType, data: tuple) -> None:
     """pytorch/pytorch@74436f902560:test/test_dataloader.py::TestDataLoader.test_shuffle,
     test_shuffle_batch_none, test_shuffle_batch, test_shuffle_workers, test_shuffle_batch_workers_prefetch"""
     ds = tud.TensorDataset(*data)
-    for kwargs in ({}, {"batch_size": None}, {"batch_size": 2}, {"batch_size": 3, "num_workers": 2}):
+    for kwargs in (
+        {},
+        {"batch_size": None},
+        {"batch_size": 2},
+        {"batch_size": 3, "num_workers": 2},
+    ):
         check_shuffle(tud.DataLoader(ds, shuffle=True, **kwargs), *data)
 
 
@@ -86,7 +91,7 @@ def test_shuffle_generator_reproducible(tud: ModuleType, data: tuple) -> None:
     ds = tud.TensorDataset(*data)
     for workers in (0, 2):
 
-        def run() -> list:
+        def run(workers: int = workers) -> list:
             g = torch.Generator().manual_seed(42)
             return values(list(tud.DataLoader(ds, shuffle=True, num_workers=workers, generator=g)))
 
@@ -317,6 +322,25 @@ def test_worker_seeds_differ(tud: ModuleType) -> None:
     assert len(seeds) == 2 and len(set(seeds.values())) == 2
 
 
+@pytest.mark.parametrize("persistent", [False, True])
+def test_worker_torch_random_differs_between_epochs(tud: ModuleType, persistent: bool) -> None:
+    """Random transforms that use torch's global generator (as torchvision's do) in workers:
+    different in each worker and in each epoch (torch seeds every epoch's workers anew, and
+    persistent workers continue their streams)."""
+
+    class Noisy(tud.Dataset):
+        def __getitem__(self, i: int) -> float:
+            return float(torch.rand(1))
+
+        def __len__(self) -> int:
+            return 4
+
+    loader = tud.DataLoader(Noisy(), batch_size=2, num_workers=2, persistent_workers=persistent)
+    first, second = values(list(loader)), values(list(loader))
+    assert first != second
+    assert len({x for batch in first + second for x in batch}) == 8
+
+
 def test_error_in_dataset_propagates(tud: ModuleType) -> None:
     """pytorch/pytorch@74436f902560:test/test_dataloader.py::TestDataLoader.test_error, test_error_workers (the first error)"""
 
@@ -497,25 +521,71 @@ def iterable_for_errors(tud: ModuleType) -> Any:
     [
         (False, {"num_workers": -1}, "num_workers option should be non-negative"),
         (False, {"timeout": -1}, "timeout option should be non-negative"),
-        (False, {"batch_size": None, "drop_last": True}, "batch_size=None option disables auto-batching"),
-        (False, {"num_workers": 0, "multiprocessing_context": "spawn"}, r"multi-process loading \(num_workers > 0\), but got"),
-        (False, {"num_workers": 1, "multiprocessing_context": "bad"}, "should specify a valid start method in"),
-        (False, {"batch_size": 11, "sampler": range(10), "shuffle": True}, "sampler option is mutually exclusive with shuffle"),
-        (False, {"batch_sampler": [[0]], "sampler": range(10), "shuffle": 3}, "sampler option is mutually exclusive with shuffle"),
-        (False, {"batch_size": 11, "batch_sampler": [[0]]}, "batch_sampler option is mutually exclusive with"),
-        (False, {"shuffle": True, "batch_sampler": [[0]]}, "batch_sampler option is mutually exclusive with"),
-        (False, {"drop_last": True, "batch_sampler": [[0]]}, "batch_sampler option is mutually exclusive with"),
-        (False, {"drop_last": 3, "batch_sampler": [[0]]}, "batch_sampler option is mutually exclusive with"),
-        (False, {"prefetch_factor": 2}, "prefetch_factor option could only be specified in multiprocessing"),
+        (
+            False,
+            {"batch_size": None, "drop_last": True},
+            "batch_size=None option disables auto-batching",
+        ),
+        (
+            False,
+            {"num_workers": 0, "multiprocessing_context": "spawn"},
+            r"multi-process loading \(num_workers > 0\), but got",
+        ),
+        (
+            False,
+            {"num_workers": 1, "multiprocessing_context": "bad"},
+            "should specify a valid start method in",
+        ),
+        (
+            False,
+            {"batch_size": 11, "sampler": range(10), "shuffle": True},
+            "sampler option is mutually exclusive with shuffle",
+        ),
+        (
+            False,
+            {"batch_sampler": [[0]], "sampler": range(10), "shuffle": 3},
+            "sampler option is mutually exclusive with shuffle",
+        ),
+        (
+            False,
+            {"batch_size": 11, "batch_sampler": [[0]]},
+            "batch_sampler option is mutually exclusive with",
+        ),
+        (
+            False,
+            {"shuffle": True, "batch_sampler": [[0]]},
+            "batch_sampler option is mutually exclusive with",
+        ),
+        (
+            False,
+            {"drop_last": True, "batch_sampler": [[0]]},
+            "batch_sampler option is mutually exclusive with",
+        ),
+        (
+            False,
+            {"drop_last": 3, "batch_sampler": [[0]]},
+            "batch_sampler option is mutually exclusive with",
+        ),
+        (
+            False,
+            {"prefetch_factor": 2},
+            "prefetch_factor option could only be specified in multiprocessing",
+        ),
         (False, {"persistent_workers": True}, "persistent_workers option needs num_workers > 0"),
         (False, {"batch_size": 0}, "batch_size should be a positive integer value"),
         (True, {"shuffle": True}, "DataLoader with IterableDataset: expected unspecified shuffle"),
         (True, {"shuffle": 3}, "DataLoader with IterableDataset: expected unspecified shuffle"),
         (True, {"sampler": 3}, "DataLoader with IterableDataset: expected unspecified sampler"),
-        (True, {"batch_sampler": 3}, "DataLoader with IterableDataset: expected unspecified batch_sampler"),
+        (
+            True,
+            {"batch_sampler": 3},
+            "DataLoader with IterableDataset: expected unspecified batch_sampler",
+        ),
     ],
 )
-def test_invalid_ctor_args_combinations(tud: ModuleType, iterable: bool, kwargs: dict, match: str) -> None:
+def test_invalid_ctor_args_combinations(
+    tud: ModuleType, iterable: bool, kwargs: dict, match: str
+) -> None:
     """pytorch/pytorch@74436f902560:test/test_dataloader.py::TestDataLoader.test_invalid_ctor_args_combinations"""
     ds = iterable_for_errors(tud) if iterable else dataset_for_errors(tud)
     with pytest.raises(ValueError, match=match):

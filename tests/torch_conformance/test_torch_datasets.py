@@ -91,7 +91,9 @@ def test_random_split_generator_reproducible(tud: ModuleType) -> None:
     """pytorch/pytorch@74436f902560:test/test_dataloader.py::TestDatasetRandomSplit.test_splits_reproducibility"""
 
     def split() -> list[list[int]]:
-        parts = tud.random_split(range(100), [0.33, 0.33, 0.34], generator=torch.Generator().manual_seed(42))
+        parts = tud.random_split(
+            range(100), [0.33, 0.33, 0.34], generator=torch.Generator().manual_seed(42)
+        )
         return [list(p) for p in parts]
 
     assert split() == split()

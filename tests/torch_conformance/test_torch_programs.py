@@ -48,7 +48,10 @@ def run_in_process(name: str, backend: str, *args: Any) -> Any:
     module = importlib.util.module_from_spec(spec)
     sys.modules[mod_name] = module  # workers and pickling find its classes
     try:
-        exec(compile(source_for(name, backend), str(PROGRAMS / f"{name}.py"), "exec"), module.__dict__)
+        exec(
+            compile(source_for(name, backend), str(PROGRAMS / f"{name}.py"), "exec"),
+            module.__dict__,
+        )
         return module.main(*args)
     finally:
         del sys.modules[mod_name]

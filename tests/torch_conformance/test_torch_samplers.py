@@ -51,7 +51,9 @@ def test_random_sampler_draws(tud: ModuleType) -> None:
 def test_random_sampler_argument_errors(tud: ModuleType) -> None:
     """pytorch/pytorch@74436f902560:test/test_dataloader.py::TestDataLoader.test_random_sampler
     (the error) and ``RandomSampler.__init__``'s num_samples check"""
-    with pytest.raises(TypeError, match="replacement should be a boolean value, but got replacement=0"):
+    with pytest.raises(
+        TypeError, match="replacement should be a boolean value, but got replacement=0"
+    ):
         tud.RandomSampler(range(3), replacement=0)
     for bad in (0, -1, 1.5):
         with pytest.raises(ValueError, match="num_samples should be a positive integer value"):

@@ -419,9 +419,8 @@ class WebWorkerExecutor:
         shared, modules = dumps((fetcher.dataset, fetcher.collate_fn, self.worker_init_fn))
         files, packages = code_for(modules)
         path = list(sys.path)
-        setups = [
-            (path, (wid, self.num_workers, fetcher.seed, shared)) for wid in range(self.num_workers)
-        ]
+        base = _worker_info.worker_base_seed(fetcher.seed, fetcher.epoch)
+        setups = [(path, (wid, self.num_workers, base, shared)) for wid in range(self.num_workers)]
         index = _index_url(self.index_url)
         cache = self.boot_snapshot
         if cache is True:

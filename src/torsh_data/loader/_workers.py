@@ -253,7 +253,7 @@ class ProcessExecutor:
                 self.num_workers,
                 fetcher.dataset,
                 fetcher.collate_fn,
-                fetcher.seed,
+                _worker_info.worker_base_seed(fetcher.seed, fetcher.epoch),
                 self.worker_init_fn,
                 inbox,
                 results,

@@ -34,7 +34,7 @@ def main():
     optD = torch.optim.Adam(netD.parameters(), lr=2e-4)
     optG = torch.optim.Adam(netG.parameters(), lr=2e-4)
     sizes = []
-    for i, data in enumerate(dataloader, 0):
+    for i, data in enumerate(dataloader, 0):  # noqa: B007 (the example's loop; i is used after it)
         netD.zero_grad()
         real_cpu = data[0].to(device)
         batch_size = real_cpu.size(0)

@@ -48,7 +48,7 @@ def main():
     optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0)
     seen, losses = 0, []
     model.train()
-    for batch_idx, (data, target) in enumerate(train_loader):
+    for batch_idx, (data, target) in enumerate(train_loader):  # noqa: B007 (used after the loop)
         data, target = data.to(device), target.to(device)
         optimizer.zero_grad()
         loss = F.nll_loss(model(data), target)

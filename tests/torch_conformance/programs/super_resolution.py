@@ -50,7 +50,7 @@ def main():
     criterion = nn.MSELoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     epoch_loss = 0.0
-    for iteration, batch in enumerate(training_data_loader, 1):
+    for iteration, batch in enumerate(training_data_loader, 1):  # noqa: B007 (used after the loop)
         input, target = batch[0].to(device), batch[1].to(device)
         optimizer.zero_grad()
         loss = criterion(model(input), target)

@@ -44,7 +44,7 @@ def main():
     model = VAE().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     train_loss = 0.0
-    for batch_idx, (data, _) in enumerate(train_loader):
+    for batch_idx, (data, _) in enumerate(train_loader):  # noqa: B007 (used after the loop)
         data = data.to(device)
         optimizer.zero_grad()
         recon, mu, logvar = model(data)
