@@ -17,6 +17,10 @@ native = pytest.mark.native_only(reason="compares with torch, which does not exi
 
 ITEM_A = "issue 15: item (a) worker splitting / iterator after an error / set_num_threads"
 ITEM_B = "issue 15: item (b) torch tensors out when torch tensors go in"
+BY_DESIGN_B = (
+    "deviation by design (docs/TORCH_COMPAT.md, Batch types): numbers and numpy arrays "
+    "give torsh_data.Tensor unless output='torch'"
+)
 ITEM_C = "issue 15: item (c) generator= / torch seeds / lazy sampler / __getitems__ / API"
 
 
