@@ -163,19 +163,23 @@ def test_seed_none_draws_one() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"batch_size": 0}, td.DataValueError, "batch_size must be an integer >= 1"),
+        ({"batch_size": 0}, td.DataValueError, "batch_size should be a positive integer value"),
         ({"batch_size": -3}, ValueError, "batch_size"),
         ({"batch_size": 2.0}, td.DataValueError, "batch_size"),
-        ({"sampler": [0, 1], "shuffle": True}, td.DataValueError, "sampler and shuffle=True"),
+        (
+            {"sampler": [0, 1], "shuffle": True},
+            td.DataValueError,
+            "sampler option is mutually exclusive with shuffle",
+        ),
         ({"batch_sampler": [[0]], "batch_size": 2}, td.DataValueError, "mutually exclusive"),
         ({"batch_sampler": [[0]], "drop_last": True}, td.DataValueError, "mutually exclusive"),
         (
             {"batch_size": None, "drop_last": True},
             td.DataValueError,
-            "drop_last needs a batch_size",
+            "mutually exclusive with drop_last",
         ),
         ({"drop_last": "yes"}, td.DataTypeError, "drop_last"),
-        ({"shuffle": "yes"}, td.DataTypeError, "shuffle"),
+        ({"pin_memory": "yes"}, td.DataTypeError, "pin_memory"),
         ({"seed": "1"}, TypeError, "seed"),
     ],
 )

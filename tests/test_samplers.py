@@ -87,7 +87,7 @@ def test_weighted_bad_weights() -> None:
         WeightedRandomSampler([], num_samples=1)
     with pytest.raises(td.DataValueError, match="finite"):
         WeightedRandomSampler([1, float("nan")], num_samples=1)
-    with pytest.raises(td.DataTypeError, match="flat list of numbers"):
+    with pytest.raises(td.DataTypeError, match="1d sequence of numbers"):
         WeightedRandomSampler([[1], [2]], num_samples=1)
     with pytest.raises(td.DataValueError, match="2 positive weights"):
         WeightedRandomSampler([1, 0, 1], num_samples=3, replacement=False)
@@ -100,7 +100,9 @@ def test_batch_sampler() -> None:
     assert list(BatchSampler(range(7), 3, drop_last=True)) == [[0, 1, 2], [3, 4, 5]]
     assert len(BatchSampler(range(7), 3, False)) == 3 and len(BatchSampler(range(7), 3, True)) == 2
     for bad in (0, -2, 1.5, True):
-        with pytest.raises(td.DataValueError, match="batch_size must be an integer >= 1"):
+        with pytest.raises(
+            td.DataValueError, match="batch_size should be a positive integer value"
+        ):
             BatchSampler(range(3), bad, False)  # type: ignore[arg-type]
     with pytest.raises(td.DataTypeError, match="drop_last"):
         BatchSampler(range(3), 2, 1)  # type: ignore[arg-type]
@@ -158,7 +160,9 @@ def test_distributed_epochs_and_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_distributed_bad_rank() -> None:
-    with pytest.raises(td.DataValueError, match=r"rank must be in \[0, 1\]"):
+    with pytest.raises(
+        td.DataValueError, match=r"Invalid rank 2, rank should be in the interval \[0, 1\]"
+    ):
         DistributedSampler(range(4), num_replicas=2, rank=2)
     with pytest.raises(td.DataValueError, match="num_replicas"):
         DistributedSampler(range(4), num_replicas=0, rank=0)

@@ -51,7 +51,7 @@ def test_validators_say_what_is_wrong(tmp_path: Path) -> None:
         (lambda: validate_probability("p", True), td.DataTypeError, "number"),
         (lambda: validate_range("x", 1, low=2), td.DataValueError, "x must be >= 2"),
         (lambda: validate_positive("lr", 0), td.DataValueError, "lr must be > 0"),
-        (lambda: validate_positive("n", 1.5, integer=True), td.DataValueError, "integer >= 1"),
+        (lambda: validate_positive("n", 1.5, integer=True), td.DataValueError, "positive integer"),
         (lambda: validate_same_length(x=[1], y=[1, 2]), td.DataValueError, "x has 1, y has 2"),
         (lambda: validate_shape("img", (3, 4), (3, None, None)), td.ShapeError, r"\(3, \*, \*\)"),
         (lambda: validate_extension("f", "a.txt", [".csv"]), td.DataValueError, ".csv"),
@@ -165,7 +165,7 @@ def test_progress_bad_input() -> None:
     with pytest.raises(td.DataTypeError, match="callback"):
         ProgressTracker(callback=3, bar=False)  # type: ignore[arg-type]
     p = ProgressTracker(bar=False)
-    with pytest.raises(td.DataValueError, match="n must be"):
+    with pytest.raises(td.DataValueError, match="n should be"):
         p.update(-1)
     p.close()
     with pytest.raises(td.DataValueError, match="closed"):

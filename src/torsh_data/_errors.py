@@ -5,13 +5,24 @@ derives from the builtin a caller would already catch::
 
     TorshDataError
     ├── DataValueError      (ValueError)   a value is out of range or inconsistent
-    │   ├── ShapeError                     tensors or sequences whose shapes do not fit
-    │   │   └── BatchShapeError (RuntimeError) samples too unlike to collate, as torch raises
-    │   └── FormatError                    malformed, truncated or hostile input data
+    │   ├── ShapeError      (RuntimeError) tensors or sequences whose shapes do not fit
+    │   │   └── BatchShapeError            samples too unlike to collate, as torch raises
+    │   ├── FormatError                    malformed, truncated or hostile input data
+    │   ├── ArgumentError   (TypeError)    a constructor argument of the wrong type or value
+    │   ├── CombineError    (TypeError, AssertionError)  datasets that cannot be combined
+    │   └── SamplingError   (RuntimeError) weights that cannot be sampled as asked
     ├── DataTypeError       (TypeError)    an object of a kind that is not supported
     ├── DataIndexError      (IndexError)   an index outside a dataset or tensor
     ├── SourceError         (OSError)      a file, URL or stream could not be read
     └── MissingExtraError   (ImportError)  an optional dependency is not installed
+
+NOTE [ Errors where torch raises ]: where ``torch.utils.data`` raises a different builtin for
+the same mistake, ours derives from that builtin too, so code written against torch catches
+it: torch's argument checks raise ``ValueError`` or ``TypeError`` depending on the class
+(:class:`ArgumentError` is both), its dataset combinators ``assert``
+(:class:`CombineError` is an ``AssertionError``), and shape mismatches while stacking and
+invalid sampling weights surface as ``RuntimeError`` (:class:`ShapeError`,
+:class:`SamplingError`). Messages keep torch's key words and add the fix.
 
 >>> from torsh_data import TensorDataset, TorshDataError
 >>> try:
@@ -24,12 +35,15 @@ True
 from __future__ import annotations
 
 __all__ = [
+    "ArgumentError",
     "BatchShapeError",
+    "CombineError",
     "DataIndexError",
     "DataTypeError",
     "DataValueError",
     "FormatError",
     "MissingExtraError",
+    "SamplingError",
     "ShapeError",
     "SourceError",
     "TorshDataError",
@@ -44,8 +58,9 @@ class DataValueError(TorshDataError, ValueError):
     """A value is invalid: out of range, inconsistent with another, or malformed."""
 
 
-class ShapeError(DataValueError):
-    """Shapes that must agree do not (stacking, collating, reshaping)."""
+class ShapeError(DataValueError, RuntimeError):
+    """Shapes that must agree do not (stacking, collating, reshaping); torch raises
+    ``RuntimeError`` there, so this is one too."""
 
 
 class BatchShapeError(ShapeError, RuntimeError):
@@ -100,6 +115,22 @@ class DataTypeError(TorshDataError, TypeError):
 
 class DataIndexError(TorshDataError, IndexError):
     """An index outside the bounds of a dataset or tensor."""
+
+
+class ArgumentError(DataValueError, DataTypeError):
+    """An argument of the wrong type or out of range. torch raises ``ValueError`` for some of
+    these and ``TypeError`` for others (``RandomSampler(replacement=0)``), so this is both."""
+
+
+class CombineError(DataValueError, DataTypeError, AssertionError):
+    """Datasets that cannot be combined: an iterable one in ``ConcatDataset``, a map-style one
+    in ``ChainDataset``, tensors of different lengths in ``TensorDataset``. torch checks
+    these with ``assert``, so this is an ``AssertionError`` as well."""
+
+
+class SamplingError(DataValueError, RuntimeError):
+    """Weights that cannot be sampled as asked (negative, all zero, too few for a draw
+    without replacement); torch's ``multinomial`` raises ``RuntimeError`` there."""
 
 
 class MissingExtraError(TorshDataError, ImportError):

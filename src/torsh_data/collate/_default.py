@@ -54,7 +54,7 @@ def collate(batch: Sequence[Any], *, collate_fn_map: CollateFnMap, path: str = "
 
     ``path`` names the position inside a sample, for error messages (``sample["image"]``).
     """
-    if len(batch) == 0:
+    if len(batch) == 0:  # not `not batch`: a batch may be a numpy array
         raise DataValueError("cannot collate an empty batch")
     _register_optional(collate_fn_map)
     return _collate(batch, collate_fn_map, path)

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from .._checks import check_int
-from .._errors import DataIndexError, DataTypeError, DataValueError
+from .._errors import CombineError, DataIndexError, DataTypeError, DataValueError
 from ..random import Generator, derive_seed, draw_seed, seed_source
 from ..tensor import Tensor
 
@@ -110,8 +110,9 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
         sizes = [t.shape[0] if t.shape else None for t in self.tensors]
         if None in sizes or len(set(sizes)) != 1:
             shapes = ", ".join(str(t.shape) for t in self.tensors)
-            raise DataValueError(
-                f"TensorDataset tensors must share their first dimension; got shapes {shapes}"
+            raise CombineError(
+                f"Size mismatch between tensors: TensorDataset tensors must share their first "
+                f"dimension; got shapes {shapes}"
             )
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
@@ -134,16 +135,18 @@ class StackDataset(Dataset[Any]):
     def __init__(self, *args: Dataset[Any], **kwargs: Dataset[Any]) -> None:
         if args and kwargs:
             raise DataValueError(
-                "StackDataset takes datasets either positionally or by keyword, not both"
+                "StackDataset: Supported either tuple-like (positional) or dict-like (keyword) "
+                "datasets, but both were given; pass them one way"
             )
         if not args and not kwargs:
-            raise DataValueError("StackDataset needs at least one dataset")
+            raise DataValueError("StackDataset: At least one dataset should be passed")
         self.datasets: tuple[Any, ...] | dict[str, Any] = args or dict(kwargs)
         parts = args or tuple(kwargs.values())
         lengths = {len(d) for d in parts}  # type: ignore[arg-type]
         if len(lengths) != 1:
             raise DataValueError(
-                f"StackDataset datasets must have equal lengths, got {sorted(lengths)}"
+                f"StackDataset: Size mismatch between datasets: they must have equal "
+                f"lengths, got {sorted(lengths)}"
             )
         self._length = lengths.pop()
 
@@ -184,12 +187,12 @@ class ConcatDataset(Dataset[T_co]):
     def __init__(self, datasets: Iterable[Dataset[T_co]]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
-            raise DataValueError("ConcatDataset needs at least one dataset")
+            raise CombineError("ConcatDataset: datasets should not be an empty iterable")
         for i, d in enumerate(self.datasets):
             if _is_iterable_dataset(d):
-                raise DataTypeError(
-                    f"ConcatDataset takes map-style datasets; dataset {i} is iterable, "
-                    "use ChainDataset"
+                raise CombineError(
+                    f"ConcatDataset does not support IterableDataset: dataset {i} is "
+                    "iterable; chain iterable datasets with ChainDataset"
                 )
         self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))  # type: ignore[arg-type]
 
@@ -214,8 +217,9 @@ class ChainDataset(IterableDataset[T_co]):
         self.datasets = list(datasets)
         for i, d in enumerate(self.datasets):
             if not _is_iterable_dataset(d):
-                raise DataTypeError(
-                    f"ChainDataset takes iterable datasets; dataset {i} is map-style"
+                raise CombineError(
+                    f"ChainDataset only supports IterableDataset: dataset {i} is map-style; "
+                    "concatenate map-style datasets with ConcatDataset"
                 )
 
     def __iter__(self) -> Iterator[T_co]:
@@ -364,6 +368,7 @@ def random_split(
         sizes = [int(x) for x in lengths]
         if sum(sizes) != n:
             raise DataValueError(
+                f"Sum of input lengths does not equal the length of the input dataset: "
                 f"random_split lengths add up to {sum(sizes)} but the dataset has {n} samples; "
                 "give sizes that add up to its length or fractions that add up to 1"
             )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 import math
+import multiprocessing
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 from .._checks import check_bool, check_int
-from .._errors import DataTypeError, DataValueError
+from .._errors import ArgumentError, DataTypeError, DataValueError
 from .._interop import optional_import
 from .._runtime import IN_PYODIDE
 from ..collate import default_collate, default_convert
@@ -130,9 +131,21 @@ class DataLoader(Generic[T_co]):
         self.generator = generator
         self.seed = draw_seed(seed_source(seed, generator, "DataLoader"))
         self.pin_memory_device = pin_memory_device
-        check_int("num_workers", num_workers, 0)
-        if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
-            raise DataValueError("prefetch_factor and persistent_workers need num_workers > 0")
+        self._iterable = _is_iterable_dataset(dataset)
+        _check_options(
+            self._iterable,
+            batch_size,
+            shuffle,
+            sampler,
+            batch_sampler,
+            drop_last,
+            num_workers,
+            prefetch_factor,
+            persistent_workers,
+            timeout,
+            multiprocessing_context,
+        )
+        shuffle = None if shuffle is None else bool(shuffle)  # torch takes any truthy value
         if num_workers and executor is not None:
             raise DataValueError("pass num_workers or an executor, not both")
         if num_workers and IN_PYODIDE:  # NOTE [ Web Worker pool ] in _webworkers.py
@@ -156,33 +169,8 @@ class DataLoader(Generic[T_co]):
             )
         self.num_workers = num_workers
         self.executor: Executor = executor or SerialExecutor()
-        self._iterable = _is_iterable_dataset(dataset)
-        check_bool("drop_last", drop_last)
-        if shuffle is not None:
-            check_bool("shuffle", shuffle)
-        if batch_size is not None:
-            check_int("batch_size", batch_size, 1)
-        if self._iterable and (shuffle or sampler is not None or batch_sampler is not None):
-            raise DataValueError(
-                "an iterable dataset has no indices, so shuffle, sampler and batch_sampler do not "
-                "apply; shuffle inside the dataset (or use a map-style dataset)"
-            )
         if batch_sampler is not None:
-            if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise DataValueError(
-                    "batch_sampler is mutually exclusive with batch_size, shuffle, sampler and "
-                    "drop_last; pass only batch_sampler"
-                )
             batch_size, drop_last = None, False
-        elif batch_size is None and drop_last:
-            raise DataValueError(
-                "drop_last needs a batch_size; batch_size=None yields single samples"
-            )
-        if sampler is not None and shuffle:
-            raise DataValueError(
-                "sampler and shuffle=True together: the sampler decides the order; drop shuffle "
-                "or pass RandomSampler as the sampler"
-            )
         self._own_sampler = False
         if not self._iterable and sampler is None:
             if shuffle:
@@ -391,6 +379,89 @@ class _AsyncBatchIterator:
     async def aclose(self) -> None:
         """Abandon the epoch (stops workers that are not persistent)."""
         await self._batches.aclose()  # type: ignore[attr-defined]
+
+
+def _check_options(
+    iterable: bool,
+    batch_size: Any,
+    shuffle: Any,
+    sampler: Any,
+    batch_sampler: Any,
+    drop_last: Any,
+    num_workers: Any,
+    prefetch_factor: Any,
+    persistent_workers: Any,
+    timeout: Any,
+    multiprocessing_context: Any,
+) -> None:
+    """The argument checks of torch's DataLoader, in its order and with its key words (a
+    conflict between options is reported before the type of either)."""
+    if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+        raise ArgumentError(
+            "num_workers option should be non-negative; use num_workers=0 to disable "
+            f"multiprocessing, got num_workers={num_workers!r}"
+        )
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+        raise ArgumentError(f"timeout option should be non-negative, got timeout={timeout!r}")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise DataValueError(
+            "prefetch_factor option could only be specified in multiprocessing: let "
+            "num_workers > 0 to enable it, or leave prefetch_factor=None"
+        )
+    if prefetch_factor is not None:
+        check_int("prefetch_factor", prefetch_factor, 1)
+    if persistent_workers and num_workers == 0:
+        raise DataValueError("persistent_workers option needs num_workers > 0")
+    if multiprocessing_context is not None:
+        if num_workers == 0:
+            raise DataValueError(
+                "multiprocessing_context can only be used with multi-process loading "
+                f"(num_workers > 0), but got num_workers={num_workers}"
+            )
+        if isinstance(multiprocessing_context, str):
+            methods = multiprocessing.get_all_start_methods()
+            if multiprocessing_context not in methods:
+                raise DataValueError(
+                    "multiprocessing_context option should specify a valid start method in "
+                    f"{methods!r}, but got multiprocessing_context={multiprocessing_context!r}"
+                )
+        elif not isinstance(multiprocessing_context, multiprocessing.context.BaseContext):
+            raise DataTypeError(
+                "multiprocessing_context option should be a valid context object or a string "
+                f"specifying the start method, but got {multiprocessing_context!r}"
+            )
+    if iterable:
+        for name, value in (
+            ("shuffle", shuffle if shuffle not in (False, None) else None),
+            ("sampler", sampler),
+            ("batch_sampler", batch_sampler),
+        ):
+            if value is not None:
+                raise DataValueError(
+                    f"DataLoader with IterableDataset: expected unspecified {name} option, but "
+                    f"got {name}={value!r}; an iterable dataset has no indices, so shuffle "
+                    "inside the dataset (or use a map-style dataset)"
+                )
+    if sampler is not None and shuffle:
+        raise DataValueError(
+            "sampler option is mutually exclusive with shuffle: the sampler decides the order; "
+            "drop shuffle or pass RandomSampler as the sampler"
+        )
+    if batch_sampler is not None:
+        if batch_size != 1 or shuffle or sampler is not None or drop_last:
+            raise DataValueError(
+                "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+                "and drop_last; pass only batch_sampler"
+            )
+    elif batch_size is None:
+        if drop_last:
+            raise DataValueError(
+                "batch_size=None option disables auto-batching and is mutually exclusive with "
+                "drop_last; batch_size=None yields single samples"
+            )
+    else:
+        check_int("batch_size", batch_size, 1)
+    check_bool("drop_last", drop_last)
 
 
 class _Progress:

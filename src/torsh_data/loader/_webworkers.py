@@ -151,8 +151,7 @@ async def _worker_step(data: Any) -> Any:
         dataset, collate_fn, init_fn = pickle.loads(shared)
         _here.update(wid=wid, dataset=dataset, collate_fn=collate_fn)
         try:
-            info = _worker_info.WorkerInfo(wid, num_workers, seed, dataset)
-            _worker_info.enter_worker(info, init_fn)
+            _worker_info.enter_worker(wid, num_workers, seed, dataset, init_fn)
             return None
         except BaseException as exc:
             failure = _Failure(wid, "worker_init_fn", exc)
@@ -418,9 +417,8 @@ class WebWorkerExecutor:
         shared, modules = dumps((fetcher.dataset, fetcher.collate_fn, self.worker_init_fn))
         files, packages = code_for(modules)
         path = list(sys.path)
-        setups = [
-            (path, (wid, self.num_workers, fetcher.seed, shared)) for wid in range(self.num_workers)
-        ]
+        base = _worker_info.worker_base_seed(fetcher.seed, fetcher.epoch)
+        setups = [(path, (wid, self.num_workers, base, shared)) for wid in range(self.num_workers)]
         index = _index_url(self.index_url)
         cache = self.boot_snapshot
         if cache is True:
@@ -529,5 +527,8 @@ class WebWorkerExecutor:
         waited += _POLL
         if self.timeout and waited >= self.timeout:
             self.shutdown()
-            raise WorkerError(f"no batch came from the DataLoader workers within {self.timeout} s")
+            raise WorkerError(
+                f"DataLoader timed out after {self.timeout} seconds: no batch came from the "
+                "workers; raise timeout (0 waits forever)"
+            )
         return waited

@@ -14,10 +14,14 @@ also say it outright with the class attribute ``worker_sharding = "dataset"`` or
 
 from __future__ import annotations
 
+import random
+import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["WorkerInfo", "get_worker_info"]
+from ..random import derive_seed
+
+__all__ = ["WorkerInfo", "enter_worker", "get_worker_info", "worker_base_seed"]
 
 _info: WorkerInfo | None = None
 _in_init = False  # worker_init_fn is running
@@ -30,7 +34,8 @@ class WorkerInfo:
     Attributes:
         id: this worker's number, ``0 .. num_workers - 1``.
         num_workers: how many workers the loader runs.
-        seed: the loader's root seed.
+        seed: this worker's own seed: a base seed plus ``id``, as torch's, the base derived
+            from the loader's seed and the epoch the workers start in (NOTE [ Worker seeds ]).
         dataset: this worker's copy of the dataset.
     """
 
@@ -76,15 +81,35 @@ def get_worker_info() -> WorkerInfo | None:
     return _info
 
 
-def enter_worker(info: WorkerInfo, init_fn: Callable[[int], None] | None) -> None:
-    """Set up this process (or Web Worker) as ``info``'s worker and run ``worker_init_fn``."""
+def worker_base_seed(loader_seed: int, epoch: int) -> int:
+    """The base seed of workers started for ``epoch`` (worker ``i`` gets ``base + i``)."""
+    return derive_seed(loader_seed, "worker", epoch)
+
+
+def enter_worker(
+    worker_id: int,
+    num_workers: int,
+    base_seed: int,
+    dataset: Any,
+    init_fn: Callable[[int], None] | None,
+) -> None:
+    """Set up this process (or Web Worker) as worker ``worker_id`` as torch's workers are set
+    up: :func:`get_worker_info`; ``random`` and, when torch is imported, torch's generator
+    seeded with ``base_seed + worker_id``; torch limited to one thread (a forked thread pool
+    can deadlock); then ``worker_init_fn``."""
     global _info, _in_init, _split_seen
-    _info, _split_seen = info, False
+    seed = (base_seed + worker_id) % 2**64
+    _info, _split_seen = WorkerInfo(worker_id, num_workers, seed, dataset), False
+    random.seed(seed)
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(torch, "manual_seed"):
+        torch.set_num_threads(1)
+        torch.manual_seed(seed)
     if init_fn is None:
         return
     _in_init = True
     try:
-        init_fn(info._id)
+        init_fn(worker_id)
     finally:
         _in_init = False
 

@@ -23,7 +23,6 @@ import itertools
 import multiprocessing as mp
 import os
 import queue
-import sys
 import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -98,13 +97,8 @@ def _worker_main(
     results: Any,
     parent: int,
 ) -> None:
-    torch = sys.modules.get("torch")
-    if torch is not None:  # as torch's workers do: a forked thread pool can deadlock
-        torch.set_num_threads(1)
     try:
-        _worker_info.enter_worker(
-            _worker_info.WorkerInfo(worker_id, num_workers, seed, dataset), init_fn
-        )
+        _worker_info.enter_worker(worker_id, num_workers, seed, dataset, init_fn)
     except BaseException as exc:
         results.put((-1, None, _Failure(worker_id, "worker_init_fn", exc), None))
         return
@@ -304,7 +298,7 @@ class ProcessExecutor:
                 self.num_workers,
                 fetcher.dataset,
                 fetcher.collate_fn,
-                fetcher.seed,
+                _worker_info.worker_base_seed(fetcher.seed, fetcher.epoch),
                 self.worker_init_fn,
                 inbox,
                 results,
@@ -386,7 +380,8 @@ class ProcessExecutor:
                 self._check_alive(procs)
                 if self.timeout and waited >= self.timeout:
                     raise WorkerError(
-                        f"no batch came from the DataLoader workers within {self.timeout} s"
+                        f"DataLoader timed out after {self.timeout} seconds: no batch came "
+                        "from the workers; raise timeout (0 waits forever)"
                     ) from None
                 continue
             waited = 0.0

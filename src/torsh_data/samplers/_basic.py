@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from .._checks import check_bool, check_int, check_seed
 from .._distributed import distributed_defaults as _distributed_defaults
-from .._errors import DataTypeError, DataValueError
+from .._errors import ArgumentError, DataTypeError, DataValueError, SamplingError
 from ..random import Generator, derive_seed, draw_seed, seed_source
 
 __all__ = [
@@ -271,7 +271,8 @@ class SubsetRandomSampler(_SeededSampler[int]):
 
 def check_weights(weights: Any, name: str = "weights") -> list[float]:
     """``weights`` as a list of finite floats >= 0 with at least one positive (raises
-    :class:`DataTypeError` / :class:`DataValueError` naming the first bad entry)."""
+    :class:`ArgumentError` for a weight that is not a number and :class:`SamplingError` for
+    one that cannot be sampled, naming the first bad entry)."""
     if hasattr(weights, "tolist"):
         weights = weights.tolist()
     try:
@@ -280,11 +281,19 @@ def check_weights(weights: Any, name: str = "weights") -> list[float]:
         raise DataTypeError(f"{name} must be a sequence of numbers, got {weights!r:.80}") from None
     for i, x in enumerate(w):
         if isinstance(x, bool) or not isinstance(x, (int, float)):
-            raise DataTypeError(f"{name}[{i}] is {x!r}; {name} must be a flat list of numbers")
+            raise ArgumentError(
+                f"{name} should be a 1d sequence of numbers, but {name}[{i}] is {x!r}"
+            )
         if not math.isfinite(x) or x < 0:
-            raise DataValueError(f"{name}[{i}] is {x!r}; {name} must be finite and >= 0")
+            raise SamplingError(
+                f"invalid multinomial distribution: {name}[{i}] is {x!r}; {name} must be "
+                "finite and >= 0"
+            )
     if not any(x > 0 for x in w):
-        raise DataValueError(f"{name} are all zero (or empty); at least one must be positive")
+        raise SamplingError(
+            f"invalid multinomial distribution (sum of probabilities <= 0): {name} are all "
+            "zero (or empty); at least one must be positive"
+        )
     return [float(x) for x in w]
 
 
@@ -360,9 +369,10 @@ class WeightedRandomSampler(_SeededSampler[int]):
         self.num_samples = check_int("num_samples", num_samples, 1)
         positive = sum(1 for x in w if x > 0)
         if not replacement and num_samples > positive:
-            raise DataValueError(
-                f"cannot draw {num_samples} samples without replacement from {positive} "
-                "positive weights; lower num_samples or set replacement=True"
+            raise SamplingError(
+                f"cannot sample n_sample > number of positive weights without replacement: "
+                f"{num_samples} samples from {positive} positive weights; lower num_samples "
+                "or set replacement=True"
             )
         self.weights = w
         self.replacement = replacement
@@ -464,7 +474,11 @@ class DistributedSampler(_SeededSampler[int]):
             num_replicas = world if num_replicas is None else num_replicas
             rank = env_rank if rank is None else rank
         self.num_replicas = check_int("num_replicas", num_replicas, 1)
-        self.rank = check_int("rank", rank, 0, num_replicas - 1)
+        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < num_replicas:
+            raise ArgumentError(
+                f"Invalid rank {rank!r}, rank should be in the interval [0, {num_replicas - 1}]"
+            )
+        self.rank = rank
         self.dataset = dataset
         self.shuffle = shuffle
         self.drop_last = drop_last
