@@ -18,7 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import digest
 
-from torsh_data import DataTypeError, DataValueError, FormatError, Tensor, capabilities
+from torsh_data import (
+    DataTypeError,
+    DataValueError,
+    FormatError,
+    Tensor,
+    TorshDataError,
+    capabilities,
+)
 from torsh_data._jsapi import FORMATS, JsLoader, apply_transforms, guess_format, parse_options
 from torsh_data.formats import write_npy
 
@@ -97,6 +104,30 @@ def test_options_accept_camel_case_and_refuse_unknown() -> None:
         JsLoader(0)
     with pytest.raises(DataTypeError):
         JsLoader(2, {"shuffle": "yes"})
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ('z"label": "y"}', DataValueError),  # not JSON: was a bare JSONDecodeError
+        ("[1, 2]", DataTypeError),  # not an object: was AttributeError
+        ("[" * 100_000, DataValueError),  # was RecursionError
+        ('{"label": {"a": 1}}', DataTypeError),  # was TypeError (unhashable) while batching
+        ('{"chunkSize": "big"}', DataTypeError),  # was a plain ValueError from int()
+        ('{"chunkSize": 0}', DataValueError),
+        ('{"workers": [1]}', DataTypeError),
+        ('{"columns": "ab"}', DataTypeError),
+        ('{"header": [1]}', DataTypeError),
+        ('{"cast": {"int64": 3}}', DataTypeError),
+        ('{"endOfEpoch": "stop"}', DataTypeError),
+        ('{"inMemoryBytes": -1}', DataValueError),
+    ],
+)
+def test_malformed_options_raise_our_errors(options: str, error: type) -> None:
+    """Options that the fuzz suite (tests/fuzz) found crashing with builtin errors."""
+    with pytest.raises(error, match="option|JSON|object") as info:
+        JsLoader(2, options)
+    assert isinstance(info.value, TorshDataError)
 
 
 # ------------------------------------------------------------------ batches
