@@ -206,6 +206,23 @@ def test_image_transforms_on_a_column() -> None:
     assert [v for img in b["x"].tolist() for v in img[0][0] + img[0][1]] == pytest.approx(expected)
 
 
+@pytest.mark.parametrize(
+    ("spec", "error"),
+    [
+        (436987520672688, DataTypeError),  # was TypeError: 'int' object is not iterable
+        ({"column": "x"}, DataTypeError),  # no name
+        ({"name": "Normalize", "args": 5}, DataTypeError),  # was TypeError from *args
+        ({"name": "Normalize", "bogus": 1}, DataTypeError),  # was TypeError: unexpected keyword
+        ({"name": "Standardize", "column": "nope"}, DataValueError),  # was ValueError: .index
+    ],
+)
+def test_malformed_transforms_raise_our_errors(spec: Any, error: type) -> None:
+    """Transform specs that the fuzz suite (tests/fuzz) found crashing with builtin errors."""
+    with pytest.raises(error, match="transform") as info:
+        load(CSV, "t.csv", label="label", transforms=[spec])
+    assert isinstance(info.value, TorshDataError)
+
+
 def test_unknown_transform() -> None:
     with pytest.raises(DataValueError, match="unknown transform 'sharpen'"):
         load(CSV, "t.csv", transforms=[{"name": "Sharpen"}])
