@@ -125,7 +125,7 @@ def test_options_accept_camel_case_and_refuse_unknown() -> None:
 )
 def test_malformed_options_raise_our_errors(options: str, error: type) -> None:
     """Options that the fuzz suite (tests/fuzz) found crashing with builtin errors."""
-    with pytest.raises(error, match="option|JSON|object") as info:
+    with pytest.raises(error, match=r"option|JSON|object") as info:
         JsLoader(2, options)
     assert isinstance(info.value, TorshDataError)
 

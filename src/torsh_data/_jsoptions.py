@@ -84,7 +84,10 @@ _KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     ),
     "end_of_epoch": ('"null" or "throw"', lambda v: v in ("null", "throw")),
     "delimiter": _TEXT,
-    "header": ("true, false or a list of column names", lambda v: type(v) is bool or _list_of(str)(v)),
+    "header": (
+        "true, false or a list of column names",
+        lambda v: type(v) is bool or _list_of(str)(v),
+    ),
     "chunk_size": ("an integer >= 1", _int(1)),
     "max_bytes": ("an integer >= 1", _int(1)),
     "tokenize": _FLAG,
