@@ -1,0 +1,153 @@
+"""Hypothesis strategies for hostile input: mutations of valid files and generated documents.
+
+:func:`mutated` takes valid files made by real writers and applies a few of the edits an
+attacker (or a flaky network) makes: byte flips, inserted and deleted runs, truncation,
+repeated runs, integers at their edge values written over a field, long digit strings where
+a number was, and splices of two files. The others generate inputs from nothing: random and
+patterned bytes, deep nesting, JSON documents, and text with the characters that upset
+parsers.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any
+
+from hypothesis import strategies as st
+
+#: Integers at the edges of the field widths binary headers use.
+EDGE_INTS = (
+    0, 1, 2, 7, 8, 255, 256, 0x7FFF, 0x8000, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF,
+    2**40, 2**62, 2**63 - 1, 2**63, 2**64 - 1,
+)  # fmt: skip
+#: Text that replaces a number in a textual header or document.
+EDGE_NUMBERS = (
+    b"0", b"-1", b"-0", b"99999999999999999999", b"1e999", b"-1e999", b"NaN", b"Infinity",
+    b"2147483648", b"4294967296", b"9223372036854775808", b"0x10", b"1_000", b"1" * 5000,
+    b"00000000000000000000001", b"1.5", b"", b" ", b"\x00",
+)  # fmt: skip
+#: Bytes that mean something to some parser.
+TOKENS = (
+    b"\x00", b"\xff", b"\n", b"\r", b"\r\n", b'"', b"'", b",", b"\t", b"\\", b"[", b"]", b"{",
+    b"}", b":", b"..", b"/", b"{0..999999}", b"\xef\xbb\xbf", b"\xed\xa0\x80", b"\xc0\xaf",
+    b"<!doctype html><html>", b"\x1f\x8b\x08\x00", b"PK\x03\x04", b"\x93NUMPY", b"ustar\x00",
+    b"\x89PNG\r\n\x1a\n", b"RIFF", b"WAVE", b"fmt ", b"data", b"IHDR", b"IDAT", b"IEND",
+)  # fmt: skip
+MAX_SIZE = 256 << 10  # a mutation never grows an input past this
+
+
+def _edit(data: bytearray, draw: Any, others: list[bytes]) -> None:
+    n = len(data)
+    op = draw(st.sampled_from(("flip", "set", "insert", "delete", "truncate", "repeat", "int", "number", "token", "splice")))  # fmt: skip
+    at = draw(st.integers(0, n))
+    if op in ("flip", "set") and n:
+        at = min(at, n - 1)
+        data[at] = (
+            data[at] ^ (1 << draw(st.integers(0, 7))) if op == "flip" else draw(st.integers(0, 255))
+        )
+    elif op == "insert":
+        data[at:at] = draw(st.binary(min_size=1, max_size=16))
+    elif op == "delete":
+        del data[at : at + draw(st.integers(1, 64))]
+    elif op == "truncate":
+        del data[at:]
+    elif op == "repeat" and n:
+        start = min(at, n - 1)
+        run = bytes(data[start : start + draw(st.integers(1, 32))])
+        times = draw(st.integers(2, 4096))
+        data[start:start] = run * min(times, (MAX_SIZE - n) // max(len(run), 1))
+    elif op == "int":
+        width, order = draw(st.sampled_from(((1, "<"), (2, "<"), (2, ">"), (4, "<"), (4, ">"), (8, "<"), (8, ">"))))  # fmt: skip
+        value = draw(st.sampled_from(EDGE_INTS)) % (1 << (8 * width))
+        code = {1: "B", 2: "H", 4: "I", 8: "Q"}[width]
+        data[at : at + width] = struct.pack(order + code, value)
+    elif op == "number":
+        # Replace the run of digits at or after ``at`` (or insert, when there is none).
+        start = at
+        while start < n and not chr(data[start]).isdigit():
+            start += 1
+        end = start
+        while end < n and chr(data[end]).isdigit():
+            end += 1
+        start = at if start == n else start
+        data[start:end] = draw(st.sampled_from(EDGE_NUMBERS))
+    elif op == "token":
+        data[at:at] = draw(st.sampled_from(TOKENS))
+    elif op == "splice" and others:
+        other = draw(st.sampled_from(others))
+        data[at:] = other[draw(st.integers(0, len(other))) :]
+    if len(data) > MAX_SIZE:
+        del data[MAX_SIZE:]
+
+
+@st.composite
+def mutated(draw: Any, seeds: list[bytes], max_edits: int = 4) -> bytes:
+    """One of ``seeds`` (valid files) with 1 to ``max_edits`` edits."""
+    data = bytearray(draw(st.sampled_from(seeds)))
+    for _ in range(draw(st.integers(1, max_edits))):
+        _edit(data, draw, seeds)
+    return bytes(data)
+
+
+def patterned() -> st.SearchStrategy[bytes]:
+    """Short random bytes, and runs of one token (empty input, zeros, deep brackets, ...)."""
+    runs = st.builds(
+        lambda token, n: token * n,
+        st.sampled_from(
+            (b"\x00", b"\xff", b"[", b"{", b'{"a":', b"[[", b"\n", b",", b'"', b"a", b'\\"')
+        ),
+        st.sampled_from((0, 1, 2, 100, 1000, 10_000, 100_000)),
+    )
+    return st.one_of(st.binary(max_size=512), runs)
+
+
+def json_values(max_leaves: int = 30) -> st.SearchStrategy[Any]:
+    """JSON documents with the values that upset readers (huge ints, deep nesting, odd keys)."""
+    leaves = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.sampled_from((2**63, -(2**63) - 1, 10**30, 10**300)),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=20),
+    )
+    return st.recursive(
+        leaves,
+        lambda kids: st.one_of(
+            st.lists(kids, max_size=5), st.dictionaries(st.text(max_size=10), kids, max_size=5)
+        ),
+        max_leaves=max_leaves,
+    )
+
+
+def deep_json() -> st.SearchStrategy[bytes]:
+    """Nesting far past any sane depth, closed or not, with a tail that keeps a scanner busy."""
+    return st.builds(
+        lambda opener, depth, tail, closed: (
+            opener * depth
+            + tail
+            + (opener.replace(b"[", b"]").replace(b'{"a":', b"}") * depth if closed else b"")
+        ),
+        st.sampled_from((b"[", b'{"a":')),
+        st.sampled_from((10, 600, 1500, 5000, 50_000)),
+        st.sampled_from((b"", b"1", b'"' + b'\\"' * 5000, b'"unterminated')),
+        st.booleans(),
+    )
+
+
+def json_bytes(values: st.SearchStrategy[Any] | None = None) -> st.SearchStrategy[bytes]:
+    """JSON documents as UTF-8 bytes."""
+    return (values or json_values()).map(lambda v: json.dumps(v).encode("utf-8"))
+
+
+def hostile_text() -> st.SearchStrategy[bytes]:
+    """Text with separators, quotes, odd line ends, lone surrogates and invalid UTF-8."""
+    chars = st.one_of(
+        st.sampled_from(list(",;\t\"'\r\n\\ ")),
+        st.characters(codec="utf-8"),
+        st.sampled_from(["\ufeff", "\u2028", "\x00", "é", "鿿"]),
+    )
+    text = st.text(chars, max_size=200).map(lambda s: s.encode("utf-8"))
+    invalid = st.builds(lambda a, b: a + b"\xc3\x28\xed\xa0\x80\xff" + a, text, st.just(b""))
+    return st.one_of(text, invalid)
