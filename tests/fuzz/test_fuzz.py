@@ -51,7 +51,6 @@ def test_hostile_input(target: Target) -> None:
     collector = Collector(target.name, target.parse)
     strategy = target.inputs()
 
-    @given(data=strategy)
     def run(data: bytes) -> None:
         collector.run(data)
 
@@ -60,9 +59,10 @@ def test_hostile_input(target: Target) -> None:
     done = 0
     while done < EXAMPLES and (stop is None or time.monotonic() < stop):
         n = min(ROUND, EXAMPLES - done)
-        settings(
+        rounds = settings(
             max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-        )(run)()
+        )
+        rounds(given(data=strategy)(run))()
         done += n
     if collector.failures:
         pytest.fail(collector.report(), pytrace=False)
