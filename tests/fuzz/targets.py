@@ -14,11 +14,13 @@ import functools
 import gzip
 import io
 import json
+import struct
 import sys
 import tarfile
 import tempfile
 import wave
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,10 +46,14 @@ class Target:
     seeds: Callable[[], list[bytes]]
     parse: Callable[[bytes], Any]
     generated: Callable[[], st.SearchStrategy[bytes]] | None = None
+    json: bool = False  # the seeds are JSON: also edit their values (S.json_mutated)
     skip: str | None = None  # why the target cannot run here (None: it can)
 
     def inputs(self) -> st.SearchStrategy[bytes]:
-        parts = [S.mutated(self.seeds()), S.patterned()]
+        seeds = self.seeds()
+        parts = [S.mutated(seeds), S.patterned()]
+        if self.json:
+            parts.append(S.json_mutated(seeds))
         if self.generated is not None:
             parts.append(self.generated())
         return st.one_of(parts)
@@ -339,6 +345,30 @@ def _vocab_json(data: bytes) -> Any:
     return v.lookup_indices(["a", "zz"]) if v.get_default_index() is not None else len(v)
 
 
+# --- bombs: small inputs that claim or inflate to gigabytes ----------------------------------
+def _bombs(*makers: Callable[[], bytes]) -> Callable[[], st.SearchStrategy[bytes]]:
+    return lambda: st.sampled_from(makers).map(lambda make: make())
+
+
+def _tar_bomb_prefix() -> bytes:
+    return _tar_seeds()[-2]  # a whole pax archive, end marker included; zeros follow it
+
+
+_IDX_HUGE = bytes([0, 0, 8, 2]) + struct.pack(">II", 1 << 20, 1 << 12)
+_NPY_HUGE = S._npy("|u1", [1 << 16, 1 << 16], False, b"")
+_PNG_HEAD = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_bomb(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return _PNG_HEAD + chunk(b"IHDR", ihdr) + chunk(b"IDAT", S.zlib_bomb()) + chunk(b"IEND", b"")
+
+
 # --- shards, caches, loader state, JS options -------------------------------------------------
 def _manifest_seeds() -> list[bytes]:
     from torsh_data.io._pack import write_shards
@@ -531,17 +561,39 @@ def _streamed(fmt: str, **options: Any) -> Callable[[bytes], Any]:
 
 TARGETS: list[Target] = [
     Target("csv", _csv_seeds, _read_csv, S.hostile_text),
-    Target("json", _json_seeds, lambda d: F.read_json(d, name="fuzz.json"), S.deep_json),
+    Target("json", _json_seeds, lambda d: F.read_json(d, name="fuzz.json"), S.deep_json, json=True),
     Target("jsonl", _jsonl_seeds, lambda d: F.read_jsonl(d, name="fuzz.jsonl"), S.deep_json),
     Target("text", _text_seeds, lambda d: F.read_text_lines(d, name="fuzz.txt"), S.hostile_text),
-    Target("npy", _npy_seeds, lambda d: F.read_npy(d, name="fuzz.npy")),
-    Target("npz", _npz_seeds, lambda d: F.read_npz(d, name="fuzz.npz")),
-    Target("idx", _idx_seeds, lambda d: F.read_idx(d, name="fuzz.idx")),
-    Target("idx.gz", lambda: _idx_seeds(True), lambda d: F.read_idx(d, name="fuzz.idx.gz")),
-    Target("tar", _tar_seeds, _iter_tar),
-    Target("tfrecord", _tfrecord_seeds, _read_tfrecord),
+    Target("npy", _npy_seeds, lambda d: F.read_npy(d, name="fuzz.npy"), S.npy_claims),
+    Target(
+        "npz",
+        _npz_seeds,
+        lambda d: F.read_npz(d, name="fuzz.npz"),
+        _bombs(lambda: S.zip_bomb("a.npy"), lambda: S.zip_bomb("b.npy", _NPY_HUGE, 4 << 30)),
+    ),
+    Target("idx", _idx_seeds, lambda d: F.read_idx(d, name="fuzz.idx"), S.idx_claims),
+    Target(
+        "idx.gz",
+        lambda: _idx_seeds(True),
+        lambda d: F.read_idx(d, name="fuzz.idx.gz"),
+        _bombs(S.gzip_bomb, lambda: S.gzip_bomb(_IDX_HUGE, 4 << 30)),
+    ),
+    Target(
+        "tar",
+        _tar_seeds,
+        _iter_tar,
+        lambda: st.one_of(
+            S.tar_long_names(), _bombs(lambda: S.gzip_bomb(_tar_bomb_prefix(), 4 << 30))()
+        ),
+    ),
+    Target("tfrecord", _tfrecord_seeds, _read_tfrecord, _bombs(S.gzip_bomb)),
     Target("tf.Example", _examples, lambda d: F.decode_example(d, name="fuzz-example")),
-    Target("png", _png_seeds, lambda d: F.decode_png(d, name="fuzz.png")),
+    Target(
+        "png",
+        _png_seeds,
+        lambda d: F.decode_png(d, name="fuzz.png"),
+        _bombs(lambda: _png_bomb(1, 1), lambda: _png_bomb(1 << 15, 1 << 15)),
+    ),
     Target("pnm", _pnm_seeds, lambda d: F.decode_pnm(d, name="fuzz.pnm")),
     Target("image", lambda: _png_seeds() + _pnm_seeds(), _decode_image),
     Target(
@@ -551,12 +603,17 @@ TARGETS: list[Target] = [
         skip=None if _has("PIL") else "Pillow is not installed here (and not in Pyodide's wheels)",
     ),
     Target("wav", _wav_seeds, _load_wav),
-    Target("tokenizer.json", _tokenizer_seeds, _tokenizer, lambda: S.json_bytes()),
+    Target("tokenizer.json", _tokenizer_seeds, _tokenizer, lambda: S.json_bytes(), json=True),
     Target("vocab.txt", lambda: [(TEXT_DATA / "wordpiece-vocab.txt").read_bytes()], _vocab_txt),
-    Target("vocab.json (BPE)", lambda: [(TEXT_DATA / "bpe-vocab.json").read_bytes()], _bpe_vocab),
+    Target(
+        "vocab.json (BPE)",
+        lambda: [(TEXT_DATA / "bpe-vocab.json").read_bytes()],
+        _bpe_vocab,
+        json=True,
+    ),
     Target("merges.txt (BPE)", lambda: [(TEXT_DATA / "bpe-merges.txt").read_bytes()], _bpe_merges),
-    Target("Vocab.from_json", _vocab_json_seeds, _vocab_json, lambda: S.json_bytes()),
-    Target("manifest", _manifest_seeds, _manifest, lambda: S.json_bytes()),
+    Target("Vocab.from_json", _vocab_json_seeds, _vocab_json, lambda: S.json_bytes(), json=True),
+    Target("manifest", _manifest_seeds, _manifest, lambda: S.json_bytes(), json=True),
     Target(
         "cache entry",
         lambda: _entries(False).seeds(),
@@ -572,19 +629,20 @@ TARGETS: list[Target] = [
         "cache record (encrypted)",
         lambda: [_entries(True).record or b""],
         lambda d: _entries(True).check(record=d),
+        json=True,
         skip=_crypto_skip(),
     ),
-    Target("loader state", _state_seeds, _restore_state, lambda: S.json_bytes()),
-    Target("JS options", _options_seeds, _js_options, _options_generated),
+    Target("loader state", _state_seeds, _restore_state, lambda: S.json_bytes(), json=True),
+    Target("JS options", _options_seeds, _js_options, _options_generated, json=True),
     *(
-        Target(f"stream:{fmt}", seeds, _streamed(fmt, **options))
-        for fmt, seeds, options in (
-            ("csv", _csv_seeds, {"missing": "nan"}),
-            ("json", _json_seeds, {}),
-            ("jsonl", _jsonl_seeds, {}),
-            ("text", _text_seeds, {}),
-            ("npy", _npy_seeds, {}),
-            ("tar", _tar_seeds, {}),
+        Target(f"stream:{fmt}", seeds, _streamed(fmt, **options), generated)
+        for fmt, seeds, options, generated in (
+            ("csv", _csv_seeds, {"missing": "nan"}, S.hostile_text),
+            ("json", _json_seeds, {}, S.deep_json),
+            ("jsonl", _jsonl_seeds, {}, S.deep_json),
+            ("text", _text_seeds, {}, S.hostile_text),
+            ("npy", _npy_seeds, {}, S.npy_claims),
+            ("tar", _tar_seeds, {}, S.tar_long_names),
         )
     ),
 ]
