@@ -9,11 +9,13 @@ inputs from nothing. Adding a parser is one entry in :data:`TARGETS`.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import csv
 import functools
 import gzip
 import io
 import json
+import shutil
 import struct
 import sys
 import tarfile
@@ -52,8 +54,8 @@ class Target:
     def inputs(self) -> st.SearchStrategy[bytes]:
         seeds = self.seeds()
         parts = [S.mutated(seeds), S.patterned()]
-        if self.json:
-            parts.append(S.json_mutated(seeds))
+        if self.json:  # twice: a document's values are where hostile numbers go
+            parts += [S.json_mutated(seeds)] * 2
         if self.generated is not None:
             parts.append(self.generated())
         return st.one_of(parts)
@@ -67,7 +69,9 @@ def _has(module: str) -> bool:
 
 @functools.cache
 def _tmp() -> Path:
-    return Path(tempfile.mkdtemp(prefix="torsh-fuzz-"))
+    path = tempfile.mkdtemp(prefix="torsh-fuzz-")
+    atexit.register(shutil.rmtree, path, True)
+    return Path(path)
 
 
 # --- tables and text --------------------------------------------------------------------------
@@ -294,7 +298,21 @@ def _load_wav(data: bytes) -> Any:
 # --- text models ------------------------------------------------------------------------------
 def _tokenizer_seeds() -> list[bytes]:
     names = ("bpe_tokenizer.json", "wordpiece_tokenizer.json", "wordpiece_variant_tokenizer.json")
-    return [(TEXT_DATA / n).read_bytes() for n in names]
+    out = [(TEXT_DATA / n).read_bytes() for n in names]
+    doc = json.loads(out[1])  # with truncation and padding, so that their fields get edited
+    doc["truncation"] = {
+        "max_length": 8,
+        "stride": 0,
+        "strategy": "LongestFirst",
+        "direction": "Right",
+    }
+    doc["padding"] = {
+        "strategy": {"Fixed": 12},
+        "direction": "Right",
+        "pad_id": 0,
+        "pad_token": "[PAD]",
+    }
+    return [*out, json.dumps(doc).encode()]
 
 
 def _tokenizer(data: bytes) -> Any:
@@ -379,16 +397,31 @@ def _manifest_seeds() -> list[bytes]:
     manifest = write_shards([src], out, shard_size=64, force=True)
     return [
         json.dumps(manifest).encode(),
-        json.dumps({"format": "json", "shards": "s-{00..12}.tar"}).encode(),
-        json.dumps({"shards": ["a.tar", {"url": "b/c.tar", "size": 5, "records": 2}]}).encode(),
+        json.dumps({"shards": "data-{000000..000002}.tar"}).encode(),
+        json.dumps({"shards": ["data-000001.tar", {"url": "./data-000000.tar"}]}).encode(),
     ]
 
 
 def _manifest(data: bytes) -> Any:
+    """Validate the manifest, then read its shards (local files beside the packed ones)."""
+    from torsh_data.io import ShardedDataset
     from torsh_data.io._manifest import _decode, parse_manifest
 
-    m = parse_manifest(_decode(data, "fuzz.shards.json"), base="/data", source="fuzz.shards.json")
-    return len(m.shards), m.records, [(s.url, s.records, s.size) for s in m.shards]
+    base = str(_tmp() / "pack-out")
+    m = parse_manifest(_decode(data, "fuzz.shards.json"), base=base, source="fuzz.shards.json")
+    ds = ShardedDataset(m, rank=0, world_size=1, seed=0, retries=0)
+    if m.records is not None:
+        len(ds)
+    if not all(s.local for s in m.shards[:100]):
+        return m  # a URL would be fetched: the fuzzer stays off the network
+    out = []
+
+    async def read() -> None:
+        async for record in ds:
+            out.append(record)
+
+    _run(read())
+    return out
 
 
 def _run(coro: Any) -> Any:
@@ -548,7 +581,10 @@ def _streamed(fmt: str, **options: Any) -> Callable[[bytes], Any]:
     def parse(data: bytes) -> Any:
         from torsh_data.io import reader_for
 
-        reader = reader_for(fmt, name=f"fuzz.{fmt}", **options)
+        if fmt == "idx":  # read whole by the JS facade, incrementally by IdxReader
+            reader: Any = F.IdxReader(name="fuzz.idx", **options)
+        else:
+            reader = reader_for(fmt, name=f"fuzz.{fmt}", **options)
         out, at, k = [], 0, 0
         while at < len(data):
             size = (1, 7, 64, 4096)[k % 4]
@@ -642,6 +678,7 @@ TARGETS: list[Target] = [
             ("jsonl", _jsonl_seeds, {}, S.deep_json),
             ("text", _text_seeds, {}, S.hostile_text),
             ("npy", _npy_seeds, {}, S.npy_claims),
+            ("idx", lambda: _idx_seeds() + _idx_seeds(True), {}, S.idx_claims),
             ("tar", _tar_seeds, {}, S.tar_long_names),
         )
     ),
