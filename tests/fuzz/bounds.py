@@ -194,7 +194,9 @@ class Collector:
                 tracemalloc.stop()
         if isinstance(exc, Timeout) or elapsed > seconds:
             kind, detail = "hang", f"ran {elapsed:.1f} s (bound {seconds:.1f} s)"
-        elif isinstance(exc, MemoryError) or peak > self.memory:
+        elif isinstance(exc, MemoryError):
+            kind, detail = "memory", "MemoryError (natively: past the address-space cap)"
+        elif peak > self.memory:
             kind, detail = "memory", f"peak {peak >> 20} MiB (bound {self.memory >> 20} MiB)"
         elif exc is None:
             kind = "parsed"

@@ -24,7 +24,7 @@ import wave
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,8 @@ class Target:
     generated: Callable[[], st.SearchStrategy[bytes]] | None = None
     json: bool = False  # the seeds are JSON: also edit their values (S.json_mutated)
     skip: str | None = None  # why the target cannot run here (None: it can)
+    #: Hostile inputs always tried first: what broke this parser before (issue 17).
+    corpus: Callable[[], list[bytes]] = lambda: []
 
     def inputs(self) -> st.SearchStrategy[bytes]:
         seeds = self.seeds()
@@ -595,6 +597,33 @@ def _streamed(fmt: str, **options: Any) -> Callable[[bytes], Any]:
     return parse
 
 
+def _json_docs(*docs: Any) -> Callable[[], list[bytes]]:
+    return lambda: [json.dumps(d).encode() for d in docs]
+
+
+def _tokenizer_corpus() -> list[bytes]:
+    doc = json.loads(_tokenizer_seeds()[-1])
+    return [
+        json.dumps({**doc, "truncation": {**doc["truncation"], "strategy": ["x"]}}).encode(),
+        json.dumps({**doc, "padding": {**doc["padding"], "strategy": {"Fixed": 10**9}}}).encode(),
+        b"[" * 100_000,
+    ]
+
+
+_DEEP_STRING = b"[" * 600 + b'"' + b'\\"' * 40_000
+_ZERO_WIDTH_NPY = S._npy("|u1", [2**31, 0], False, b"")
+_ZERO_WIDTH_IDX = bytes([0, 0, 8, 2]) + struct.pack(">II", 2**31, 0)
+_MANIFESTS = _json_docs(
+    {"shards": "s{0..999999}.tar"},
+    {"shards": [{"url": "data-000000.tar", "records": 10**30}]},
+    {"shards": "s{0..%s}.tar" % ("9" * 4400)},
+    {"shards": ["data\x00.tar"]},
+)
+_STATES = _json_docs(
+    {"batches": 2**63, "epoch": 0, "sampler": None, "seed": 4, "version": 1},
+    {"batches": 0, "epoch": 10**30, "sampler": None, "seed": -(2**70), "version": 1},
+)
+
 TARGETS: list[Target] = [
     Target("csv", _csv_seeds, _read_csv, S.hostile_text),
     Target("json", _json_seeds, lambda d: F.read_json(d, name="fuzz.json"), S.deep_json, json=True),
@@ -683,3 +712,26 @@ TARGETS: list[Target] = [
         )
     ),
 ]
+
+_DEEP = b"[" * 100_000
+#: What broke each parser before (issue 17), tried before the generated inputs.
+_CORPUS: dict[str, Callable[[], list[bytes]]] = {
+    "json": lambda: [_DEEP_STRING],
+    "jsonl": lambda: [_DEEP_STRING],
+    "stream:json": lambda: [_DEEP_STRING],
+    "stream:jsonl": lambda: [_DEEP_STRING],
+    "npz": lambda: [S.zip_bomb("a.npy"), S.zip_bomb("b.npy", _NPY_HUGE, 4 << 30)],
+    "idx.gz": lambda: [S.gzip_bomb()],
+    "tar": lambda: [S._tar_named("a", 200_000), S.gzip_bomb(_tar_bomb_prefix(), 4 << 30)],
+    "stream:tar": lambda: [S._tar_named("a", 200_000)],
+    "stream:npy": lambda: [_ZERO_WIDTH_NPY],
+    "stream:idx": lambda: [_ZERO_WIDTH_IDX],
+    "manifest": _MANIFESTS,
+    "loader state": _STATES,
+    "tokenizer.json": _tokenizer_corpus,
+    "vocab.json (BPE)": lambda: [_DEEP],
+    "Vocab.from_json": lambda: [_DEEP],
+    "cache record (encrypted)": lambda: [_DEEP],
+    "JS options": lambda: [_DEEP],
+}
+TARGETS = [replace(t, corpus=_CORPUS[t.name]) if t.name in _CORPUS else t for t in TARGETS]

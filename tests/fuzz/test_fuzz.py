@@ -54,6 +54,9 @@ def test_hostile_input(target: Target) -> None:
     def run(data: bytes) -> None:
         collector.run(data)
 
+    for data in target.corpus():
+        run(data)
+
     # In rounds, so that a time budget can end the inputs of a target between two rounds.
     stop = None if TARGET_SECONDS is None else time.monotonic() + TARGET_SECONDS
     done = 0
