@@ -18,7 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import digest
 
-from torsh_data import DataTypeError, DataValueError, FormatError, Tensor, capabilities
+from torsh_data import (
+    DataTypeError,
+    DataValueError,
+    FormatError,
+    Tensor,
+    TorshDataError,
+    capabilities,
+)
 from torsh_data._jsapi import FORMATS, JsLoader, apply_transforms, guess_format, parse_options
 from torsh_data.formats import write_npy
 
@@ -99,6 +106,37 @@ def test_options_accept_camel_case_and_refuse_unknown() -> None:
         JsLoader(2, {"shuffle": "yes"})
 
 
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ('z"label": "y"}', DataValueError),  # not JSON: was a bare JSONDecodeError
+        ("[1, 2]", DataTypeError),  # not an object: was AttributeError
+        pytest.param(
+            "[" * 100_000,
+            DataValueError,  # was RecursionError
+            marks=pytest.mark.native_only(
+                reason="json.loads of a 100,000-deep document overflows the WebAssembly stack "
+                "(issue 17 cause 4: a depth check before json.loads, fixed separately)"
+            ),
+        ),
+        ('{"label": {"a": 1}}', DataTypeError),  # was TypeError (unhashable) while batching
+        ('{"chunkSize": "big"}', DataTypeError),  # was a plain ValueError from int()
+        ('{"chunkSize": 0}', DataValueError),
+        ('{"workers": [1]}', DataTypeError),
+        ('{"columns": "ab"}', DataTypeError),
+        ('{"header": [1]}', DataTypeError),
+        ('{"cast": {"int64": 3}}', DataTypeError),
+        ('{"endOfEpoch": "stop"}', DataTypeError),
+        ('{"inMemoryBytes": -1}', DataValueError),
+    ],
+)
+def test_malformed_options_raise_our_errors(options: str, error: type) -> None:
+    """Options that the fuzz suite (tests/fuzz) found crashing with builtin errors."""
+    with pytest.raises(error, match=r"option|JSON|object") as info:
+        JsLoader(2, options)
+    assert isinstance(info.value, TorshDataError)
+
+
 # ------------------------------------------------------------------ batches
 
 
@@ -173,6 +211,23 @@ def test_image_transforms_on_a_column() -> None:
     assert b["x"].shape == (2, 1, 2, 2)
     expected = [f32((f32(v / 255) - 0.5) / 0.25) for v in range(0, 240, 30)]
     assert [v for img in b["x"].tolist() for v in img[0][0] + img[0][1]] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("spec", "error"),
+    [
+        (436987520672688, DataTypeError),  # was TypeError: 'int' object is not iterable
+        ({"column": "x"}, DataTypeError),  # no name
+        ({"name": "Normalize", "args": 5}, DataTypeError),  # was TypeError from *args
+        ({"name": "Normalize", "bogus": 1}, DataTypeError),  # was TypeError: unexpected keyword
+        ({"name": "Standardize", "column": "nope"}, DataValueError),  # was ValueError: .index
+    ],
+)
+def test_malformed_transforms_raise_our_errors(spec: Any, error: type) -> None:
+    """Transform specs that the fuzz suite (tests/fuzz) found crashing with builtin errors."""
+    with pytest.raises(error, match="transform") as info:
+        load(CSV, "t.csv", label="label", transforms=[spec])
+    assert isinstance(info.value, TorshDataError)
 
 
 def test_unknown_transform() -> None:

@@ -72,6 +72,7 @@ def test_depth_limit_is_exact_and_adjustable() -> None:
         ('{"a": 1,\n "b": }', "line 2, column 7: Expecting value"),
         (b'{"a": "\xff"}', "not JSON text: invalid utf-8"),
         ("\ufeff[]", "BOM"),
+        ("[" + "9" * 5000 + "]", "not valid JSON: Exceeds the limit"),  # found by fuzzing
     ],
 )
 def test_errors_name_the_source_and_the_place(data: str | bytes, match: str) -> None:

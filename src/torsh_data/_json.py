@@ -109,6 +109,8 @@ def load_json(
         raise FormatError(
             f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source=source
         ) from None
+    except ValueError as exc:  # a number of more digits than int() takes (4300 by default)
+        raise FormatError(f"not valid JSON: {exc}", source=source) from None
     except RecursionError:  # a native stack smaller than MAX_DEPTH levels needs
         raise FormatError(
             f"JSON nested too deeply for this interpreter's stack (limit {max_depth})",

@@ -5,6 +5,7 @@ or content type."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ._errors import DataTypeError, DataValueError
@@ -50,11 +51,49 @@ _ALIASES = {  # camelCase -> snake_case option names
     "maxBytes": "max_bytes",
     "inMemoryBytes": "in_memory_bytes",
 }
-_OPTIONS = {
-    "batch_size", "shuffle", "seed", "drop_last", "columns", "label", "transforms", "cache",
-    "workers", "format", "name", "content_type", "names", "cast", "end_of_epoch", "delimiter",
-    "header", "chunk_size", "max_bytes", "tokenize", "in_memory_bytes",
-}  # fmt: skip
+
+
+def _int(minimum: int | None = None) -> Callable[[Any], bool]:
+    return lambda v: type(v) is int and (minimum is None or v >= minimum)
+
+
+def _list_of(*types: type) -> Callable[[Any], bool]:
+    return lambda v: type(v) is list and all(type(x) in types for x in v)
+
+
+_FLAG = ("true or false", lambda v: type(v) is bool)
+_TEXT = ("a string", lambda v: type(v) is str)
+#: Each option: what it must be (for the message) and the test of a value (null is dropped).
+_KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "batch_size": ("an integer >= 1", _int(1)),
+    "shuffle": _FLAG,
+    "seed": ("an integer", _int()),
+    "drop_last": _FLAG,
+    "columns": ("a list of column names or indices", _list_of(str, int)),
+    "label": ("a column name or index", lambda v: type(v) in (str, int)),
+    "transforms": ("a list of transforms", lambda v: type(v) is list),
+    "cache": ("true, false or a cache name", lambda v: type(v) in (bool, str)),
+    "workers": ("an integer >= 0", _int(0)),
+    "format": _TEXT,
+    "name": _TEXT,
+    "content_type": _TEXT,
+    "names": ("a list of strings", _list_of(str)),
+    "cast": (
+        'an object {dtype: dtype}, e.g. {"int64": "int32"}',
+        lambda v: type(v) is dict and all(type(x) is str for x in v.values()),
+    ),
+    "end_of_epoch": ('"null" or "throw"', lambda v: v in ("null", "throw")),
+    "delimiter": _TEXT,
+    "header": (
+        "true, false or a list of column names",
+        lambda v: type(v) is bool or _list_of(str)(v),
+    ),
+    "chunk_size": ("an integer >= 1", _int(1)),
+    "max_bytes": ("an integer >= 1", _int(1)),
+    "tokenize": _FLAG,
+    "in_memory_bytes": ("an integer >= 0", _int(0)),
+}
+_OPTIONS = frozenset(_KINDS)
 
 
 def guess_format(
@@ -91,17 +130,38 @@ def guess_format(
 
 
 def parse_options(options: str | dict[str, Any] | None) -> dict[str, Any]:
-    """JavaScript options (a JSON string or dict, camelCase or snake_case) as snake_case."""
-    raw = load_json(options, source="options") if isinstance(options, str) else dict(options or {})
+    """JavaScript options (a JSON string or dict, camelCase or snake_case) as snake_case.
+
+    Raises:
+        DataValueError: not JSON (a :class:`~torsh_data.FormatError`), an unknown option, or
+            a number out of its range.
+        DataTypeError: not an object, or an option's value of the wrong kind.
+
+    >>> parse_options('{"batchSize": 4, "shuffle": true, "seed": null}')
+    {'batch_size': 4, 'shuffle': True}
+    >>> parse_options('{"chunkSize": "big"}')
+    Traceback (most recent call last):
+    ...
+    torsh_data._errors.DataTypeError: option 'chunk_size' must be an integer >= 1, got 'big'
+    """
+    if isinstance(options, str):
+        raw = load_json(options, source="options")
+    else:
+        raw = {} if options is None else options
     if not isinstance(raw, dict):
-        raise DataTypeError(f"options must be a JSON object, not {type(raw).__name__}")
+        raise DataTypeError(f"the options must be a JSON object, not {type(raw).__name__}")
     out: dict[str, Any] = {}
     for key, value in raw.items():
         key = _ALIASES.get(key, key)
         if key not in _OPTIONS:
             raise DataValueError(f"unknown option {key!r}; known: {', '.join(sorted(_OPTIONS))}")
-        if value is not None:
-            out[key] = value
+        if value is None:
+            continue
+        what, ok = _KINDS[key]
+        if not ok(value):
+            wrong = DataValueError if type(value) is int else DataTypeError
+            raise wrong(f"option {key!r} must be {what}, got {value!r:.200}")
+        out[key] = value
     return out
 
 

@@ -39,13 +39,13 @@ def apply_transforms(specs: list[Any], names: list[str] | None, dataset: Any) ->
     table = {n.lower().replace("_", ""): n for n in T.__all__ if n[0].isupper()}
     steps: list[tuple[Any, Callable[[Any], Any]]] = []
     for spec in specs:
-        spec = {"name": spec} if isinstance(spec, str) else dict(spec)
-        key = str(spec.pop("name", "")).lower().replace("_", "")
+        key, column, args, kwargs = _parse_spec(spec, names)
         if key not in table:
             raise DataValueError(f"unknown transform {key!r}; known: {sorted(table.values())}")
-        column = spec.pop("column", None)
-        args = spec.pop("args", [])
-        fn = getattr(T, table[key])(*args, **spec)
+        try:
+            fn = getattr(T, table[key])(*args, **kwargs)
+        except TypeError as exc:  # parameters that do not fit the class
+            raise DataTypeError(f"transform {table[key]}: {exc}") from None
         if callable(getattr(fn, "fit", None)) and not getattr(fn, "fitted", True):
             if isinstance(dataset, StreamedSamples):
                 raise DataValueError(
@@ -69,6 +69,21 @@ def apply_transforms(specs: list[Any], names: list[str] | None, dataset: Any) ->
         dataset.steps = _Steps(steps, names)
         return dataset
     return _Mapped(dataset, _Steps(steps, names)) if steps else dataset
+
+
+def _parse_spec(spec: Any, names: list[str] | None) -> tuple[str, Any, list[Any], dict[str, Any]]:
+    """(lower-case name, column, args, keyword arguments) of one transform's spec."""
+    spec = {"name": spec} if isinstance(spec, str) else spec
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise DataTypeError(f"a transform is a name or {{name, ...params}}, not {spec!r:.200}")
+    kwargs = dict(spec)
+    key = kwargs.pop("name").lower().replace("_", "")
+    column, args = kwargs.pop("column", None), kwargs.pop("args", [])
+    if not isinstance(args, list):
+        raise DataTypeError(f"a transform's args must be a list, not {args!r:.200}")
+    if column is not None and (not isinstance(column, str) or (names and column not in names)):
+        raise DataValueError(f"a transform's column must be one of {names}, not {column!r:.200}")
+    return key, column, args, kwargs
 
 
 class _Steps:

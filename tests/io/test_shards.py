@@ -755,3 +755,23 @@ def test_http_offline_reload_from_the_cache(tmp_path: Any) -> None:
     assert labels(offline) == list(range(6))  # manifest and shards from the cache
     with pytest.raises(SourceError):
         list(ShardedDataset(url, retries=0))  # no cache: the network error stands
+
+
+def test_a_manifest_file_over_the_cap_is_refused_without_reading_the_cap_at_once(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    from torsh_data.io import _manifest
+
+    path = tmp_path / "big.shards.json"
+    path.write_text(json.dumps({"shards": ["a.tar"], "pad": "x" * 5000}))
+    monkeypatch.setattr(_manifest, "MAX_MANIFEST_BYTES", 4096)
+    with pytest.raises(FormatError, match=r"big\.shards\.json.*larger than the 4096-byte limit"):
+        _manifest.read_manifest_file(path)
+    monkeypatch.setattr(_manifest, "MAX_MANIFEST_BYTES", 1 << 26)
+    tracemalloc.start()
+    try:
+        assert _manifest.read_manifest_file(path).shards[0].url.endswith("a.tar")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20  # not the 64 MiB cap allocated up front

@@ -218,6 +218,25 @@ def test_bad_files_and_arguments(tmp_path: object) -> None:
         tok.encode("hello world again and again")
 
 
+def test_reading_a_small_file_allocates_about_its_size(tmp_path: object) -> None:
+    """A vocab.txt or tokenizer.json is read in chunks up to the 1 GiB cap; reading it with
+    ``f.read(cap + 1)`` allocated the whole cap for every file (found by tests/fuzz)."""
+    import tracemalloc
+    from pathlib import Path
+
+    vocab = Path(str(tmp_path)) / "vocab.txt"
+    vocab.write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\nhi\n")
+    tracemalloc.start()
+    try:
+        tok = wordpiece_from_vocab(vocab)
+        Tokenizer.from_file(DATA / "wordpiece_tokenizer.json")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert tok.encode("hi").tokens == ["[CLS]", "hi", "[SEP]"]
+    assert peak < 16 << 20
+
+
 _WP = Tokenizer.from_file(DATA / "wordpiece_tokenizer.json")
 
 

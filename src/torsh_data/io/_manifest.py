@@ -33,6 +33,7 @@ from urllib.parse import urljoin, urlsplit
 from .._errors import DataTypeError, FormatError, SourceError
 from .._json import load_json
 from .._runtime import IN_BROWSER
+from ..formats import read_bytes
 from ._http import FetchTimeoutError, IntegrityError, NetworkError
 
 __all__ = ["Manifest", "Shard", "expand_braces", "is_url", "load_manifest", "parse_manifest"]
@@ -336,16 +337,15 @@ def parse_manifest(data: Any, *, base: str | None = None, source: str | None = N
 
 def _decode(raw: bytes, label: str) -> Any:
     if len(raw) > MAX_MANIFEST_BYTES:
-        raise FormatError(f"larger than {MAX_MANIFEST_BYTES} bytes", source=label)
+        raise FormatError(f"larger than the {MAX_MANIFEST_BYTES}-byte limit", source=label)
     return load_json(raw, source=label)
 
 
 def read_manifest_file(path: str | os.PathLike[str]) -> Manifest:
     """Read and validate a local manifest file (shards are files beside it)."""
     label = os.fspath(path)
-    try:
-        with open(label, "rb") as f:
-            raw = f.read(MAX_MANIFEST_BYTES + 1)
+    try:  # in chunks: f.read(MAX_MANIFEST_BYTES + 1) would allocate the whole cap at once
+        raw = read_bytes(label, max_bytes=MAX_MANIFEST_BYTES)
     except OSError as exc:
         raise SourceError(f"{label}: cannot read the manifest: {exc.strerror or exc}") from None
     base = os.path.dirname(os.path.abspath(label))

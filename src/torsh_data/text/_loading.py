@@ -13,8 +13,9 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from .._errors import DataValueError, FormatError, SourceError
+from .._errors import DataValueError, FormatError
 from .._json import load_json
+from ..formats._source import read_bytes
 from ._models import BPE, Model, WordPiece
 from ._normalizers import BertNormalizer, normalizer_from
 from ._pretokenizers import BertPreTokenizer, ByteLevel, pretokenizer_from
@@ -35,14 +36,9 @@ MAX_FILE_BYTES = 1 << 30
 
 def read_source_text(path: str | os.PathLike[str]) -> tuple[str, str]:
     """The UTF-8 text of a file and its name (for messages)."""
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise SourceError(f"{name}: cannot read: {exc}") from exc
-    if len(data) > MAX_FILE_BYTES:
-        raise FormatError(f"larger than {MAX_FILE_BYTES} bytes", source=name)
+    name = os.fsdecode(path)
+    # In chunks: ``f.read(MAX_FILE_BYTES + 1)`` would allocate the whole cap (1 GiB) at once.
+    data = read_bytes(name, max_bytes=MAX_FILE_BYTES)
     try:
         return data.decode("utf-8"), name
     except UnicodeDecodeError as exc:
