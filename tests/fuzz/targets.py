@@ -562,11 +562,12 @@ def _options_generated() -> st.SearchStrategy[bytes]:
 
 def _js_options(data: bytes) -> Any:
     from torsh_data._jsapi import JsLoader
+    from torsh_data._json import load_json
 
     text = data.decode("utf-8", "replace")  # JavaScript hands over a JSON.stringify string
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
+    try:  # bounded: a plain json.loads of a deep document kills Pyodide (a wasm stack overflow)
+        doc = load_json(text, source="options")
+    except ValueError:
         doc = None
     if isinstance(doc, dict) and any(k in doc for k in _UNSAFE_OPTIONS):
         return None  # see _UNSAFE_OPTIONS
