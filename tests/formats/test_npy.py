@@ -545,3 +545,15 @@ def test_reader_rejects_feed_after_close_and_trailing():
     r.close()
     with pytest.raises(DataValueError):
         r.feed(b"")
+
+
+def test_a_header_with_a_bad_escape_warns_nobody():
+    # found by the fuzz suite: ast.literal_eval warned about "\o" (a SyntaxWarning)
+    import warnings
+
+    raw = header(None, None, text="{'descr': '\\o', 'fortran_order': False, 'shape': (1,)}")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(FormatError, match="is not supported"):
+            read_npy(raw + bytes(4))
+    assert [str(w.message) for w in seen] == []

@@ -25,6 +25,7 @@ import os
 import re
 import struct
 import sys
+import warnings
 import zipfile
 import zlib
 from typing import IO, Any
@@ -115,7 +116,10 @@ def _parse_dict(text: str, label: str, at: int) -> tuple[DType, bool, tuple[int,
         return FormatError(f"invalid NPY header: {what}", source=label, offset=at)
 
     try:
-        d = ast.literal_eval(text)
+        with warnings.catch_warnings():  # a hostile header's "\o" is not the caller's warning
+            warnings.simplefilter("ignore", SyntaxWarning)  # Python >= 3.12
+            warnings.simplefilter("ignore", DeprecationWarning)  # before
+            d = ast.literal_eval(text)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         raise bad(f"not a Python literal: {text[:80]!r}") from None
     if type(d) is not dict:
