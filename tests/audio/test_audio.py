@@ -397,3 +397,11 @@ def test_mel_scale_published_values_and_filter_shape():
         Spectrogram(n_fft=400)(Tensor([0.0] * 100))
     with pytest.raises(DataValueError, match="expects 16000"):
         MelSpectrogram(16000)(AudioData(Tensor([[0.0] * 800]), 8000))
+
+
+def test_the_wav_cap_is_no_larger_than_the_runtimes():
+    # in Pyodide every reader's cap is the lower one (1 GiB): the heap is a few GiB in all
+    from torsh_data.audio._wav import MAX_WAV_BYTES
+    from torsh_data.formats import DEFAULT_MAX_BYTES
+
+    assert MAX_WAV_BYTES <= DEFAULT_MAX_BYTES

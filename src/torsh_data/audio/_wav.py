@@ -24,15 +24,16 @@ from typing import IO, Any
 
 from .. import _dtype
 from .._errors import DataTypeError, DataValueError, FormatError, ShapeError
-from ..formats import read_bytes, source_name
+from ..formats import DEFAULT_MAX_BYTES, read_bytes, source_name
 from ..tensor import Tensor
 
 __all__ = ["AudioData", "load_wav", "save_wav"]
 
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
 _LITTLE = sys.byteorder == "little"
-#: cap on the declared data size (4 GiB is the RIFF limit)
-MAX_WAV_BYTES = 1 << 32
+#: cap on a WAV file's size: the RIFF limit (4 GiB), or the lower cap of every reader in
+#: Pyodide (1 GiB, ``formats.DEFAULT_MAX_BYTES``), whose heap is a few GiB in all
+MAX_WAV_BYTES = min(1 << 32, DEFAULT_MAX_BYTES)
 
 
 class AudioData:
