@@ -501,13 +501,9 @@ class WebWorkerExecutor:
                 self.shutdown()
                 what = "failed to start" if wid not in pool.ready else "stopped"
                 raise WorkerError(f"DataLoader web worker {wid} {what}: {data}")
-            tid, batch, failure, follows_tasks = unpack(data)
-            if failure is not None and tid == -1:  # worker_init_fn failed
-                self.shutdown()
-                failure.reraise()
             try:
-                ledger.accept(tid, batch if failure is None else failure, follows_tasks)
-            except WorkerError:
+                ledger.receive(*unpack(data))
+            except BaseException:
                 self.shutdown()
                 raise
             ledger.hand_out(send)

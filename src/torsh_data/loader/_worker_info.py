@@ -35,7 +35,8 @@ class WorkerInfo:
         id: this worker's number, ``0 .. num_workers - 1``.
         num_workers: how many workers the loader runs.
         seed: this worker's own seed: a base seed plus ``id``, as torch's, the base derived
-            from the loader's seed and the epoch the workers start in (NOTE [ Worker seeds ]).
+            from the loader's seed and the epoch the workers start in (see
+            :func:`worker_base_seed`).
         dataset: this worker's copy of the dataset.
     """
 

@@ -233,6 +233,14 @@ class Ledger:
                     self.owner.pop(later, None)
         self.ready[tid] = batch
 
+    def receive(self, tid: int, batch: Any, failure: _Failure | None, follows: bool | None) -> None:
+        """Take one reply of a worker: a failed ``worker_init_fn`` (task id -1) raises, as
+        does a worker that disagrees about who splits the stream; a failed task is kept in
+        its batch's place (NOTE [ A failed batch ])."""
+        if failure is not None and tid == -1:
+            failure.reraise()
+        self.accept(tid, batch if failure is None else failure, follows)
+
     def _learn(self, sharded: bool) -> None:
         if self.sharded is None:
             self.sharded = sharded
@@ -385,12 +393,9 @@ class ProcessExecutor:
                     ) from None
                 continue
             waited = 0.0
-            if failure is not None and tid == -1:  # worker_init_fn failed: the worker is gone
-                self.shutdown()
-                failure.reraise()
             try:
-                ledger.accept(tid, batch if failure is None else failure, follows_tasks)
-            except WorkerError:
+                ledger.receive(tid, batch, failure, follows_tasks)
+            except BaseException:
                 self.shutdown()
                 raise
             ledger.hand_out(send)
