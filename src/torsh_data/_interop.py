@@ -7,6 +7,7 @@ The optional packages are imported here, lazily, and only when asked for; a miss
 from __future__ import annotations
 
 import importlib
+import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 __all__ = [
+    "is_torch_tensor",
+    "loaded_torch",
     "optional_import",
     "tensor_from_torch",
     "tensor_to_js",
@@ -31,6 +34,19 @@ def optional_import(package: str, extra: str, purpose: str) -> ModuleType:
         return importlib.import_module(package)
     except ImportError:
         raise MissingExtraError(package, extra, purpose) from None
+
+
+def loaded_torch() -> Any:
+    """The ``torch`` module if the program has imported it, else None (never imports it:
+    torch's presence decides behaviour only where the program brought it in)."""
+    torch = sys.modules.get("torch")
+    return torch if torch is not None and hasattr(torch, "Tensor") else None
+
+
+def is_torch_tensor(x: Any) -> bool:
+    """Whether ``x`` is a ``torch.Tensor`` (False at once when torch is not loaded)."""
+    torch = loaded_torch()
+    return torch is not None and isinstance(x, torch.Tensor)
 
 
 def tensor_to_numpy(t: Tensor) -> Any:

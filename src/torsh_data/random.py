@@ -29,11 +29,11 @@ import hashlib
 import os
 import random as _pyrandom
 import struct
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 from ._errors import DataTypeError, DataValueError
+from ._interop import loaded_torch
 
 __all__ = [
     "Generator",
@@ -74,12 +74,6 @@ def entropy_seed() -> int:
     return int.from_bytes(os.urandom(8), "little")
 
 
-def _torch() -> Any:
-    """The ``torch`` module if the program has imported it (we never import it here)."""
-    torch = sys.modules.get("torch")
-    return torch if torch is not None and hasattr(torch, "Generator") else None
-
-
 def _torch_draw(torch: Any, generator: Any) -> int:
     """A seed drawn as torch's samplers draw theirs: one int64 from ``generator`` (``None``:
     torch's global generator), which advances it."""
@@ -97,7 +91,7 @@ def fresh_seed() -> int:
     call advances that generator. A program that needs unpredictable seeds uses
     :func:`entropy_seed`.
     """
-    torch = _torch()
+    torch = loaded_torch()
     if torch is not None:
         return _torch_draw(torch, None)
     return _pyrandom.getrandbits(64)
@@ -122,7 +116,7 @@ def seed_source(seed: int | None, generator: Any, where: str) -> Any:
         return seed
     if generator is None or (isinstance(generator, int) and not isinstance(generator, bool)):
         return generator
-    torch = _torch()
+    torch = loaded_torch()
     if torch is not None and isinstance(generator, torch.Generator):
         return generator
     raise DataTypeError(
@@ -143,7 +137,7 @@ def draw_seed(source: Any) -> int:
         return fresh_seed()
     if isinstance(source, int):
         return source
-    return _torch_draw(_torch(), source)
+    return _torch_draw(loaded_torch(), source)
 
 
 class Generator:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, MutableMapping, MutableSequence, 
 from typing import Any
 
 from .._errors import DataValueError
-from .._interop import optional_import
+from .._interop import is_torch_tensor, loaded_torch, optional_import
 from ..tensor import Tensor
 
 __all__ = [
@@ -103,9 +103,8 @@ def like_sequence(like: Sequence[Any], items: list[Any]) -> Any:
 
 def holds_torch(obj: Any) -> bool:
     """True when a torch tensor is anywhere inside ``obj`` (False at once without torch)."""
-    torch = sys.modules.get("torch")
-    cls = getattr(torch, "Tensor", None)
-    return isinstance(cls, type) and _any_leaf(obj, cls)
+    torch = loaded_torch()
+    return torch is not None and _any_leaf(obj, torch.Tensor)
 
 
 def _any_leaf(obj: Any, cls: type) -> bool:
@@ -141,9 +140,8 @@ def _any_to_torch(x: Any) -> Any:
 
 
 def _any_to_torsh(x: Any) -> Any:
-    torch = sys.modules.get("torch")
     np = sys.modules.get("numpy")
-    if (torch is not None and isinstance(x, torch.Tensor)) or (
+    if is_torch_tensor(x) or (
         np is not None and isinstance(x, np.ndarray) and x.dtype.kind in "biuf"
     ):
         return Tensor(x)
@@ -153,8 +151,7 @@ def _any_to_torsh(x: Any) -> Any:
 def _any_to_numpy(x: Any) -> Any:
     if isinstance(x, Tensor):
         return x.numpy()
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(x, torch.Tensor):
+    if is_torch_tensor(x):
         return Tensor(x).numpy()
     return x
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from .._checks import check_int
 from .._errors import CombineError, DataIndexError, DataTypeError, DataValueError
+from .._interop import is_torch_tensor
 from ..random import Generator, derive_seed, draw_seed, seed_source
 from ..tensor import Tensor
 
@@ -100,10 +100,9 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
     def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise DataValueError("TensorDataset needs at least one tensor")
-        torch = sys.modules.get("torch")
-        if torch is not None and any(isinstance(t, torch.Tensor) for t in tensors):
+        if any(map(is_torch_tensor, tensors)):
             self.tensors: tuple[Any, ...] = tuple(
-                t if isinstance(t, torch.Tensor) else Tensor(t).torch() for t in tensors
+                t if is_torch_tensor(t) else Tensor(t).torch() for t in tensors
             )
         else:
             self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)

@@ -15,10 +15,10 @@ also say it outright with the class attribute ``worker_sharding = "dataset"`` or
 from __future__ import annotations
 
 import random
-import sys
 from collections.abc import Callable
 from typing import Any
 
+from .._interop import loaded_torch
 from ..random import derive_seed
 
 __all__ = ["WorkerInfo", "enter_worker", "get_worker_info", "worker_base_seed"]
@@ -102,8 +102,8 @@ def enter_worker(
     seed = (base_seed + worker_id) % 2**64
     _info, _split_seen = WorkerInfo(worker_id, num_workers, seed, dataset), False
     random.seed(seed)
-    torch = sys.modules.get("torch")
-    if torch is not None and hasattr(torch, "manual_seed"):
+    torch = loaded_torch()
+    if torch is not None:
         torch.set_num_threads(1)
         torch.manual_seed(seed)
     if init_fn is None:
