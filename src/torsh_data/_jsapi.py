@@ -27,17 +27,15 @@ from ._errors import DataTypeError, DataValueError
 from ._jsoptions import FORMATS, format_or_none, guess_format, parse_options
 from ._jsstream import (
     DEFAULT_IN_MEMORY_BYTES,
-    IO_FORMATS,
     CountedSource,
-    CsvRow,
     StreamedSamples,
-    collate_rows,
     materialise,
     reader_options,
     to_samples,
 )
 from ._jstransforms import apply_transforms
-from .datasets import Dataset
+from .formats._registry import FORMATS as REGISTRY
+from .tabular._rows import FeatureRow, collate_feature_rows
 from .tensor import Tensor
 
 __all__ = [
@@ -55,29 +53,6 @@ def warm_up() -> None:
     load (in WebAssembly, compiling the modules is most of a first load's time)."""
     from . import formats, loader, transforms  # noqa: F401
     from .io import fetch  # noqa: F401
-
-
-def dataset_from_bytes(
-    data: bytes, fmt: str, *, name: str, options: dict[str, Any]
-) -> tuple[Dataset[Any], list[str]]:
-    """A map-style dataset of IDX or NPZ ``data`` (formats read whole), and its field names."""
-    from . import formats as F
-    from .datasets import TensorDataset
-
-    if fmt == "idx":
-        t = F.read_idx(data, name=name)
-        if not t.shape:
-            raise DataValueError(f"{name}: a 0-d array has no samples to batch")
-        return TensorDataset(t), ["x"]
-    if fmt == "npz":
-        columns = options.get("columns")
-        arrays = F.read_npz(data, name=name)
-        keys = list(columns) if columns is not None else sorted(arrays)
-        missing = [k for k in keys if k not in arrays]
-        if missing or not keys:
-            raise DataValueError(f"{name}: no arrays {missing or keys}; it has {sorted(arrays)}")
-        return TensorDataset(*(arrays[k] for k in keys)), keys
-    raise DataValueError(f"{name}: format {fmt!r} is not read whole; see guess_format")
 
 
 class _RecordingCache:
@@ -132,7 +107,7 @@ class JsLoader:
         """Download and parse ``url`` as it arrives (through the cache when the ``cache``
         option is set; see NOTE [ Streaming facade ])."""
         fmt = self.options.get("format") or format_or_none(url, content_type)
-        if fmt == "shards":
+        if fmt in REGISTRY and REGISTRY[fmt].dataset is not None:
             return await self._load_shards(url)
         cache = _cache(self.options.get("cache"))
         recording = _RecordingCache(cache) if cache is not None else None
@@ -183,16 +158,43 @@ class JsLoader:
             chunk_size=int(opts.get("chunk_size", 1 << 18)), fetch=fetch,
         )  # fmt: skip
         self.names = None
-        if fmt not in IO_FORMATS:  # idx, npz: read whole
+        if fmt == "npz":
             data = b"".join([chunk async for chunk in src])
-            dataset, names = dataset_from_bytes(data, fmt, name=name, options=opts)
+            from .formats import read_npz
+
+            arrays = read_npz(data, name=name)
+            columns = opts.get("columns")
+            keys = list(columns) if columns is not None else sorted(arrays)
+            missing = [k for k in keys if k not in arrays]
+            if missing or not keys:
+                raise DataValueError(
+                    f"{name}: no arrays {missing or keys}; it has {sorted(arrays)}"
+                )
+            from .datasets import TensorDataset
+
+            self.names = list(opts.get("names") or keys)
+            self._setup(
+                apply_transforms(
+                    opts.get("transforms") or [],
+                    self.names,
+                    TensorDataset(*(arrays[k] for k in keys)),
+                )
+            )
+            self.monitor.record("parse", time.perf_counter() - t0)
+            self.progress = 1.0
+            return len(self.dataset)
+        entry = REGISTRY[fmt]
+        if entry.reader is None:  # idx: read whole
+            if entry.whole is None:
+                raise DataValueError(f"{name}: format {fmt!r} is not read whole; see guess_format")
+            data = b"".join([chunk async for chunk in src])
+            dataset, names = entry.whole(data, name, opts.get("columns"))
             self.names = list(opts.get("names") or names)
         else:
-            ds = open_dataset(
-                src, IO_FORMATS[fmt], name=name, content_type=ctype, **reader_options(fmt, opts)
-            )
-            if fmt in ("csv", "tsv", "npy"):
-                self.names = ["x", "y"] if fmt != "npy" and opts.get("label") is not None else ["x"]
+            ds = open_dataset(src, fmt, name=name, content_type=ctype, **reader_options(fmt, opts))
+            tabular = entry.records == "csv"
+            if tabular or fmt == "npy":
+                self.names = ["x", "y"] if tabular and opts.get("label") is not None else ["x"]
             self.names = list(opts.get("names") or self.names or []) or None
             dataset = await self._read(ds, src, fmt)
         self._setup(apply_transforms(opts.get("transforms") or [], self.names, dataset))
@@ -325,7 +327,7 @@ class JsLoader:
             if example is None:
                 return []
             if steps is not None:
-                example = steps(example.tensors() if type(example) is CsvRow else example)
+                example = steps(example.tensors() if type(example) is FeatureRow else example)
             first = example
         elif self.dataset is None or not len(self.dataset):
             return []
@@ -375,8 +377,8 @@ def collate_records(samples: list[Any]) -> Any:
     strings or lists (text, tokens) stay lists of the samples' values."""
     from .collate import default_collate
 
-    if samples and type(samples[0]) is CsvRow:
-        return collate_rows(samples)
+    if samples and type(samples[0]) is FeatureRow:
+        return collate_feature_rows(samples)
     if samples and isinstance(samples[0], dict):
         out = {}
         for key in samples[0]:
