@@ -158,33 +158,8 @@ class JsLoader:
             chunk_size=int(opts.get("chunk_size", 1 << 18)), fetch=fetch,
         )  # fmt: skip
         self.names = None
-        if fmt == "npz":
-            data = b"".join([chunk async for chunk in src])
-            from .formats import read_npz
-
-            arrays = read_npz(data, name=name)
-            columns = opts.get("columns")
-            keys = list(columns) if columns is not None else sorted(arrays)
-            missing = [k for k in keys if k not in arrays]
-            if missing or not keys:
-                raise DataValueError(
-                    f"{name}: no arrays {missing or keys}; it has {sorted(arrays)}"
-                )
-            from .datasets import TensorDataset
-
-            self.names = list(opts.get("names") or keys)
-            self._setup(
-                apply_transforms(
-                    opts.get("transforms") or [],
-                    self.names,
-                    TensorDataset(*(arrays[k] for k in keys)),
-                )
-            )
-            self.monitor.record("parse", time.perf_counter() - t0)
-            self.progress = 1.0
-            return len(self.dataset)
         entry = REGISTRY[fmt]
-        if entry.reader is None:  # idx: read whole
+        if entry.reader is None:  # idx, npz: read whole
             if entry.whole is None:
                 raise DataValueError(f"{name}: format {fmt!r} is not read whole; see guess_format")
             data = b"".join([chunk async for chunk in src])

@@ -15,7 +15,7 @@ from .formats._registry import sniff
 __all__ = ["FORMATS", "format_or_none", "guess_format", "parse_options"]
 
 #: The formats :func:`guess_format` knows, by the names the ``format`` option takes.
-FORMATS = tuple(sorted([*REGISTRY, "npz"]))
+FORMATS = tuple(sorted(REGISTRY))
 _ALIASES = {  # camelCase -> snake_case option names
     "batchSize": "batch_size",
     "dropLast": "drop_last",
@@ -88,8 +88,6 @@ def guess_format(
     found, _ = sniff(name, content_type)
     if found is not None:
         return found.name
-    if name and name.split("?", 1)[0].split("#", 1)[0].lower().endswith(".npz"):
-        return "npz"
     raise DataValueError(
         f"cannot tell the format of {name or '<data>'!r} (content type {content_type!r}); "
         f"pass the format option, one of {', '.join(FORMATS)}"

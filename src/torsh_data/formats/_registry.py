@@ -89,6 +89,18 @@ def _idx_whole(data: bytes, name: str, columns: Sequence[Any] | None) -> tuple[A
     return TensorDataset(t), ["x"]
 
 
+def _npz_whole(data: bytes, name: str, columns: Sequence[Any] | None) -> tuple[Any, list[str]]:
+    from ..datasets import TensorDataset
+    from .npy import read_npz
+
+    arrays = read_npz(data, name=name)
+    keys = list(columns) if columns is not None else sorted(arrays)
+    missing = [k for k in keys if k not in arrays]
+    if missing or not keys:
+        raise DataValueError(f"{name}: no arrays {missing or keys}; it has {sorted(arrays)}")
+    return TensorDataset(*(arrays[k] for k in keys)), keys
+
+
 def _shards(source: Any, **options: Any) -> Any:
     try:
         from ..io._shards import ShardedDataset  # type: ignore[import-not-found,unused-ignore]
@@ -157,6 +169,7 @@ FORMATS: dict[str, Format] = {
             name_pattern=r"-(?:idx\d|ubyte)|\.idx\d-ubyte$",
             whole=_idx_whole,
         ),
+        Format("npz", extensions=(".npz",), whole=_npz_whole),
         Format("shards", extensions=(".shards.json",), dataset=_shards),
     )
 }
