@@ -25,12 +25,12 @@ import math
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from ._errors import DataValueError, SourceError
-from .datasets import IterableDataset, TensorDataset
-from .formats._registry import FORMATS
-from .io._sources import is_one_shot, iter_source
-from .tabular._rows import FeatureRow, feature_row, records_to_tensors
-from .tensor import Tensor, stack
+from .._errors import DataValueError, SourceError
+from ..datasets import IterableDataset, TensorDataset
+from ..formats._registry import FORMATS
+from ..io._sources import is_one_shot, iter_source
+from ..tabular._rows import FeatureRow, feature_row, records_to_tensors
+from ..tensor import Tensor, stack
 
 __all__ = [
     "CountedSource",
@@ -125,7 +125,7 @@ def to_samples(fmt: str, options: dict[str, Any], name: str) -> Callable[[Any, i
         return npy_sample
     if fmt == "text":
         if options.get("tokenize"):
-            from .text import basic_english
+            from ..text import basic_english
 
             return lambda s, i: {"text": s, "tokens": basic_english(s)}
         return lambda s, i: {"text": s}
@@ -137,7 +137,7 @@ def to_samples(fmt: str, options: dict[str, Any], name: str) -> Callable[[Any, i
 def materialise(fmt: str, records: list[Any], options: dict[str, Any], name: str) -> Any:
     """The records of a whole source as a map-style dataset of samples: CSV and NPY as
     columns (one ``[N, ...]`` tensor each), the rest as a list."""
-    from .formats import RecordDataset
+    from ..formats import RecordDataset
 
     tabular = FORMATS[fmt].records == "csv"
     if tabular and records:

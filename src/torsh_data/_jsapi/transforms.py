@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import DataTypeError, DataValueError
-from ._jsstream import StreamedSamples
-from .datasets import Dataset
+from .._errors import DataTypeError, DataValueError
+from ..datasets import Dataset
+from .stream import StreamedSamples
 
 __all__ = ["apply_transforms"]
 
@@ -30,8 +30,8 @@ def apply_transforms(specs: list[Any], names: list[str] | None, dataset: Any) ->
     as per row, one C-level pass instead of N Python calls: 4.9x the batches/s of P1 in
     Chromium); the rest run per sample in the loader.
     """
-    from . import transforms as T
-    from .datasets import TensorDataset
+    from .. import transforms as T
+    from ..datasets import TensorDataset
 
     if not specs:
         return dataset

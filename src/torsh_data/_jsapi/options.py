@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import DataTypeError, DataValueError
-from ._json import load_json
-from .formats._registry import FORMATS as REGISTRY
-from .formats._registry import sniff
+from .._errors import DataTypeError, DataValueError
+from .._json import load_json
+from ..formats._registry import FORMATS as REGISTRY
+from ..formats._registry import sniff
 
 __all__ = ["FORMATS", "format_or_none", "guess_format", "parse_options"]
 

@@ -1,19 +1,5 @@
-"""The Python half of the JavaScript package ``torsh-data`` (``js/``).
-
-``WasmDataLoader`` and ``WasmDataProcessor`` in JavaScript hold a :class:`JsLoader` and call
-its coroutines; everything that parses, shuffles, transforms and batches data happens here, so
-the JavaScript layer stays a thin facade. Options arrive as one JSON string (the JavaScript
-option names, camelCase or snake_case), batches leave as ``{name: Tensor | list}`` (converted
-to ``{name: {data, shape, dtype}}`` by :meth:`JsLoader.next_batch_js` in Pyodide).
-
->>> import asyncio
->>> loader = JsLoader(2, '{"label": "y", "shuffle": true, "seed": 3}')
->>> asyncio.run(loader.load_bytes(b"a,b,y\\n1,2,0\\n3,4,1\\n5,6,0\\n", name="t.csv"))
-3
->>> batch = asyncio.run(loader.next_batch())
->>> sorted(batch), batch["x"].shape, loader.progress
-(['x', 'y'], (2, 2), 1.0)
-"""
+"""The loader the JavaScript ``WasmDataLoader`` and ``WasmDataProcessor`` drive: a
+:class:`JsLoader` loads a source, then hands out batches (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -21,11 +7,15 @@ import json
 import time
 from typing import Any
 
-from ._capabilities import PerformanceMonitor, capabilities
-from ._checks import check_bool, check_int
-from ._errors import DataTypeError, DataValueError
-from ._jsoptions import FORMATS, format_or_none, guess_format, parse_options
-from ._jsstream import (
+from .._capabilities import PerformanceMonitor
+from .._checks import check_bool, check_int
+from .._errors import DataTypeError, DataValueError
+from ..formats._registry import FORMATS as REGISTRY
+from ..tabular._rows import FeatureRow, collate_feature_rows
+from ..tensor import Tensor
+from .convert import batch_to_js
+from .options import format_or_none, guess_format, parse_options
+from .stream import (
     DEFAULT_IN_MEMORY_BYTES,
     CountedSource,
     StreamedSamples,
@@ -33,26 +23,16 @@ from ._jsstream import (
     reader_options,
     to_samples,
 )
-from ._jstransforms import apply_transforms
-from .formats._registry import FORMATS as REGISTRY
-from .tabular._rows import FeatureRow, collate_feature_rows
-from .tensor import Tensor
+from .transforms import apply_transforms
 
-__all__ = [
-    "FORMATS",
-    "JsLoader",
-    "PerformanceMonitor",
-    "capabilities",
-    "guess_format",
-    "warm_up",
-]
+__all__ = ["JsLoader", "collate_records", "warm_up"]
 
 
 def warm_up() -> None:
     """Import what loading and batching need, so that ``init()`` pays for it, not the first
     load (in WebAssembly, compiling the modules is most of a first load's time)."""
-    from . import formats, loader, transforms  # noqa: F401
-    from .io import fetch  # noqa: F401
+    from .. import formats, loader, transforms  # noqa: F401
+    from ..io import fetch  # noqa: F401
 
 
 class _RecordingCache:
@@ -145,7 +125,7 @@ class JsLoader:
         """Open ``source`` with :func:`~torsh_data.io.open_dataset` and set up the loader;
         returns the number of samples, or -1 while a streaming source's is unknown (see
         NOTE [ Streaming facade ])."""
-        from .io import open_dataset
+        from ..io import open_dataset
 
         t0 = time.perf_counter()
         opts = self.options
@@ -203,7 +183,7 @@ class JsLoader:
 
     async def _load_shards(self, url: str) -> int:
         """Every shard of a manifest (:class:`~torsh_data.io.ShardedDataset`), in memory."""
-        from .io import open_dataset
+        from ..io import open_dataset
 
         t0 = time.perf_counter()
         ds = open_dataset(
@@ -218,7 +198,7 @@ class JsLoader:
         return len(self.dataset)
 
     def _setup(self, dataset: Any) -> None:
-        from .loader import DataLoader
+        from ..loader import DataLoader
 
         opts = self.options
         self.dataset = dataset
@@ -350,7 +330,7 @@ class JsLoader:
 def collate_records(samples: list[Any]) -> Any:
     """:func:`~torsh_data.default_collate`, except that the fields of dict samples holding
     strings or lists (text, tokens) stay lists of the samples' values."""
-    from .collate import default_collate
+    from ..collate import default_collate
 
     if samples and type(samples[0]) is FeatureRow:
         return collate_feature_rows(samples)
@@ -365,36 +345,9 @@ def collate_records(samples: list[Any]) -> Any:
     return default_collate(samples)
 
 
-def batch_to_js(batch: dict[str, Any]) -> Any:
-    """``{name: {data, shape, dtype}}`` for tensors; other values as JavaScript arrays/values."""
-    from ._runtime import js_module
-
-    js = js_module()
-    from pyodide.ffi import to_js  # type: ignore[import-not-found]
-
-    obj = js.Object.new()
-    for k, v in batch.items():
-        if isinstance(v, Tensor):
-            value = v.to_js()
-        else:
-            value = to_js(_plain(v), dict_converter=js.Object.fromEntries)
-        setattr(obj, k, value)
-    return obj
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, Tensor):
-        return v.tolist()
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    return v
-
-
 def _cache(option: Any) -> Any:
     if option in (None, False):
         return None
-    from .io import Cache
+    from ..io import Cache
 
     return Cache("torsh-data" if option is True else str(option))
