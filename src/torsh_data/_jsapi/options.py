@@ -82,15 +82,15 @@ def guess_format(
     'idx'
     """
     if format:
-        if format not in FORMATS:
-            raise DataValueError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
+        if format not in REGISTRY:
+            raise DataValueError(f"unknown format {format!r}; known: {', '.join(sorted(REGISTRY))}")
         return format
     found, _ = sniff(name, content_type)
     if found is not None:
         return found.name
     raise DataValueError(
         f"cannot tell the format of {name or '<data>'!r} (content type {content_type!r}); "
-        f"pass the format option, one of {', '.join(FORMATS)}"
+        f"pass the format option, one of {', '.join(sorted(REGISTRY))}"
     )
 
 

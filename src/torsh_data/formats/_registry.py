@@ -173,12 +173,16 @@ FORMATS: dict[str, Format] = {
         Format("shards", extensions=(".shards.json",), dataset=_shards),
     )
 }
-_NAMES = {alias: f for f in FORMATS.values() for alias in (f.name, *f.aliases)}
 
 
 def lookup(name: str) -> Format | None:
-    """The format called ``name`` (or one of its aliases; any case), or None."""
-    return _NAMES.get(name.lower())
+    """The format called ``name`` (or one of its aliases; any case), or None.
+
+    >>> lookup("NDJSON")
+    Format('jsonl')
+    """
+    name = name.lower()
+    return next((f for f in FORMATS.values() if name == f.name or name in f.aliases), None)
 
 
 def _by_name(name: str, formats: list[Format]) -> tuple[Format | None, bool]:

@@ -36,7 +36,7 @@ CSV records are those of :class:`~torsh_data.formats.CsvRecordReader`: dicts of 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from .._errors import DataTypeError, DataValueError, FormatError
@@ -44,7 +44,7 @@ from ..formats._registry import FORMATS as REGISTRY
 from ..formats._registry import Format, lookup, sniff
 from ..formats._source import DEFAULT_MAX_BYTES, IncrementalReader
 
-__all__ = ["FORMATS", "reader_for"]
+__all__ = ["reader_for"]
 
 #: Most decompressed bytes produced at once, so one compressed chunk of a hostile stream
 #: (deflate expands up to ~1032x) cannot balloon into a huge buffer or list of records.
@@ -141,14 +141,8 @@ class GunzipReader(IncrementalReader[Any]):
         return out + self.inner.close()
 
 
-#: The incremental reader of each format's records (a variant such as ``tsv`` reads as ``csv``).
-FORMATS: dict[str, Callable[..., IncrementalReader[Any]]] = {
-    f.name: f.reader for f in REGISTRY.values() if f.reader is not None and f.records == f.name
-}
-
-
 def _known() -> str:
-    return ", ".join(sorted(FORMATS))
+    return ", ".join(sorted(f.name for f in REGISTRY.values() if f.reader and f.records == f.name))
 
 
 def _detect(format: str | None, name: str | None, content_type: str | None) -> tuple[Format, bool]:
