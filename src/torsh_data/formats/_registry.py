@@ -186,21 +186,17 @@ def lookup(name: str) -> Format | None:
 
 
 def _by_name(name: str, formats: list[Format]) -> tuple[Format | None, bool]:
+    """The format of the longest extension ``name`` ends with (after a ``.gz``), else of the
+    first name pattern found in it; and whether it ends with ``.gz``."""
     base = name.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1].lower()
     gz = base.endswith(".gz")
     if gz:
         base = base[:-3]
-    best: tuple[int, Format | None] = (0, None)
-    for f in formats:
-        for ext in f.extensions:
-            if len(ext) > best[0] and base.endswith(ext):
-                best = (len(ext), f)
-    if best[1] is None:
-        best = (
-            0,
-            next((f for f in formats if f.name_pattern and re.search(f.name_pattern, base)), None),
-        )
-    return best[1], gz
+    ends = [(len(ext), f) for f in formats for ext in f.extensions if base.endswith(ext)]
+    if ends:
+        return max(ends, key=lambda end: end[0])[1], gz
+    patterns = (f for f in formats if f.name_pattern and re.search(f.name_pattern, base))
+    return next(patterns, None), gz
 
 
 def sniff(
