@@ -260,7 +260,7 @@ export class WasmDataLoader {
     return this;
   }
 
-  // NOTE [ Streaming facade ] (src/torsh_data/_jsstream.py): the loads below parse the bytes
+  // NOTE [ Streaming facade ] (src/torsh_data/_jsapi/stream.py): the loads below parse the bytes
   // as they arrive. With shuffle: true every record is kept in memory; otherwise a source that
   // ends within inMemoryBytes (64 MiB) is kept, and a larger one streams: batches in bounded
   // memory, len/samples null until an epoch has ended, each epoch re-reads the source (a

@@ -552,7 +552,7 @@ def _options_seeds() -> list[bytes]:
 
 
 def _options_generated() -> st.SearchStrategy[bytes]:
-    from torsh_data._jsoptions import _ALIASES, _OPTIONS
+    from torsh_data._jsapi.options import _ALIASES, _OPTIONS
 
     keys = sorted((set(_OPTIONS) | set(_ALIASES)) - set(_UNSAFE_OPTIONS))
     return st.dictionaries(st.sampled_from(keys), S.json_values(8), max_size=6).map(

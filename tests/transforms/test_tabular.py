@@ -250,3 +250,34 @@ def test_numpy_fit_refuses_nan_like_the_pure_path() -> None:
     rows[1500][3] = math.nan
     with pytest.raises(DataValueError, match="column 3 has NaN"):
         Standardize().fit(Tensor(rows, dtype="float64"))
+
+
+def test_rowwise_transforms_are_the_tabular_ones_and_are_rowwise() -> None:
+    """NOTE [ Row-wise transforms ]: ``rowwise = True`` promises that a whole ``[N, F]``
+    tensor gives each row's result, stacked (what the JS package's whole-column path uses)."""
+    import torsh_data.transforms as T
+    from torsh_data import stack
+
+    marked = sorted(n for n in T.__all__ if getattr(getattr(T, n), "rowwise", False) is True)
+    assert marked == ["FillMissing", "MinMaxScale", "OneHot", "SelectColumns", "Standardize"]
+    assert not hasattr(T.Normalize, "rowwise") and not hasattr(T.Compose, "rowwise")
+    table = [[1.0, math.nan, 3.0], [4.0, 5.0, 6.0], [-2.0, 0.5, 9.0]]
+    fit = [[1.0, 2.0, 3.0], [3.0, 5.0, 9.0]]
+    x = Tensor(table)
+    for fn in (
+        Standardize().fit(fit),
+        MinMaxScale().fit(fit),
+        FillMissing(0.0),
+        FillMissing({1: -1.0}),
+        SelectColumns([2, 0]),
+    ):
+        whole, rows = fn(x), stack([fn(Tensor(r)) for r in table])
+        assert struct.pack(f"{whole.numel()}f", *_flat(whole.tolist())) == struct.pack(
+            f"{rows.numel()}f", *_flat(rows.tolist())
+        ), fn
+    labels = Tensor([0, 2, 1])
+    assert OneHot(3)(labels).tolist() == [OneHot(3)(y).tolist() for y in (0, 2, 1)]
+
+
+def _flat(rows: list[list[float]]) -> list[float]:
+    return [v for r in rows for v in r]

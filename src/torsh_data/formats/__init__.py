@@ -1,8 +1,12 @@
 """Readers and writers of data formats; every reader takes a path, a binary file or bytes.
 
-Record-oriented readers can also be fed incrementally (see :class:`IncrementalReader`).
+Record-oriented readers can also be fed incrementally (see :class:`IncrementalReader`). The
+formats that :func:`~torsh_data.io.reader_for`, :func:`~torsh_data.io.open_dataset` and the
+JavaScript package read, with their extensions and content types, are one table in
+``formats/_registry.py``: a new format is its module plus one entry there.
 """
 
+from ._csvrecords import CsvRecordReader
 from ._source import (
     DEFAULT_MAX_BYTES,
     GzipDecoder,
@@ -20,6 +24,7 @@ from .idx import IdxReader, idx_dataset, read_idx, write_idx
 from .image import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, convert_mode, decode_image, decode_pnm
 from .jsonfmt import (
     DEFAULT_MAX_DEPTH,
+    JsonArrayReader,
     JsonlReader,
     json_dataset,
     jsonl_dataset,
@@ -51,11 +56,13 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "ArrowDataset",
     "CsvReader",
+    "CsvRecordReader",
     "GzipDecoder",
     "HDF5Dataset",
     "HDF5Metadata",
     "IdxReader",
     "IncrementalReader",
+    "JsonArrayReader",
     "JsonlReader",
     "NpyReader",
     "ParquetDataset",

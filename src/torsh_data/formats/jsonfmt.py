@@ -26,6 +26,7 @@ from ._textio import DEFAULT_MAX_LINE_BYTES, LineBuffer, RecordDataset, describe
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
+    "JsonArrayReader",
     "JsonlReader",
     "json_dataset",
     "jsonl_dataset",
@@ -145,6 +146,38 @@ class JsonlReader(IncrementalReader[Any]):
         """Byte offset of the start of ``lines[i]`` (error path only)."""
         block_start = self._lines.offset - len(text.encode())
         return block_start + sum(len(line.encode()) + 1 for line in lines[:i])
+
+
+class JsonArrayReader(IncrementalReader[Any]):
+    """The items of a whole JSON document's top-level array, at ``close()`` (JSON has no
+    record boundaries to stream on; the document is capped at ``max_bytes``)."""
+
+    def __init__(
+        self,
+        name: str = "<bytes>",
+        *,
+        max_bytes: int = 1 << 28,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> None:
+        super().__init__(name)
+        self.max_bytes, self.max_depth = max_bytes, max_depth
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def feed(self, chunk: bytes) -> list[Any]:
+        self._size += len(chunk)
+        if self._size > self.max_bytes:
+            raise FormatError(
+                f"a JSON document larger than max_bytes={self.max_bytes}; use JSON Lines to "
+                "stream large data",
+                source=self.name,
+            )
+        self._parts.append(bytes(chunk))
+        return []
+
+    def close(self) -> list[Any]:
+        data, self._parts = b"".join(self._parts), []
+        return read_json(data, max_depth=self.max_depth, name=self.name)
 
 
 def read_jsonl(

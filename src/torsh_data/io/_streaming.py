@@ -29,6 +29,7 @@ from typing import Any
 from .._checks import check_int
 from .._errors import DataTypeError, DataValueError, SourceError
 from ..datasets import IterableDataset
+from ..formats._registry import lookup, sniff
 from ..formats._source import IncrementalReader
 from ..formats._textio import RecordDataset
 from ._readers import detect_format, reader_for
@@ -247,13 +248,17 @@ class StreamingDataset(IterableDataset[Any]):
         return f"StreamingDataset({self.name!r}, format={self.format!r})"
 
 
-def _is_manifest(source: Any, format: str | None, name: str | None) -> bool:
+def _opener(source: Any, format: str | None, name: str | None) -> Any:
+    """The format's own dataset factory when ``source`` is opened as a dataset of its own (a
+    shard manifest: by ``format``, by name, or given as a dict), else None."""
     if format is not None:
-        return format == "shards"
-    if isinstance(source, dict):
-        return True
-    label = name if name is not None else source_label(source)
-    return label.split("?", 1)[0].lower().endswith(".shards.json")
+        found = lookup(format) if isinstance(format, str) else None
+    elif isinstance(source, dict):
+        found = lookup("shards")
+    else:
+        found, gz = sniff(name if name is not None else source_label(source))
+        found = None if gz else found
+    return None if found is None else found.dataset
 
 
 def open_dataset(source: Any, format: str | None = None, **options: Any) -> Any:
@@ -264,13 +269,8 @@ def open_dataset(source: Any, format: str | None = None, **options: Any) -> Any:
     >>> open_dataset(b"1\\n2\\n", "jsonl")
     StreamingDataset('<bytes>', format='jsonl')
     """
-    if _is_manifest(source, format, options.get("name")):
-        try:
-            from ._shards import ShardedDataset  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            raise DataValueError(
-                "sharded datasets (torsh_data.io._shards) are not available in this build"
-            ) from None
+    opener = _opener(source, format, options.get("name"))
+    if opener is not None:
         options.pop("name", None)
-        return ShardedDataset(source, **options)
+        return opener(source, **options)
     return StreamingDataset(source, format, **options)

@@ -1,5 +1,6 @@
 """Tabular data: a features-and-target dataset, scikit-learn-style preprocessing, seeded
-synthetic data and the small classic datasets.
+synthetic data, the small classic datasets, and records (CSV rows) as feature and label
+tensors (:func:`records_to_tensors`).
 
 Scalers are the transforms' :class:`~torsh_data.transforms.Standardize` and
 :class:`~torsh_data.transforms.MinMaxScale` under scikit-learn's names (``fit``,
@@ -21,11 +22,13 @@ from ._builtin import BUILTIN_DATASETS, fetch_builtin_dataset, load_builtin_data
 from ._dataset import TabularDataset
 from ._encoders import LabelEncoder, OneHotEncoder
 from ._impute import SimpleImputer
+from ._rows import FeatureRow, collate_feature_rows, feature_row, records_to_tensors
 from ._selection import SelectKBest, VarianceThreshold, f_classif, f_regression
 from ._synthetic import make_blobs, make_classification, make_regression
 
 __all__ = [
     "BUILTIN_DATASETS",
+    "FeatureRow",
     "LabelEncoder",
     "MinMaxScaler",
     "OneHotEncoder",
@@ -34,11 +37,14 @@ __all__ = [
     "StandardScaler",
     "TabularDataset",
     "VarianceThreshold",
+    "collate_feature_rows",
     "f_classif",
     "f_regression",
+    "feature_row",
     "fetch_builtin_dataset",
     "load_builtin_dataset",
     "make_blobs",
     "make_classification",
     "make_regression",
+    "records_to_tensors",
 ]

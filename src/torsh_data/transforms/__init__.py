@@ -5,7 +5,9 @@ Every transform is a callable on one sample; random ones draw from
 sample's result depends only on ``(seed, epoch, index)``, on every runtime.
 
 Tabular transforms (:class:`Standardize`, :class:`MinMaxScale`, :class:`OneHot`,
-:class:`FillMissing`, :class:`SelectColumns`) work on rows and ``[N, F]`` tensors.
+:class:`FillMissing`, :class:`SelectColumns`) work on rows and ``[N, F]`` tensors, and say
+so with a class attribute ``rowwise = True``: on a whole ``[N, F]`` tensor they give each
+row's result, stacked (so a table's column can be transformed in one call).
 
 Image transforms read the layout from the dtype: integer images are ``(H, W[, C])`` (as
 decoded), float images ``(C, H, W)`` (after :class:`ToTensor`); a 2-D tensor is one channel.

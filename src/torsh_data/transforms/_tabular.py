@@ -26,7 +26,7 @@ import operator
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
-from typing import Any
+from typing import Any, ClassVar
 
 from .. import _dtype
 from .._errors import DataIndexError, DataTypeError, DataValueError, ShapeError
@@ -34,6 +34,14 @@ from .._json import load_json
 from ..tensor import Tensor
 
 __all__ = ["FillMissing", "MinMaxScale", "OneHot", "SelectColumns", "Standardize"]
+
+
+class _Rowwise:
+    """NOTE [ Row-wise transforms ]: a transform whose class says ``rowwise = True`` is
+    deterministic, and given a whole ``[N, F]`` tensor it returns what it returns for each
+    row, stacked; so a column of rows can be transformed in one call instead of N."""
+
+    rowwise: ClassVar[bool] = True
 
 
 def _tensor_columns(data: Tensor) -> list[list[float]]:
@@ -114,7 +122,7 @@ def _sum_of_squares(d: list[float]) -> float:
     return math.fsum(map(operator.mul, d, d))
 
 
-class _Fitted:
+class _Fitted(_Rowwise):
     """Frozen per-column statistics ``shift`` and ``scale``: ``out = (x - shift) / scale``."""
 
     _kind = ""
@@ -355,7 +363,7 @@ class MinMaxScale(_Fitted):
         return f"MinMaxScale(feature_range={self.feature_range})"
 
 
-class OneHot:
+class OneHot(_Rowwise):
     """An integer label -> a float32 one-hot vector of ``num_classes``; a 1-D integer Tensor
     (or list) of labels -> ``[N, num_classes]``."""
 
@@ -401,7 +409,7 @@ def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and v != v)
 
 
-class FillMissing:
+class FillMissing(_Rowwise):
     """Replace missing values (``None`` or NaN) with ``value``, or per column with
     ``{column: value}`` (column names for mapping rows, indices for sequences and Tensors);
     columns not in the mapping are left as they are. Rows keep their type."""
@@ -448,7 +456,7 @@ class FillMissing:
         return f"FillMissing({self.value!r})"
 
 
-class SelectColumns:
+class SelectColumns(_Rowwise):
     """Keep ``columns`` in the given order: a mapping row gives a list of its values (a feature
     row); a sequence gives a list; a Tensor ``[F]`` or ``[N, F]`` gives the same columns."""
 

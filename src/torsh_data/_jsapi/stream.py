@@ -3,7 +3,8 @@
 Every ``load_from_url/file/stream/bytes`` of ``WasmDataLoader`` opens its source with
 :func:`~torsh_data.io.open_dataset` (records parsed as the bytes arrive, see
 :class:`~torsh_data.io.StreamingDataset`) and turns the records into the samples the loader
-batches (:func:`to_samples`): CSV rows become ``(x, y)`` (float32 features, an int64 label),
+batches (:func:`to_samples`): CSV rows become ``(x, y)`` (float32 features, an int64 label: see
+:func:`~torsh_data.tabular.records_to_tensors`),
 text lines ``{"text"}``, NPY rows ``(x,)``, JSON/JSONL/tar records stay dicts.
 
 NOTE [ Streaming facade ]: with ``shuffle`` the records are kept in memory
@@ -20,31 +21,25 @@ IDX and NPZ have no incremental reader: they are read whole, and so is a downloa
 
 from __future__ import annotations
 
-import array
 import math
 from collections.abc import AsyncIterator, Callable
-from itertools import chain
-from operator import itemgetter
 from typing import Any
 
-from ._errors import DataValueError, FormatError, SourceError
-from .datasets import IterableDataset, TensorDataset
-from .io._sources import is_one_shot, iter_source
-from .tensor import Tensor, stack
+from .._errors import DataValueError, SourceError
+from ..datasets import IterableDataset, TensorDataset
+from ..formats._registry import FORMATS
+from ..io._sources import is_one_shot, iter_source
+from ..tabular._rows import FeatureRow, feature_row, records_to_tensors
+from ..tensor import Tensor, stack
 
 __all__ = [
     "CountedSource",
-    "CsvRow",
     "StreamedSamples",
-    "collate_rows",
     "materialise",
     "reader_options",
     "to_samples",
 ]
 
-#: Facade formats read by the io readers, by their io name.
-IO_FORMATS = {"csv": "csv", "tsv": "csv", "json": "json", "jsonl": "jsonl", "npy": "npy",
-              "tar": "tar", "text": "text"}  # fmt: skip
 DEFAULT_IN_MEMORY_BYTES = 64 << 20
 
 
@@ -91,32 +86,18 @@ class CountedSource:
 
 
 def reader_options(fmt: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The options of :func:`~torsh_data.io.reader_for` that the loader's options give."""
+    """The options of :func:`~torsh_data.io.reader_for` that the loader's options give (the
+    format's own, such as ``tsv``'s tab, are the reader's defaults)."""
     out: dict[str, Any] = {}
-    if fmt in ("csv", "tsv"):
-        if fmt == "tsv" or "delimiter" in options:
-            out["delimiter"] = options.get("delimiter", "\t")
-        if "header" in options:
-            out["header"] = options["header"]
+    if FORMATS[fmt].records == "csv":
+        for key in ("delimiter", "header"):
+            if key in options:
+                out[key] = options[key]
     elif fmt == "text":
         out["skip_empty"] = True
     if "max_bytes" in options:
         out["max_bytes"] = options["max_bytes"]
     return out
-
-
-def _float32_row(values: list[Any], name: str, index: int) -> array.array[float]:
-    try:
-        return array.array("f", values)
-    except TypeError:
-        bad = next(v for v in values if not isinstance(v, (int, float)))
-        raise FormatError(f"not a number: {bad!r}", source=name, record=index) from None
-
-
-def _label(value: Any, name: str, index: int) -> int:
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-        return int(value)
-    raise FormatError(f"the label {value!r} is not an integer", source=name, record=index)
 
 
 def _pick(record: Any, columns: list[Any], name: str, i: int) -> dict[Any, Any]:
@@ -128,54 +109,12 @@ def _pick(record: Any, columns: list[Any], name: str, i: int) -> dict[Any, Any]:
     return {c: record[c] for c in columns}
 
 
-def _csv_split(record: dict[Any, Any], options: dict[str, Any], name: str, i: int) -> Any:
-    """``(feature values, label or None)`` of a CSV row dict."""
-    columns, label = options.get("columns"), options.get("label")
-    keys = columns if columns is not None else [k for k in record if k != label]
-    if label is not None and label not in record:
-        raise DataValueError(f"{name}: no label column {label!r}; it has {list(record)}")
-    missing = [k for k in keys if k not in record]
-    if missing:
-        raise DataValueError(f"{name}: no columns {missing}; it has {list(record)}")
-    return [record[k] for k in keys], (None if label is None else record[label])
-
-
-class CsvRow(tuple[Any, ...]):
-    """A streamed CSV sample, ``(float32 features, int label)`` or ``(features,)``, kept as
-    plain values: :func:`collate_rows` makes a batch's tensors in one step each (a tensor
-    per row would cost most of the time)."""
-
-    __slots__ = ()
-
-    def tensors(self) -> tuple[Tensor, ...]:
-        x = Tensor(self[0].tobytes(), dtype="float32", shape=(len(self[0]),))
-        return (x, Tensor(self[1], dtype="int64")) if len(self) > 1 else (x,)
-
-
-def collate_rows(rows: list[CsvRow]) -> tuple[Tensor, ...]:
-    """A batch of :class:`CsvRow`: ``[B, F]`` float32 features (and ``[B]`` int64 labels)."""
-    flat: array.array[float] = array.array("f")
-    for r in rows:
-        flat.extend(r[0])
-    x = Tensor(flat.tobytes(), dtype="float32", shape=(len(rows), len(rows[0][0])))
-    if len(rows[0]) == 1:
-        return (x,)
-    labels = array.array("q", [r[1] for r in rows])
-    return x, Tensor(labels.tobytes(), dtype="int64", shape=(len(rows),))
-
-
 def to_samples(fmt: str, options: dict[str, Any], name: str) -> Callable[[Any, int], Any]:
     """The function ``(record, index) -> sample`` of a format's records."""
     columns = options.get("columns")
-    if fmt in ("csv", "tsv"):
-        with_label = options.get("label") is not None
-
-        def csv_sample(record: Any, i: int) -> Any:
-            values, y = _csv_split(record, options, name, i)
-            x = _float32_row(values, name, i)
-            return CsvRow((x, _label(y, name, i))) if with_label else CsvRow((x,))
-
-        return csv_sample
+    if FORMATS[fmt].records == "csv":
+        label = options.get("label")
+        return lambda r, i: feature_row(r, columns=columns, label=label, name=name, index=i)
     if fmt == "npy":
 
         def npy_sample(row: Any, i: int) -> Any:
@@ -186,7 +125,7 @@ def to_samples(fmt: str, options: dict[str, Any], name: str) -> Callable[[Any, i
         return npy_sample
     if fmt == "text":
         if options.get("tokenize"):
-            from .text import basic_english
+            from ..text import basic_english
 
             return lambda s, i: {"text": s, "tokens": basic_english(s)}
         return lambda s, i: {"text": s}
@@ -198,57 +137,20 @@ def to_samples(fmt: str, options: dict[str, Any], name: str) -> Callable[[Any, i
 def materialise(fmt: str, records: list[Any], options: dict[str, Any], name: str) -> Any:
     """The records of a whole source as a map-style dataset of samples: CSV and NPY as
     columns (one ``[N, ...]`` tensor each), the rest as a list."""
-    from .formats import RecordDataset
+    from ..formats import RecordDataset
 
-    if fmt in ("csv", "tsv") and records:
-        fast = _csv_columns(records, options)
-        if fast is not None:
-            return fast
-        flat: array.array[float] = array.array("f")
-        labels: list[int] = []
-        width = -1
-        with_label = options.get("label") is not None
-        for i, rec in enumerate(records):
-            values, y = _csv_split(rec, options, name, i)
-            flat.extend(_float32_row(values, name, i))
-            width = len(values) if width < 0 else width
-            if with_label:
-                labels.append(_label(y, name, i))
-        x = Tensor(flat.tobytes(), dtype="float32", shape=(len(records), width))
-        if not with_label:
-            return TensorDataset(x)
-        return TensorDataset(x, Tensor(array.array("q", labels).tobytes(), dtype="int64",
-                                       shape=(len(labels),)))  # fmt: skip
+    tabular = FORMATS[fmt].records == "csv"
+    if tabular and records:
+        return records_to_tensors(
+            records, columns=options.get("columns"), label=options.get("label"), name=name
+        )
     if fmt == "npy" and records:
         to_samples(fmt, options, name)(records[0], 0)  # a 0-d array raises
         return TensorDataset(stack(records))
-    if fmt in ("csv", "tsv", "npy"):
+    if tabular or fmt == "npy":
         return RecordDataset([])
     sample = to_samples(fmt, options, name)
     return RecordDataset([sample(r, i) for i, r in enumerate(records)])
-
-
-def _csv_columns(records: list[Any], options: dict[str, Any]) -> TensorDataset | None:
-    """:func:`materialise` of CSV rows column-wise at C speed, or None when a row is not
-    clean (the row-by-row path then names the bad record)."""
-    columns, label = options.get("columns"), options.get("label")
-    first = records[0]
-    if not isinstance(first, dict) or (label is not None and label not in first):
-        return None
-    keys = list(columns) if columns is not None else [k for k in first if k != label]
-    if not keys:
-        return None
-    try:
-        rows = list(map(itemgetter(*keys), records))
-        flat = array.array("f", chain.from_iterable(rows) if len(keys) > 1 else rows)
-        ys = array.array("q", map(itemgetter(label), records)) if label is not None else None
-    except (KeyError, TypeError, OverflowError):
-        return None
-    n = len(records)
-    x = Tensor(flat.tobytes(), dtype="float32", shape=(n, len(keys)))
-    if ys is None:
-        return TensorDataset(x)
-    return TensorDataset(x, Tensor(ys.tobytes(), dtype="int64", shape=(n,)))
 
 
 class StreamedSamples(IterableDataset[Any]):
@@ -280,7 +182,7 @@ class StreamedSamples(IterableDataset[Any]):
 
             def sample(rec: Any, i: int) -> Any:
                 s = one(rec, i)
-                return steps(s.tensors() if type(s) is CsvRow else s)
+                return steps(s.tensors() if type(s) is FeatureRow else s)
 
         try:
             for rec in head or ():

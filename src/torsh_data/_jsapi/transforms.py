@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import DataTypeError, DataValueError
-from ._jsstream import StreamedSamples
-from .datasets import Dataset
+from .._errors import DataTypeError, DataValueError
+from ..datasets import Dataset
+from .stream import StreamedSamples
 
 __all__ = ["apply_transforms"]
 
@@ -24,13 +24,14 @@ def apply_transforms(specs: list[Any], names: list[str] | None, dataset: Any) ->
     the first) is the field it applies to. A transform with statistics to fit
     (``Standardize``, ``MinMaxScale``, ...) is fitted on that field of ``dataset``.
 
-    NOTE [ Whole-column transforms ]: the tabular transforms are deterministic and take a whole
-    ``[N, F]`` tensor, so while they lead the list and the data is a ``TensorDataset`` they are
-    applied once to the column (the same values as per row, one C-level pass instead of N
-    Python calls: 4.9x the batches/s of P1 in Chromium); the rest run per sample in the loader.
+    NOTE [ Whole-column transforms ]: the tabular transforms are row-wise (``rowwise = True``,
+    see NOTE [ Row-wise transforms ] in transforms/_tabular.py), so while they lead the list
+    and the data is a ``TensorDataset`` they are applied once to the column (the same values
+    as per row, one C-level pass instead of N Python calls: 4.9x the batches/s of P1 in
+    Chromium); the rest run per sample in the loader.
     """
-    from . import transforms as T
-    from .datasets import TensorDataset
+    from .. import transforms as T
+    from ..datasets import TensorDataset
 
     if not specs:
         return dataset
@@ -57,7 +58,7 @@ def apply_transforms(specs: list[Any], names: list[str] | None, dataset: Any) ->
                 field = names.index(column)
             so_far = _Mapped(dataset, _Steps(list(steps), names)) if steps else dataset
             fn.fit(so_far, field=0 if field is None and names else field)
-        whole = type(fn).__module__.endswith("._tabular") and not steps
+        whole = getattr(fn, "rowwise", False) is True and not steps
         if whole and isinstance(dataset, TensorDataset) and (column is None or names):
             i = 0 if column is None else (names or []).index(column)
             tensors = list(dataset.tensors)

@@ -4,43 +4,18 @@ or content type."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import DataTypeError, DataValueError
-from ._json import load_json
+from .._errors import DataTypeError, DataValueError
+from .._json import load_json
+from ..formats._registry import FORMATS as REGISTRY
+from ..formats._registry import sniff
 
 __all__ = ["FORMATS", "format_or_none", "guess_format", "parse_options"]
 
 #: The formats :func:`guess_format` knows, by the names the ``format`` option takes.
-FORMATS = ("csv", "idx", "json", "jsonl", "npy", "npz", "shards", "tar", "text", "tsv")
-_EXTENSIONS = [
-    (".shards.json", "shards"),
-    (".tar.gz", "tar"),
-    (".tgz", "tar"),
-    (".ndjson", "jsonl"),
-    (".jsonl", "jsonl"),
-    (".json", "json"),
-    (".csv", "csv"),
-    (".tsv", "tsv"),
-    (".npy", "npy"),
-    (".npz", "npz"),
-    (".idx", "idx"),
-    (".tar", "tar"),
-    (".txt", "text"),
-]
-_CONTENT_TYPES = {
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-    "application/json": "json",
-    "application/x-ndjson": "jsonl",
-    "application/jsonl": "jsonl",
-    "application/x-tar": "tar",
-    "application/x-npy": "npy",
-    "text/plain": "text",
-}
-_IDX_NAME = re.compile(r"-(?:idx\d|ubyte)|\.idx\d-ubyte$")
+FORMATS = tuple(sorted(REGISTRY))
 _ALIASES = {  # camelCase -> snake_case option names
     "batchSize": "batch_size",
     "dropLast": "drop_last",
@@ -107,25 +82,15 @@ def guess_format(
     'idx'
     """
     if format:
-        if format not in FORMATS:
-            raise DataValueError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
+        if format not in REGISTRY:
+            raise DataValueError(f"unknown format {format!r}; known: {', '.join(sorted(REGISTRY))}")
         return format
-    if name:
-        base = name.split("?", 1)[0].split("#", 1)[0].lower()
-        if base.endswith(".gz") and not base.endswith(".tar.gz"):
-            base = base[:-3]
-        for ext, fmt in _EXTENSIONS:
-            if base.endswith(ext):
-                return fmt
-        if _IDX_NAME.search(base):
-            return "idx"
-    if content_type:
-        found = _CONTENT_TYPES.get(content_type.split(";", 1)[0].strip().lower())
-        if found:
-            return found
+    found, _ = sniff(name, content_type)
+    if found is not None:
+        return found.name
     raise DataValueError(
         f"cannot tell the format of {name or '<data>'!r} (content type {content_type!r}); "
-        f"pass the format option, one of {', '.join(FORMATS)}"
+        f"pass the format option, one of {', '.join(sorted(REGISTRY))}"
     )
 
 

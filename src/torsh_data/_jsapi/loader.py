@@ -1,19 +1,5 @@
-"""The Python half of the JavaScript package ``torsh-data`` (``js/``).
-
-``WasmDataLoader`` and ``WasmDataProcessor`` in JavaScript hold a :class:`JsLoader` and call
-its coroutines; everything that parses, shuffles, transforms and batches data happens here, so
-the JavaScript layer stays a thin facade. Options arrive as one JSON string (the JavaScript
-option names, camelCase or snake_case), batches leave as ``{name: Tensor | list}`` (converted
-to ``{name: {data, shape, dtype}}`` by :meth:`JsLoader.next_batch_js` in Pyodide).
-
->>> import asyncio
->>> loader = JsLoader(2, '{"label": "y", "shuffle": true, "seed": 3}')
->>> asyncio.run(loader.load_bytes(b"a,b,y\\n1,2,0\\n3,4,1\\n5,6,0\\n", name="t.csv"))
-3
->>> batch = asyncio.run(loader.next_batch())
->>> sorted(batch), batch["x"].shape, loader.progress
-(['x', 'y'], (2, 2), 1.0)
-"""
+"""The loader the JavaScript ``WasmDataLoader`` and ``WasmDataProcessor`` drive: a
+:class:`JsLoader` loads a source, then hands out batches (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -21,63 +7,32 @@ import json
 import time
 from typing import Any
 
-from ._capabilities import PerformanceMonitor, capabilities
-from ._checks import check_bool, check_int
-from ._errors import DataTypeError, DataValueError
-from ._jsoptions import FORMATS, format_or_none, guess_format, parse_options
-from ._jsstream import (
+from .._capabilities import PerformanceMonitor
+from .._checks import check_bool, check_int
+from .._errors import DataTypeError, DataValueError
+from ..formats._registry import FORMATS as REGISTRY
+from ..tabular._rows import FeatureRow, collate_feature_rows
+from ..tensor import Tensor
+from .convert import batch_to_js
+from .options import format_or_none, guess_format, parse_options
+from .stream import (
     DEFAULT_IN_MEMORY_BYTES,
-    IO_FORMATS,
     CountedSource,
-    CsvRow,
     StreamedSamples,
-    collate_rows,
     materialise,
     reader_options,
     to_samples,
 )
-from ._jstransforms import apply_transforms
-from .datasets import Dataset
-from .tensor import Tensor
+from .transforms import apply_transforms
 
-__all__ = [
-    "FORMATS",
-    "JsLoader",
-    "PerformanceMonitor",
-    "capabilities",
-    "guess_format",
-    "warm_up",
-]
+__all__ = ["JsLoader", "collate_records", "warm_up"]
 
 
 def warm_up() -> None:
     """Import what loading and batching need, so that ``init()`` pays for it, not the first
     load (in WebAssembly, compiling the modules is most of a first load's time)."""
-    from . import formats, loader, transforms  # noqa: F401
-    from .io import fetch  # noqa: F401
-
-
-def dataset_from_bytes(
-    data: bytes, fmt: str, *, name: str, options: dict[str, Any]
-) -> tuple[Dataset[Any], list[str]]:
-    """A map-style dataset of IDX or NPZ ``data`` (formats read whole), and its field names."""
-    from . import formats as F
-    from .datasets import TensorDataset
-
-    if fmt == "idx":
-        t = F.read_idx(data, name=name)
-        if not t.shape:
-            raise DataValueError(f"{name}: a 0-d array has no samples to batch")
-        return TensorDataset(t), ["x"]
-    if fmt == "npz":
-        columns = options.get("columns")
-        arrays = F.read_npz(data, name=name)
-        keys = list(columns) if columns is not None else sorted(arrays)
-        missing = [k for k in keys if k not in arrays]
-        if missing or not keys:
-            raise DataValueError(f"{name}: no arrays {missing or keys}; it has {sorted(arrays)}")
-        return TensorDataset(*(arrays[k] for k in keys)), keys
-    raise DataValueError(f"{name}: format {fmt!r} is not read whole; see guess_format")
+    from .. import formats, loader, transforms  # noqa: F401
+    from ..io import fetch  # noqa: F401
 
 
 class _RecordingCache:
@@ -132,7 +87,7 @@ class JsLoader:
         """Download and parse ``url`` as it arrives (through the cache when the ``cache``
         option is set; see NOTE [ Streaming facade ])."""
         fmt = self.options.get("format") or format_or_none(url, content_type)
-        if fmt == "shards":
+        if fmt in REGISTRY and REGISTRY[fmt].dataset is not None:
             return await self._load_shards(url)
         cache = _cache(self.options.get("cache"))
         recording = _RecordingCache(cache) if cache is not None else None
@@ -170,7 +125,7 @@ class JsLoader:
         """Open ``source`` with :func:`~torsh_data.io.open_dataset` and set up the loader;
         returns the number of samples, or -1 while a streaming source's is unknown (see
         NOTE [ Streaming facade ])."""
-        from .io import open_dataset
+        from ..io import open_dataset
 
         t0 = time.perf_counter()
         opts = self.options
@@ -183,16 +138,18 @@ class JsLoader:
             chunk_size=int(opts.get("chunk_size", 1 << 18)), fetch=fetch,
         )  # fmt: skip
         self.names = None
-        if fmt not in IO_FORMATS:  # idx, npz: read whole
+        entry = REGISTRY[fmt]
+        if entry.reader is None:  # idx, npz: read whole
+            if entry.whole is None:
+                raise DataValueError(f"{name}: format {fmt!r} is not read whole; see guess_format")
             data = b"".join([chunk async for chunk in src])
-            dataset, names = dataset_from_bytes(data, fmt, name=name, options=opts)
+            dataset, names = entry.whole(data, name, opts.get("columns"))
             self.names = list(opts.get("names") or names)
         else:
-            ds = open_dataset(
-                src, IO_FORMATS[fmt], name=name, content_type=ctype, **reader_options(fmt, opts)
-            )
-            if fmt in ("csv", "tsv", "npy"):
-                self.names = ["x", "y"] if fmt != "npy" and opts.get("label") is not None else ["x"]
+            ds = open_dataset(src, fmt, name=name, content_type=ctype, **reader_options(fmt, opts))
+            tabular = entry.records == "csv"
+            if tabular or fmt == "npy":
+                self.names = ["x", "y"] if tabular and opts.get("label") is not None else ["x"]
             self.names = list(opts.get("names") or self.names or []) or None
             dataset = await self._read(ds, src, fmt)
         self._setup(apply_transforms(opts.get("transforms") or [], self.names, dataset))
@@ -226,7 +183,7 @@ class JsLoader:
 
     async def _load_shards(self, url: str) -> int:
         """Every shard of a manifest (:class:`~torsh_data.io.ShardedDataset`), in memory."""
-        from .io import open_dataset
+        from ..io import open_dataset
 
         t0 = time.perf_counter()
         ds = open_dataset(
@@ -241,7 +198,7 @@ class JsLoader:
         return len(self.dataset)
 
     def _setup(self, dataset: Any) -> None:
-        from .loader import DataLoader
+        from ..loader import DataLoader
 
         opts = self.options
         self.dataset = dataset
@@ -325,7 +282,7 @@ class JsLoader:
             if example is None:
                 return []
             if steps is not None:
-                example = steps(example.tensors() if type(example) is CsvRow else example)
+                example = steps(example.tensors() if type(example) is FeatureRow else example)
             first = example
         elif self.dataset is None or not len(self.dataset):
             return []
@@ -373,10 +330,10 @@ class JsLoader:
 def collate_records(samples: list[Any]) -> Any:
     """:func:`~torsh_data.default_collate`, except that the fields of dict samples holding
     strings or lists (text, tokens) stay lists of the samples' values."""
-    from .collate import default_collate
+    from ..collate import default_collate
 
-    if samples and type(samples[0]) is CsvRow:
-        return collate_rows(samples)
+    if samples and type(samples[0]) is FeatureRow:
+        return collate_feature_rows(samples)
     if samples and isinstance(samples[0], dict):
         out = {}
         for key in samples[0]:
@@ -388,36 +345,9 @@ def collate_records(samples: list[Any]) -> Any:
     return default_collate(samples)
 
 
-def batch_to_js(batch: dict[str, Any]) -> Any:
-    """``{name: {data, shape, dtype}}`` for tensors; other values as JavaScript arrays/values."""
-    from ._runtime import js_module
-
-    js = js_module()
-    from pyodide.ffi import to_js  # type: ignore[import-not-found]
-
-    obj = js.Object.new()
-    for k, v in batch.items():
-        if isinstance(v, Tensor):
-            value = v.to_js()
-        else:
-            value = to_js(_plain(v), dict_converter=js.Object.fromEntries)
-        setattr(obj, k, value)
-    return obj
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, Tensor):
-        return v.tolist()
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    return v
-
-
 def _cache(option: Any) -> Any:
     if option in (None, False):
         return None
-    from .io import Cache
+    from ..io import Cache
 
     return Cache("torsh-data" if option is True else str(option))
