@@ -50,7 +50,7 @@ def _pyffi() -> Any:
 
 
 def _proxy_type() -> type | None:
-    return _pyffi().JsProxy if IN_PYODIDE else None  # type: ignore[no-any-return]
+    return _pyffi().JsProxy if IN_PYODIDE else None
 
 
 def is_js(value: Any) -> bool:
@@ -69,7 +69,7 @@ def is_null(value: Any) -> bool:
 
 def js_exception() -> type[BaseException]:
     """The exception a rejected promise or a throwing JavaScript call raises (``JsException``)."""
-    return _pyffi().JsException  # type: ignore[no-any-return]
+    return _pyffi().JsException
 
 
 def to_uint8array(data: bytes | bytearray | memoryview) -> Any:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from .._ffi import page_url, resolve_url
 from .._runtime import IN_BROWSER
@@ -48,18 +48,18 @@ _URL = re.compile(r"(?i)(?:https?://|blob:|data:)")
 _HTTP = re.compile(r"(?i)https?://")
 
 
-def is_url(text: Any) -> bool:
+def is_url(text: Any) -> TypeGuard[str]:
     """Whether ``text`` is an absolute URL string fetch opens (``http(s)://``, ``blob:``,
     ``data:``; the scheme in any case)."""
     return isinstance(text, str) and _URL.match(text) is not None
 
 
-def is_http_url(text: Any) -> bool:
+def is_http_url(text: Any) -> TypeGuard[str]:
     """Whether ``text`` is an ``http://`` or ``https://`` URL (the scheme in any case)."""
     return isinstance(text, str) and _HTTP.match(text) is not None
 
 
-def is_page_relative(text: Any) -> bool:
+def is_page_relative(text: Any) -> TypeGuard[str]:
     """Whether ``text`` is a URL relative to the browser page: in a browser only, a non-empty
     string that is no URL and names nothing in Pyodide's file system."""
     return (
@@ -71,7 +71,7 @@ def is_page_relative(text: Any) -> bool:
     )
 
 
-def is_remote(source: Any) -> bool:
+def is_remote(source: Any) -> TypeGuard[str]:
     """Whether ``source`` is fetched rather than opened: a URL or a relative URL in a page."""
     return is_url(source) or is_page_relative(source)
 
