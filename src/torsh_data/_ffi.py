@@ -42,21 +42,24 @@ __all__ = [
 ]
 
 
-def _pyffi() -> Any:
-    js_module()  # the clear error natively
+def _loaded() -> Any:
+    """``pyodide.ffi`` in Pyodide, None natively (the one runtime test of this module)."""
+    if not IN_PYODIDE:
+        return None
     import pyodide.ffi  # type: ignore[import-not-found,unused-ignore]
 
     return pyodide.ffi
 
 
-def _proxy_type() -> type | None:
-    return _pyffi().JsProxy if IN_PYODIDE else None
+def _pyffi() -> Any:
+    ffi = _loaded()
+    return js_module() if ffi is None else ffi  # natively js_module() raises the clear error
 
 
 def is_js(value: Any) -> bool:
     """Whether ``value`` is a JavaScript object (a ``JsProxy``); always False natively."""
-    proxy = _proxy_type()
-    return proxy is not None and isinstance(value, proxy)
+    ffi = _loaded()
+    return ffi is not None and isinstance(value, ffi.JsProxy)
 
 
 def is_null(value: Any) -> bool:
@@ -64,7 +67,8 @@ def is_null(value: Any) -> bool:
 
     Not by ``repr``: that of a large typed array is all its items as text.
     """
-    return value is None or (IN_PYODIDE and value is _pyffi().jsnull)
+    ffi = _loaded()
+    return value is None or (ffi is not None and value is ffi.jsnull)
 
 
 def js_exception() -> type[BaseException]:
@@ -107,7 +111,7 @@ def create_proxy(fn: Callable[..., Any]) -> Any:
 
 def page_url() -> str | None:
     """The URL of the page (or worker script) in a browser; None under Node.js or natively."""
-    if not IN_PYODIDE:
+    if _loaded() is None:
         return None
     location = getattr(js_module(), "location", None)
     href = getattr(location, "href", None) if location is not None else None
