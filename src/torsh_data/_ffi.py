@@ -80,7 +80,8 @@ def to_uint8array(data: bytes | bytearray | memoryview) -> Any:
     """A fresh ``Uint8Array`` (over its own ``ArrayBuffer``) holding a copy of ``data``."""
     view = memoryview(data).cast("B")
     array = js_module().Uint8Array.new(view.nbytes)
-    array.assign(view)
+    if view.nbytes:
+        array.assign(view)
     return array
 
 
