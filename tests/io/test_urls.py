@@ -13,7 +13,7 @@ import pytest
 from torsh_data import FormatError
 from torsh_data._ffi import page_url
 from torsh_data._runtime import IN_BROWSER
-from torsh_data.io import load_manifest
+from torsh_data.io import _manifest, load_manifest
 from torsh_data.io._manifest import parse_manifest
 from torsh_data.io._urls import (
     absolute_url,
@@ -97,7 +97,18 @@ def test_a_manifest_refuses_a_data_base_url() -> None:
         parse_manifest({"shards": ["a.tar"], "base_url": "data:,x"})
 
 
-def test_load_manifest_fetches_a_data_url() -> None:
-    # the old manifest test took a data: URL for a file name and failed to open it
-    m = asyncio.run(load_manifest('data:application/json,{"shards":["https://e.org/a.tar"]}'))
+@pytest.mark.parametrize("url", ["data:application/json,{}", "HTTPS://example.org/m.json"])
+def test_load_manifest_fetches_what_the_old_test_took_for_a_file(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the old manifest test took these for file names and failed to open them
+    asked: list[str] = []
+
+    async def fetch_capped(got: str, limit: int, **options: object) -> bytes:
+        asked.append(got)
+        return b'{"shards": ["https://e.org/a.tar"]}'
+
+    monkeypatch.setattr(_manifest, "fetch_capped", fetch_capped)
+    m = asyncio.run(load_manifest(url))
+    assert asked == [url]
     assert [s.url for s in m.shards] == ["https://e.org/a.tar"]
