@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from contextlib import aclosing
 from typing import Any, NamedTuple, TypeVar
 
 from .._errors import DataTypeError, DataValueError, SourceError
@@ -264,12 +265,9 @@ async def _chunks(
             f"cannot read bytes from a {type(source).__name__}; give a URL, a path, a binary "
             "file, bytes, a File/Blob/ReadableStream or an (async) iterable of bytes"
         )
-    gen = kind.read(source, chunk_size, label, timeout)
-    try:
-        async for chunk in gen:
+    async with aclosing(kind.read(source, chunk_size, label, timeout)) as chunks:
+        async for chunk in chunks:
             yield chunk
-    finally:
-        await gen.aclose()  # type: ignore[attr-defined]
 
 
 def _total(source: Any) -> int | None:
@@ -278,7 +276,7 @@ def _total(source: Any) -> int | None:
 
 
 # --- the table of byte sources ------------------------------------------------------------
-Opener = Callable[[Any, int, str, "float | None"], AsyncIterator[bytes]]
+Opener = Callable[[Any, int, str, "float | None"], AsyncGenerator[bytes, None]]
 SyncOpener = Callable[[Any, int, str], Iterator[bytes]]
 
 
@@ -342,12 +340,9 @@ async def _js_response(
 ) -> AsyncGenerator[bytes, None]:
     if response.body is None:
         return
-    gen = _js_stream(response.body, chunk_size, label, timeout)
-    try:
-        async for chunk in gen:
+    async with aclosing(_js_stream(response.body, chunk_size, label, timeout)) as chunks:
+        async for chunk in chunks:
             yield chunk
-    finally:
-        await gen.aclose()
 
 
 async def _js_buffer(
