@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ._errors import DataTypeError, MissingExtraError
+from ._ffi import js_array, js_object
 from ._runtime import js_module
 
 if TYPE_CHECKING:
@@ -87,12 +88,8 @@ def tensor_to_js(t: Tensor) -> Any:
     the JavaScript side where the engine has it).
     """
     js = js_module()
-    from pyodide.ffi import to_js  # type: ignore[import-not-found]
-
     fmt = {"bool": "B", "float16": "H"}.get(t.dtype.name) or t.dtype.memoryview_format
     array_name = "Uint16Array" if t.dtype.name == "float16" else t.dtype.js_array
     data = getattr(js, array_name).new(t.numel())
     data.assign(t._data.cast(fmt or "B"))  # type: ignore[call-overload]
-    return js.Object.fromEntries(
-        to_js([["data", data], ["shape", to_js(list(t.shape))], ["dtype", t.dtype.name]])
-    )
+    return js_object(data=data, shape=js_array(t.shape), dtype=t.dtype.name)

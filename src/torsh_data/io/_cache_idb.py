@@ -21,6 +21,7 @@ import hashlib
 from typing import Any
 
 from .._errors import SourceError
+from .._ffi import create_proxy, is_null, js_array, js_object, to_bytes, to_uint8array
 from .._runtime import js_module
 
 __all__ = ["IdbCache", "idb_available"]
@@ -35,27 +36,9 @@ def idb_available() -> bool:
     return getattr(js_module(), "indexedDB", None) is not None
 
 
-def _absent(value: Any) -> bool:
-    """A missing IndexedDB value: JS undefined (None here) or null. Not by ``repr``: that of a
-    stored Uint8Array is all its bytes as text (seconds for a 30 MB entry)."""
-    from pyodide.ffi import jsnull  # type: ignore[import-not-found]
-
-    return value is None or value is jsnull
-
-
-def _ffi() -> Any:
-    import pyodide.ffi  # type: ignore[import-not-found]
-
-    return pyodide.ffi
-
-
-def _obj(**fields: Any) -> Any:
-    return _ffi().to_js(fields, dict_converter=js_module().Object.fromEntries)
-
-
 def _error_name(target: Any) -> str:
     error = getattr(target, "error", None)
-    return "" if _absent(error) else str(getattr(error, "name", "") or "")
+    return "" if is_null(error) else str(getattr(error, "name", "") or "")
 
 
 class _IdbFailure(Exception):
@@ -66,7 +49,6 @@ class _IdbFailure(Exception):
 
 def _listen(target: Any, ok: tuple[str, ...], bad: tuple[str, ...]) -> asyncio.Future[Any]:
     """A future set by the first of the ``ok`` or ``bad`` events of ``target``."""
-    ffi = _ffi()
     fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     proxies: list[Any] = []
 
@@ -87,15 +69,15 @@ def _listen(target: Any, ok: tuple[str, ...], bad: tuple[str, ...]) -> asyncio.F
             event.preventDefault()  # handled here: no uncaught-error report
         if not fut.done():
             error = getattr(target, "error", None)
-            message = "" if _absent(error) else str(getattr(error, "message", "") or "")
+            message = "" if is_null(error) else str(getattr(error, "message", "") or "")
             fut.set_exception(_IdbFailure(_error_name(target), message or "IndexedDB failed"))
         cleanup()
 
     for event in ok:
-        proxies.append(ffi.create_proxy(on_ok))
+        proxies.append(create_proxy(on_ok))
         setattr(target, f"on{event}", proxies[-1])
     for event in bad:
-        proxies.append(ffi.create_proxy(on_bad))
+        proxies.append(create_proxy(on_bad))
         setattr(target, f"on{event}", proxies[-1])
     return fut
 
@@ -133,7 +115,7 @@ class IdbCache:
                 if not db.objectStoreNames.contains(store):
                     db.createObjectStore(store)
 
-        upgrade_proxy = _ffi().create_proxy(upgrade)
+        upgrade_proxy = create_proxy(upgrade)
         request.onupgradeneeded = upgrade_proxy
         try:
             self._db = await _request(request)
@@ -146,7 +128,7 @@ class IdbCache:
 
     async def _tx(self, mode: str) -> Any:
         db = await self._open()
-        return db.transaction(_ffi().to_js(list(STORES)), mode)
+        return db.transaction(js_array(STORES), mode)
 
     def _now(self) -> float:
         self._clock = max(float(js_module().Date.now()), self._clock + 1.0)
@@ -179,29 +161,29 @@ class IdbCache:
         except _IdbFailure as e:
             raise self._fail(f"cannot read {key!r}", e) from None
         meta, value = meta_req.result, data_req.result
-        if _absent(meta) and _absent(value):
+        if is_null(meta) and is_null(value):
             return None
         data = None
-        if not _absent(value) and hasattr(value, "to_bytes"):
-            data = value.to_bytes()
+        if not is_null(value) and hasattr(value, "to_bytes"):
+            data = to_bytes(value)
         if (
             data is None
-            or _absent(meta)
+            or is_null(meta)
             or int(getattr(meta, "size", -1)) != len(data)
             or str(getattr(meta, "sha256", "")) != hashlib.sha256(data).hexdigest()
         ):
             await self._delete_keys([key])  # corrupt: never hand it out
             return None
         tx = await self._tx("readwrite")
-        tx.objectStore("meta").put(_obj(sha256=meta.sha256, size=meta.size, atime=self._now()), key)
+        tx.objectStore("meta").put(
+            js_object(sha256=meta.sha256, size=meta.size, atime=self._now()), key
+        )
         await _transaction(tx)
         return data
 
     async def _write(self, key: str, data: bytes) -> None:
-        js = js_module()
-        array = js.Uint8Array.new(len(data))
-        array.assign(data)
-        meta = _obj(sha256=hashlib.sha256(data).hexdigest(), size=len(data), atime=self._now())
+        array = to_uint8array(data)
+        meta = js_object(sha256=hashlib.sha256(data).hexdigest(), size=len(data), atime=self._now())
         tx = await self._tx("readwrite")
         tx.objectStore("data").put(array, key)
         tx.objectStore("meta").put(meta, key)
@@ -293,14 +275,13 @@ class IdbCache:
         except _IdbFailure as e:
             raise self._fail("cannot read the encryption record", e) from None
         value = req.result
-        return None if _absent(value) else bytes(value.to_bytes())
+        return None if is_null(value) else to_bytes(value)
 
     async def write_record(self, record: bytes) -> bytes:
         """Store ``record`` unless one exists (``add``); return the record in force."""
         db = await self._open()
         tx = db.transaction(SETTINGS, "readwrite")
-        array = js_module().Uint8Array.new(len(record))
-        array.assign(record)
+        array = to_uint8array(record)
         req = tx.objectStore(SETTINGS).add(array, "crypt")
         # both listeners before any await: the request's error also bubbles to the transaction
         done = (

@@ -22,7 +22,9 @@ Pyodide with the same passphrase and the other way round:
 What stays visible: the number of entries, their sizes (plaintext + 32 bytes) and their use
 times. Natively AES-GCM comes from the optional ``cryptography`` package (``pip install
 'torsh-data[crypto]'``) and PBKDF2 from :mod:`hashlib`; in Pyodide (browser and Node.js) both
-come from WebCrypto (``crypto.subtle``), which is asynchronous.
+come from WebCrypto (``crypto.subtle``), which is asynchronous. The two sets of primitives
+are twins (:mod:`._crypto_native`, :mod:`._crypto_web`) with the same API, chosen once; the
+format above is written here once for both.
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ import json
 import os
 from typing import Any
 
-from .._errors import DataValueError, FormatError, MissingExtraError
+from .._errors import DataValueError, FormatError
 from .._json import load_json
-from .._runtime import IN_PYODIDE, js_module
+from .._runtime import IN_PYODIDE
 
 __all__ = ["PBKDF2_ITERATIONS", "EncryptedStore", "PassphraseError", "check_crypto_available"]
 
@@ -57,96 +59,40 @@ class PassphraseError(DataValueError):
     (and cannot become so). Nothing in the cache was changed."""
 
 
-class _TagError(Exception):
+class TagError(Exception):
     """AES-GCM authentication failed (wrong key, or tampered data)."""
+
+
+_primitives: Any = None
+
+
+def _twin() -> Any:
+    """The primitives of this runtime, chosen once: WebCrypto in Pyodide, else hashlib and
+    ``cryptography`` (:mod:`._crypto_web`, :mod:`._crypto_native`)."""
+    global _primitives
+    if _primitives is None:
+        if IN_PYODIDE:
+            from . import _crypto_web as twin
+        else:
+            from . import _crypto_native as twin  # type: ignore[no-redef]
+        _primitives = twin
+    return _primitives
 
 
 def check_crypto_available() -> None:
     """Raise :class:`MissingExtraError` natively without ``cryptography``."""
-    if IN_PYODIDE:
-        return
-    try:
-        import cryptography.hazmat.primitives.ciphers.aead  # noqa: F401
-    except ImportError:
-        raise MissingExtraError("cryptography", "crypto", "an encrypted Cache") from None
-
-
-# --- primitives: one per runtime ---------------------------------------------------------
-def _u8(data: bytes) -> Any:
-    array = js_module().Uint8Array.new(len(data))
-    array.assign(data)
-    return array
-
-
-def _js_obj(**fields: Any) -> Any:
-    import pyodide.ffi  # type: ignore[import-not-found]
-
-    return pyodide.ffi.to_js(fields, dict_converter=js_module().Object.fromEntries)
-
-
-def _subtle() -> Any:
-    return js_module().crypto.subtle
+    _twin().check_available()
 
 
 async def pbkdf2(passphrase: bytes, salt: bytes, iterations: int) -> bytes:
     """PBKDF2-HMAC-SHA256 to 32 bytes (WebCrypto in Pyodide, hashlib natively)."""
-    if not IN_PYODIDE:
-        return hashlib.pbkdf2_hmac("sha256", passphrase, salt, iterations, 32)
-    subtle = _subtle()
-    base = await subtle.importKey("raw", _u8(passphrase), "PBKDF2", False, _js_list("deriveBits"))
-    params = _js_obj(name="PBKDF2", hash="SHA-256", salt=_u8(salt), iterations=iterations)
-    bits = await subtle.deriveBits(params, base, 256)
-    return bytes(bits.to_bytes())
+    return await _twin().pbkdf2(passphrase, salt, iterations)
 
 
-def _js_list(*items: str) -> Any:
-    import pyodide.ffi
-
-    return pyodide.ffi.to_js(list(items))
-
-
-class _Aead:
-    """AES-256-GCM under one key, with a 128-bit tag appended to the ciphertext."""
-
-    def __init__(self, key: bytes) -> None:
-        self._key_bytes = key
-        self._key: Any = None
-        if not IN_PYODIDE:
-            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-            self._key = AESGCM(key)
-
-    async def _js_key(self) -> Any:
-        if self._key is None:
-            usages = _js_list("encrypt", "decrypt")
-            self._key = await _subtle().importKey(
-                "raw", _u8(self._key_bytes), "AES-GCM", False, usages
-            )
-            self._key_bytes = b""
-        return self._key
-
-    async def encrypt(self, nonce: bytes, data: bytes, aad: bytes) -> bytes:
-        if not IN_PYODIDE:
-            return bytes(self._key.encrypt(nonce, data, aad))
-        params = _js_obj(name="AES-GCM", iv=_u8(nonce), additionalData=_u8(aad), tagLength=128)
-        out = await _subtle().encrypt(params, await self._js_key(), _u8(data))
-        return bytes(out.to_bytes())
-
-    async def decrypt(self, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
-        if not IN_PYODIDE:
-            from cryptography.exceptions import InvalidTag
-
-            try:
-                return bytes(self._key.decrypt(nonce, sealed, aad))
-            except InvalidTag:
-                raise _TagError from None
-        params = _js_obj(name="AES-GCM", iv=_u8(nonce), additionalData=_u8(aad), tagLength=128)
-        key = await self._js_key()
-        try:
-            out = await _subtle().decrypt(params, key, _u8(sealed))
-        except Exception as e:  # a rejected promise: OperationError
-            raise _TagError from e
-        return bytes(out.to_bytes())
+def _aead(key: bytes) -> Any:
+    """AES-256-GCM under ``key`` (``encrypt``/``decrypt``, the tag appended; a failed tag
+    raises :class:`TagError`)."""
+    return _twin().Aead(key)
 
 
 def _expand(master: bytes, label: bytes) -> bytes:
@@ -158,8 +104,8 @@ class Keys:
     """The subkeys of one passphrase and salt (memory only)."""
 
     def __init__(self, master: bytes) -> None:
-        self.entries = _Aead(_expand(master, b"torsh-data/entries"))
-        self.names = _Aead(_expand(master, b"torsh-data/names"))
+        self.entries = _aead(_expand(master, b"torsh-data/entries"))
+        self.names = _aead(_expand(master, b"torsh-data/names"))
         self._name_iv = _expand(master, b"torsh-data/name-iv")
 
     async def seal(self, key: str, data: bytes, nonce: bytes | None = None) -> bytes:
@@ -169,7 +115,7 @@ class Keys:
 
     async def open(self, key: str, raw: bytes) -> bytes:
         if raw[:4] != ENTRY_MAGIC or len(raw) < 4 + NONCE + TAG:
-            raise _TagError
+            raise TagError
         aad = b"torsh-data/entry\x00" + key.encode("utf-8")
         return await self.entries.decrypt(raw[4 : 4 + NONCE], raw[4 + NONCE :], aad)
 
@@ -186,7 +132,7 @@ class Keys:
             raw = base64.urlsafe_b64decode(stored[len(NAME_PREFIX) :])
             name = await self.names.decrypt(raw[:NONCE], raw[NONCE:], b"torsh-data/name")
             return name.decode("utf-8")
-        except (ValueError, _TagError):
+        except (ValueError, TagError):
             return None
 
 
@@ -230,7 +176,7 @@ async def unlock(record: bytes, passphrase: str, cache: str) -> Keys:
     keys = Keys(await pbkdf2(passphrase.encode("utf-8"), salt, iterations))
     try:
         token = await keys.entries.decrypt(check[:NONCE], check[NONCE:], b"torsh-data/check")
-    except _TagError:
+    except TagError:
         token = b""
     if token != CHECK_TOKEN:
         raise PassphraseError(f"cache {cache!r}: wrong passphrase (nothing was changed)")
@@ -266,7 +212,7 @@ class EncryptedStore:
             return None
         try:
             return await keys.open(key, raw)
-        except _TagError:
+        except TagError:
             await self.inner.delete(stored)  # tampered or damaged: never hand it out
             return None
 

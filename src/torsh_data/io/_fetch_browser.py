@@ -14,6 +14,7 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
+from .._ffi import js_exception, js_object, to_bytes
 from .._runtime import js_module
 from ._http import CORSError, NetworkError
 
@@ -37,13 +38,6 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme else ""
 
 
-def _init(**fields: Any) -> Any:
-    from pyodide.ffi import to_js  # type: ignore[import-not-found]
-
-    js = js_module()
-    return to_js(fields, dict_converter=js.Object.fromEntries)
-
-
 class BrowserResponse:
     """A ``Response`` whose body is read from its ``ReadableStream``."""
 
@@ -63,14 +57,12 @@ class BrowserResponse:
 
     async def read(self, n: int) -> bytes:
         """Up to ``n`` bytes of the body (at least one), or ``b""`` at its end."""
-        from pyodide.ffi import JsException
-
         if not self._pending:
             if self._reader is None:
                 return b""
             try:
                 result = await self._reader.read()
-            except JsException as e:
+            except js_exception() as e:
                 self._reader = None  # errored: nothing to cancel
                 raise NetworkError(
                     self.url, f"the connection failed while reading ({_js_error_text(e)})"
@@ -78,7 +70,7 @@ class BrowserResponse:
             if result.done:
                 self._reader = None
                 return b""
-            self._pending = result.value.to_bytes()
+            self._pending = to_bytes(result.value)
         data, self._pending = self._pending[:n], self._pending[n:]
         return data
 
@@ -98,13 +90,11 @@ class BrowserResponse:
 
 async def _server_answers(url: str) -> bool:
     """True when an opaque ``no-cors`` request to ``url`` gets a response."""
-    from pyodide.ffi import JsException
-
     js = js_module()
     controller = js.AbortController.new()
     try:
-        await js.fetch(url, _init(mode="no-cors", credentials="omit", signal=controller.signal))
-    except JsException:
+        await js.fetch(url, js_object(mode="no-cors", credentials="omit", signal=controller.signal))
+    except js_exception():
         return False
     finally:
         controller.abort()  # the body is not needed
@@ -124,13 +114,11 @@ async def open_response(
     ``abort_hook`` receives the controller's ``abort`` so that the caller can stop the
     request while it connects; ``timeout`` is enforced by the caller.
     """
-    from pyodide.ffi import JsException
-
     del timeout
     js = js_module()
     controller = js.AbortController.new()
     abort_hook.append(controller.abort)
-    init = _init(
+    init = js_object(
         method="GET",
         headers=headers,
         credentials=credentials,
@@ -139,7 +127,7 @@ async def open_response(
     )
     try:
         resp = await js.fetch(url, init)
-    except JsException as e:
+    except js_exception() as e:
         text = _js_error_text(e)
         page = _page_origin()
         if page is not None and _origin(url) not in ("", page) and await _server_answers(url):

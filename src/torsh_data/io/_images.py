@@ -37,6 +37,7 @@ from typing import Any
 
 from .._dtype import uint8
 from .._errors import DataValueError, FormatError
+from .._ffi import js_array, js_object, to_bytes, to_uint8array
 from .._runtime import IN_PYODIDE, js_module
 from ..formats.image import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, convert_mode, decode_image
 from ..formats.png import PNG_SIGNATURE
@@ -204,16 +205,9 @@ def _unorient(rgba: bytes, width: int, height: int, orientation: int) -> bytes:
 async def _browser_rgba(data: bytes, width: int, height: int, name: str, orientation: int) -> bytes:
     """RGBA pixels of the image in ``data`` decoded by the browser, as stored (the EXIF
     ``orientation`` it applies undone)."""
-    import pyodide.ffi  # type: ignore[import-not-found]
-
     js = js_module()
-    array = js.Uint8Array.new(len(data))
-    array.assign(data)
-    blob = js.Blob.new(pyodide.ffi.to_js([array]))
-    options = pyodide.ffi.to_js(
-        {"colorSpaceConversion": "none", "premultiplyAlpha": "none"},
-        dict_converter=js.Object.fromEntries,
-    )
+    blob = js.Blob.new(js_array([to_uint8array(data)]))
+    options = js_object(colorSpaceConversion="none", premultiplyAlpha="none")
     try:
         bitmap = await js.createImageBitmap(blob, options)
     except Exception as e:  # a rejected promise: InvalidStateError and the like
@@ -227,7 +221,7 @@ async def _browser_rgba(data: bytes, width: int, height: int, name: str, orienta
             )
         ctx = _context(*shown)
         ctx.drawImage(bitmap, 0, 0)  # "copy": no blending with the previous image
-        rgba = bytes(ctx.getImageData(0, 0, *shown).data.to_bytes())
+        rgba = to_bytes(ctx.getImageData(0, 0, *shown).data)
     finally:
         bitmap.close()
     return _unorient(rgba, *shown, orientation) if orientation != 1 else rgba
@@ -238,16 +232,8 @@ _canvas: list[Any] = []  # one OffscreenCanvas context, reused (draw and read ne
 
 def _context(width: int, height: int) -> Any:
     if not _canvas:
-        import pyodide.ffi
-
-        js = js_module()
-        canvas = js.OffscreenCanvas.new(width, height)
-        options = {"willReadFrequently": True, "alpha": True}
-        _canvas.append(
-            canvas.getContext(
-                "2d", pyodide.ffi.to_js(options, dict_converter=js.Object.fromEntries)
-            )
-        )
+        canvas = js_module().OffscreenCanvas.new(width, height)
+        _canvas.append(canvas.getContext("2d", js_object(willReadFrequently=True, alpha=True)))
     ctx = _canvas[0]
     if (ctx.canvas.width, ctx.canvas.height) != (width, height):
         ctx.canvas.width, ctx.canvas.height = width, height  # resets the context's state

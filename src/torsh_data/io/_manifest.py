@@ -28,15 +28,15 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from .._errors import DataTypeError, FormatError, SourceError
 from .._json import load_json
-from .._runtime import IN_BROWSER
 from ..formats import read_bytes
 from ._http import FetchTimeoutError, IntegrityError, NetworkError
+from ._urls import absolute_url, is_http_url, is_local_path, is_url
 
-__all__ = ["Manifest", "Shard", "expand_braces", "is_url", "load_manifest", "parse_manifest"]
+__all__ = ["Manifest", "Shard", "expand_braces", "load_manifest", "parse_manifest"]
 
 #: Most shards a manifest may list.
 MAX_SHARDS = 1_000_000
@@ -54,11 +54,6 @@ _BRACE = re.compile(r"\{([^{}]*)\}")
 _RANGE = re.compile(r"(-?)(\d+)\.\.(-?)(\d+)")
 _MAX_DIGITS = 18  # significant digits of a range bound
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-def is_url(text: str) -> bool:
-    """True for an ``http(s)://`` URL."""
-    return text.startswith(("http://", "https://"))
 
 
 def _bound(sign: str, digits: str, body: str, pattern: str) -> int:
@@ -218,11 +213,13 @@ def _resolve(name: Any, base: str | None, field: str, source: str) -> str:
         raise FormatError(f"{field} must be a non-empty string, got {_show(name)}", source=source)
     if "\0" in name:
         raise FormatError(f"{field} {name!r:.80} contains a NUL character", source=source)
+    if is_url(name) and not is_http_url(name):
+        raise FormatError(f"{field} {name!r}: only http(s) URLs and relative paths", source=source)
     if is_url(name):
         return name
     if base is not None and is_url(base):
         url = urljoin(base, name)
-        if urlsplit(url).scheme not in ("http", "https"):
+        if not is_http_url(url):
             raise FormatError(f"{field} {name!r} is not an http(s) URL", source=source)
         return url
     if "://" in name or name.startswith("//"):
@@ -280,7 +277,7 @@ def parse_manifest(data: Any, *, base: str | None = None, source: str | None = N
         if not isinstance(raw, str) or not raw:
             raise FormatError(f"'base_url' must be a URL string, got {raw!r:.80}", source=label)
         base = urljoin(base, raw) if base is not None and is_url(base) else raw
-        if not is_url(base):
+        if not is_http_url(base):
             raise FormatError(f"'base_url' must be an http(s) URL, got {raw!r:.80}", source=label)
         if not base.endswith("/"):
             base += "/"
@@ -383,19 +380,11 @@ async def load_manifest(
         return source
     if isinstance(source, Mapping):
         return parse_manifest(source, base=base)
-    if isinstance(source, os.PathLike) or (
-        isinstance(source, str)
-        and not is_url(source)
-        and not (IN_BROWSER and not os.path.exists(source))
-    ):
+    if is_local_path(source):
         return read_manifest_file(source)
     if not isinstance(source, str):
         raise DataTypeError(f"a manifest is a URL, a path or a dict, not {type(source).__name__}")
-    url = source
-    if IN_BROWSER and not is_url(url):
-        from .._runtime import js_module
-
-        url = str(js_module().URL.new(url, js_module().location.href).href)
+    url = absolute_url(source)
     key = f"manifest:{url}"
     try:
         raw = await fetch_capped(url, MAX_MANIFEST_BYTES, **fetch_options)

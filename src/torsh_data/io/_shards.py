@@ -26,18 +26,18 @@ from typing import Any
 
 from .._checks import check_bool, check_int, check_seed
 from .._errors import DataTypeError, DataValueError, FormatError, SourceError
-from .._runtime import IN_BROWSER, IN_PYODIDE
+from .._runtime import IN_PYODIDE
 from ..datasets import IterableDataset
 from ..random import Generator, derive_seed, fresh_seed
 from ._http import IntegrityError
 from ._manifest import (
     Manifest,
     fetch_capped,
-    is_url,
     load_manifest,
     parse_manifest,
     read_manifest_file,
 )
+from ._urls import is_remote
 
 __all__ = ["ShardedDataset"]
 
@@ -154,9 +154,7 @@ class ShardedDataset(IterableDataset[Any]):
             self.manifest = manifest
         elif isinstance(manifest, Mapping):
             self.manifest = parse_manifest(manifest, base=base)
-        elif isinstance(manifest, str) and (
-            is_url(manifest) or (IN_BROWSER and not os.path.exists(manifest))
-        ):
+        elif is_remote(manifest):
             self._url = manifest
         elif isinstance(manifest, (str, os.PathLike)):
             self.manifest = read_manifest_file(manifest)

@@ -16,6 +16,10 @@ Waiting for the next chunk of a stream or async iterable is bounded by ``chunk_t
 seconds (:class:`~torsh_data.SourceError` after it), so a stalled producer cannot hang the
 consumer. :func:`sync_chunks` gives the chunks of the sources that can be read synchronously.
 
+Each kind of source is one entry of :data:`SOURCE_KINDS` (webdataset's ``{scheme: opener}``
+table): how to recognise it, how to read it (async, and sync when it can be), its size when
+known and whether it can be read only once. A new kind of source is one more entry.
+
 >>> import asyncio
 >>> async def chunks(src):
 ...     return [c async for c in iter_source(src, chunk_size=4)]
@@ -27,13 +31,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+from contextlib import aclosing
+from typing import Any, NamedTuple, TypeVar
 
 from .._errors import DataTypeError, DataValueError, SourceError
-from .._runtime import IN_BROWSER, IN_PYODIDE
+from .._ffi import is_js as _is_js
+from .._ffi import to_bytes
 from ..formats._source import iter_chunks
+from ._urls import is_remote
 
 __all__ = ["iter_source", "source_label", "sync_chunks"]
 
@@ -41,31 +47,7 @@ T = TypeVar("T")
 DEFAULT_CHUNK_SIZE = 1 << 18
 #: Seconds to wait for the next chunk of a stream before giving up.
 DEFAULT_CHUNK_TIMEOUT = 120.0
-_URL = re.compile(r"(?i)(https?|blob|data):")
 _MEMORY = (bytes, bytearray, memoryview)
-
-
-def _js_proxy_type() -> type | None:
-    if not IN_PYODIDE:
-        return None
-    from pyodide.ffi import JsProxy  # type: ignore[import-not-found,unused-ignore]
-
-    return JsProxy  # type: ignore[no-any-return,unused-ignore]
-
-
-def _is_js(source: Any) -> bool:
-    proxy = _js_proxy_type()
-    return proxy is not None and isinstance(source, proxy)
-
-
-def is_url(source: Any) -> bool:
-    """Whether ``source`` is a URL string (``http(s)``, ``blob:``, ``data:``, or in a browser
-    page a path that is no file of Pyodide's file system, i.e. a URL relative to the page)."""
-    if not isinstance(source, str):
-        return False
-    if _URL.match(source):
-        return True
-    return IN_BROWSER and bool(source) and not os.path.exists(source)
 
 
 def source_label(source: Any) -> str:
@@ -86,13 +68,8 @@ def source_label(source: Any) -> str:
 
 def is_one_shot(source: Any) -> bool:
     """Whether ``source`` can be read only once (a stream, an iterator, a generator)."""
-    if _is_js(source):
-        return hasattr(source, "getReader") or hasattr(source, "body")
-    if isinstance(source, (str, os.PathLike, *_MEMORY)):
-        return False
-    if hasattr(source, "read"):
-        return not _seekable(source)
-    return hasattr(source, "__next__") or hasattr(source, "__anext__")
+    kind = source_kind(source)
+    return kind is not None and kind.one_shot(source)
 
 
 def _seekable(f: Any) -> bool:
@@ -111,9 +88,8 @@ def as_bytes(value: Any, label: str) -> bytes:
             return memoryview(value).cast("B").tobytes()
         except TypeError:
             return bytes(value)
-    to_bytes = getattr(value, "to_bytes", None) if _is_js(value) else None
-    if to_bytes is not None:
-        return bytes(to_bytes())
+    if _is_js(value) and hasattr(value, "to_bytes"):
+        return to_bytes(value)
     what = "str (encode text first)" if isinstance(value, str) else type(value).__name__
     raise DataTypeError(f"{label}: a chunk must be bytes-like, not {what}")
 
@@ -143,15 +119,8 @@ async def _wait(aw: Awaitable[T], timeout: float | None, label: str) -> T:
 
 def sync_chunks(source: Any, chunk_size: int, label: str) -> Iterator[bytes] | None:
     """The chunks of a synchronously readable ``source``, or None for an async-only one."""
-    if isinstance(source, _MEMORY) or hasattr(source, "read"):
-        return iter_chunks(source, chunk_size, name=label)
-    if isinstance(source, (str, os.PathLike)):
-        return None if is_url(source) else iter_chunks(source, chunk_size, name=label)
-    if _is_js(source) or isinstance(source, (dict, str)):
-        return None
-    if hasattr(source, "__iter__"):
-        return _sync_iterable(source, chunk_size, label)
-    return None
+    kind = source_kind(source)
+    return None if kind is None or kind.sync is None else kind.sync(source, chunk_size, label)
 
 
 def _sync_iterable(source: Any, chunk_size: int, label: str) -> Iterator[bytes]:
@@ -159,7 +128,9 @@ def _sync_iterable(source: Any, chunk_size: int, label: str) -> Iterator[bytes]:
         yield from _split(as_bytes(value, label), chunk_size)
 
 
-async def _js_blob(blob: Any, chunk_size: int, label: str) -> AsyncGenerator[bytes, None]:
+async def _js_blob(
+    blob: Any, chunk_size: int, label: str, _timeout: float | None = None
+) -> AsyncGenerator[bytes, None]:
     size = int(blob.size)
     for start in range(0, size, chunk_size):
         end = min(size, start + chunk_size)
@@ -167,7 +138,7 @@ async def _js_blob(blob: Any, chunk_size: int, label: str) -> AsyncGenerator[byt
             buf = await blob.slice(start, end).arrayBuffer()
         except Exception as exc:  # a JsException: the file changed or became unreadable
             raise SourceError(f"{label}: reading bytes {start}-{end} failed: {exc}") from None
-        chunk = buf.to_bytes()
+        chunk = to_bytes(buf)
         if len(chunk) != end - start:
             raise SourceError(f"{label}: the file changed while it was read")
         yield chunk
@@ -254,11 +225,12 @@ async def iter_source(
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
         raise DataValueError(f"chunk_size must be an int > 0, not {chunk_size!r}")
     label = source_label(source) if name is None else name
-    if fetch_options and not is_url(source):
+    remote = is_remote(source)
+    if fetch_options and not remote:
         raise DataTypeError(
             f"{label}: {sorted(fetch_options)} apply to URLs only (iter_fetch options)"
         )
-    if is_url(source):
+    if remote:
         from .fetch import iter_fetch
 
         fetched = iter_fetch(source, chunk_size=chunk_size, progress=progress, **fetch_options)
@@ -284,56 +256,181 @@ async def iter_source(
         await chunks.aclose()
 
 
-def _total(source: Any) -> int | None:
-    if isinstance(source, _MEMORY):
-        return memoryview(source).nbytes
-    if isinstance(source, (str, os.PathLike)):
-        try:
-            return os.path.getsize(source)
-        except OSError:
-            return None
-    if _is_js(source) and hasattr(source, "arrayBuffer") and hasattr(source, "slice"):
-        return int(source.size)
-    return None
-
-
 async def _chunks(
     source: Any, chunk_size: int, label: str, timeout: float | None
 ) -> AsyncGenerator[bytes, None]:
-    if _is_js(source):
-        if hasattr(source, "getReader"):
-            gen = _js_stream(source, chunk_size, label, timeout)
-        elif hasattr(source, "arrayBuffer") and hasattr(source, "slice"):
-            gen = _js_blob(source, chunk_size, label)
-        elif hasattr(source, "body") and hasattr(source, "headers"):
-            if source.body is None:
-                return
-            gen = _js_stream(source.body, chunk_size, label, timeout)
-        elif hasattr(source, "to_bytes"):  # a typed array or ArrayBuffer
-            for chunk in _split(source.to_bytes(), chunk_size):
-                yield chunk
-            return
-        else:
-            raise DataTypeError(f"{label}: cannot read bytes from this JavaScript object")
-        try:
-            async for chunk in gen:
-                yield chunk
-        finally:
-            await gen.aclose()
-        return
-    if hasattr(source, "__aiter__"):
-        gen = _async_iterable(source, chunk_size, label, timeout)
-        try:
-            async for chunk in gen:
-                yield chunk
-        finally:
-            await gen.aclose()
-        return
-    chunks = sync_chunks(source, chunk_size, label)
-    if chunks is None:
+    kind = source_kind(source)
+    if kind is None or kind.read is None:
         raise DataTypeError(
             f"cannot read bytes from a {type(source).__name__}; give a URL, a path, a binary "
             "file, bytes, a File/Blob/ReadableStream or an (async) iterable of bytes"
         )
-    for chunk in chunks:
+    async with aclosing(kind.read(source, chunk_size, label, timeout)) as chunks:
+        async for chunk in chunks:
+            yield chunk
+
+
+def _total(source: Any) -> int | None:
+    kind = source_kind(source)
+    return None if kind is None else kind.total(source)
+
+
+# --- the table of byte sources ------------------------------------------------------------
+Opener = Callable[[Any, int, str, "float | None"], AsyncGenerator[bytes, None]]
+SyncOpener = Callable[[Any, int, str], Iterator[bytes]]
+
+
+def _unknown_size(_source: Any) -> int | None:
+    return None
+
+
+def _never(_source: Any) -> bool:
+    return False
+
+
+def _always(_source: Any) -> bool:
+    return True
+
+
+class SourceKind(NamedTuple):
+    """One kind of byte source: how to recognise it and how to read it.
+
+    Attributes:
+        kind: what it is called (``"path"``, ``"ReadableStream"``, ...).
+        test: whether a source is of this kind (the first matching entry wins).
+        read: ``read(source, chunk_size, label, chunk_timeout)``, an async iterator of
+            chunks; None for a URL, which :func:`iter_source` hands to ``iter_fetch``.
+        sync: ``sync(source, chunk_size, label)``, an iterator of chunks, for a source read
+            synchronously; None for one that can only be read asynchronously.
+        total: its size in bytes when known up front, else None.
+        one_shot: whether it can be read only once.
+    """
+
+    kind: str
+    test: Callable[[Any], bool]
+    read: Opener | None
+    sync: SyncOpener | None = None
+    total: Callable[[Any], int | None] = _unknown_size
+    one_shot: Callable[[Any], bool] = _never
+
+
+def _file_chunks(source: Any, chunk_size: int, label: str) -> Iterator[bytes]:
+    return iter_chunks(source, chunk_size, name=label)
+
+
+def _read_sync(sync: SyncOpener) -> Opener:
+    async def read(
+        source: Any, chunk_size: int, label: str, _timeout: float | None
+    ) -> AsyncGenerator[bytes, None]:
+        for chunk in sync(source, chunk_size, label):
+            yield chunk
+
+    return read
+
+
+def _path_size(source: Any) -> int | None:
+    try:
+        return os.path.getsize(source)
+    except OSError:
+        return None
+
+
+async def _js_response(
+    response: Any, chunk_size: int, label: str, timeout: float | None
+) -> AsyncGenerator[bytes, None]:
+    if response.body is None:
+        return
+    async with aclosing(_js_stream(response.body, chunk_size, label, timeout)) as chunks:
+        async for chunk in chunks:
+            yield chunk
+
+
+async def _js_buffer(
+    buffer: Any, chunk_size: int, _label: str, _timeout: float | None
+) -> AsyncGenerator[bytes, None]:
+    for chunk in _split(to_bytes(buffer), chunk_size):
         yield chunk
+
+
+async def _js_unknown(
+    _source: Any, _chunk_size: int, label: str, _timeout: float | None
+) -> AsyncGenerator[bytes, None]:
+    raise DataTypeError(f"{label}: cannot read bytes from this JavaScript object")
+    yield b""  # pragma: no cover  (makes this an async generator)
+
+
+def _is_blob(source: Any) -> bool:
+    return _is_js(source) and hasattr(source, "arrayBuffer") and hasattr(source, "slice")
+
+
+def _is_file_object(source: Any) -> bool:
+    return hasattr(source, "read")
+
+
+def _is_sync_iterable(source: Any) -> bool:
+    return hasattr(source, "__iter__") and not isinstance(source, (dict, str))
+
+
+#: The kinds of byte source, tried in order: JavaScript objects before the Python protocols
+#: (a ``JsProxy`` may also look iterable), async iteration before ``read`` (an async stream
+#: may have both), a binary file before iteration (a file iterates over lines).
+SOURCE_KINDS: tuple[SourceKind, ...] = (
+    SourceKind(
+        "bytes",
+        lambda s: isinstance(s, _MEMORY),
+        _read_sync(_file_chunks),
+        _file_chunks,
+        total=lambda s: memoryview(s).nbytes,
+    ),
+    SourceKind("URL", is_remote, None),
+    SourceKind(
+        "path",
+        lambda s: isinstance(s, (str, os.PathLike)),
+        _read_sync(_file_chunks),
+        _file_chunks,
+        total=_path_size,
+    ),
+    SourceKind(
+        "ReadableStream",
+        lambda s: _is_js(s) and hasattr(s, "getReader"),
+        _js_stream,
+        one_shot=_always,
+    ),
+    SourceKind("Blob", _is_blob, _js_blob, total=lambda s: int(s.size)),
+    SourceKind(
+        "Response",
+        lambda s: _is_js(s) and hasattr(s, "body") and hasattr(s, "headers"),
+        _js_response,
+        one_shot=_always,
+    ),
+    SourceKind("ArrayBuffer", lambda s: _is_js(s) and hasattr(s, "to_bytes"), _js_buffer),
+    SourceKind("JavaScript object", _is_js, _js_unknown),
+    SourceKind(
+        "async iterable",
+        lambda s: hasattr(s, "__aiter__"),
+        _async_iterable,
+        one_shot=lambda s: hasattr(s, "__anext__"),
+    ),
+    SourceKind(
+        "file",
+        _is_file_object,
+        _read_sync(_file_chunks),
+        _file_chunks,
+        one_shot=lambda s: not _seekable(s),
+    ),
+    SourceKind(
+        "iterable",
+        _is_sync_iterable,
+        _read_sync(_sync_iterable),
+        _sync_iterable,
+        one_shot=lambda s: hasattr(s, "__next__"),
+    ),
+)
+
+
+def source_kind(source: Any) -> SourceKind | None:
+    """The first entry of :data:`SOURCE_KINDS` that ``source`` is, or None."""
+    for kind in SOURCE_KINDS:
+        if kind.test(source):
+            return kind
+    return None

@@ -37,11 +37,11 @@ from ._sources import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_CHUNK_TIMEOUT,
     is_one_shot,
-    is_url,
     iter_source,
     source_label,
     sync_chunks,
 )
+from ._urls import is_remote
 
 __all__ = ["StreamingDataset", "open_dataset"]
 
@@ -117,7 +117,7 @@ class StreamingDataset(IterableDataset[Any]):
             raise DataValueError(f"chunk_timeout must be > 0 or None, not {chunk_timeout!r}")
         self.chunk_timeout = chunk_timeout
         self.fetch = dict(fetch or {})
-        if self.fetch and not is_url(source):
+        if self.fetch and not is_remote(source):
             raise DataTypeError("fetch= options apply to a URL source only")
         self._reader()  # check the options now, not on first iteration
         self._one_shot = is_one_shot(source)
@@ -172,7 +172,7 @@ class StreamingDataset(IterableDataset[Any]):
         reader, skip = self._begin()
         index = 0
         # an HTML page from a URL is an error naming the format (see fetch's ``expect``)
-        fetch = {"expect": f"{self.format} data", **self.fetch} if is_url(self.source) else {}
+        fetch = {"expect": f"{self.format} data", **self.fetch} if is_remote(self.source) else {}
         stream = iter_source(
             self.source,
             chunk_size=self.chunk_size,
