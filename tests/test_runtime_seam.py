@@ -29,12 +29,8 @@ JS_ALLOWED = {
     "io/_images.py": "the browser's image decoders (OffscreenCanvas)",
     "loader/_webworkers.py": "the Web Worker pool",
     "loader/_transfer.py": "transferable buffers between workers",
-    "_jsapi.py": "the JavaScript facade",
-    "_jsoptions.py": "the JavaScript facade",
-    "_jsstream.py": "the JavaScript facade",
-    "_jstransforms.py": "the JavaScript facade",
 }
-JS_ALLOWED_PACKAGES = ("_jsapi/",)  # the facade, once it is a package
+JS_ALLOWED_PACKAGES = ("_jsapi/",)  # the JavaScript facade
 
 #: How often each module may name ``IN_PYODIDE``/``IN_BROWSER`` (imports aside): one place
 #: per concern. A count that grows is a new runtime branch: prefer a twin or a seam helper.
@@ -117,6 +113,6 @@ def test_runtime_branches_only_where_the_allowlist_says() -> None:
 
 
 def test_every_allowlist_entry_names_a_module() -> None:
-    # the _js* facade modules may already have moved into the _jsapi/ package
-    listed = [rel for rel in (*JS_ALLOWED, *RUNTIME_TESTS) if not rel.startswith("_js")]
+    listed = [*JS_ALLOWED, *RUNTIME_TESTS]
     assert [rel for rel in listed if not (ROOT / rel).is_file()] == []
+    assert [pkg for pkg in JS_ALLOWED_PACKAGES if not (ROOT / pkg).is_dir()] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._ffi import js_object, to_js
 from ..tensor import Tensor
 
 __all__ = ["batch_to_js"]
@@ -12,18 +13,9 @@ __all__ = ["batch_to_js"]
 
 def batch_to_js(batch: dict[str, Any]) -> Any:
     """``{name: {data, shape, dtype}}`` for tensors; other values as JavaScript arrays/values."""
-    from .._runtime import js_module
-
-    js = js_module()
-    from pyodide.ffi import to_js  # type: ignore[import-not-found]
-
-    obj = js.Object.new()
+    obj = js_object()
     for k, v in batch.items():
-        if isinstance(v, Tensor):
-            value = v.to_js()
-        else:
-            value = to_js(_plain(v), dict_converter=js.Object.fromEntries)
-        setattr(obj, k, value)
+        setattr(obj, k, v.to_js() if isinstance(v, Tensor) else to_js(_plain(v)))
     return obj
 
 
