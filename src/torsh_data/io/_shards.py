@@ -199,7 +199,7 @@ class ShardedDataset(IterableDataset[Any]):
 
     def shard_indices(self) -> list[int]:
         """Manifest indices of the shards this copy loads (NOTE [ Shard split ])."""
-        from ..loader._worker_info import get_worker_info
+        from .._worker_info import get_worker_info
 
         n = len(self._need_manifest().shards)
         share = list(range(self.rank, n, self.world_size))

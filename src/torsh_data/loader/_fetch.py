@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .._errors import DataTypeError
+from .._worker_info import dataset_splits_stream
 from ..collate import default_collate
 from ..random import SampleStreams
-from ._worker_info import dataset_splits_stream
 
 __all__ = ["Exhausted", "Fetcher", "IterableFetcher", "MapFetcher", "build_fetcher"]
 

@@ -44,10 +44,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from .. import _worker_info
 from .._checks import check_int
 from .._errors import DataTypeError, DataValueError
 from .._runtime import IN_BROWSER, IN_PYODIDE, js_module
-from . import _worker_info
 from ._fetch import Exhausted, Fetcher, build_fetcher
 from ._transfer import code_for, dumps, js_bytes, pack, unpack
 from ._workers import _EXHAUSTED, NOTHING, Ledger, WorkerError, _Failure, epoch_spec, follows

@@ -27,10 +27,10 @@ import traceback
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+from .. import _worker_info
 from .._checks import check_int
 from .._errors import DataValueError, TorshDataError
 from .._runtime import IN_PYODIDE
-from . import _worker_info
 from ._executor import Failed
 from ._fetch import Exhausted, Fetcher, build_fetcher
 

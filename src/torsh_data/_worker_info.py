@@ -18,8 +18,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from .._interop import loaded_torch
-from ..random import derive_seed
+from ._interop import loaded_torch
+from .random import derive_seed
 
 __all__ = ["WorkerInfo", "enter_worker", "get_worker_info", "worker_base_seed"]
 
