@@ -15,12 +15,13 @@ without workers). Only the executor's own failures (a dead worker, a timeout, a 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
 
+from .._runtime import IN_PYODIDE
 from ._fetch import Exhausted, Fetcher
 
-__all__ = ["Executor", "Failed", "SerialExecutor"]
+__all__ = ["Executor", "Failed", "SerialExecutor", "default_executor"]
 
 
 class Failed:
@@ -66,3 +67,31 @@ class SerialExecutor:
                 batch = Failed(exc)
             yield batch
             await asyncio.sleep(0)
+
+
+def default_executor(
+    num_workers: int,
+    prefetch_factor: int = 2,
+    persistent_workers: bool = False,
+    timeout: float = 0,
+    in_order: bool = True,
+    worker_init_fn: Callable[[int], None] | None = None,
+    multiprocessing_context: Any = None,
+) -> Executor:
+    """The executor ``DataLoader(num_workers=...)`` builds: the calling thread for 0 workers,
+    else worker processes natively and Web Workers in Pyodide (NOTE [ Web Worker pool ] in
+    ``_webworkers.py``; ``multiprocessing_context`` applies to processes only).
+
+    >>> type(default_executor(0)).__name__
+    'SerialExecutor'
+    """
+    if not num_workers:
+        return SerialExecutor()
+    options = (num_workers, prefetch_factor, persistent_workers, timeout, in_order)
+    if IN_PYODIDE:
+        from ._webworkers import WebWorkerExecutor
+
+        return WebWorkerExecutor(*options, worker_init_fn)
+    from ._workers import ProcessExecutor
+
+    return ProcessExecutor(*options, worker_init_fn, multiprocessing_context)
