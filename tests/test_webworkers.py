@@ -136,6 +136,20 @@ def test_natively_the_executor_refuses_to_start() -> None:
         asyncio.run(go())
 
 
+def test_the_worker_script_is_package_data_with_the_shared_boot_steps_inlined() -> None:
+    """worker.mjs and pyodide_boot.mjs are read from the installed package (in Pyodide: from
+    the wheel); the boot steps shared with js/index.mjs are inlined, once each."""
+    from torsh_data.loader import _webworkers
+
+    source = _webworkers.worker_source()
+    assert "./pyodide_boot.mjs" not in source
+    for name in ("startPyodide", "reseedRandom", "takeSnapshot"):
+        assert source.count(f"function {name}(") == 1
+        assert source.count(f"{name}(") >= 2  # defined and called
+    entry = 'py.pyimport("torsh_data.loader._webworkers")._worker_step'
+    assert entry in source and callable(_webworkers._worker_step)
+
+
 def _polls_without_reply(ex: WebWorkerExecutor, ready: set[int], started: float) -> Any:
     """One epoch of ``ex``'s scheduling loop on a stand-in pool (its workers in ``ready`` are
     up): a generator waiting for its first reply; ``send(None)`` is a poll that brought none."""

@@ -8,20 +8,22 @@ files of ``torsh_data`` and of every module the pickled dataset, ``collate_fn`` 
 ``worker_init_fn`` refer to (the top-level package, or the single file) are copied over, and
 Pyodide packages such as numpy that the main runtime loaded are loaded by name. So, as with
 native ``spawn``, the dataset's classes must live in an importable module (not in
-``__main__``), and modules those import must be importable in a fresh Pyodide too.
+``__main__``), and modules those import must be importable in a fresh Pyodide too. The
+worker's JavaScript is ``worker.mjs`` beside this module (:func:`worker_source`).
 
-The scheduling is :mod:`._pool`'s, shared with the process pool: the main runtime decides every task and hands tasks
-out round-robin; results come back in order (or as ready, ``in_order=False``); each sample's
-random stream depends only on ``(seed, epoch, index)``, so batches are those of
-``num_workers=0``, bit for bit. A batch crosses as a pickle whose Tensors travel out of band:
-their buffers are copied once out of the worker's WebAssembly memory into ``ArrayBuffer``\\ s,
-*transferred* (not copied) with the message and copied once into the main runtime's memory.
-A page with a Content-Security-Policy must allow ``worker-src blob:``.
+The scheduling is :mod:`._pool`'s, shared with the process pool: the main runtime decides
+every task and hands tasks out round-robin; results come back in order (or as ready,
+``in_order=False``); each sample's random stream depends only on ``(seed, epoch, index)``, so
+batches are those of ``num_workers=0``, bit for bit. A batch crosses as a pickle whose Tensors
+travel out of band: their buffers are copied once out of the worker's WebAssembly memory into
+``ArrayBuffer``\\ s, *transferred* (not copied) with the message and copied once into the main
+runtime's memory. A page with a Content-Security-Policy must allow ``worker-src blob:``.
 
 NOTE [ Worker boot snapshot ]: most of a worker's start is CPython starting inside
 WebAssembly (``loadPyodide``, 3-4 s here), as for a page (see NOTE [ Boot snapshot ] in the
-JavaScript package's ``boot_cache.mjs``). So the first pool's worker 0, once it has imported
-torsh_data, saves Pyodide's memory (``makeMemorySnapshot``) and the main runtime keeps it in a
+JavaScript package's ``boot_cache.mjs``; a page and a worker take the same steps,
+``pyodide_boot.mjs``). So the first pool's worker 0, once it has imported torsh_data, saves
+Pyodide's memory (``makeMemorySnapshot``) and the main runtime keeps it in a
 :class:`~torsh_data.io.Cache` (IndexedDB in a browser, so across visits too); later pools
 start every worker from it (``loadPyodide({_loadSnapshot})``), then write the files and load
 the packages again (the file system is not in the snapshot) and reseed Python's ``random``.
@@ -36,8 +38,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib.resources
 import os
 import pickle
+import re
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -58,77 +62,21 @@ __all__ = ["WebWorkerExecutor"]
 _BOOT_PHASES = ("import pyodide.mjs", "loadPyodide", "packages and files", "import torsh_data")
 _SNAPSHOTS = "torsh-data-workers"  # the default cache of boot snapshots
 
-# The worker's JavaScript, the same for a browser module worker and a Node.js worker thread.
-_WORKER_JS = r"""
-const node = typeof process === "object" && process.versions != null && process.versions.node != null;
-let post, listen;
-if (node) {
-  const { parentPort } = await import("node:worker_threads");
-  post = (m, t) => parentPort.postMessage(m, t);
-  listen = (f) => parentPort.on("message", f);
-} else {
-  post = (m, t) => self.postMessage(m, t);
-  listen = (f) => { self.onmessage = (e) => f(e.data); };
-}
-const fatal = (e) => post({ t: "fatal", error: String((e && e.stack) || e) });
-let step = null;
-let chain = Promise.resolve();
-async function boot(m) {
-  const t = [performance.now()];
-  let loadPyodide;
-  try {
-    ({ loadPyodide } = await import(m.module));
-  } catch (e) {
-    throw new Error(`cannot import Pyodide from ${m.module} (${e.code || e.name})`);
-  }
-  t.push(performance.now());
-  let py = null, snapshot = "off", made = null;
-  if (m.snapshot) {
-    try {
-      py = await loadPyodide({ indexURL: m.indexURL, _loadSnapshot: m.snapshot });
-      snapshot = "restored";
-    } catch (e) {
-      snapshot = `failed to restore: ${(e && e.message) || e}`;
-    }
-  }
-  py ??= await loadPyodide({ indexURL: m.indexURL, ...(m.makeSnapshot ? { _makeSnapshot: true } : {}) });
-  t.push(performance.now());
-  if (m.packages.length) await py.loadPackage(m.packages, { messageCallback: () => {} });
-  for (const [file, data] of m.files) {
-    py.FS.mkdirTree(file.slice(0, file.lastIndexOf("/")) || "/");
-    py.FS.writeFile(file, data);
-  }
-  py.runPython("import importlib; importlib.invalidate_caches()");
-  t.push(performance.now());
-  step = py.pyimport("torsh_data.loader._webworkers")._worker_step;
-  if (snapshot === "restored") {
-    py.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
-  } else if (m.makeSnapshot) {
-    try {
-      made = py.makeMemorySnapshot();
-      snapshot = "made";
-    } catch (e) {
-      snapshot = `not made: ${(e && e.message) || e}`;
-    }
-    py.registerJsModule("js", globalThis); // the plain globals, not the snapshot's proxy of them
-    py.runPython("import sys; sys.modules.pop('js', None)");
-  }
-  t.push(performance.now());
-  return { seconds: t.slice(1).map((x, i) => (x - t[i]) / 1000), snapshot, made };
-}
-listen((m) => {
-  if (m.t === "boot") {
-    chain = chain.then(() => boot(m)).then(
-      (r) => post({ t: "ready", ...r }, r.made ? [r.made.buffer] : []),
-      (e) => { fatal(e); chain = new Promise(() => {}); });
-    return;
-  }
-  chain = chain.then(async () => {
-    const r = await step(m.data);
-    if (r) post(r, r.parts.map((p) => p.buffer));
-  }).catch(fatal);
-});
-"""
+#: The line of ``worker.mjs`` that imports the shared boot steps, replaced by their source.
+_BOOT_IMPORT = re.compile(r'^import \{[^}]*\} from "\./pyodide_boot\.mjs";\n', re.MULTILINE)
+
+
+def worker_source() -> str:
+    """The worker's JavaScript, one module: ``worker.mjs`` with ``pyodide_boot.mjs`` (the boot
+    steps it shares with the JavaScript package) inlined, as a worker started from a Blob or
+    ``data:`` URL cannot import a file beside it."""
+    here = importlib.resources.files(__package__)
+    worker = (here / "worker.mjs").read_text(encoding="utf-8")
+    boot = (here / "pyodide_boot.mjs").read_text(encoding="utf-8")
+    source, found = _BOOT_IMPORT.subn(lambda _: boot, worker, count=1)
+    if not found:
+        raise AssertionError("worker.mjs no longer imports ./pyodide_boot.mjs on a line of its own")
+    return source
 
 
 # --- inside a worker ------------------------------------------------------------------------
@@ -216,7 +164,7 @@ class _Pool:
         self.started = time.monotonic()
         self.workers: list[Any] = []
         self.proxies: list[Any] = []
-        source = _WORKER_JS
+        source = worker_source()
         if IN_BROWSER:
             blob = js.Blob.new(to_js([source]), to_js({"type": "text/javascript"}))
             self._url = js.URL.createObjectURL(blob)
