@@ -266,9 +266,7 @@ def _snapshot_key(index_url: str, packages: list[str], files: dict[str, bytes]) 
     and torsh_data's files (a worker imports nothing else before the snapshot)."""
     import pyodide_js
 
-    import torsh_data
-
-    package = next(iter(torsh_data.__path__))
+    package = next(iter(sys.modules[__name__.partition(".")[0]].__path__))  # torsh_data's folder
     digest = hashlib.sha256("\0".join(sorted(packages)).encode())
     for path in sorted(p for p in files if p.startswith(package + os.sep)):
         digest.update(f"\0{path}\0".encode() + hashlib.sha256(files[path]).digest())
