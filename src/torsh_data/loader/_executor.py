@@ -15,7 +15,7 @@ without workers). Only the executor's own failures (a dead worker, a timeout, a 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Protocol
 
 from .._runtime import IN_PYODIDE
@@ -70,28 +70,23 @@ class SerialExecutor:
 
 
 def default_executor(
-    num_workers: int,
-    prefetch_factor: int = 2,
-    persistent_workers: bool = False,
-    timeout: float = 0,
-    in_order: bool = True,
-    worker_init_fn: Callable[[int], None] | None = None,
-    multiprocessing_context: Any = None,
+    num_workers: int, multiprocessing_context: Any = None, **options: Any
 ) -> Executor:
     """The executor ``DataLoader(num_workers=...)`` builds: the calling thread for 0 workers,
     else worker processes natively and Web Workers in Pyodide (NOTE [ Web Worker pool ] in
-    ``_webworkers.py``; ``multiprocessing_context`` applies to processes only).
+    ``_webworkers.py``), given ``options`` (``prefetch_factor``, ``persistent_workers``,
+    ``timeout``, ``in_order``, ``worker_init_fn``); ``multiprocessing_context`` applies to
+    processes only.
 
     >>> type(default_executor(0)).__name__
     'SerialExecutor'
     """
     if not num_workers:
         return SerialExecutor()
-    options = (num_workers, prefetch_factor, persistent_workers, timeout, in_order)
     if IN_PYODIDE:
         from ._webworkers import WebWorkerExecutor
 
-        return WebWorkerExecutor(*options, worker_init_fn)
+        return WebWorkerExecutor(num_workers, **options)
     from ._workers import ProcessExecutor
 
-    return ProcessExecutor(*options, worker_init_fn, multiprocessing_context)
+    return ProcessExecutor(num_workers, multiprocessing_context=multiprocessing_context, **options)

@@ -148,12 +148,12 @@ class DataLoader(Generic[T_co]):
         if executor is None:
             executor = default_executor(
                 num_workers,
-                2 if prefetch_factor is None else prefetch_factor,
-                persistent_workers,
-                timeout,
-                in_order,
-                worker_init_fn,
                 multiprocessing_context,
+                prefetch_factor=2 if prefetch_factor is None else prefetch_factor,
+                persistent_workers=persistent_workers,
+                timeout=timeout,
+                in_order=in_order,
+                worker_init_fn=worker_init_fn,
             )
         self.num_workers = num_workers
         self.executor: Executor = executor
