@@ -104,7 +104,7 @@ class ShardedDataset(IterableDataset[Any]):
     (['a', 'b', 'a', 'b'], 1.0)
     """
 
-    worker_sharding = "dataset"  # NOTE [ Same batches with workers ] in loader/_workers.py
+    worker_sharding = "dataset"  # NOTE [ Same batches with workers ] in loader/_pool.py
 
     def __init__(
         self,

@@ -108,8 +108,8 @@ class IterableFetcher(Fetcher):
     With ``follow_tasks=False`` (a dataset that splits its stream between workers itself)
     the task number is ignored and the next batch of this copy's stream is returned. With
     ``follow_tasks=None`` the first sample decides: if getting it made the dataset read what
-    splitting needs (NOTE [ Who splits an iterable stream ] in ``_worker_info.py``), the
-    stream is taken as the dataset split it, otherwise tasks are followed.
+    splitting needs (NOTE [ Who splits an iterable stream ] in ``torsh_data/_worker_info.py``),
+    the stream is taken as the dataset split it, otherwise tasks are followed.
     """
 
     kind = "iterable"
