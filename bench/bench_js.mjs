@@ -37,7 +37,8 @@ function sizes() {
       .map((f) => `vendor/pyodide/${f}`),
     "torsh-data wheel (browser build)": ["vendor/torsh-data/wheel/torsh_data.whl"],
     ...(process.env.RELEASE_WHEEL ? { "torsh-data release wheel": [path.resolve(process.env.RELEASE_WHEEL)] } : {}),
-    "torsh-data JS (index.mjs, boot_cache.mjs)": ["vendor/torsh-data/index.mjs", "vendor/torsh-data/boot_cache.mjs"],
+    "torsh-data JS (index.mjs, boot_cache.mjs, pyodide_boot.mjs)": ["vendor/torsh-data/index.mjs",
+      "vendor/torsh-data/boot_cache.mjs", "vendor/torsh-data/pyodide_boot.mjs"],
     "demo page (html, css, app, sw)": ["index.html", "style.css", "app.mjs", "sw.js"],
     "demo dataset (shapes IDX)": ["data/shapes-images-idx3-ubyte"],
   };

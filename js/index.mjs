@@ -11,6 +11,8 @@
  */
 
 import * as bootCache from "./boot_cache.mjs";
+// The boot steps a loader's Web Worker takes too (the Python package's torsh_data/loader/, copied here by npm run build).
+import { reseedRandom, startPyodide, takeSnapshot } from "./pyodide_boot.mjs";
 
 const IS_NODE = typeof process !== "undefined" && !!process.versions?.node &&
   typeof window === "undefined" && typeof importScripts === "undefined";
@@ -124,21 +126,19 @@ async function boot(options) {
     };
     // NOTE [ Boot snapshot ] (boot_cache.mjs): only for a Pyodide booted here with default options
     const snapshots = wheelBytes && options.snapshot !== false && !options.loadPyodideOptions && bootCache.available();
+    let snap = null, error = null;
     if (snapshots) {
       key = await bootCache.cacheKey(mod.version, await wheelBytes);
-      try {
-        const snap = await bootCache.loadSnapshot(key);
-        if (snap) {
-          pyodide = await mod.loadPyodide({ ...config, _loadSnapshot: snap });
-          restored = true;
-        }
-      } catch (e) {
-        await bootCache.dropSnapshots();
-        timings.snapshotError = `the boot snapshot was not restored (booting without it): ${e?.message ?? e}`;
-      }
+      snap = await bootCache.loadSnapshot(key).catch((e) => { error = e; return null; });
+    }
+    const started = await startPyodide(mod.loadPyodide, config, { snapshot: snap, make: Boolean(snapshots) });
+    ({ pyodide, restored } = started);
+    error ??= started.error;
+    if (error) {
+      await bootCache.dropSnapshots();
+      timings.snapshotError = `the boot snapshot was not restored (booting without it): ${error?.message ?? error}`;
     }
     make = Boolean(snapshots) && !restored;
-    pyodide ??= await mod.loadPyodide({ ...config, ...(make ? { _makeSnapshot: true } : {}) });
   }
   timings.pyodide = now() - t;
   t = now();
@@ -157,23 +157,20 @@ async function boot(options) {
   timings.wheel = now() - t;
   t = now();
   timings.snapshot = restored ? "restored" : make ? "made" : "off";
-  if (restored) pyodide.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
+  if (restored) reseedRandom(pyodide);
   else if (options.warmUp !== false) api.warm_up();
   timings.warmUp = now() - t;
   timings.compiledFromCache = Boolean(compiled?.hit);
   compiled?.done();
   if (make) {
     t = now();
-    try {
-      const snap = pyodide.makeMemorySnapshot();
-      snapshotSaved = bootCache.saveSnapshot(key, snap).then(() => true, () => false);
-    } catch (e) {
+    const { made, error } = takeSnapshot(pyodide); // then Python's `js` is the page's globalThis
+    if (made) {
+      snapshotSaved = bootCache.saveSnapshot(key, made).then(() => true, () => false);
+    } else {
       timings.snapshot = "off";
-      timings.snapshotError = `no boot snapshot made: ${e?.message ?? e}`;
+      timings.snapshotError = `no boot snapshot made: ${error?.message ?? error}`;
     }
-    // from here on, Python's `js` is the page's globalThis itself, not the snapshot's proxy of it
-    pyodide.registerJsModule("js", globalThis);
-    pyodide.runPython("import sys; sys.modules.pop('js', None)");
     timings.makeSnapshot = now() - t;
   }
   return { pyodide, api, timings, snapshotSaved };

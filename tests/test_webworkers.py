@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 import torsh_data as td
 from torsh_data.io import Cache
 from torsh_data.loader import WebWorkerExecutor, restore_state, save_state
+from torsh_data.loader._pool import WAIT
 from torsh_data.loader._transfer import code_for, pack, unpack
 from torsh_data.testing import batch_digest
 
@@ -135,25 +136,51 @@ def test_natively_the_executor_refuses_to_start() -> None:
         asyncio.run(go())
 
 
+def test_the_worker_script_is_package_data_with_the_shared_boot_steps_inlined() -> None:
+    """worker.mjs and pyodide_boot.mjs are read from the installed package (in Pyodide: from
+    the wheel); the boot steps shared with js/index.mjs are inlined, once each."""
+    from torsh_data.loader import _webworkers
+
+    source = _webworkers.worker_source()
+    assert "./pyodide_boot.mjs" not in source
+    for name in ("startPyodide", "reseedRandom", "takeSnapshot"):
+        assert source.count(f"function {name}(") == 1
+        assert source.count(f"{name}(") >= 2  # defined and called
+    entry = 'py.pyimport("torsh_data.loader._webworkers")._worker_step'
+    assert entry in source and callable(_webworkers._worker_step)
+
+
+def _polls_without_reply(ex: WebWorkerExecutor, ready: set[int], started: float) -> Any:
+    """One epoch of ``ex``'s scheduling loop on a stand-in pool (its workers in ``ready`` are
+    up): a generator waiting for its first reply; ``send(None)`` is a poll that brought none."""
+    ex._pool = types.SimpleNamespace(  # type: ignore[assignment]
+        ready=ready, started=started, send=lambda wid, message: None, close=lambda: None
+    )
+    loop = ex._epoch(("map", 0, 0, {"auto_collation": True}), False, iter([[0], [1]]))
+    assert next(loop) is WAIT
+    return loop
+
+
 def test_the_batch_timeout_counts_only_once_every_worker_is_up() -> None:
     ex = WebWorkerExecutor(2, timeout=1, boot_timeout=60)
-    pool = types.SimpleNamespace(ready={0}, started=time.monotonic())
-    waited = 0.0
+    ready = {0}
+    loop = _polls_without_reply(ex, ready, time.monotonic())
     for _ in range(40):  # 10 s of polls while worker 1 starts: not a batch timeout
-        waited = ex._idle(pool, waited)
-    assert waited == 0.0
-    pool.ready.add(1)
-    for _ in range(3):
-        waited = ex._idle(pool, waited)
+        assert loop.send(None) is WAIT
+    ready.add(1)
+    for _ in range(3):  # 0.75 s
+        assert loop.send(None) is WAIT
     with pytest.raises(td.loader.WorkerError, match=r"timed out after 1 seconds: no batch came"):
-        ex._idle(pool, waited)
+        loop.send(None)
+    assert ex._pool is None  # shut down
 
 
 def test_a_worker_that_does_not_start_hits_the_boot_timeout() -> None:
     ex = WebWorkerExecutor(3, boot_timeout=5)
-    pool = types.SimpleNamespace(ready={1}, started=time.monotonic() - 6)
+    loop = _polls_without_reply(ex, {1}, time.monotonic() - 6)
     with pytest.raises(td.loader.WorkerError, match=r"workers \[0, 2\] did not start within 5 s"):
-        ex._idle(pool, 0.0)
+        loop.send(None)
+    assert ex._pool is None
 
 
 # --- saved loader states ----------------------------------------------------------------------

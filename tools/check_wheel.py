@@ -14,6 +14,8 @@ from pathlib import Path
 
 ALLOWED_SUFFIXES = {".py", ".typed", ".json", ".md", ".txt"}
 DATA_DIRS = ("torsh_data/tabular/data/",)  # the small classic datasets, gzipped CSV
+# The loader's Web Worker (read with importlib.resources; NOTE [ Web Worker pool ]).
+JS_FILES = ("torsh_data/loader/worker.mjs", "torsh_data/loader/pyodide_boot.mjs")
 
 
 def main(dist: Path) -> int:
@@ -26,6 +28,9 @@ def main(dist: Path) -> int:
     if not wheel.name.endswith("-py3-none-any.whl"):
         problems.append(f"{wheel.name} is not a pure-Python (py3-none-any) wheel")
     with zipfile.ZipFile(wheel) as zf:
+        missing = sorted(set(JS_FILES) - set(zf.namelist()))
+        if missing:
+            problems.append(f"the wheel lacks the package's JavaScript: {missing}")
         for name in zf.namelist():
             if ".dist-info/" in name:
                 if name.endswith("METADATA"):
@@ -37,8 +42,10 @@ def main(dist: Path) -> int:
                     if hard:
                         problems.append(f"the wheel has required dependencies: {hard}")
                 continue
-            if Path(name).suffix not in ALLOWED_SUFFIXES and not (
-                name.startswith(DATA_DIRS) and name.endswith(".csv.gz")
+            if (
+                Path(name).suffix not in ALLOWED_SUFFIXES
+                and name not in JS_FILES
+                and not (name.startswith(DATA_DIRS) and name.endswith(".csv.gz"))
             ):
                 problems.append(f"unexpected file in the wheel: {name}")
     with tempfile.TemporaryDirectory() as tmp:

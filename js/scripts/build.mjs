@@ -4,6 +4,8 @@
  *
  *   node js/scripts/build.mjs [--wheel FILE.whl | --wheel-dir DIR] [--demo]
  *
+ * - copies src/torsh_data/loader/pyodide_boot.mjs (the boot steps index.mjs shares with the
+ *   loader's Web Workers) into js/;
  * - makes the browser build of the newest torsh_data-*.whl of DIR (default: the repository's
  *   dist/) with tools/browser_wheel.py (NOTE [ Browser wheel ]: docstrings stripped, files
  *   STORED so the server's gzip/brotli compresses across files) into DIR/browser/, and copies
@@ -153,6 +155,8 @@ function browserWheel(wheel) {
 }
 
 const o = parse(process.argv.slice(2));
+// The boot steps index.mjs shares with the Python package's loader workers: one file, kept there.
+copy(path.join(ROOT, "src/torsh_data/loader/pyodide_boot.mjs"), path.join(JS, "pyodide_boot.mjs"));
 const release = o.wheel ?? newestWheel(o.wheelDir);
 const wheel = o.release ? release : browserWheel(release);
 copy(wheel, path.join(JS, "wheel/torsh_data.whl"));
@@ -160,7 +164,7 @@ console.log(`wheel: ${path.relative(ROOT, wheel)} -> js/wheel/torsh_data.whl (${
   `${o.release ? "" : `; release wheel ${fs.statSync(release).size}`})`);
 if (o.demo) {
   const vendor = path.join(DEMO, "vendor");
-  for (const f of ["index.mjs", "boot_cache.mjs", "index.d.ts", "wheel/torsh_data.whl"]) {
+  for (const f of ["index.mjs", "boot_cache.mjs", "pyodide_boot.mjs", "index.d.ts", "wheel/torsh_data.whl"]) {
     copy(path.join(JS, f), path.join(vendor, "torsh-data", f));
   }
   const pyodide = path.join(ROOT, "node_modules/pyodide");

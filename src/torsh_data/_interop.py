@@ -22,10 +22,10 @@ __all__ = [
     "is_torch_tensor",
     "loaded_torch",
     "optional_import",
-    "tensor_from_torch",
     "tensor_to_js",
     "tensor_to_numpy",
     "tensor_to_torch",
+    "torch_contents",
 ]
 
 
@@ -66,18 +66,17 @@ def tensor_to_torch(t: Tensor) -> Any:
     return torch.frombuffer(data, dtype=tdtype).reshape(t.shape)
 
 
-def tensor_from_torch(obj: Any) -> Tensor:
-    """A Tensor over a CPU torch tensor's memory (through numpy when present, else copied)."""
-    from .tensor import Tensor
-
+def torch_contents(obj: Any) -> tuple[Any, str | None]:
+    """What a Tensor is made of for a torch tensor: its CPU memory as a numpy array (dtype
+    None: the array's), or, for a torch built without numpy, its values and dtype name."""
     t = obj.detach().cpu().contiguous()
     name = str(t.dtype).removeprefix("torch.")
     if name == "bfloat16" or t.is_complex():
         raise DataTypeError(f"torch dtype {t.dtype} has no torsh_data equivalent; convert it first")
     try:
-        return Tensor(t.numpy())
+        return t.numpy(), None
     except (RuntimeError, TypeError):  # torch built without numpy support
-        return Tensor(t.tolist(), dtype=name)
+        return t.tolist(), name
 
 
 def tensor_to_js(t: Tensor) -> Any:

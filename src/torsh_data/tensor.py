@@ -24,7 +24,7 @@ from typing import Any
 from . import _dtype
 from ._dtype import DType
 from ._errors import DataIndexError, DataTypeError, DataValueError, ShapeError
-from ._interop import tensor_from_torch, tensor_to_js, tensor_to_numpy, tensor_to_torch
+from ._interop import tensor_to_js, tensor_to_numpy, tensor_to_torch, torch_contents
 
 __all__ = ["Tensor", "arange", "full", "stack", "tensor", "zeros"]
 
@@ -63,7 +63,8 @@ class Tensor:
             src = _from_raw(memoryview(data), want or _dtype.uint8, shape)
             want = None
         elif type(data).__module__ == "torch":
-            src = tensor_from_torch(data)
+            values, name = torch_contents(data)
+            src = Tensor(values, dtype=name)
         elif _has_buffer(data):
             src = _from_buffer(memoryview(data))
         else:

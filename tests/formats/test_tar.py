@@ -13,14 +13,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from torsh_data import DataLoader, DataTypeError, FormatError, Tensor
+from torsh_data import DataLoader, DataTypeError, FormatError, Tensor, _worker_info
 from torsh_data.formats.tar import (
     TarDataset,
     TarSampleReader,
     base_plus_ext,
     iter_tar_samples,
 )
-from torsh_data.loader import _worker_info
 
 
 def make_tar(members, fmt=tarfile.PAX_FORMAT, compress=False, end=True) -> bytes:

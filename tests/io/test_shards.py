@@ -25,7 +25,15 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from torsh_data import DataLoader, DataTypeError, DataValueError, FormatError, SourceError
+from torsh_data import (
+    DataLoader,
+    DataTypeError,
+    DataValueError,
+    FormatError,
+    SourceError,
+    _worker_info,
+)
+from torsh_data._worker_info import WorkerInfo
 from torsh_data.io import (
     Cache,
     IntegrityError,
@@ -35,8 +43,6 @@ from torsh_data.io import (
     open_dataset,
 )
 from torsh_data.io._manifest import MAX_COUNT, MAX_PATTERN_SHARDS, parse_manifest
-from torsh_data.loader import _worker_info
-from torsh_data.loader._worker_info import WorkerInfo
 
 NEEDS_SERVER = pytest.mark.native_only(
     reason="starts an HTTP server thread; the browser run is tests/runtimes/shards.test.mjs"

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _dtype
+from .._array_header import parse_npy_header
 from .._errors import DataValueError, FormatError, SourceError
 from ..tensor import Tensor
 from ._base import TensorDataset
@@ -98,14 +99,12 @@ class MemoryMappedDataset(TensorDataset):
     @classmethod
     def from_npy(cls, path: str | os.PathLike[str]) -> MemoryMappedDataset:
         """Map the rows of a ``.npy`` file (C order, native byte order) as records."""
-        from ..formats.npy import _parse_header
-
         label = os.fspath(path)
         head = b""
         try:
             with open(label, "rb") as f:
                 while True:
-                    layout = _parse_header(head, label, 1 << 62)
+                    layout = parse_npy_header(head, label, 1 << 62)
                     if not isinstance(layout, int):
                         break
                     more = f.read(layout - len(head))

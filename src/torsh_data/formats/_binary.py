@@ -1,8 +1,10 @@
-"""What the binary array formats (NPY, IDX) share: sizes, byte order, layout and row streaming.
+"""What the binary array formats (NPY, IDX) share: byte order, layout and row streaming.
 
 A format module supplies a *header parser*: given the first bytes of a stream it returns a
 :class:`Layout` (dtype, shape, byte order, order, where the data starts) or, when it needs more
-bytes, how many bytes it needs in total. Everything else is here:
+bytes, how many bytes it needs in total (:class:`Layout` and the size check
+:func:`checked_nbytes` live in ``torsh_data._array_header``, below the datasets, which map
+``.npy`` files too). Everything else is here:
 
 * :func:`array_from_buffer` and :func:`array_from_file` read a whole array, checking the size
   the header claims against the bytes that exist *before* allocating anything;
@@ -22,13 +24,10 @@ from __future__ import annotations
 import array
 import math
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import IO, Any
 
-from .._dtype import DType
+from .._array_header import MAX_EMPTY_ROWS, HeaderParser, Layout, checked_nbytes
 from .._errors import DataValueError, FormatError, SourceError
-from .._runtime import IN_PYODIDE
 from ..tensor import Tensor
 from ._source import IncrementalReader
 
@@ -52,65 +51,6 @@ for _code in "HILQ":
     _CODES.setdefault(array.array(_code).itemsize, _code)
 
 _READ_STEP = 1 << 24  # bytes read at a time from a stream whose length is unknown
-#: Most rows (sub-arrays along the leading axes before a zero dimension) of an array holding
-#: no data, such as shape ``(n, 0)``: nothing in the file bounds them, yet a row reader makes
-#: a tensor of ~400 bytes for each (1,048,576 natively, 65,536 in Pyodide).
-MAX_EMPTY_ROWS = 1 << 16 if IN_PYODIDE else 1 << 20
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where an array's data is and how to read it."""
-
-    dtype: DType
-    shape: tuple[int, ...]
-    offset: int  # where the data starts (the header's length)
-    nbytes: int  # the data's length
-    swap: bool = False  # stored in the other byte order
-    fortran: bool = False  # stored in Fortran (column-major) order
-
-
-#: Parses the start of a stream: a Layout, or the number of bytes it needs to decide.
-HeaderParser = Callable[[bytes | bytearray | memoryview], Layout | int]
-
-
-def checked_nbytes(
-    shape: tuple[int, ...], itemsize: int, max_bytes: int, label: str, offset: int
-) -> int:
-    """The data size of ``shape``; FormatError when it passes ``max_bytes``.
-
-    Zero-sized dimensions count as one here, so ``(0, 10**30)`` is refused as absurd too.
-    An array with no data still costs a tensor per row to a reader, so its rows (the leading
-    dimensions before the first zero, multiplied) may be at most :data:`MAX_EMPTY_ROWS`.
-
-    >>> checked_nbytes((3, 0), 1, 100, "x.npy", 0)
-    0
-    >>> checked_nbytes((2**31, 0), 1, 1 << 32, "x.npy", 0)
-    Traceback (most recent call last):
-    ...
-    torsh_data._errors.FormatError: x.npy: byte 0: the header's shape (2147483648, 0) has 2147483648 rows of no data, more than MAX_EMPTY_ROWS=... (a hostile file?)
-    """
-    bound = itemsize
-    for d in shape:
-        bound *= max(d, 1)
-        if bound > max_bytes:
-            raise FormatError(
-                f"the header's shape {shape} claims more than the {max_bytes}-byte limit "
-                "(absurd dimensions or a hostile file?); raise max_bytes if it is genuine",
-                source=label,
-                offset=offset,
-            )
-    if 0 in shape:
-        rows = math.prod(shape[: shape.index(0)])
-        if rows > MAX_EMPTY_ROWS:
-            raise FormatError(
-                f"the header's shape {shape} has {rows} rows of no data, more than "
-                f"MAX_EMPTY_ROWS={MAX_EMPTY_ROWS} (a hostile file?)",
-                source=label,
-                offset=offset,
-            )
-        return 0
-    return math.prod(shape) * itemsize
 
 
 def to_native(data: memoryview, itemsize: int) -> memoryview:

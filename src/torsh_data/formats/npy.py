@@ -19,143 +19,33 @@ the data present and against ``max_bytes`` before anything is allocated.
 
 from __future__ import annotations
 
-import ast
 import io
 import os
 import re
 import struct
 import sys
-import warnings
 import zipfile
 import zlib
 from typing import IO, Any
 
-from .. import _dtype
+from .._array_header import MAGIC, MAX_NDIM, Layout, parse_npy_header
 from .._dtype import DType
 from .._errors import DataTypeError, DataValueError, FormatError, SourceError
 from ..datasets import TensorDataset
 from ..tensor import Tensor
-from ._binary import Layout, RowReader, array_from_buffer, array_from_file, checked_nbytes
+from ._binary import RowReader, array_from_buffer, array_from_file
 from ._source import DEFAULT_MAX_BYTES, Source, _open, inflated_bound, source_name
 
 __all__ = ["NpyReader", "npy_dataset", "read_npy", "read_npz", "write_npy"]
 
-MAGIC = b"\x93NUMPY"
-#: The longest header read (numpy's own headers for our dtypes are under 1 KiB).
-MAX_HEADER_LEN = 1 << 17
-MAX_NDIM = 64
-_KEYS = {"descr", "fortran_order", "shape"}
 _LITTLE = sys.byteorder == "little"
-_DESCR = re.compile(r"([<>|=])([a-zA-Z])(\d+)")
-_KINDS = {
-    ("b", 1): _dtype.bool_,
-    **{("u", d.itemsize): d for d in (_dtype.uint8, _dtype.uint16, _dtype.uint32, _dtype.uint64)},
-    **{("i", d.itemsize): d for d in (_dtype.int8, _dtype.int16, _dtype.int32, _dtype.int64)},
-    **{("f", d.itemsize): d for d in (_dtype.float16, _dtype.float32, _dtype.float64)},
-}
-_REFUSED = {
-    "O": "object arrays and pickles are refused",
-    "c": "complex dtypes are not supported",
-    "S": "byte-string dtypes are not supported",
-    "a": "byte-string dtypes are not supported",
-    "U": "unicode string dtypes are not supported",
-    "V": "void/structured dtypes are not supported",
-    "M": "datetime dtypes are not supported",
-    "m": "timedelta dtypes are not supported",
-}
 
 
 def _npy_parser(label: str, max_bytes: int) -> Any:
     def parse(head: bytes | bytearray | memoryview) -> Layout | int:
-        return _parse_header(head, label, max_bytes)
+        return parse_npy_header(head, label, max_bytes)
 
     return parse
-
-
-def _parse_header(head: bytes | bytearray | memoryview, label: str, max_bytes: int) -> Layout | int:
-    n = min(len(head), 6)
-    if bytes(head[:n]) != MAGIC[:n]:
-        raise FormatError(
-            f"not an NPY file: it starts with {bytes(head[:6])!r}, not {MAGIC!r}",
-            source=label,
-            offset=0,
-        )
-    if len(head) < 8:
-        return 8
-    major, minor = head[6], head[7]
-    if major not in (1, 2, 3) or minor != 0:
-        raise FormatError(
-            f"unsupported NPY format version {major}.{minor} (1.0, 2.0 and 3.0 are read)",
-            source=label,
-            offset=6,
-        )
-    start = 10 if major == 1 else 12
-    if len(head) < start:
-        return start
-    (hlen,) = struct.unpack_from("<H" if major == 1 else "<I", head, 8)
-    if hlen > MAX_HEADER_LEN:
-        raise FormatError(
-            f"header length {hlen} is over the {MAX_HEADER_LEN}-byte limit", source=label, offset=8
-        )
-    end = start + hlen
-    if len(head) < end:
-        return end
-    try:
-        text = bytes(head[start:end]).decode("utf-8" if major == 3 else "latin-1")
-    except UnicodeDecodeError as exc:
-        raise FormatError(
-            f"a version 3.0 header is not UTF-8 ({exc.reason})", source=label, offset=start
-        ) from None
-    dtype, swap, shape, fortran = _parse_dict(text, label, start)
-    nbytes = checked_nbytes(shape, dtype.itemsize, max_bytes, label, start)
-    return Layout(dtype, shape, end, nbytes, swap, fortran and len(shape) > 1)
-
-
-def _parse_dict(text: str, label: str, at: int) -> tuple[DType, bool, tuple[int, ...], bool]:
-    def bad(what: str) -> FormatError:
-        return FormatError(f"invalid NPY header: {what}", source=label, offset=at)
-
-    try:
-        with warnings.catch_warnings():  # a hostile header's "\o" is not the caller's warning
-            warnings.simplefilter("ignore", SyntaxWarning)  # Python >= 3.12
-            warnings.simplefilter("ignore", DeprecationWarning)  # before
-            d = ast.literal_eval(text)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise bad(f"not a Python literal: {text[:80]!r}") from None
-    if type(d) is not dict:
-        raise bad(f"expected a dict, found {type(d).__name__}")
-    if set(d) != _KEYS:
-        raise bad(
-            f"keys must be exactly descr, fortran_order and shape, not {sorted(map(repr, d))}"
-        )
-    descr, fortran, shape = d["descr"], d["fortran_order"], d["shape"]
-    if type(fortran) is not bool:
-        raise bad(f"fortran_order must be True or False, not {fortran!r}")
-    if type(shape) is not tuple or not all(type(x) is int and x >= 0 for x in shape):
-        raise bad(f"shape must be a tuple of non-negative ints, not {shape!r}")
-    if len(shape) > MAX_NDIM:
-        raise bad(f"{len(shape)} dimensions (at most {MAX_NDIM})")
-    dtype, swap = _parse_descr(descr, bad)
-    return dtype, swap, shape, fortran
-
-
-def _parse_descr(descr: Any, bad: Any) -> tuple[DType, bool]:
-    if not isinstance(descr, str):
-        if isinstance(descr, list):
-            raise bad(f"structured dtype {descr!r} is not supported")
-        raise bad(f"descr must be a dtype string, not {descr!r}")
-    m = _DESCR.fullmatch(descr)
-    kind = m.group(2) if m else descr.lstrip("<>|=")[:1]
-    if kind in _REFUSED:
-        raise bad(f"dtype {descr!r}: {_REFUSED[kind]}")
-    found = _KINDS.get((kind, int(m.group(3)))) if m else None
-    if m is None or found is None:
-        raise bad(f"dtype {descr!r} is not supported (bool, u1-u8, i1-i8, f2, f4, f8 are)")
-    order = m.group(1)
-    if found.itemsize > 1 and order == "|":
-        raise bad(f"dtype {descr!r} has no byte order ('<' or '>' expected)")
-    swap = found.itemsize > 1 and (order == ">" if _LITTLE else order == "<")
-    return found, swap
 
 
 def read_npy(

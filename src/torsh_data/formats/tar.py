@@ -530,7 +530,7 @@ class TarDataset(IterableDataset[Sample]):
 
     def shards(self) -> list[Source]:
         """The shards this copy reads: all of them, or this worker's share."""
-        from ..loader._worker_info import get_worker_info
+        from .._worker_info import get_worker_info
 
         info = get_worker_info()
         if info is None or info.num_workers <= 1:

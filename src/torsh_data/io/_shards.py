@@ -104,7 +104,7 @@ class ShardedDataset(IterableDataset[Any]):
     (['a', 'b', 'a', 'b'], 1.0)
     """
 
-    worker_sharding = "dataset"  # NOTE [ Same batches with workers ] in loader/_workers.py
+    worker_sharding = "dataset"  # NOTE [ Same batches with workers ] in loader/_pool.py
 
     def __init__(
         self,
@@ -197,7 +197,7 @@ class ShardedDataset(IterableDataset[Any]):
 
     def shard_indices(self) -> list[int]:
         """Manifest indices of the shards this copy loads (NOTE [ Shard split ])."""
-        from ..loader._worker_info import get_worker_info
+        from .._worker_info import get_worker_info
 
         n = len(self._need_manifest().shards)
         share = list(range(self.rank, n, self.world_size))

@@ -18,9 +18,10 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Protocol
 
+from .._runtime import IN_PYODIDE
 from ._fetch import Exhausted, Fetcher
 
-__all__ = ["Executor", "Failed", "SerialExecutor"]
+__all__ = ["Executor", "Failed", "SerialExecutor", "default_executor"]
 
 
 class Failed:
@@ -66,3 +67,26 @@ class SerialExecutor:
                 batch = Failed(exc)
             yield batch
             await asyncio.sleep(0)
+
+
+def default_executor(
+    num_workers: int, multiprocessing_context: Any = None, **options: Any
+) -> Executor:
+    """The executor ``DataLoader(num_workers=...)`` builds: the calling thread for 0 workers,
+    else worker processes natively and Web Workers in Pyodide (NOTE [ Web Worker pool ] in
+    ``_webworkers.py``), given ``options`` (``prefetch_factor``, ``persistent_workers``,
+    ``timeout``, ``in_order``, ``worker_init_fn``); ``multiprocessing_context`` applies to
+    processes only.
+
+    >>> type(default_executor(0)).__name__
+    'SerialExecutor'
+    """
+    if not num_workers:
+        return SerialExecutor()
+    if IN_PYODIDE:
+        from ._webworkers import WebWorkerExecutor
+
+        return WebWorkerExecutor(num_workers, **options)
+    from ._workers import ProcessExecutor
+
+    return ProcessExecutor(num_workers, multiprocessing_context=multiprocessing_context, **options)

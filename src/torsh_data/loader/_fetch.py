@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .._errors import DataTypeError
+from .._worker_info import dataset_splits_stream
 from ..collate import default_collate
 from ..random import SampleStreams
-from ._worker_info import dataset_splits_stream
 
 __all__ = ["Exhausted", "Fetcher", "IterableFetcher", "MapFetcher", "build_fetcher"]
 
@@ -108,8 +108,8 @@ class IterableFetcher(Fetcher):
     With ``follow_tasks=False`` (a dataset that splits its stream between workers itself)
     the task number is ignored and the next batch of this copy's stream is returned. With
     ``follow_tasks=None`` the first sample decides: if getting it made the dataset read what
-    splitting needs (NOTE [ Who splits an iterable stream ] in ``_worker_info.py``), the
-    stream is taken as the dataset split it, otherwise tasks are followed.
+    splitting needs (NOTE [ Who splits an iterable stream ] in ``torsh_data/_worker_info.py``),
+    the stream is taken as the dataset split it, otherwise tasks are followed.
     """
 
     kind = "iterable"

@@ -11,17 +11,14 @@ from typing import Any, Generic, TypeVar
 from .._checks import check_bool, check_int
 from .._errors import ArgumentError, DataTypeError, DataValueError
 from .._interop import optional_import
-from .._runtime import IN_PYODIDE
 from ..collate import default_collate, default_convert
 from ..collate._output import check_output, to_output
 from ..datasets import _is_iterable_dataset
 from ..random import draw_seed, seed_source
 from ..samplers import BatchSampler, RandomSampler, SequentialSampler
-from ._executor import Executor, Failed, SerialExecutor
+from ._executor import Executor, Failed, default_executor
 from ._fetch import Fetcher, IterableFetcher, MapFetcher
 from ._helpers import pin_memory as pin_batch
-from ._webworkers import WebWorkerExecutor
-from ._workers import ProcessExecutor
 
 __all__ = ["DataLoader"]
 
@@ -148,27 +145,18 @@ class DataLoader(Generic[T_co]):
         shuffle = None if shuffle is None else bool(shuffle)  # torch takes any truthy value
         if num_workers and executor is not None:
             raise DataValueError("pass num_workers or an executor, not both")
-        if num_workers and IN_PYODIDE:  # NOTE [ Web Worker pool ] in _webworkers.py
-            executor = WebWorkerExecutor(
+        if executor is None:
+            executor = default_executor(
                 num_workers,
-                2 if prefetch_factor is None else prefetch_factor,
-                persistent_workers,
-                timeout,
-                in_order,
-                worker_init_fn,
-            )
-        elif num_workers:
-            executor = ProcessExecutor(
-                num_workers,
-                2 if prefetch_factor is None else prefetch_factor,
-                persistent_workers,
-                timeout,
-                in_order,
-                worker_init_fn,
                 multiprocessing_context,
+                prefetch_factor=2 if prefetch_factor is None else prefetch_factor,
+                persistent_workers=persistent_workers,
+                timeout=timeout,
+                in_order=in_order,
+                worker_init_fn=worker_init_fn,
             )
         self.num_workers = num_workers
-        self.executor: Executor = executor or SerialExecutor()
+        self.executor: Executor = executor
         if batch_sampler is not None:
             batch_size, drop_last = None, False
         self._own_sampler = False

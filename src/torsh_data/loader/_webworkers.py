@@ -8,20 +8,22 @@ files of ``torsh_data`` and of every module the pickled dataset, ``collate_fn`` 
 ``worker_init_fn`` refer to (the top-level package, or the single file) are copied over, and
 Pyodide packages such as numpy that the main runtime loaded are loaded by name. So, as with
 native ``spawn``, the dataset's classes must live in an importable module (not in
-``__main__``), and modules those import must be importable in a fresh Pyodide too.
+``__main__``), and modules those import must be importable in a fresh Pyodide too. The
+worker's JavaScript is ``worker.mjs`` beside this module (:func:`worker_source`).
 
-The rest is :mod:`._workers`' contract: the main runtime decides every task and hands tasks
-out round-robin; results come back in order (or as ready, ``in_order=False``); each sample's
-random stream depends only on ``(seed, epoch, index)``, so batches are those of
-``num_workers=0``, bit for bit. A batch crosses as a pickle whose Tensors travel out of band:
-their buffers are copied once out of the worker's WebAssembly memory into ``ArrayBuffer``\\ s,
-*transferred* (not copied) with the message and copied once into the main runtime's memory.
-A page with a Content-Security-Policy must allow ``worker-src blob:``.
+The scheduling is :mod:`._pool`'s, shared with the process pool: the main runtime decides
+every task and hands tasks out round-robin; results come back in order (or as ready,
+``in_order=False``); each sample's random stream depends only on ``(seed, epoch, index)``, so
+batches are those of ``num_workers=0``, bit for bit. A batch crosses as a pickle whose Tensors
+travel out of band: their buffers are copied once out of the worker's WebAssembly memory into
+``ArrayBuffer``\\ s, *transferred* (not copied) with the message and copied once into the main
+runtime's memory. A page with a Content-Security-Policy must allow ``worker-src blob:``.
 
 NOTE [ Worker boot snapshot ]: most of a worker's start is CPython starting inside
 WebAssembly (``loadPyodide``, 3-4 s here), as for a page (see NOTE [ Boot snapshot ] in the
-JavaScript package's ``boot_cache.mjs``). So the first pool's worker 0, once it has imported
-torsh_data, saves Pyodide's memory (``makeMemorySnapshot``) and the main runtime keeps it in a
+JavaScript package's ``boot_cache.mjs``; a page and a worker take the same steps,
+``pyodide_boot.mjs``). So the first pool's worker 0, once it has imported torsh_data, saves
+Pyodide's memory (``makeMemorySnapshot``) and the main runtime keeps it in a
 :class:`~torsh_data.io.Cache` (IndexedDB in a browser, so across visits too); later pools
 start every worker from it (``loadPyodide({_loadSnapshot})``), then write the files and load
 the packages again (the file system is not in the snapshot) and reseed Python's ``random``.
@@ -36,147 +38,85 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import itertools
+import importlib.resources
 import os
 import pickle
+import re
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .._checks import check_int
+from .. import _worker_info
 from .._errors import DataTypeError, DataValueError
 from .._runtime import IN_BROWSER, IN_PYODIDE, js_module
-from . import _worker_info
-from ._fetch import Exhausted, Fetcher, build_fetcher
+from ._fetch import Fetcher
+from ._pool import PoolExecutor, Reply, WorkerEnd, WorkerError, WorkerFailure, adrive, epoch_spec
 from ._transfer import code_for, dumps, js_bytes, pack, unpack
-from ._workers import _EXHAUSTED, NOTHING, Ledger, WorkerError, _Failure, epoch_spec, follows
 
 if TYPE_CHECKING:
     from ..io import Cache
 
 __all__ = ["WebWorkerExecutor"]
 
-_POLL = 0.25  # seconds between checks while waiting for a message
 _BOOT_PHASES = ("import pyodide.mjs", "loadPyodide", "packages and files", "import torsh_data")
 _SNAPSHOTS = "torsh-data-workers"  # the default cache of boot snapshots
 
-# The worker's JavaScript, the same for a browser module worker and a Node.js worker thread.
-_WORKER_JS = r"""
-const node = typeof process === "object" && process.versions != null && process.versions.node != null;
-let post, listen;
-if (node) {
-  const { parentPort } = await import("node:worker_threads");
-  post = (m, t) => parentPort.postMessage(m, t);
-  listen = (f) => parentPort.on("message", f);
-} else {
-  post = (m, t) => self.postMessage(m, t);
-  listen = (f) => { self.onmessage = (e) => f(e.data); };
-}
-const fatal = (e) => post({ t: "fatal", error: String((e && e.stack) || e) });
-let step = null;
-let chain = Promise.resolve();
-async function boot(m) {
-  const t = [performance.now()];
-  let loadPyodide;
-  try {
-    ({ loadPyodide } = await import(m.module));
-  } catch (e) {
-    throw new Error(`cannot import Pyodide from ${m.module} (${e.code || e.name})`);
-  }
-  t.push(performance.now());
-  let py = null, snapshot = "off", made = null;
-  if (m.snapshot) {
-    try {
-      py = await loadPyodide({ indexURL: m.indexURL, _loadSnapshot: m.snapshot });
-      snapshot = "restored";
-    } catch (e) {
-      snapshot = `failed to restore: ${(e && e.message) || e}`;
-    }
-  }
-  py ??= await loadPyodide({ indexURL: m.indexURL, ...(m.makeSnapshot ? { _makeSnapshot: true } : {}) });
-  t.push(performance.now());
-  if (m.packages.length) await py.loadPackage(m.packages, { messageCallback: () => {} });
-  for (const [file, data] of m.files) {
-    py.FS.mkdirTree(file.slice(0, file.lastIndexOf("/")) || "/");
-    py.FS.writeFile(file, data);
-  }
-  py.runPython("import importlib; importlib.invalidate_caches()");
-  t.push(performance.now());
-  step = py.pyimport("torsh_data.loader._webworkers")._worker_step;
-  if (snapshot === "restored") {
-    py.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
-  } else if (m.makeSnapshot) {
-    try {
-      made = py.makeMemorySnapshot();
-      snapshot = "made";
-    } catch (e) {
-      snapshot = `not made: ${(e && e.message) || e}`;
-    }
-    py.registerJsModule("js", globalThis); // the plain globals, not the snapshot's proxy of them
-    py.runPython("import sys; sys.modules.pop('js', None)");
-  }
-  t.push(performance.now());
-  return { seconds: t.slice(1).map((x, i) => (x - t[i]) / 1000), snapshot, made };
-}
-listen((m) => {
-  if (m.t === "boot") {
-    chain = chain.then(() => boot(m)).then(
-      (r) => post({ t: "ready", ...r }, r.made ? [r.made.buffer] : []),
-      (e) => { fatal(e); chain = new Promise(() => {}); });
-    return;
-  }
-  chain = chain.then(async () => {
-    const r = await step(m.data);
-    if (r) post(r, r.parts.map((p) => p.buffer));
-  }).catch(fatal);
-});
-"""
+#: The line of ``worker.mjs`` that imports the shared boot steps, replaced by their source.
+_BOOT_IMPORT = re.compile(r'^import \{[^}]*\} from "\./pyodide_boot\.mjs";\n', re.MULTILINE)
+
+
+def worker_source() -> str:
+    """The worker's JavaScript, one module: ``worker.mjs`` with ``pyodide_boot.mjs`` (the boot
+    steps it shares with the JavaScript package) inlined, as a worker started from a Blob or
+    ``data:`` URL cannot import a file beside it."""
+    here = importlib.resources.files(__package__)
+    worker = (here / "worker.mjs").read_text(encoding="utf-8")
+    boot = (here / "pyodide_boot.mjs").read_text(encoding="utf-8")
+    source, found = _BOOT_IMPORT.subn(lambda _: boot, worker, count=1)
+    if not found:
+        raise AssertionError("worker.mjs no longer imports ./pyodide_boot.mjs on a line of its own")
+    return source
 
 
 # --- inside a worker ------------------------------------------------------------------------
-_here: dict[str, Any] = {}
+_here: dict[str, WorkerEnd] = {}
 
 
 async def _worker_step(data: Any) -> Any:
     """Handle one message from the main runtime; the reply (a JS object) or None."""
     js = js_module()
     kind, payload = pickle.loads(data.to_bytes())
-    failure = batch = None
-    tid = -1
+    reply: Reply | None
     if kind == "setup":
-        path, setup = payload
+        path, (wid, num_workers, seed, shared) = payload
         sys.path[:] = [p for p in path if p] + [p for p in sys.path if p not in path]
-        wid, num_workers, seed, shared = setup
         dataset, collate_fn, init_fn = pickle.loads(shared)
-        _here.update(wid=wid, dataset=dataset, collate_fn=collate_fn)
-        try:
-            _worker_info.enter_worker(wid, num_workers, seed, dataset, init_fn)
-            return None
-        except BaseException as exc:
-            failure = _Failure(wid, "worker_init_fn", exc)
+        end = _here["end"] = WorkerEnd(wid, dataset, collate_fn)
+        reply = end.setup(num_workers, seed, init_fn)
     elif kind == "epoch":
-        _here["fetcher"] = build_fetcher(payload, _here["dataset"], _here["collate_fn"])
-        return None
+        _here["end"].epoch(payload)
+        reply = None
     else:
+        end = _here["end"]
         tid, task = payload
+        assert end.fetcher is not None
         try:
-            batch = await _here["fetcher"].afetch(task)
-        except Exhausted:
-            batch = _EXHAUSTED
+            reply = end.reply(tid, task, await end.fetcher.afetch(task))
         except BaseException as exc:
-            failure = _Failure(_here["wid"], task, exc)
-    mode = follows(_here["fetcher"]) if "fetcher" in _here else None
+            reply = end.reply(tid, task, exc=exc)
+    if reply is None:
+        return None
     try:
-        parts = pack((tid, batch, failure, mode))
+        parts = pack(reply)
     except Exception as exc:  # an unpicklable batch
-        parts = pack((tid, None, _Failure(_here.get("wid", -1), payload, exc), mode))
-    reply = js.Object.new()
-    reply.t = "result"
-    reply.parts = js.Array.new()
+        parts = pack((reply[0], None, WorkerFailure(end.wid, payload, exc), reply[3]))
+    out = js.Object.new()
+    out.t = "result"
+    out.parts = js.Array.new()
     for part in parts:
-        reply.parts.push(js_bytes(part))
-    return reply
+        out.parts.push(js_bytes(part))
+    return out
 
 
 # --- in the main runtime --------------------------------------------------------------------
@@ -224,7 +164,7 @@ class _Pool:
         self.started = time.monotonic()
         self.workers: list[Any] = []
         self.proxies: list[Any] = []
-        source = _WORKER_JS
+        source = worker_source()
         if IN_BROWSER:
             blob = js.Blob.new(to_js([source]), to_js({"type": "text/javascript"}))
             self._url = js.URL.createObjectURL(blob)
@@ -326,16 +266,14 @@ def _snapshot_key(index_url: str, packages: list[str], files: dict[str, bytes]) 
     and torsh_data's files (a worker imports nothing else before the snapshot)."""
     import pyodide_js
 
-    import torsh_data
-
-    package = next(iter(torsh_data.__path__))
+    package = next(iter(sys.modules[__name__.partition(".")[0]].__path__))  # torsh_data's folder
     digest = hashlib.sha256("\0".join(sorted(packages)).encode())
     for path in sorted(p for p in files if p.startswith(package + os.sep)):
         digest.update(f"\0{path}\0".encode() + hashlib.sha256(files[path]).digest())
     return f"{pyodide_js.version} {index_url} {digest.hexdigest()}"
 
 
-class WebWorkerExecutor:
+class WebWorkerExecutor(PoolExecutor):
     """Run fetches in ``num_workers`` Web Workers (``worker_threads`` under Node.js).
 
     The Pyodide counterpart of :class:`~torsh_data.loader.ProcessExecutor`, with the same
@@ -377,25 +315,26 @@ class WebWorkerExecutor:
         boot_timeout: float = 120.0,
         boot_snapshot: bool | Cache = True,
     ) -> None:
-        check_int("num_workers", num_workers, 1)
-        check_int("prefetch_factor", prefetch_factor, 1)
-        for name, value in (("timeout", timeout), ("boot_timeout", boot_timeout)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise DataValueError(f"{name} must be a number of seconds >= 0, got {value!r}")
-        self.num_workers = num_workers
-        self.prefetch_factor = prefetch_factor
-        self.persistent_workers = persistent_workers
-        self.timeout = timeout
-        self.in_order = in_order
-        self.worker_init_fn = worker_init_fn
+        super().__init__(
+            num_workers, prefetch_factor, persistent_workers, timeout, in_order, worker_init_fn
+        )
+        if (
+            isinstance(boot_timeout, bool)
+            or not isinstance(boot_timeout, (int, float))
+            or boot_timeout < 0
+        ):
+            raise DataValueError(
+                f"boot_timeout must be a number of seconds >= 0, got {boot_timeout!r}"
+            )
         self.index_url = index_url
         self.boot_timeout = boot_timeout
         self.boot_snapshot = boot_snapshot
         self._pool: _Pool | None = None
         self._pool_key: tuple[Any, ...] | None = None
-        self._task_ids = itertools.count()
         self.boot_times: dict[int, dict[str, float]] = {}
         self.snapshots: dict[int, str] = {}
+
+    poll = 0.25  # seconds between checks while waiting for a message
 
     def run(self, fetcher: Fetcher, tasks: Iterator[Any]) -> Iterator[Any]:
         raise DataTypeError(
@@ -458,73 +397,44 @@ class WebWorkerExecutor:
         if pool is not None:
             pool.close()
 
-    def __del__(self) -> None:
+    def _send(self, wid: int, message: Any) -> None:
+        assert self._pool is not None
+        self._pool.send(wid, message)
+
+    async def _recv(self) -> Reply | None:
+        pool = self._pool
+        assert pool is not None
         try:
+            kind, wid, data = await asyncio.wait_for(pool.inbox.get(), self.poll)
+        except asyncio.TimeoutError:
+            return None
+        if kind == "fatal":
             self.shutdown()
-        except Exception:
-            pass
+            what = "failed to start" if wid not in pool.ready else "stopped"
+            raise WorkerError(f"DataLoader web worker {wid} {what}: {data}")
+        reply: Reply = unpack(data)
+        return reply
+
+    def _idle(self) -> bool:
+        pool = self._pool
+        assert pool is not None
+        if len(pool.ready) == self.num_workers:
+            return True
+        if self.boot_timeout and time.monotonic() - pool.started > self.boot_timeout:
+            late = sorted(set(range(self.num_workers)) - pool.ready)
+            self.shutdown()
+            raise WorkerError(
+                f"DataLoader web workers {late} did not start within {self.boot_timeout} s "
+                "(is Pyodide reachable at the index URL?)"
+            )
+        return False
 
     async def arun(self, fetcher: Fetcher, tasks: Iterator[Any]) -> AsyncIterator[Any]:
         spec, sharded = epoch_spec(fetcher)
-        pool = await self._start(fetcher)
-        for wid in range(self.num_workers):
-            pool.send(wid, ("epoch", spec))
+        await self._start(fetcher)
         try:
-            async for batch in self._schedule(pool, tasks, sharded):
+            async for batch in adrive(self._epoch(spec, sharded, tasks), self._recv):
                 yield batch
         finally:
             if not self.persistent_workers:
                 self.shutdown()
-
-    async def _schedule(self, pool: _Pool, tasks: Iterator[Any], sharded: bool | None) -> Any:
-        def send(wid: int, tid: int, task: Any) -> None:
-            pool.send(wid, ("task", (tid, task)))
-
-        ledger = Ledger(self, tasks, sharded)
-        ledger.hand_out(send)
-        waited = 0.0
-        while True:
-            batch = ledger.take()
-            if batch is not NOTHING:
-                ledger.hand_out(send)
-                yield batch
-                continue
-            if not ledger.order:
-                return
-            try:
-                kind, wid, data = await asyncio.wait_for(pool.inbox.get(), _POLL)
-            except asyncio.TimeoutError:
-                waited = self._idle(pool, waited)
-                continue
-            waited = 0.0
-            if kind == "fatal":
-                self.shutdown()
-                what = "failed to start" if wid not in pool.ready else "stopped"
-                raise WorkerError(f"DataLoader web worker {wid} {what}: {data}")
-            try:
-                ledger.receive(*unpack(data))
-            except BaseException:
-                self.shutdown()
-                raise
-            ledger.hand_out(send)
-
-    def _idle(self, pool: Any, waited: float) -> float:
-        """One poll passed without a message: the seconds waited for a batch so far, which
-        count only once every worker is up; raise on the boot or the batch timeout."""
-        if len(pool.ready) < self.num_workers:
-            if self.boot_timeout and time.monotonic() - pool.started > self.boot_timeout:
-                late = sorted(set(range(self.num_workers)) - pool.ready)
-                self.shutdown()
-                raise WorkerError(
-                    f"DataLoader web workers {late} did not start within {self.boot_timeout} s "
-                    "(is Pyodide reachable at the index URL?)"
-                )
-            return 0.0
-        waited += _POLL
-        if self.timeout and waited >= self.timeout:
-            self.shutdown()
-            raise WorkerError(
-                f"DataLoader timed out after {self.timeout} seconds: no batch came from the "
-                "workers; raise timeout (0 waits forever)"
-            )
-        return waited

@@ -1,5 +1,10 @@
 """Which worker is loading, for datasets that split their own work.
 
+At the bottom of the package (it imports only ``random`` and ``_interop``), so datasets,
+formats and io read :func:`get_worker_info` without importing the loader; the loader's
+workers set it up with :func:`enter_worker`. Public as ``torsh_data.get_worker_info`` and
+``torsh_data.loader.get_worker_info``.
+
 NOTE [ Who splits an iterable stream ]: torch's recipe for an ``IterableDataset`` with
 workers is that the dataset splits its stream itself, reading :func:`get_worker_info` in
 ``__iter__`` (or in ``worker_init_fn``, by changing ``info.dataset``); every worker then
@@ -18,8 +23,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from .._interop import loaded_torch
-from ..random import derive_seed
+from ._interop import loaded_torch
+from .random import derive_seed
 
 __all__ = ["WorkerInfo", "enter_worker", "get_worker_info", "worker_base_seed"]
 

@@ -1,0 +1,48 @@
+/**
+ * The boot-snapshot steps every Pyodide that torsh-data starts goes through: a page's or a
+ * Node.js program's (the JavaScript package's `index.mjs`, NOTE [ Boot snapshot ] in its
+ * `boot_cache.mjs`) and each loader worker's (`worker.mjs`, NOTE [ Worker boot snapshot ] in
+ * `_webworkers.py`). One file, shipped in the Python wheel (`torsh_data/loader/`) and copied
+ * into the JavaScript package by `js/scripts/build.mjs`. The worker's source inlines it (a
+ * worker made from a Blob or `data:` URL cannot import a file beside it).
+ */
+
+/**
+ * Start Pyodide (`loadPyodide` with `config`): from `snapshot` (bytes) when given, else, or
+ * when it fails to restore, the ordinary way, ready to make a snapshot when `make`.
+ * Resolves to `{ pyodide, restored, error }`, `error` being why the snapshot did not restore.
+ */
+export async function startPyodide(loadPyodide, config, { snapshot = null, make = false } = {}) {
+  let error = null;
+  if (snapshot) {
+    try {
+      return { pyodide: await loadPyodide({ ...config, _loadSnapshot: snapshot }), restored: true, error };
+    } catch (e) {
+      error = e;
+    }
+  }
+  const pyodide = await loadPyodide({ ...config, ...(make ? { _makeSnapshot: true } : {}) });
+  return { pyodide, restored: false, error };
+}
+
+/** After a restore: reseed Python's `random`, so unseeded draws differ as after a fresh start. */
+export function reseedRandom(pyodide) {
+  pyodide.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
+}
+
+/**
+ * Once torsh-data is imported into a Pyodide started with `make`: its memory snapshot,
+ * `{ made }` (bytes) or `{ error }`. Either way Python's `js` is then the plain global scope,
+ * not the snapshot's proxy of it.
+ */
+export function takeSnapshot(pyodide) {
+  let made = null, error = null;
+  try {
+    made = pyodide.makeMemorySnapshot();
+  } catch (e) {
+    error = e;
+  }
+  pyodide.registerJsModule("js", globalThis);
+  pyodide.runPython("import sys; sys.modules.pop('js', None)");
+  return { made, error };
+}

@@ -1,0 +1,64 @@
+import { reseedRandom, startPyodide, takeSnapshot } from "./pyodide_boot.mjs";
+/**
+ * A loader worker (NOTE [ Web Worker pool ] in `_webworkers.py`): the same for a browser module
+ * Web Worker and a Node.js worker thread. It boots its own Pyodide from the boot message, then
+ * hands every other message to Python's `torsh_data.loader._webworkers._worker_step`.
+ */
+const node = typeof process === "object" && process.versions != null && process.versions.node != null;
+let post, listen;
+if (node) {
+  const { parentPort } = await import("node:worker_threads");
+  post = (m, t) => parentPort.postMessage(m, t);
+  listen = (f) => parentPort.on("message", f);
+} else {
+  post = (m, t) => self.postMessage(m, t);
+  listen = (f) => { self.onmessage = (e) => f(e.data); };
+}
+const fatal = (e) => post({ t: "fatal", error: String((e && e.stack) || e) });
+let step = null;
+let chain = Promise.resolve();
+async function boot(m) {
+  const t = [performance.now()];
+  let loadPyodide;
+  try {
+    ({ loadPyodide } = await import(m.module));
+  } catch (e) {
+    throw new Error(`cannot import Pyodide from ${m.module} (${e.code || e.name})`);
+  }
+  t.push(performance.now());
+  const started = await startPyodide(loadPyodide, { indexURL: m.indexURL },
+    { snapshot: m.snapshot, make: m.makeSnapshot });
+  const py = started.pyodide;
+  let snapshot = started.restored ? "restored" : "off", made = null;
+  if (started.error) snapshot = `failed to restore: ${(started.error && started.error.message) || started.error}`;
+  t.push(performance.now());
+  if (m.packages.length) await py.loadPackage(m.packages, { messageCallback: () => {} });
+  for (const [file, data] of m.files) {
+    py.FS.mkdirTree(file.slice(0, file.lastIndexOf("/")) || "/");
+    py.FS.writeFile(file, data);
+  }
+  py.runPython("import importlib; importlib.invalidate_caches()");
+  t.push(performance.now());
+  step = py.pyimport("torsh_data.loader._webworkers")._worker_step;
+  if (started.restored) {
+    reseedRandom(py);
+  } else if (m.makeSnapshot) {
+    const r = takeSnapshot(py);
+    made = r.made;
+    snapshot = made ? "made" : `not made: ${(r.error && r.error.message) || r.error}`;
+  }
+  t.push(performance.now());
+  return { seconds: t.slice(1).map((x, i) => (x - t[i]) / 1000), snapshot, made };
+}
+listen((m) => {
+  if (m.t === "boot") {
+    chain = chain.then(() => boot(m)).then(
+      (r) => post({ t: "ready", ...r }, r.made ? [r.made.buffer] : []),
+      (e) => { fatal(e); chain = new Promise(() => {}); });
+    return;
+  }
+  chain = chain.then(async () => {
+    const r = await step(m.data);
+    if (r) post(r, r.parts.map((p) => p.buffer));
+  }).catch(fatal);
+});
