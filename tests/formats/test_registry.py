@@ -19,8 +19,9 @@ import pytest
 from torsh_data import DataValueError
 from torsh_data._jsapi import FORMATS as JS_FORMATS
 from torsh_data._jsapi import JsLoader, guess_format
-from torsh_data.formats import IncrementalReader
-from torsh_data.formats._registry import FORMATS, Format, lookup, sniff
+from torsh_data.formats import FORMATS, Format, IncrementalReader, register_format
+from torsh_data.formats import lookup_format as lookup
+from torsh_data.formats import sniff_format as sniff
 from torsh_data.io import StreamingDataset, open_dataset, reader_for
 from torsh_data.io._readers import detect_format
 
@@ -180,3 +181,17 @@ def test_a_new_format_is_one_registry_entry(monkeypatch: pytest.MonkeyPatch) -> 
     assert asyncio.run(loader.load_bytes(data)) == 3
     assert loader.format == "semi"
     assert asyncio.run(loader.next_batch()) == {"x0": "a", "x1": "bb"}  # strings collate to a list
+
+
+def test_register_format_adds_replaces_and_refuses_a_taken_name(monkeypatch: Any) -> None:
+    monkeypatch.setattr("torsh_data.formats._registry.FORMATS", dict(FORMATS))
+    from torsh_data.formats import _registry
+
+    semi = register_format(Format("semi", aliases=("sc",), extensions=(".semi",)))
+    assert _registry.lookup("SC") is semi and _registry.sniff(name="x.semi.gz") == (semi, True)
+    again = register_format(Format("semi", extensions=(".semi2",)))
+    assert _registry.lookup("semi") is again and _registry.lookup("sc") is None
+    with pytest.raises(DataValueError, match="'ndjson' is 'jsonl'"):
+        register_format(Format("lines", aliases=("ndjson",)))
+    assert _registry.lookup("lines") is None
+    assert "shards" in FORMATS  # torsh_data.io registered it; the real table is untouched

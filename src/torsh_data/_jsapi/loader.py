@@ -10,8 +10,8 @@ from typing import Any
 from .._capabilities import PerformanceMonitor
 from .._checks import check_bool, check_int
 from .._errors import DataTypeError, DataValueError
-from ..formats._registry import FORMATS as REGISTRY
-from ..tabular._rows import FeatureRow, collate_feature_rows
+from ..formats import FORMATS as REGISTRY
+from ..tabular import FeatureRow, collate_feature_rows
 from ..tensor import Tensor
 from .convert import batch_to_js
 from .options import format_or_none, guess_format, parse_options

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .. import io as _io  # noqa: F401  (io registers the "shards" format in FORMATS)
 from .._errors import DataTypeError, DataValueError
 from .._json import load_json
-from ..formats._registry import FORMATS as REGISTRY
-from ..formats._registry import sniff
+from ..formats import FORMATS as REGISTRY
+from ..formats import sniff_format as sniff
 
 __all__ = ["FORMATS", "format_or_none", "guess_format", "parse_options"]
 

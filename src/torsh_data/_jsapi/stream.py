@@ -27,9 +27,9 @@ from typing import Any
 
 from .._errors import DataValueError, SourceError
 from ..datasets import IterableDataset, TensorDataset
-from ..formats._registry import FORMATS
+from ..formats import FORMATS
 from ..io._sources import is_one_shot, iter_source
-from ..tabular._rows import FeatureRow, feature_row, records_to_tensors
+from ..tabular import FeatureRow, feature_row, records_to_tensors
 from ..tensor import Tensor, stack
 
 __all__ = [

@@ -7,6 +7,9 @@ JavaScript package read, with their extensions and content types, are one table 
 """
 
 from ._csvrecords import CsvRecordReader
+from ._registry import FORMATS, Format, register_format
+from ._registry import lookup as lookup_format
+from ._registry import sniff as sniff_format
 from ._source import (
     DEFAULT_MAX_BYTES,
     GzipDecoder,
@@ -53,10 +56,12 @@ __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_LINE_BYTES",
     "DEFAULT_MAX_PIXELS",
+    "FORMATS",
     "IMAGE_EXTENSIONS",
     "ArrowDataset",
     "CsvReader",
     "CsvRecordReader",
+    "Format",
     "GzipDecoder",
     "HDF5Dataset",
     "HDF5Metadata",
@@ -91,6 +96,7 @@ __all__ = [
     "iter_tar_samples",
     "json_dataset",
     "jsonl_dataset",
+    "lookup_format",
     "masked_crc32c",
     "npy_dataset",
     "read_arrow",
@@ -106,6 +112,8 @@ __all__ = [
     "read_sql",
     "read_text_lines",
     "read_tfrecord",
+    "register_format",
+    "sniff_format",
     "source_name",
     "text_lines_dataset",
     "write_idx",

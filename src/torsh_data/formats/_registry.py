@@ -10,6 +10,7 @@ manifest). A new format is a module with its reader plus one entry in :data:`FOR
 (Format('csv'), True)
 >>> sniff(name="train-images-idx3-ubyte"), sniff(content_type="text/plain; charset=utf-8")
 ((Format('idx'), False), (Format('text'), False))
+>>> import torsh_data.io  # registers the shard manifests' format
 >>> sniff(name="data.shards.json")[0].name, sniff(name="data.shards.json", streamed=True)[0].name
 ('shards', 'json')
 """
@@ -29,7 +30,7 @@ from .npy import NpyReader
 from .tar import TarSampleReader
 from .text import TextLineReader
 
-__all__ = ["FORMATS", "GZIP_CONTENT_TYPES", "Format", "lookup", "sniff"]
+__all__ = ["FORMATS", "GZIP_CONTENT_TYPES", "Format", "lookup", "register_format", "sniff"]
 
 #: Content types of gzip data (of any format).
 GZIP_CONTENT_TYPES = ("application/gzip", "application/x-gzip")
@@ -101,16 +102,6 @@ def _npz_whole(data: bytes, name: str, columns: Sequence[Any] | None) -> tuple[A
     return TensorDataset(*(arrays[k] for k in keys)), keys
 
 
-def _shards(source: Any, **options: Any) -> Any:
-    try:
-        from ..io._shards import ShardedDataset  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise DataValueError(
-            "sharded datasets (torsh_data.io._shards) are not available in this build"
-        ) from None
-    return ShardedDataset(source, **options)
-
-
 #: Every format, by name.
 FORMATS: dict[str, Format] = {
     f.name: f
@@ -170,9 +161,28 @@ FORMATS: dict[str, Format] = {
             whole=_idx_whole,
         ),
         Format("npz", extensions=(".npz",), whole=_npz_whole),
-        Format("shards", extensions=(".shards.json",), dataset=_shards),
     )
 }
+
+
+def register_format(fmt: Format) -> Format:
+    """Add ``fmt`` to :data:`FORMATS` (or replace the entry of that name) and return it.
+
+    A layer above ``formats`` registers the formats it reads itself: ``torsh_data.io`` adds
+    ``shards`` (a manifest opened as a :class:`~torsh_data.io.ShardedDataset`) when imported.
+
+    >>> import torsh_data.io  # registers "shards"
+    >>> lookup("shards").dataset.__name__
+    'ShardedDataset'
+    """
+    taken = {
+        n: f.name for f in FORMATS.values() if f.name != fmt.name for n in (f.name, *f.aliases)
+    }
+    clash = [n for n in (fmt.name, *fmt.aliases) if n in taken]
+    if clash:
+        raise DataValueError(f"format {fmt.name!r}: the name {clash[0]!r} is {taken[clash[0]]!r}'s")
+    FORMATS[fmt.name] = fmt
+    return fmt
 
 
 def lookup(name: str) -> Format | None:

@@ -40,8 +40,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._errors import DataTypeError, DataValueError, FormatError
-from ..formats._registry import FORMATS as REGISTRY
-from ..formats._registry import Format, lookup, sniff
+from ..formats import FORMATS as REGISTRY
+from ..formats import Format
+from ..formats import lookup_format as lookup
+from ..formats import sniff_format as sniff
 from ..formats._source import DEFAULT_MAX_BYTES, IncrementalReader
 
 __all__ = ["reader_for"]

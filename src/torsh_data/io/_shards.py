@@ -28,6 +28,7 @@ from .._checks import check_bool, check_int, check_seed
 from .._errors import DataTypeError, DataValueError, FormatError, SourceError
 from .._runtime import IN_PYODIDE
 from ..datasets import IterableDataset
+from ..formats import Format, register_format
 from ..random import Generator, derive_seed, fresh_seed
 from ._http import IntegrityError
 from ._manifest import (
@@ -493,3 +494,7 @@ class ShardedDataset(IterableDataset[Any]):
         self.seed = check_seed(seed)
         self.epoch = check_int("epoch", epoch, 0)
         self._resume = (check_int("shard", shard, 0), check_int("record", record, 0))
+
+
+# A manifest of shards is read as a dataset of its own: the format lives here, above formats/.
+register_format(Format("shards", extensions=(".shards.json",), dataset=ShardedDataset))

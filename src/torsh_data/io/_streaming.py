@@ -29,7 +29,8 @@ from typing import Any
 from .._checks import check_int
 from .._errors import DataTypeError, DataValueError, SourceError
 from ..datasets import IterableDataset
-from ..formats._registry import lookup, sniff
+from ..formats import lookup_format as lookup
+from ..formats import sniff_format as sniff
 from ..formats._source import IncrementalReader
 from ..formats._textio import RecordDataset
 from ._readers import detect_format, reader_for
