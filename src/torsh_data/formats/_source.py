@@ -58,7 +58,12 @@ MAX_DEFLATE_RATIO = 1032
 
 
 def source_name(source: Any, name: str | None = None) -> str:
-    """How errors name ``source``: the given name, a path, a file's name, or ``<bytes>``."""
+    """How errors name ``source``: the given ``name``, a path or URL, a file object's or a
+    browser ``File``'s name, else ``<kind>`` (``<bytes>``, ``<Blob>``, ``<generator>``...).
+
+    >>> source_name("data/a.csv"), source_name(b"x"), source_name(iter([b"x"]), "upload")
+    ('data/a.csv', '<bytes>', 'upload')
+    """
     if name is not None:
         return name
     if isinstance(source, (str, os.PathLike)):
@@ -66,7 +71,11 @@ def source_name(source: Any, name: str | None = None) -> str:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return "<bytes>"
     file_name = getattr(source, "name", None)
-    return file_name if isinstance(file_name, str) else f"<{type(source).__name__}>"
+    if isinstance(file_name, str) and file_name:
+        return file_name
+    # A JavaScript object's kind is its constructor's name (Blob, ReadableStream, Response).
+    js_kind = getattr(getattr(source, "constructor", None), "name", None) if IN_PYODIDE else None
+    return f"<{js_kind if isinstance(js_kind, str) else type(source).__name__}>"
 
 
 def _open(source: Any, name: str) -> IO[bytes]:
@@ -176,6 +185,11 @@ class GzipDecoder:
         self._in = 0
         self._tail = b""  # input kept back by a limited feed
         self._more = False  # a limited feed stopped with output possibly left in zlib
+
+    @property
+    def size(self) -> int:
+        """Bytes of output so far."""
+        return self._out
 
     @property
     def pending(self) -> bool:

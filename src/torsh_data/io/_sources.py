@@ -33,9 +33,9 @@ from typing import Any, TypeVar
 
 from .._errors import DataTypeError, DataValueError, SourceError
 from .._runtime import IN_BROWSER, IN_PYODIDE
-from ..formats._source import iter_chunks
+from ..formats._source import iter_chunks, source_name
 
-__all__ = ["iter_source", "source_label", "sync_chunks"]
+__all__ = ["iter_source", "sync_chunks"]
 
 T = TypeVar("T")
 DEFAULT_CHUNK_SIZE = 1 << 18
@@ -66,22 +66,6 @@ def is_url(source: Any) -> bool:
     if _URL.match(source):
         return True
     return IN_BROWSER and bool(source) and not os.path.exists(source)
-
-
-def source_label(source: Any) -> str:
-    """How errors and :func:`~torsh_data.io.reader_for` name ``source``: a URL, a path, a
-    ``File``'s or file object's name, else ``<kind>``."""
-    if isinstance(source, (str, os.PathLike)):
-        return os.fspath(source)
-    if isinstance(source, _MEMORY):
-        return "<bytes>"
-    if _is_js(source):
-        name = getattr(source, "name", None)
-        if isinstance(name, str) and name:
-            return name
-        return f"<{getattr(getattr(source, 'constructor', None), 'name', 'JsProxy')}>"
-    name = getattr(source, "name", None)
-    return name if isinstance(name, str) else f"<{type(source).__name__}>"
 
 
 def is_one_shot(source: Any) -> bool:
@@ -244,7 +228,7 @@ async def iter_source(
         chunk_timeout: seconds to wait for each chunk of a stream or async iterable (None:
             no limit); URLs use ``timeout=`` of :func:`~torsh_data.io.iter_fetch` instead.
         progress: called as ``progress(done, total_or_None)`` after each chunk.
-        name: how errors name the source (default: :func:`source_label`).
+        name: how errors name the source (default: :func:`~torsh_data.formats.source_name`).
         **fetch_options: for a URL, passed to :func:`~torsh_data.io.iter_fetch`.
 
     Raises:
@@ -253,7 +237,7 @@ async def iter_source(
     """
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
         raise DataValueError(f"chunk_size must be an int > 0, not {chunk_size!r}")
-    label = source_label(source) if name is None else name
+    label = source_name(source, name)
     if fetch_options and not is_url(source):
         raise DataTypeError(
             f"{label}: {sorted(fetch_options)} apply to URLs only (iter_fetch options)"

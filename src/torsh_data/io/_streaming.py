@@ -29,7 +29,7 @@ from typing import Any
 from .._checks import check_int
 from .._errors import DataTypeError, DataValueError, SourceError
 from ..datasets import IterableDataset
-from ..formats._source import IncrementalReader
+from ..formats._source import IncrementalReader, source_name
 from ..formats._textio import RecordDataset
 from ._readers import detect_format, reader_for
 from ._sources import (
@@ -38,7 +38,6 @@ from ._sources import (
     is_one_shot,
     is_url,
     iter_source,
-    source_label,
     sync_chunks,
 )
 
@@ -104,7 +103,7 @@ class StreamingDataset(IterableDataset[Any]):
         **options: Any,
     ) -> None:
         self.source = source
-        self.name = source_label(source) if name is None else name
+        self.name = source_name(source, name)
         self.content_type = content_type or _content_type(source)
         self.format, _ = detect_format(format, self.name, self.content_type)
         self._format_arg = format
@@ -252,7 +251,7 @@ def _is_manifest(source: Any, format: str | None, name: str | None) -> bool:
         return format == "shards"
     if isinstance(source, dict):
         return True
-    label = name if name is not None else source_label(source)
+    label = source_name(source, name)
     return label.split("?", 1)[0].lower().endswith(".shards.json")
 
 
