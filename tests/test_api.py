@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
 import sys
 import types
 
@@ -25,18 +28,85 @@ def test_all_is_sorted_and_exported() -> None:
     assert public - set(td.__all__) == set()
 
 
+def public_packages() -> list[types.ModuleType]:
+    """``torsh_data`` and each of its public subpackages."""
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(td.__path__) if m.ispkg and not m.name.startswith("_")
+    )
+    return [td, *(importlib.import_module(f"torsh_data.{name}") for name in names)]
+
+
+def exported_errors() -> dict[str, type[BaseException]]:
+    """Every exception class in a public package's ``__all__``, by name."""
+    found: dict[str, type[BaseException]] = {}
+    for package in public_packages():
+        for name in package.__all__:
+            obj = getattr(package, name)
+            if isinstance(obj, type) and issubclass(obj, BaseException):
+                assert found.setdefault(name, obj) is obj, f"two exceptions named {name}"
+    return found
+
+
+_DRAWN = re.compile(r"^(?P<tree>[│├└─ ]*)(?P<name>[A-Z]\w*)(?: *\((?P<builtins>[\w, ]+)\))?")
+
+
+def drawn_tree() -> dict[str, tuple[str | None, set[str]]]:
+    """``{name: (drawn parent, builtins drawn beside it)}`` from the drawing in the docstring of
+    ``torsh_data._errors``."""
+    from torsh_data import _errors
+
+    doc = _errors.__doc__ or ""
+    lines = doc.split("::\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    tree: dict[str, tuple[str | None, set[str]]] = {}
+    stack: list[str] = []
+    for line in lines:
+        m = _DRAWN.match(line.strip("\n")[4:])  # the drawing is indented by four spaces
+        assert m, f"not a line of the drawing: {line!r}"
+        depth = len(m["tree"]) // 4
+        del stack[depth:]
+        builtins = {b.strip() for b in (m["builtins"] or "").split(",") if b.strip()}
+        tree[m["name"]] = (stack[-1] if stack else None, builtins)
+        stack.append(m["name"])
+    return tree
+
+
+def added_builtins(cls: type, parent: type | None) -> set[str]:
+    """The builtin exceptions ``cls`` derives from and ``parent`` does not, most derived only."""
+    new = {
+        b
+        for b in cls.__mro__
+        if b.__module__ == "builtins"
+        and b is not object
+        and (parent is None or b not in parent.__mro__)
+    }
+    return {b.__name__ for b in new if not any(o is not b and issubclass(o, b) for o in new)}
+
+
+def test_every_exported_error_is_drawn_in_the_one_tree() -> None:
+    errors = exported_errors()
+    tree = drawn_tree()
+    assert {"WorkerError", "PrivacyBudgetExceeded", "PassphraseError", "HTTPError"} <= set(errors)
+    assert set(tree) - set(errors) == set(), "drawn but not exported"
+    assert set(errors) - set(tree) == set(), "exported but not drawn"
+    for name, cls in errors.items():
+        assert issubclass(cls, td.TorshDataError), name
+        parent_name, builtins = tree[name]
+        parent = None if parent_name is None else errors[parent_name]
+        if parent is not None:
+            assert issubclass(cls, parent), f"{name} is drawn under {parent_name}"
+        assert builtins == added_builtins(cls, parent), f"{name}'s builtins as drawn"
+
+
 def test_exception_tree() -> None:
     assert issubclass(td.DataValueError, ValueError) and issubclass(
         td.DataValueError, td.TorshDataError
     )
-    assert issubclass(td.ShapeError, td.DataValueError)
-    assert issubclass(td.DataTypeError, TypeError) and issubclass(
-        td.DataTypeError, td.TorshDataError
-    )
-    assert issubclass(td.DataIndexError, IndexError) and issubclass(
-        td.DataIndexError, td.TorshDataError
-    )
-    assert issubclass(td.MissingExtraError, ImportError)
+    assert issubclass(td.SourceError, OSError) and issubclass(td.FormatError, ValueError)
+    from torsh_data.io import FetchTimeoutError
+
+    assert issubclass(FetchTimeoutError, TimeoutError)
+    assert added_builtins(td.ArgumentError, td.DataValueError) == {"TypeError"}
+    assert added_builtins(td.TorshDataError, None) == {"Exception"}
 
 
 def test_runtime_flag() -> None:
