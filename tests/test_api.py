@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import pickle
 import pkgutil
 import re
 import sys
@@ -107,6 +108,39 @@ def test_exception_tree() -> None:
     assert issubclass(FetchTimeoutError, TimeoutError)
     assert added_builtins(td.ArgumentError, td.DataValueError) == {"TypeError"}
     assert added_builtins(td.TorshDataError, None) == {"Exception"}
+
+
+PACKAGES = {package.__name__: package for package in public_packages()}
+
+
+@pytest.mark.parametrize("name", sorted(PACKAGES))
+def test_public_classes_show_their_public_path(name: str) -> None:
+    # torsh_data.DataValueError, not torsh_data._errors.DataValueError (torsh_data._exports);
+    # the path is where pickle finds the class again, so errors still cross to workers.
+    package = PACKAGES[name]
+    for n in package.__all__:
+        obj = getattr(package, n)
+        if not isinstance(obj, type) or not obj.__module__.startswith("torsh_data"):
+            continue
+        assert not any(p.startswith("_") for p in obj.__module__.split(".")), (n, obj.__module__)
+        assert getattr(importlib.import_module(obj.__module__), obj.__qualname__) is obj, n
+        assert pickle.loads(pickle.dumps(obj)) is obj
+        if type(obj) is type:  # not an enum, whose repr is <enum 'Name'>
+            assert repr(obj) == f"<class '{obj.__module__}.{obj.__qualname__}'>"
+    if name == "torsh_data":
+        assert td.DataLoader.__module__ == "torsh_data"  # the shorter of two public paths
+        assert td.Tensor.__module__ == "torsh_data.tensor"  # a public module: left as it is
+
+
+def test_errors_show_their_public_path_and_pickle() -> None:
+    from torsh_data.io import HTTPError, PassphraseError
+
+    e = pickle.loads(pickle.dumps(td.FormatError("bad", source="a.csv", record=3)))
+    assert type(e) is td.FormatError and e.record == 3
+    assert repr(e) == "FormatError('a.csv: record 3: bad')"
+    assert PassphraseError.__module__ == "torsh_data.io"
+    assert pickle.loads(pickle.dumps(HTTPError("http://x.test/a", 404))).status == 404
+    assert repr(td.DataValueError).startswith("<class 'torsh_data.DataValueError'")
 
 
 def test_runtime_flag() -> None:

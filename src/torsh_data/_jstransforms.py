@@ -57,7 +57,7 @@ def apply_transforms(specs: list[Any], names: list[str] | None, dataset: Any) ->
                 field = names.index(column)
             so_far = _Mapped(dataset, _Steps(list(steps), names)) if steps else dataset
             fn.fit(so_far, field=0 if field is None and names else field)
-        whole = type(fn).__module__.endswith("._tabular") and not steps
+        whole = isinstance(fn, _tabular_transforms()) and not steps
         if whole and isinstance(dataset, TensorDataset) and (column is None or names):
             i = 0 if column is None else (names or []).index(column)
             tensors = list(dataset.tensors)
@@ -69,6 +69,13 @@ def apply_transforms(specs: list[Any], names: list[str] | None, dataset: Any) ->
         dataset.steps = _Steps(steps, names)
         return dataset
     return _Mapped(dataset, _Steps(steps, names)) if steps else dataset
+
+
+def _tabular_transforms() -> tuple[type, ...]:
+    """The classes of ``torsh_data.transforms._tabular`` (NOTE [ Whole-column transforms ])."""
+    from .transforms import _tabular
+
+    return tuple(getattr(_tabular, name) for name in _tabular.__all__)
 
 
 def _parse_spec(spec: Any, names: list[str] | None) -> tuple[str, Any, list[Any], dict[str, Any]]:

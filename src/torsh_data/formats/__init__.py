@@ -3,6 +3,7 @@
 Record-oriented readers can also be fed incrementally (see :class:`IncrementalReader`).
 """
 
+from .._exports import publish as _publish
 from ._source import (
     DEFAULT_MAX_BYTES,
     GzipDecoder,
@@ -105,3 +106,5 @@ __all__ = [
     "write_npy",
     "write_tfrecord",
 ]
+
+_publish(globals())

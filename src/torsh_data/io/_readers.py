@@ -388,7 +388,7 @@ def reader_for(
     >>> reader_for("xml")
     Traceback (most recent call last):
     ...
-    torsh_data._errors.DataValueError: unknown format 'xml'; known formats: csv, json, jsonl, npy, tar, text (add .gz for gzip)
+    torsh_data.DataValueError: unknown format 'xml'; known formats: csv, json, jsonl, npy, tar, text (add .gz for gzip)
     """
     fmt, gz = detect_format(format, name, content_type)
     label = name or "<stream>"

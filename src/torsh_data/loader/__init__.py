@@ -1,5 +1,6 @@
 """The DataLoader, the executors that run it and the worker context datasets can read."""
 
+from .._exports import publish as _publish
 from ._executor import Executor, SerialExecutor
 from ._helpers import optimal_worker_count, pin_memory
 from ._loader import DataLoader
@@ -22,3 +23,5 @@ __all__ = [
     "restore_state",
     "save_state",
 ]
+
+_publish(globals())

@@ -15,6 +15,7 @@ sums, the same on every runtime, and serialise with ``state_dict()``.
 (150, 4)
 """
 
+from .._exports import publish as _publish
 from ..transforms._tabular import MinMaxScale as MinMaxScaler
 from ..transforms._tabular import Standardize as StandardScaler
 from ._builtin import BUILTIN_DATASETS, fetch_builtin_dataset, load_builtin_dataset
@@ -42,3 +43,5 @@ __all__ = [
     "make_classification",
     "make_regression",
 ]
+
+_publish(globals())
