@@ -17,6 +17,7 @@ import pytest
 import webworker_cases as cases
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import tensors
 
 import torsh_data as td
 from torsh_data.io import Cache
@@ -25,20 +26,6 @@ from torsh_data.loader._transfer import code_for, pack, unpack
 from torsh_data.testing import batch_digest
 
 DTYPES = ["uint8", "int16", "int32", "int64", "float32", "float64", "bool"]
-
-
-@st.composite
-def tensors(draw: Any) -> td.Tensor:
-    dtype = draw(st.sampled_from(DTYPES))
-    shape = tuple(draw(st.lists(st.integers(0, 4), min_size=0, max_size=3)))
-    n = 1
-    for d in shape:
-        n *= d
-    itemsize = td.dtype(dtype).itemsize
-    raw = draw(st.binary(min_size=n * itemsize, max_size=n * itemsize))
-    if dtype == "bool":
-        raw = bytes(b & 1 for b in raw)
-    return td.Tensor(raw, dtype=dtype, shape=shape)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -58,7 +45,7 @@ def _same(a: Any, b: Any) -> bool:
 @settings(max_examples=60, deadline=None)
 @given(
     st.recursive(
-        tensors() | st.integers() | st.text(max_size=5),
+        tensors(dtypes=DTYPES) | st.integers() | st.text(max_size=5),
         lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c, max_size=3),
         max_leaves=8,
     )
