@@ -405,23 +405,11 @@ class WeightedRandomSampler(_SeededSampler[int]):
         )
 
 
-def _load_inner(sampler: Any, state: dict[str, Any] | None) -> None:
-    """Give a wrapped sampler its state (``None``: it keeps none)."""
-    if state is None:
-        return
-    load = getattr(sampler, "load_state_dict", None)
-    if load is None:
-        raise DataValueError(f"a sampler state was given but {type(sampler).__name__} keeps none")
-    load(state)
+class _Wrapper(Sampler[T_co]):
+    """A sampler over another sampler, ``self.sampler``: the epoch and the state are the
+    wrapped sampler's (a state of ``None``: it keeps none)."""
 
-
-class BatchSampler(Sampler[list[int]]):
-    """Group the indices of ``sampler`` into lists of ``batch_size``."""
-
-    def __init__(self, sampler: Any, batch_size: int, drop_last: bool) -> None:
-        self.sampler = sampler
-        self.batch_size = check_int("batch_size", batch_size, 1)
-        self.drop_last = check_bool("drop_last", drop_last)
+    sampler: Any
 
     def set_epoch(self, epoch: int) -> None:
         if hasattr(self.sampler, "set_epoch"):
@@ -433,7 +421,23 @@ class BatchSampler(Sampler[list[int]]):
         return inner() if inner is not None else None
 
     def load_state_dict(self, state: dict[str, Any] | None) -> None:
-        _load_inner(self.sampler, state)
+        if state is None:
+            return
+        load = getattr(self.sampler, "load_state_dict", None)
+        if load is None:
+            raise DataValueError(
+                f"a sampler state was given but {type(self.sampler).__name__} keeps none"
+            )
+        load(state)
+
+
+class BatchSampler(_Wrapper[list[int]]):
+    """Group the indices of ``sampler`` into lists of ``batch_size``."""
+
+    def __init__(self, sampler: Any, batch_size: int, drop_last: bool) -> None:
+        self.sampler = sampler
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.drop_last = check_bool("drop_last", drop_last)
 
     def __iter__(self) -> Iterator[list[int]]:
         it = iter(self.sampler)
@@ -504,7 +508,7 @@ class DistributedSampler(_SeededSampler[int]):
         return indices[self.rank : self.total_size : self.num_replicas]
 
 
-class DistributedSamplerWrapper(Sampler[int]):
+class DistributedSamplerWrapper(_Wrapper[int]):
     """This rank's share of any sampler's epoch, as :class:`DistributedSampler` splits a
     dataset: every rank runs the same (seeded) sampler, pads or cuts its order to a multiple
     of ``num_replicas`` and keeps every ``num_replicas``-th index from ``rank``.
@@ -542,17 +546,6 @@ class DistributedSamplerWrapper(Sampler[int]):
 
     def __len__(self) -> int:
         return self._share(len(self.sampler))
-
-    def set_epoch(self, epoch: int) -> None:
-        if hasattr(self.sampler, "set_epoch"):
-            self.sampler.set_epoch(epoch)
-
-    def state_dict(self) -> dict[str, Any] | None:
-        inner = getattr(self.sampler, "state_dict", None)
-        return inner() if inner is not None else None
-
-    def load_state_dict(self, state: dict[str, Any] | None) -> None:
-        _load_inner(self.sampler, state)
 
     def __iter__(self) -> Iterator[int]:
         order = list(self.sampler)

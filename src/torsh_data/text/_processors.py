@@ -126,10 +126,7 @@ class RobertaProcessing(PostProcessor):
 
     def process(self, a: Encoding, b: Encoding | None, add_special_tokens: bool = True) -> Encoding:
         if self.trim:
-            for e in (a, b):
-                if e is not None:
-                    e.offsets = list(e.offsets)
-                    trim_offsets(e, self.add_prefix_space)
+            _trim_offsets(a, b, self.add_prefix_space)
         if not add_special_tokens:
             return Encoding.merge([a] if b is None else [a, _with_type(b, 0)])
         # RoBERTa has no segment embeddings: every type id is 0, the pair's too
@@ -137,6 +134,14 @@ class RobertaProcessing(PostProcessor):
         if b is not None:
             parts += [_special([self.sep], 0), _with_type(b, 0), _special([self.sep], 0)]
         return Encoding.merge(parts)
+
+
+def _trim_offsets(a: Encoding, b: Encoding | None, add_prefix_space: bool) -> None:
+    """Trim the offsets of ``a`` and ``b`` (byte-level ``trim_offsets``) in place."""
+    for e in (a, b):
+        if e is not None:
+            e.offsets = list(e.offsets)
+            trim_offsets(e, add_prefix_space)
 
 
 class ByteLevelProcessing(PostProcessor):
@@ -148,10 +153,7 @@ class ByteLevelProcessing(PostProcessor):
 
     def process(self, a: Encoding, b: Encoding | None, add_special_tokens: bool = True) -> Encoding:
         if self.trim:
-            for e in (a, b):
-                if e is not None:
-                    e.offsets = list(e.offsets)
-                    trim_offsets(e, self.add_prefix_space)
+            _trim_offsets(a, b, self.add_prefix_space)
         return _default_process(a, b)
 
 
