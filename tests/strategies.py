@@ -45,11 +45,22 @@ def uint8_images(
     return Tensor(data, shape=shape)
 
 
+def _containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    # A named function, not a lambda: on Python 3.10 Hypothesis cannot read a multi-line
+    # lambda's source and warns that it "doesn't use its argument".
+    return st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+
+
+def nested(leaves: st.SearchStrategy[Any], max_leaves: int = 8) -> st.SearchStrategy[Any]:
+    """``leaves`` and lists and string-keyed dicts of up to three of them, nested."""
+    return st.recursive(leaves, _containers, max_leaves=max_leaves)
+
+
 def json_values(
     strings: st.SearchStrategy[str] | None = None, floats: bool = True, max_leaves: int = 8
 ) -> st.SearchStrategy[Any]:
     """Values ``json.dumps`` can write: nulls, booleans, integers, finite floats (if
-    ``floats``) and ``strings``, nested in lists and objects of up to three items."""
+    ``floats``) and ``strings``, nested in lists and objects (:func:`nested`)."""
     leaves: st.SearchStrategy[Any] = (
         st.none()
         | st.booleans()
@@ -58,13 +69,7 @@ def json_values(
     )
     if floats:
         leaves |= st.floats(allow_nan=False)
-    return st.recursive(
-        leaves,
-        lambda inner: (
-            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
-        ),
-        max_leaves=max_leaves,
-    )
+    return nested(leaves, max_leaves)
 
 
 def cuts(length: int, max_cuts: int = 4) -> st.SearchStrategy[list[int]]:

@@ -17,7 +17,7 @@ import pytest
 import webworker_cases as cases
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import tensors
+from strategies import nested, tensors
 
 import torsh_data as td
 from torsh_data.io import Cache
@@ -43,13 +43,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    st.recursive(
-        tensors(dtypes=DTYPES) | st.integers() | st.text(max_size=5),
-        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c, max_size=3),
-        max_leaves=8,
-    )
-)
+@given(nested(tensors(dtypes=DTYPES) | st.integers() | st.text(max_size=5), max_leaves=8))
 def test_pack_round_trips_like_pickle(batch: Any) -> None:
     parts = pack(batch)
     # pickle itself is the reference: what comes back equals what pickle gives back
@@ -81,7 +75,8 @@ def test_a_worker_gets_torsh_data_and_the_modules_the_dataset_uses() -> None:
     assert os.path.join(root, "loader", "_webworkers.py") in files
     assert os.path.join(root, "__init__.py") in files
     assert not any("__pycache__" in p or p.endswith(".pyc") for p in files)
-    assert files[os.path.abspath(cases.__file__)] == open(cases.__file__, "rb").read()
+    with open(cases.__file__, "rb") as f:
+        assert files[os.path.abspath(cases.__file__)] == f.read()
     assert not any(p.endswith(os.sep + "json" + os.sep + "__init__.py") for p in files)
 
 
