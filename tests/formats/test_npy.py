@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from strategies import DTYPES, tensors
 from support import needs_numpy
 
-from torsh_data import DataValueError, FormatError, SourceError, Tensor
+from torsh_data import DataTypeError, DataValueError, FormatError, SourceError, Tensor
 from torsh_data.formats._source import read_records
 from torsh_data.formats.npy import NpyReader, npy_dataset, read_npy, read_npz, write_npy
 
@@ -543,3 +543,9 @@ def test_a_header_with_a_bad_escape_warns_nobody():
         with pytest.raises(FormatError, match="is not supported"):
             read_npy(raw + bytes(4))
     assert [str(w.message) for w in seen] == []
+
+
+def test_a_text_file_object_is_refused_as_by_every_reader() -> None:
+    # formats' one read_chunk: the same DataTypeError as iter_chunks (tests/io/test_sources.py)
+    with pytest.raises(DataTypeError, match=r"open it in binary mode \('rb'\)"):
+        read_npy(io.StringIO("\x93NUMPY"))

@@ -41,6 +41,7 @@ __all__ = [
     "inflated_bound",
     "iter_chunks",
     "read_bytes",
+    "read_chunk",
     "read_records",
     "source_name",
 ]
@@ -112,16 +113,20 @@ def iter_chunks(
     yield from _read_file(source, chunk_size, label)
 
 
+def read_chunk(f: IO[bytes], n: int, label: str) -> bytes:
+    """``f.read(n)``, with a failed read a :class:`~torsh_data.SourceError` and a text-mode
+    file a :class:`~torsh_data.DataTypeError` that says to open it with ``'rb'``."""
+    try:
+        chunk = f.read(n)
+    except OSError as exc:
+        raise SourceError(f"{label}: read failed: {exc}") from None
+    if isinstance(chunk, str):
+        raise DataTypeError(f"{label} is a text file object; open it in binary mode ('rb')")
+    return chunk
+
+
 def _read_file(f: IO[bytes], chunk_size: int, label: str) -> Iterator[bytes]:
-    while True:
-        try:
-            chunk = f.read(chunk_size)
-        except OSError as exc:
-            raise SourceError(f"{label}: read failed: {exc}") from None
-        if isinstance(chunk, str):
-            raise DataTypeError(f"{label} is a text file object; open it in binary mode ('rb')")
-        if not chunk:
-            return
+    while chunk := read_chunk(f, chunk_size, label):
         yield chunk
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from .._errors import FormatError
 from ._encoding import Encoding
+from ._normalizers import component_type
 from ._pretokenizers import BYTE_CHAR_VALUES
 from ._unicode import WHITESPACE_SET
 
@@ -194,9 +195,7 @@ def processor_from(spec: Any, where: str = "post_processor") -> PostProcessor | 
     """The post-processor of a ``tokenizer.json`` entry; unsupported -> FormatError."""
     if spec is None:
         return None
-    if not isinstance(spec, dict):
-        raise FormatError(f"{where} must be an object or null")
-    kind = spec.get("type")
+    kind = component_type(spec, where)
     if kind == "BertProcessing":
         return BertProcessing(
             _pair(spec.get("sep"), f"{where}.sep"), _pair(spec.get("cls"), f"{where}.cls")
@@ -292,9 +291,7 @@ def decoder_from(
 ) -> WordPieceDecoder | ByteLevelDecoder | JoinDecoder:
     if spec is None:
         return JoinDecoder()
-    if not isinstance(spec, dict):
-        raise FormatError(f"{where} must be an object or null")
-    kind = spec.get("type")
+    kind = component_type(spec, where)
     if kind == "WordPiece":
         prefix = spec.get("prefix", "##")
         if not isinstance(prefix, str):
