@@ -269,16 +269,22 @@ class SubsetRandomSampler(_SeededSampler[int]):
         return [self.indices[i] for i in self._generator("shuffle").permutation(len(self.indices))]
 
 
+def as_list(values: Any, name: str, what: str = "numbers") -> list[Any]:
+    """``values`` (a sequence, a Tensor, an array) as a list, or a
+    :class:`~torsh_data.DataTypeError` saying ``name`` must be a sequence of ``what``."""
+    if hasattr(values, "tolist"):
+        values = values.tolist()
+    try:
+        return list(values)
+    except TypeError:
+        raise DataTypeError(f"{name} must be a sequence of {what}, got {values!r:.80}") from None
+
+
 def check_weights(weights: Any, name: str = "weights") -> list[float]:
     """``weights`` as a list of finite floats >= 0 with at least one positive (raises
     :class:`ArgumentError` for a weight that is not a number and :class:`SamplingError` for
     one that cannot be sampled, naming the first bad entry)."""
-    if hasattr(weights, "tolist"):
-        weights = weights.tolist()
-    try:
-        w = list(weights)
-    except TypeError:
-        raise DataTypeError(f"{name} must be a sequence of numbers, got {weights!r:.80}") from None
+    w = as_list(weights, name)
     for i, x in enumerate(w):
         if isinstance(x, bool) or not isinstance(x, (int, float)):
             raise ArgumentError(
