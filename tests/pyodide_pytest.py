@@ -19,4 +19,5 @@ if __name__ == "__main__":
     print(f"pytest {pytest.__version__} on Python {sys.version.split()[0]} ({sys.platform})")
     args = sys.argv[1:]
     targets = [] if any(not a.startswith("-") for a in args) else [str(HERE)]
-    sys.exit(pytest.main([*args, "--rootdir", str(HERE), *targets]))
+    # -W error: pyproject.toml's filterwarnings, which pytest does not find from /work/tests
+    sys.exit(pytest.main(["-W", "error", *args, "--rootdir", str(HERE), *targets]))

@@ -9,6 +9,7 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import json_values
 
 from torsh_data import DataTypeError, FormatError, TorshDataError
 from torsh_data._json import MAX_DEPTH, load_json, nesting_depth
@@ -104,14 +105,7 @@ def test_not_text_is_a_type_error(value: object) -> None:
         load_json(value, source="x.json")  # type: ignore[arg-type]
 
 
-_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab\n'),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
-    max_leaves=20,
-)
-
-
-@given(_JSON)
+@given(json_values(st.text(alphabet='[]{}"\\ab\n'), floats=False, max_leaves=20))
 def test_depth_of_valid_documents(value: object) -> None:
     text = json.dumps(value)
     assert nesting_depth(text) == _reference_depth(text)

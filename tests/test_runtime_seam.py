@@ -45,10 +45,10 @@ RUNTIME_TESTS = {
     "io/_images.py": 1,  # browser decoding available?
     "io/_shards.py": 2,  # read a local shard in a thread natively / wait natively
     "formats/_source.py": 1,  # the default size cap (wasm32 memory)
-    "formats/_binary.py": 1,  # the empty-row cap (wasm32 memory)
+    "_array_header.py": 1,  # the empty-row cap (wasm32 memory)
     "datasets/_realtime.py": 2,  # sleeping without blocking the page
     "utils/_progress.py": 1,  # no tqdm bar in Pyodide
-    "loader/_loader.py": 1,  # workers are Web Workers in Pyodide
+    "loader/_executor.py": 1,  # default_executor: Web Workers in Pyodide
     "loader/_helpers.py": 1,  # worker helpers in Pyodide
     "loader/_workers.py": 1,  # the process pool is native only
     "loader/_webworkers.py": 7,  # page workers vs Node.js worker_threads

@@ -312,3 +312,18 @@ def test_gzip_follows_the_file(site: Path) -> None:
 )  # fmt: skip
 def test_accepts_gzip(header: str | None, ok: bool) -> None:
     assert accepts_gzip(header) is ok
+
+
+def test_gzip_cache_refuses_a_file_that_changed_since_its_stat(tmp_path: Path) -> None:
+    # The compressed bytes are kept under (path, size, mtime): bytes read after the file grew
+    # (or shrank) would be kept under the old key, so they are sent as they are, uncached.
+    from torsh_data._serve import _GzipCache
+
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"a" * 5000)
+    st = os.stat(path)
+    cache = _GzipCache()
+    path.write_bytes(b"a" * 6000)
+    assert cache.get(str(path), st) is None and not cache.items
+    fresh = cache.get(str(path), os.stat(path))
+    assert fresh is not None and gzip.decompress(fresh) == b"a" * 6000

@@ -109,6 +109,34 @@ def test_statistics_collector_report() -> None:
     assert c.names() == []
 
 
+def test_running_stats_last_follows_update_and_merge() -> None:
+    a, b = RunningStats(), RunningStats()
+    assert math.isnan(a.last)
+    a.update_many([3.0, 1.0])
+    assert a.last == 1.0
+    b.update(7.0)
+    assert a.merge(b).last == 7.0 and RunningStats().merge(a).last == 7.0
+
+
+def test_performance_monitor_is_a_statistics_collector_in_ms() -> None:
+    m = td.PerformanceMonitor()
+    for s in (0.010, 0.030, 0.020):
+        m.record("fetch", s)
+    assert m.summary() == {
+        "fetch": {
+            "count": 3,
+            "total_ms": 60.0,
+            "mean_ms": 20.0,
+            "min_ms": 10.0,
+            "max_ms": 30.0,
+            "last_ms": 20.0,
+        }
+    }
+    assert m.times["fetch"].count == 3
+    m.reset()
+    assert m.summary() == {}
+
+
 def test_timer_and_memory_tracker() -> None:
     t = Timer("step")
     for _ in range(3):

@@ -42,6 +42,7 @@ from ._errors import (
     SourceError,
     TorshDataError,
 )
+from ._exports import publish as _publish
 from ._runtime import IN_BROWSER, IN_PYODIDE, runtime_name
 from .collate import (
     Padded,
@@ -160,3 +161,5 @@ __all__ = [
     "uint64",
     "zeros",
 ]
+
+_publish(globals())

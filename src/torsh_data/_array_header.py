@@ -71,7 +71,7 @@ def checked_nbytes(
     >>> checked_nbytes((2**31, 0), 1, 1 << 32, "x.npy", 0)
     Traceback (most recent call last):
     ...
-    torsh_data._errors.FormatError: x.npy: byte 0: the header's shape (2147483648, 0) has 2147483648 rows of no data, more than MAX_EMPTY_ROWS=... (a hostile file?)
+    torsh_data.FormatError: x.npy: byte 0: the header's shape (2147483648, 0) has 2147483648 rows of no data, more than MAX_EMPTY_ROWS=... (a hostile file?)
     """
     bound = itemsize
     for d in shape:

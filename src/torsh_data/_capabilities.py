@@ -7,11 +7,11 @@ whether to ask for workers, a cache or streaming.
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any
 
 from ._runtime import IN_PYODIDE, js_module, runtime_name
+from .utils import StatisticsCollector
 
 __all__ = ["PerformanceMonitor", "capabilities"]
 
@@ -77,6 +77,9 @@ def capabilities() -> dict[str, Any]:
 class PerformanceMonitor:
     """Durations by name (``fetch``, ``parse``, ``batch``, ``to_js``, ...) and their summary.
 
+    The durations are gathered by a :class:`~torsh_data.utils.StatisticsCollector`, so the
+    summary covers every duration since the last :meth:`reset` in constant memory.
+
     >>> m = PerformanceMonitor()
     >>> for s in (0.002, 0.004, 0.003):
     ...     m.record("batch", s)
@@ -84,19 +87,15 @@ class PerformanceMonitor:
     {'count': 3, 'total_ms': 9.0, 'mean_ms': 3.0, 'min_ms': 2.0, 'max_ms': 4.0, 'last_ms': 3.0}
     """
 
-    def __init__(self, keep: int = 10_000) -> None:
-        self.keep = keep
-        self.samples: dict[str, list[float]] = {}
+    def __init__(self) -> None:
+        self.times = StatisticsCollector()
 
     def record(self, name: str, seconds: float) -> None:
-        """Add one duration (in seconds) under ``name``; the oldest go beyond ``keep``."""
-        xs = self.samples.setdefault(name, [])
-        xs.append(seconds)
-        if len(xs) > self.keep:
-            del xs[: len(xs) - self.keep]
+        """Add one duration (in seconds) under ``name``."""
+        self.times.add(name, seconds)
 
     def reset(self) -> None:
-        self.samples.clear()
+        self.times.reset()
 
     def summary(self) -> dict[str, dict[str, float]]:
         """``{name: {count, total_ms, mean_ms, min_ms, max_ms, last_ms}}`` (rounded to µs)."""
@@ -106,13 +105,13 @@ class PerformanceMonitor:
 
         return {
             name: {
-                "count": len(xs),
-                "total_ms": ms(math.fsum(xs)),
-                "mean_ms": ms(math.fsum(xs) / len(xs)),
-                "min_ms": ms(min(xs)),
-                "max_ms": ms(max(xs)),
-                "last_ms": ms(xs[-1]),
+                "count": s.count,
+                "total_ms": ms(s.total),
+                "mean_ms": ms(s.mean),
+                "min_ms": ms(s.min),
+                "max_ms": ms(s.max),
+                "last_ms": ms(s.last),
             }
-            for name, xs in self.samples.items()
-            if xs
+            for name in self.times.names()
+            if (s := self.times[name]).count
         }

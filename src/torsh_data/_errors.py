@@ -1,20 +1,34 @@
 """The exceptions of torsh-data.
 
 Every error the package raises derives from :class:`TorshDataError`, and each leaf also
-derives from the builtin a caller would already catch::
+derives from the builtin a caller would already catch. This is the one drawing of the whole
+tree (``tests/test_api.py`` checks it against every exception class the package exports, so
+a new one that is not drawn here fails); the builtins a class adds to its parent's are in
+parentheses, and the subpackage that exports a class is named where it is not
+``torsh_data``::
 
-    TorshDataError
+    TorshDataError          (Exception)
     ├── DataValueError      (ValueError)   a value is out of range or inconsistent
     │   ├── ShapeError      (RuntimeError) tensors or sequences whose shapes do not fit
     │   │   └── BatchShapeError            samples too unlike to collate, as torch raises
     │   ├── FormatError                    malformed, truncated or hostile input data
     │   ├── ArgumentError   (TypeError)    a constructor argument of the wrong type or value
     │   ├── CombineError    (TypeError, AssertionError)  datasets that cannot be combined
-    │   └── SamplingError   (RuntimeError) weights that cannot be sampled as asked
+    │   ├── SamplingError   (RuntimeError) weights that cannot be sampled as asked
+    │   └── PassphraseError                an encrypted cache's passphrase is wrong: io
     ├── DataTypeError       (TypeError)    an object of a kind that is not supported
     ├── DataIndexError      (IndexError)   an index outside a dataset or tensor
     ├── SourceError         (OSError)      a file, URL or stream could not be read
-    └── MissingExtraError   (ImportError)  an optional dependency is not installed
+    │   ├── HTTPError                      a response whose status is not a success: io
+    │   ├── NetworkError                   the connection failed or dropped: io
+    │   ├── CORSError                      the browser refused a cross-origin response: io
+    │   ├── IntegrityError                 bytes whose sha256 is not the expected one: io
+    │   ├── FetchTimeoutError (TimeoutError)  a request over its timeout: io
+    │   ├── FetchCancelledError            a request cancelled by its token: io
+    │   └── HTMLResponseError              an HTML page where data was expected: io
+    ├── MissingExtraError   (ImportError)  an optional dependency is not installed
+    ├── WorkerError         (RuntimeError) a loader worker raised, died or timed out
+    └── PrivacyBudgetExceeded (RuntimeError)  a query over the budget left: privacy
 
 NOTE [ Errors where torch raises ]: where ``torch.utils.data`` raises a different builtin for
 the same mistake, ours derives from that builtin too, so code written against torch catches
@@ -51,7 +65,8 @@ __all__ = [
 
 
 class TorshDataError(Exception):
-    """Base class of every exception raised by torsh-data."""
+    """Base class of every exception raised by torsh-data (the tree is drawn in the
+    docstring of ``torsh_data._errors``)."""
 
 
 class DataValueError(TorshDataError, ValueError):

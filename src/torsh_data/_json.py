@@ -18,11 +18,11 @@ linear in its length whatever it holds), the same on every runtime.
 >>> load_json("[" * 600 + "]" * 600, source="deep.json")
 Traceback (most recent call last):
 ...
-torsh_data._errors.FormatError: deep.json: JSON nested deeper than 500 levels (600 or more)
+torsh_data.FormatError: deep.json: JSON nested deeper than 500 levels (600 or more)
 >>> load_json('{"a": 1,}', source="bad.json")
 Traceback (most recent call last):
 ...
-torsh_data._errors.FormatError: bad.json: not valid JSON at line 1, column 9: Expecting property name enclosed in double quotes
+torsh_data.FormatError: bad.json: not valid JSON at line 1, column 9: Expecting property name enclosed in double quotes
 """
 
 from __future__ import annotations

@@ -124,7 +124,9 @@ class _GzipCache:
                 self.items.move_to_end(key)
                 return self.items[key]
         with open(path, "rb") as f:
-            raw = f.read(_GZ_MAX_FILE + 1)
+            raw = f.read(min(st.st_size, _GZ_MAX_FILE) + 1)
+        if len(raw) != st.st_size or len(raw) > _GZ_MAX_FILE:
+            return None  # changed since its stat, or too large: sent as it is, not kept
         data: bytes | None = gzip.compress(raw, compresslevel=6, mtime=0)
         if data is not None and len(data) > 0.9 * len(raw):
             data = None

@@ -106,7 +106,7 @@ def seed_source(seed: int | None, generator: Any, where: str) -> Any:
     >>> seed_source(1, 5, "RandomSampler")
     Traceback (most recent call last):
     ...
-    torsh_data._errors.DataValueError: RandomSampler: pass seed= or generator=, not both
+    torsh_data.DataValueError: RandomSampler: pass seed= or generator=, not both
     """
     if seed is not None and generator is not None:
         raise DataValueError(f"{where}: pass seed= or generator=, not both")

@@ -24,7 +24,8 @@ from ._checks import check_bool, check_int
 from ._errors import DataTypeError, DataValueError
 from .datasets import Dataset, Subset
 from .random import Generator, derive_seed, fresh_seed
-from .samplers._grouped import group_indices, interleave
+from .samplers import group_indices
+from .samplers._grouped import interleave
 from .tensor import Tensor
 
 __all__ = [

@@ -11,6 +11,7 @@ from array import array
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import cuts
 
 from torsh_data import DataValueError, FormatError, Tensor, TensorDataset
 from torsh_data.formats.csv import CsvReader, csv_dataset, read_csv
@@ -108,7 +109,7 @@ def test_random_bytes_give_result_or_format_error(data: bytes, output: str) -> N
         pass
 
 
-@given(st.binary(max_size=120), st.lists(st.integers(0, 120), max_size=5))
+@given(st.binary(max_size=120), cuts(120, 5))
 def test_random_bytes_incremental_matches_whole(data: bytes, cuts: list[int]) -> None:
     try:
         whole = CsvReader()

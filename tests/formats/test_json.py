@@ -7,6 +7,7 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import cuts, json_values
 
 from torsh_data import DataIndexError, FormatError
 from torsh_data.formats.jsonfmt import (
@@ -15,14 +16,6 @@ from torsh_data.formats.jsonfmt import (
     jsonl_dataset,
     read_json,
     read_jsonl,
-)
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
-    ),
-    max_leaves=8,
 )
 
 
@@ -38,7 +31,7 @@ def feed_in_chunks(data: bytes, cuts: list[int], **kw: object) -> list[object]:
 
 # --- JSON Lines -------------------------------------------------------------------------------
 @given(
-    st.lists(json_values, max_size=8),
+    st.lists(json_values(), max_size=8),
     st.lists(st.integers(0, 500), max_size=6),
     st.sampled_from(["\n", "\r\n"]),
     st.booleans(),
@@ -58,7 +51,7 @@ def test_jsonl_round_trip_any_chunking(
     assert feed_in_chunks(data, cuts) == values
 
 
-@given(st.binary(max_size=200), st.lists(st.integers(0, 200), max_size=4))
+@given(st.binary(max_size=200), cuts(200))
 def test_jsonl_random_bytes(data: bytes, cuts: list[int]) -> None:
     try:
         whole = read_jsonl(data)
@@ -137,7 +130,7 @@ def test_jsonl_dataset(tmp_path) -> None:
 
 
 # --- JSON -------------------------------------------------------------------------------------
-@given(st.lists(json_values, max_size=6))
+@given(st.lists(json_values(), max_size=6))
 def test_json_round_trip(values: list[object]) -> None:
     assert read_json(json.dumps(values).encode()) == values
     assert read_json(b"\xef\xbb\xbf" + json.dumps(values, indent=1).encode()) == values

@@ -13,14 +13,13 @@ import zipfile
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import DTYPES, tensors
 from support import needs_numpy
 
-from torsh_data import DataValueError, FormatError, SourceError, Tensor
-from torsh_data._dtype import _ALL
+from torsh_data import DataTypeError, DataValueError, FormatError, SourceError, Tensor
 from torsh_data.formats._source import read_records
 from torsh_data.formats.npy import NpyReader, npy_dataset, read_npy, read_npz, write_npy
 
-DTYPES = [d.name for d in _ALL]
 LITTLE = sys.byteorder == "little"
 
 
@@ -65,19 +64,6 @@ def to_fortran(data: bytes, itemsize: int, shape: tuple[int, ...]) -> bytes:
             stride *= d
         out[f] = data[c * itemsize : (c + 1) * itemsize]
     return b"".join(out)
-
-
-@st.composite
-def tensors(draw, max_dims: int = 3, max_side: int = 4, dtypes=DTYPES):
-    dtype = draw(st.sampled_from(dtypes))
-    shape = tuple(draw(st.lists(st.integers(0, max_side), max_size=max_dims)))
-    itemsize = Tensor([], dtype=dtype).dtype.itemsize
-    raw = draw(
-        st.binary(min_size=math.prod(shape) * itemsize, max_size=math.prod(shape) * itemsize)
-    )
-    if dtype == "bool":
-        raw = bytes(b & 1 for b in raw)
-    return Tensor(raw, dtype=dtype, shape=shape)
 
 
 def npy_bytes(t: Tensor) -> bytes:
@@ -557,3 +543,9 @@ def test_a_header_with_a_bad_escape_warns_nobody():
         with pytest.raises(FormatError, match="is not supported"):
             read_npy(raw + bytes(4))
     assert [str(w.message) for w in seen] == []
+
+
+def test_a_text_file_object_is_refused_as_by_every_reader() -> None:
+    # formats' one read_chunk: the same DataTypeError as iter_chunks (tests/io/test_sources.py)
+    with pytest.raises(DataTypeError, match=r"open it in binary mode \('rb'\)"):
+        read_npy(io.StringIO("\x93NUMPY"))

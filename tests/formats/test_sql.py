@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import pickle
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,20 @@ from torsh_data.testing import batch_digest
 ROWS = [(i, i / 4, f"name{i}", None if i % 3 else b"\x00\x01") for i in range(10)]
 
 
+_OPENED: list[sqlite3.Connection] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_test_connections() -> Iterator[None]:
+    # Python 3.13+ warns (ResourceWarning) of a connection left to the garbage collector.
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
+
+
 def make_db(path: Path | str = ":memory:") -> sqlite3.Connection:
     con = sqlite3.connect(path)
+    _OPENED.append(con)
     con.execute("CREATE TABLE t (id INTEGER, score REAL, name TEXT, blob BLOB)")
     con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", ROWS)
     con.commit()
@@ -108,10 +122,10 @@ def test_typed_columns_and_nulls() -> None:
 
 @given(st.lists(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)), max_size=30))
 def test_integer_columns_round_trip(values: list[int | None]) -> None:
-    con = sqlite3.connect(":memory:")
-    con.execute("CREATE TABLE v (x INTEGER)")
-    con.executemany("INSERT INTO v VALUES (?)", [(v,) for v in values])
-    (col,) = read_sql(con, "SELECT x FROM v ORDER BY rowid", fetch_size=7).values()
+    with contextlib.closing(sqlite3.connect(":memory:")) as con:
+        con.execute("CREATE TABLE v (x INTEGER)")
+        con.executemany("INSERT INTO v VALUES (?)", [(v,) for v in values])
+        (col,) = read_sql(con, "SELECT x FROM v ORDER BY rowid", fetch_size=7).values()
     if all(v is None for v in values):
         assert col == values
     elif None in values:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from strategies import Bomb
+from mutations import Bomb
 
 from torsh_data import TorshDataError
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import strategies as S
+import mutations as S
 from hypothesis import strategies as st
 
 from torsh_data import DataLoader, Tensor, TensorDataset

@@ -350,21 +350,6 @@ def test_bad_url_and_chunk_size() -> None:
         run(go())
 
 
-def test_public_names() -> None:
-    from support import all_order
-
-    import torsh_data.io as io
-
-    assert sorted(io.__all__, key=all_order) == io.__all__
-    assert all(hasattr(io, name) for name in io.__all__)
-    for name in io.__all__:
-        obj = getattr(io, name)
-        if isinstance(obj, type) and issubclass(obj, Exception):
-            # I/O failures are SourceErrors (OSError); a wrong passphrase is a bad argument
-            expected = DataValueError if name == "PassphraseError" else SourceError
-            assert issubclass(obj, expected), name
-
-
 def test_errors_pickle() -> None:
     for e in (
         HTTPError("http://h/a", 503, "after 4 attempts"),

@@ -378,7 +378,8 @@ def test_load_then_sync_iteration(tmp_path: Any) -> None:
 
 # ------------------------------------------------------------------ bad shards
 def _corrupt(path: Any, how: str) -> None:
-    data = bytearray(open(path, "rb").read())
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
     if how == "flip":
         data[600] ^= 0xFF
     else:

@@ -111,13 +111,3 @@ def test_bad_arguments() -> None:
     for tok in (basic_english, whitespace_tokenizer, character_tokenizer, RegexTokenizer(",")):
         with pytest.raises(DataTypeError, match="takes a str"):
             tok(b"bytes")  # type: ignore[operator,arg-type]
-
-
-def test_public_names() -> None:
-    from support import all_order
-
-    import torsh_data.text as text
-
-    assert text.__all__ == sorted(text.__all__, key=all_order)
-    for name in text.__all__:
-        assert getattr(text, name) is not None

@@ -10,6 +10,7 @@ import struct
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import uint8_images
 
 from torsh_data import (
     DataLoader,
@@ -60,7 +61,7 @@ def pixels(t: Tensor) -> list[tuple[int, ...]]:
 
 GOLDEN = "941d9d3d94d88173ed0ae49cc505a1a60893f08d184629eb1c07b1f202bdeadd"
 
-images = st.tuples(st.integers(1, 5), st.integers(1, 5), st.binary(min_size=75, max_size=75))
+images = uint8_images(max_side=5, channels=(3,))
 
 
 # --- colour -----------------------------------------------------------------------------------
@@ -68,7 +69,7 @@ images = st.tuples(st.integers(1, 5), st.integers(1, 5), st.binary(min_size=75, 
 
 @given(images, st.floats(0, 3))
 def test_brightness_and_saturation_match_the_blend_formula(img, f):
-    t = rgb_u8(*img)
+    t = img
     got = pixels(adjust_brightness(t, f))
     assert got == [tuple(int(min(f * v, 255)) for v in px) for px in pixels(t)]
     got = pixels(adjust_saturation(t, f))
@@ -81,7 +82,7 @@ def test_brightness_and_saturation_match_the_blend_formula(img, f):
 
 @given(images, st.floats(0, 3))
 def test_contrast_blends_with_the_mean_grey(img, f):
-    t = rgb_u8(*img)
+    t = img
     px = pixels(t)
     mean = sum(int(0.2989 * r + 0.587 * g + 0.114 * b) for r, g, b in px) / len(px)
     want = [tuple(int(min(max(f * v + (1 - f) * mean, 0), 255)) for v in p) for p in px]
@@ -90,7 +91,7 @@ def test_contrast_blends_with_the_mean_grey(img, f):
 
 @given(images, st.floats(-0.5, 0.5))
 def test_hue_matches_colorsys(img, f):
-    t = rgb_u8(*img)
+    t = img
     chw = Tensor([[[v / 255 for v in row] for row in plane] for plane in _chw(t)], dtype="float64")
     got = adjust_hue(chw, f).tolist()
     for y, row in enumerate(t.tolist()):

@@ -9,6 +9,7 @@ import sys
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import uint8_images
 from support import needs_numpy, needs_torch
 
 from torsh_data import DataTypeError, DataValueError, ShapeError, Tensor, stack
@@ -82,20 +83,8 @@ def ref_vflip(p):
 # --- strategies ------------------------------------------------------------------------------
 
 
-@st.composite
-def uint8_images(draw, max_side=7):
-    h = draw(st.integers(1, max_side))
-    w = draw(st.integers(1, max_side))
-    c = draw(st.sampled_from([None, 1, 3, 4]))
-    shape = (h, w) if c is None else (h, w, c)
-    data = draw(st.binary(min_size=math.prod(shape), max_size=math.prod(shape)))
-    return Tensor(data, shape=shape)
-
-
-@st.composite
-def float_images(draw, max_side=6):
-    img = draw(uint8_images(max_side))
-    return ToTensor()(img)
+def float_images(max_side: int = 6) -> st.SearchStrategy[Tensor]:
+    return uint8_images(max_side).map(ToTensor())
 
 
 images = st.one_of(uint8_images(), float_images())

@@ -108,7 +108,7 @@ def parse_options(options: str | dict[str, Any] | None) -> dict[str, Any]:
     >>> parse_options('{"chunkSize": "big"}')
     Traceback (most recent call last):
     ...
-    torsh_data._errors.DataTypeError: option 'chunk_size' must be an integer >= 1, got 'big'
+    torsh_data.DataTypeError: option 'chunk_size' must be an integer >= 1, got 'big'
     """
     if isinstance(options, str):
         raw = load_json(options, source="options")

@@ -28,7 +28,8 @@ from typing import Any
 from .._errors import DataValueError, SourceError
 from ..datasets import IterableDataset, TensorDataset
 from ..formats import FORMATS
-from ..io._sources import is_one_shot, iter_source
+from ..io import iter_source
+from ..io._sources import is_one_shot
 from ..tabular import FeatureRow, feature_row, records_to_tensors
 from ..tensor import Tensor, stack
 

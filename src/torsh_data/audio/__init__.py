@@ -8,6 +8,7 @@
 - :class:`Spectrogram`, :class:`MelSpectrogram`, :func:`stft`, :func:`melscale_fbanks`.
 """
 
+from .._exports import publish as _publish
 from ._datasets import AUDIO_EXTENSIONS, AudioFolder, LibriSpeech, load_audio
 from ._spectrogram import MelSpectrogram, Spectrogram, fft, melscale_fbanks, stft
 from ._transforms import (
@@ -42,3 +43,5 @@ __all__ = [
     "save_wav",
     "stft",
 ]
+
+_publish(globals())

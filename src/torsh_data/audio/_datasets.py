@@ -51,6 +51,7 @@ class AudioFolder(ImageFolder):
     for ``classes``, ``class_to_idx``, ``samples``, ``targets``, ``loader`` and the rest).
 
     >>> import os, tempfile
+    >>> from torsh_data import Tensor
     >>> from torsh_data.audio import save_wav
     >>> root = tempfile.mkdtemp()
     >>> os.mkdir(os.path.join(root, "yes"))

@@ -39,6 +39,7 @@ MAX_WAV_BYTES = min(1 << 32, DEFAULT_MAX_BYTES)
 class AudioData:
     """A waveform: float32 ``samples`` of shape ``(channels, frames)`` and its ``sample_rate``.
 
+    >>> from torsh_data import Tensor
     >>> a = AudioData(Tensor([[0.0] * 8000]), 16000)
     >>> a.num_channels, a.num_frames, a.duration
     (1, 8000, 0.5)

@@ -12,6 +12,7 @@ buffers; :class:`DynamicBatchCollate` pads or packs batches of varying size.
 ((2, 2), [0, 1])
 """
 
+from .._exports import publish as _publish
 from ._default import (
     Padded,
     collate,
@@ -47,3 +48,5 @@ __all__ = [
     "pad_collate",
     "pad_sequence",
 ]
+
+_publish(globals())

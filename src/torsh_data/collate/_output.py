@@ -15,7 +15,7 @@ A Tensor becomes a torch tensor over the same buffer (``torch.frombuffer``), not
 >>> check_output("jax")
 Traceback (most recent call last):
 ...
-torsh_data._errors.DataValueError: output must be one of 'auto', 'torch', 'torsh', 'numpy'; got 'jax'
+torsh_data.DataValueError: output must be one of 'auto', 'torch', 'torsh', 'numpy'; got 'jax'
 """
 
 from __future__ import annotations

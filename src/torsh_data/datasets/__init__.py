@@ -14,6 +14,7 @@ streaming stages, memory-mapped and shared-memory datasets, a profiler and stati
 [0, 0]
 """
 
+from .._exports import publish as _publish
 from ._base import (
     ChainDataset,
     ConcatDataset,
@@ -63,3 +64,5 @@ __all__ = [
     "dataset_statistics",
     "random_split",
 ]
+
+_publish(globals())

@@ -43,8 +43,10 @@ class MemoryMappedDataset(TensorDataset):
     Use :meth:`from_npy` for ``.npy`` files, whose header gives dtype and shape.
 
     >>> import os, tempfile
+    >>> from torsh_data import Tensor
     >>> path = os.path.join(tempfile.mkdtemp(), "rows.bin")
-    >>> _ = open(path, "wb").write(Tensor([[1, 2], [3, 4], [5, 6]], dtype="int16").tobytes())
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(Tensor([[1, 2], [3, 4], [5, 6]], dtype="int16").tobytes())
     >>> ds = MemoryMappedDataset(path, "int16", (2,))
     >>> len(ds), ds[2][0].tolist()
     (3, [5, 6])

@@ -20,7 +20,8 @@ from typing import Any
 from .._checks import check_int
 from .._errors import DataTypeError, ShapeError
 from ..tensor import Tensor
-from ..utils._stats import RunningStats, check_ddof
+from ..utils import RunningStats, StatisticsCollector
+from ..utils._stats import check_ddof
 from ._base import Dataset, _is_iterable_dataset
 
 __all__ = [
@@ -59,33 +60,27 @@ class DatasetProfiler:
     """
 
     def __init__(self) -> None:
-        self._stats: dict[str, RunningStats] = {}
+        self._times = StatisticsCollector()
         self._errors: dict[str, int] = {}
 
     def record(self, name: str, seconds: float, failed: bool = False) -> None:
         """Record one access of ``seconds`` under ``name``."""
-        stats = self._stats.get(name)
-        if stats is None:
-            stats = self._stats[name] = RunningStats()
-            self._errors[name] = 0
-        stats.update(seconds)
-        if failed:
-            self._errors[name] += 1
+        self._times.add(name, seconds)
+        self._errors[name] = self._errors.get(name, 0) + bool(failed)
 
     def stats(self, name: str | None = None) -> DatasetProfileStats:
         """The figures recorded under ``name`` (default: the only name, or all merged)."""
+        names = self._times.names()
         if name is None:
             merged = RunningStats()
-            for s in self._stats.values():
-                merged.merge(s)
+            for n in names:
+                merged.merge(self._times[n])
             return self._figures(
-                "all" if len(self._stats) != 1 else next(iter(self._stats)),
-                merged,
-                sum(self._errors.values()),
+                "all" if len(names) != 1 else names[0], merged, sum(self._errors.values())
             )
-        if name not in self._stats:
+        if name not in self._times:
             raise DataTypeError(f"nothing was profiled under {name!r}")
-        return self._figures(name, self._stats[name], self._errors[name])
+        return self._figures(name, self._times[name], self._errors[name])
 
     @staticmethod
     def _figures(name: str, s: RunningStats, errors: int) -> DatasetProfileStats:
@@ -97,15 +92,15 @@ class DatasetProfiler:
 
     def reset(self) -> None:
         """Forget everything recorded."""
-        self._stats.clear()
+        self._times.reset()
         self._errors.clear()
 
     def report(self) -> str:
         """A text table: per name, accesses, errors, total and per-access times."""
-        width = max([len(n) for n in self._stats] + [7])
+        width = max([len(n) for n in self._times.names()] + [7])
         head = f"{'dataset':<{width}}  {'count':>8}  {'errors':>6}  {'total s':>9}  {'mean us':>9}  {'std us':>9}  {'min us':>9}  {'max us':>9}"
         lines = [head]
-        for name in self._stats:
+        for name in self._times.names():
             f = self.stats(name)
             us = [x * 1e6 for x in (f.mean, f.std, f.min, f.max)]
             lines.append(

@@ -8,6 +8,7 @@ shards) and weight their updates. Choosing clients per round is a sampler: see
 100
 """
 
+from .._exports import publish as _publish
 from ._federated import ClientInfo, FederatedDataset, aggregation_weights
 from ._partition import partition_by_label_shards, partition_dirichlet, partition_iid
 
@@ -19,3 +20,5 @@ __all__ = [
     "partition_dirichlet",
     "partition_iid",
 ]
+
+_publish(globals())

@@ -6,6 +6,7 @@ JavaScript package read, with their extensions and content types, are one table 
 ``formats/_registry.py``: a new format is its module plus one entry there.
 """
 
+from .._exports import publish as _publish
 from ._csvrecords import CsvRecordReader
 from ._registry import FORMATS, Format, register_format
 from ._registry import lookup as lookup_format
@@ -14,6 +15,7 @@ from ._source import (
     DEFAULT_MAX_BYTES,
     GzipDecoder,
     IncrementalReader,
+    is_gzip,
     iter_chunks,
     read_bytes,
     read_records,
@@ -92,6 +94,7 @@ __all__ = [
     "encode_example",
     "hdf5_metadata",
     "idx_dataset",
+    "is_gzip",
     "iter_chunks",
     "iter_tar_samples",
     "json_dataset",
@@ -120,3 +123,5 @@ __all__ = [
     "write_npy",
     "write_tfrecord",
 ]
+
+_publish(globals())

@@ -27,9 +27,9 @@ import os
 from typing import IO, Any
 
 from .._array_header import MAX_EMPTY_ROWS, HeaderParser, Layout, checked_nbytes
-from .._errors import DataValueError, FormatError, SourceError
+from .._errors import DataValueError, FormatError
 from ..tensor import Tensor
-from ._source import IncrementalReader
+from ._source import IncrementalReader, read_chunk
 
 __all__ = [
     "MAX_EMPTY_ROWS",
@@ -258,12 +258,7 @@ def remaining(f: IO[bytes]) -> int | None:
 def _read(f: IO[bytes], n: int, label: str) -> bytes:
     parts, got = [], 0  # joined once: a stream giving small pieces costs no repeated copies
     while got < n:
-        try:
-            chunk = f.read(n - got)
-        except OSError as exc:
-            raise SourceError(f"{label}: read failed: {exc}") from None
-        if isinstance(chunk, str):
-            raise DataValueError(f"{label} is a text file object; open it in binary mode ('rb')")
+        chunk = read_chunk(f, n - got, label)
         if not chunk:
             break
         parts.append(chunk)

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from typing import IO, Any, Generic, TypeVar, Union
 
 from .._errors import DataTypeError, FormatError, SourceError
+from .._ffi import is_js
 from .._runtime import IN_PYODIDE
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "inflated_bound",
     "iter_chunks",
     "read_bytes",
+    "read_chunk",
     "read_records",
     "source_name",
 ]
@@ -58,7 +60,12 @@ MAX_DEFLATE_RATIO = 1032
 
 
 def source_name(source: Any, name: str | None = None) -> str:
-    """How errors name ``source``: the given name, a path, a file's name, or ``<bytes>``."""
+    """How errors name ``source``: the given ``name``, a path or URL, a file object's or a
+    browser ``File``'s name, else ``<kind>`` (``<bytes>``, ``<Blob>``, ``<generator>``...).
+
+    >>> source_name("data/a.csv"), source_name(b"x"), source_name(iter([b"x"]), "upload")
+    ('data/a.csv', '<bytes>', 'upload')
+    """
     if name is not None:
         return name
     if isinstance(source, (str, os.PathLike)):
@@ -66,7 +73,11 @@ def source_name(source: Any, name: str | None = None) -> str:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return "<bytes>"
     file_name = getattr(source, "name", None)
-    return file_name if isinstance(file_name, str) else f"<{type(source).__name__}>"
+    if isinstance(file_name, str) and file_name:
+        return file_name
+    # A JavaScript object's kind is its constructor's name (Blob, ReadableStream, Response).
+    js_kind = getattr(getattr(source, "constructor", None), "name", None) if is_js(source) else None
+    return f"<{js_kind if isinstance(js_kind, str) else type(source).__name__}>"
 
 
 def _open(source: Any, name: str) -> IO[bytes]:
@@ -103,16 +114,20 @@ def iter_chunks(
     yield from _read_file(source, chunk_size, label)
 
 
+def read_chunk(f: IO[bytes], n: int, label: str) -> bytes:
+    """``f.read(n)``, with a failed read a :class:`~torsh_data.SourceError` and a text-mode
+    file a :class:`~torsh_data.DataTypeError` that says to open it with ``'rb'``."""
+    try:
+        chunk = f.read(n)
+    except OSError as exc:
+        raise SourceError(f"{label}: read failed: {exc}") from None
+    if isinstance(chunk, str):
+        raise DataTypeError(f"{label} is a text file object; open it in binary mode ('rb')")
+    return chunk
+
+
 def _read_file(f: IO[bytes], chunk_size: int, label: str) -> Iterator[bytes]:
-    while True:
-        try:
-            chunk = f.read(chunk_size)
-        except OSError as exc:
-            raise SourceError(f"{label}: read failed: {exc}") from None
-        if isinstance(chunk, str):
-            raise DataTypeError(f"{label} is a text file object; open it in binary mode ('rb')")
-        if not chunk:
-            return
+    while chunk := read_chunk(f, chunk_size, label):
         yield chunk
 
 
@@ -176,6 +191,11 @@ class GzipDecoder:
         self._in = 0
         self._tail = b""  # input kept back by a limited feed
         self._more = False  # a limited feed stopped with output possibly left in zlib
+
+    @property
+    def size(self) -> int:
+        """Bytes of output so far."""
+        return self._out
 
     @property
     def pending(self) -> bool:
@@ -281,4 +301,9 @@ def inflated_bound(packed: int) -> int:
 
 
 def is_gzip(head: bytes) -> bool:
+    """Whether ``head`` (the first bytes of a source) starts with gzip's magic number.
+
+    >>> is_gzip(b"\\x1f\\x8b\\x08"), is_gzip(b"a,b\\n")
+    (True, False)
+    """
     return head[:2] == b"\x1f\x8b"

@@ -214,7 +214,7 @@ def read_json(
     >>> read_json(b'{"data": []}')
     Traceback (most recent call last):
     ...
-    torsh_data._errors.FormatError: <bytes>: expected a JSON array of records at the top level, found an object (keys: 'data'); select the array first
+    torsh_data.FormatError: <bytes>: expected a JSON array of records at the top level, found an object (keys: 'data'); select the array first
     """
     label = source_name(source, name)
     data = read_bytes(source, label, max_bytes)

@@ -15,11 +15,11 @@
   incrementally by the format's reader (:func:`reader_for`) in bounded memory;
   :func:`open_dataset` picks it or a :class:`ShardedDataset`.
 
-The errors are :class:`~torsh_data.SourceError` subclasses (see :mod:`torsh_data.io._http`).
+The errors are :class:`~torsh_data.SourceError` subclasses (the tree is drawn in
+``torsh_data._errors``).
 """
 
-from __future__ import annotations
-
+from .._exports import publish as _publish
 from ._amap import AsyncMapDataset
 from ._crypto import PassphraseError
 from ._http import (
@@ -67,3 +67,5 @@ __all__ = [
     "open_dataset",
     "reader_for",
 ]
+
+_publish(globals())

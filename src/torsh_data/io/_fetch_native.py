@@ -22,7 +22,8 @@ import urllib.request
 import zlib
 from typing import Any
 
-from .._errors import SourceError
+from .._errors import FormatError, SourceError
+from ..formats import GzipDecoder
 from ._http import NetworkError
 
 __all__ = ["NativeResponse", "open_response"]
@@ -39,33 +40,40 @@ class _Decoder:
 
     def __init__(self, url: str, encoding: str) -> None:
         self.url, self.encoding = url, encoding
-        self._z = zlib.decompressobj(_WBITS[encoding])
+        self._d = GzipDecoder(url, MAX_DECODED_BYTES, _WBITS[encoding])
         self._raw = encoding == "deflate"  # some servers send raw deflate: retried once
         self._started = False
-        self.done = 0
+
+    @property
+    def done(self) -> int:
+        """Bytes decoded so far."""
+        return self._d.size
 
     def decode(self, data: bytes, n: int) -> bytes:
         """Up to ``n`` decoded bytes from ``data`` and what is left over from earlier."""
-        data = self._z.unconsumed_tail + data
         try:
-            out = self._z.decompress(data, n)
-        except zlib.error as e:
+            out = self._d.feed(data, n)
+        except FormatError as e:
+            if self._d.size > self._d.max_bytes:
+                raise self._error(
+                    f"decodes to more than {self._d.max_bytes} bytes (MAX_DECODED_BYTES)"
+                ) from None
             if self._raw and not self._started:
-                self._raw, self._z = False, zlib.decompressobj(-zlib.MAX_WBITS)
+                self._raw = False
+                self._d = GzipDecoder(self.url, self._d.max_bytes, -zlib.MAX_WBITS)
                 return self.decode(data, n)
-            raise self._error(f"is not valid {self.encoding} data ({e})") from None
+            raise self._error(f"is not valid {self.encoding} data: {e.reason}") from None
         self._started = True
-        self.done += len(out)
-        if self.done > MAX_DECODED_BYTES:
-            raise self._error(f"decodes to more than {MAX_DECODED_BYTES} bytes (MAX_DECODED_BYTES)")
         return out
 
     def pending(self) -> bool:
-        return bool(self._z.unconsumed_tail)
+        return self._d.pending
 
     def finish(self) -> None:
-        if not self._z.eof:  # not retried: a resumed range of an encoded body is no use
-            raise self._error("ended before the end of its compressed stream")
+        try:  # not retried: a resumed range of an encoded body is no use
+            self._d.close()
+        except FormatError:
+            raise self._error("ended before the end of its compressed stream") from None
 
     def _error(self, what: str) -> SourceError:
         return SourceError(

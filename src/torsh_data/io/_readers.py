@@ -35,16 +35,14 @@ CSV records are those of :class:`~torsh_data.formats.CsvRecordReader`: dicts of 
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
 from .._errors import DataTypeError, DataValueError, FormatError
+from ..formats import DEFAULT_MAX_BYTES, Format, GzipDecoder, IncrementalReader, is_gzip
 from ..formats import FORMATS as REGISTRY
-from ..formats import Format
 from ..formats import lookup_format as lookup
 from ..formats import sniff_format as sniff
-from ..formats._source import DEFAULT_MAX_BYTES, IncrementalReader
 
 __all__ = ["reader_for"]
 
@@ -66,10 +64,9 @@ class GunzipReader(IncrementalReader[Any]):
     ) -> None:
         super().__init__(inner.name)
         self.inner, self.max_bytes, self.sniff = inner, max_bytes, sniff
-        self._d: Any = None
+        self._d: GzipDecoder | None = None
         self._plain = False
         self._head = b""
-        self._in = self._out = 0
 
     def feed(self, chunk: bytes) -> list[Any]:
         out: list[Any] = []
@@ -88,45 +85,17 @@ class GunzipReader(IncrementalReader[Any]):
             if len(self._head) < 2:
                 return
             chunk, self._head = self._head, b""
-            if chunk[:2] != b"\x1f\x8b":
+            if not is_gzip(chunk):
                 if not self.sniff:
                     raise FormatError("not gzip data (no gzip magic bytes)", source=self.name)
                 self._plain = True
                 yield self.inner.feed(chunk)
                 return
-            self._d = zlib.decompressobj(31)
-        for piece in self._inflate(bytes(chunk)):
+            self._d = GzipDecoder(self.name, self.max_bytes)
+        piece = self._d.feed(bytes(chunk), _GZIP_STEP)
+        while piece:
             yield self.inner.feed(piece)
-        self._in += len(chunk)
-
-    def _inflate(self, data: bytes) -> Iterator[bytes]:
-        while True:
-            try:
-                part = self._d.decompress(data, _GZIP_STEP)
-            except zlib.error as exc:
-                raise FormatError(
-                    f"corrupt compressed data ({exc})", source=self.name, offset=self._in
-                ) from None
-            self._account(len(part))
-            if part:
-                yield part
-            data = self._d.unconsumed_tail
-            if self._d.eof:
-                rest = self._d.unused_data
-                if not rest.strip(b"\0"):
-                    return
-                self._d, data = zlib.decompressobj(31), rest  # a further gzip member
-            elif not data and len(part) < _GZIP_STEP:
-                return
-
-    def _account(self, n: int) -> None:
-        self._out += n
-        if self._out > self.max_bytes:
-            raise FormatError(
-                f"decompresses to more than {self.max_bytes} bytes (a decompression bomb?); "
-                "raise max_bytes if the data is genuine",
-                source=self.name,
-            )
+            piece = self._d.feed(b"", _GZIP_STEP) if self._d.pending else b""
 
     def close(self) -> list[Any]:
         out: list[Any] = []
@@ -135,10 +104,7 @@ class GunzipReader(IncrementalReader[Any]):
                 raise FormatError("not gzip data (1 byte)", source=self.name)
             out = self.inner.feed(self._head)
         elif self._d is not None:
-            tail = self._d.flush()
-            self._account(len(tail))
-            if not self._d.eof:
-                raise FormatError("compressed data is truncated", source=self.name, offset=self._in)
+            tail = self._d.close()
             out = self.inner.feed(tail) if tail else []
         return out + self.inner.close()
 
@@ -217,7 +183,7 @@ def reader_for(
     >>> reader_for("xml")
     Traceback (most recent call last):
     ...
-    torsh_data._errors.DataValueError: unknown format 'xml'; known formats: csv, json, jsonl, npy, tar, text (add .gz for gzip)
+    torsh_data.DataValueError: unknown format 'xml'; known formats: csv, json, jsonl, npy, tar, text (add .gz for gzip)
     """
     found, gz = _detect(format, name, content_type)
     label = name or "<stream>"

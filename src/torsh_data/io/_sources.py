@@ -38,32 +38,16 @@ from typing import Any, NamedTuple, TypeVar
 from .._errors import DataTypeError, DataValueError, SourceError
 from .._ffi import is_js as _is_js
 from .._ffi import to_bytes
-from ..formats._source import iter_chunks
+from ..formats import iter_chunks, source_name
 from ._urls import is_remote
 
-__all__ = ["iter_source", "source_label", "sync_chunks"]
+__all__ = ["iter_source", "sync_chunks"]
 
 T = TypeVar("T")
 DEFAULT_CHUNK_SIZE = 1 << 18
 #: Seconds to wait for the next chunk of a stream before giving up.
 DEFAULT_CHUNK_TIMEOUT = 120.0
 _MEMORY = (bytes, bytearray, memoryview)
-
-
-def source_label(source: Any) -> str:
-    """How errors and :func:`~torsh_data.io.reader_for` name ``source``: a URL, a path, a
-    ``File``'s or file object's name, else ``<kind>``."""
-    if isinstance(source, (str, os.PathLike)):
-        return os.fspath(source)
-    if isinstance(source, _MEMORY):
-        return "<bytes>"
-    if _is_js(source):
-        name = getattr(source, "name", None)
-        if isinstance(name, str) and name:
-            return name
-        return f"<{getattr(getattr(source, 'constructor', None), 'name', 'JsProxy')}>"
-    name = getattr(source, "name", None)
-    return name if isinstance(name, str) else f"<{type(source).__name__}>"
 
 
 def is_one_shot(source: Any) -> bool:
@@ -215,7 +199,7 @@ async def iter_source(
         chunk_timeout: seconds to wait for each chunk of a stream or async iterable (None:
             no limit); URLs use ``timeout=`` of :func:`~torsh_data.io.iter_fetch` instead.
         progress: called as ``progress(done, total_or_None)`` after each chunk.
-        name: how errors name the source (default: :func:`source_label`).
+        name: how errors name the source (default: :func:`~torsh_data.formats.source_name`).
         **fetch_options: for a URL, passed to :func:`~torsh_data.io.iter_fetch`.
 
     Raises:
@@ -224,7 +208,7 @@ async def iter_source(
     """
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
         raise DataValueError(f"chunk_size must be an int > 0, not {chunk_size!r}")
-    label = source_label(source) if name is None else name
+    label = source_name(source, name)
     remote = is_remote(source)
     if fetch_options and not remote:
         raise DataTypeError(

@@ -29,17 +29,15 @@ from typing import Any
 from .._checks import check_int
 from .._errors import DataTypeError, DataValueError, SourceError
 from ..datasets import IterableDataset
+from ..formats import IncrementalReader, RecordDataset, source_name
 from ..formats import lookup_format as lookup
 from ..formats import sniff_format as sniff
-from ..formats._source import IncrementalReader
-from ..formats._textio import RecordDataset
 from ._readers import detect_format, reader_for
 from ._sources import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_CHUNK_TIMEOUT,
     is_one_shot,
     iter_source,
-    source_label,
     sync_chunks,
 )
 from ._urls import is_remote
@@ -106,7 +104,7 @@ class StreamingDataset(IterableDataset[Any]):
         **options: Any,
     ) -> None:
         self.source = source
-        self.name = source_label(source) if name is None else name
+        self.name = source_name(source, name)
         self.content_type = content_type or _content_type(source)
         self.format, _ = detect_format(format, self.name, self.content_type)
         self._format_arg = format
@@ -257,7 +255,7 @@ def _opener(source: Any, format: str | None, name: str | None) -> Any:
     elif isinstance(source, dict):
         found = lookup("shards")
     else:
-        found, gz = sniff(name if name is not None else source_label(source))
+        found, gz = sniff(source_name(source, name))
         found = None if gz else found
     return None if found is None else found.dataset
 

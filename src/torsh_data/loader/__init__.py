@@ -1,5 +1,6 @@
 """The DataLoader, the executors that run it and the worker context datasets can read."""
 
+from .._exports import publish as _publish
 from .._worker_info import WorkerInfo, get_worker_info
 from ._executor import Executor, SerialExecutor
 from ._helpers import optimal_worker_count, pin_memory
@@ -23,3 +24,5 @@ __all__ = [
     "restore_state",
     "save_state",
 ]
+
+_publish(globals())

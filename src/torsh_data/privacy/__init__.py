@@ -7,6 +7,7 @@ batches for DP training are a sampler: see :mod:`torsh_data.samplers`.
 9.6896
 """
 
+from .._exports import publish as _publish
 from ._budget import PrivacyBudget, PrivacyBudgetExceeded
 from ._dataset import PrivateDataset
 from ._mechanisms import GaussianMechanism, LaplaceMechanism, Mechanism
@@ -19,3 +20,5 @@ __all__ = [
     "PrivacyBudgetExceeded",
     "PrivateDataset",
 ]
+
+_publish(globals())

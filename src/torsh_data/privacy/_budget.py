@@ -6,7 +6,7 @@
 >>> budget.spend(0.4)
 Traceback (most recent call last):
 ...
-torsh_data.privacy._budget.PrivacyBudgetExceeded: spending epsilon=0.4 would take the total to 1.2 > the budget's 1.0 (after 2 queries)
+torsh_data.privacy.PrivacyBudgetExceeded: spending epsilon=0.4 would take the total to 1.2 > the budget's 1.0 (after 2 queries)
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ every rank agrees; :class:`DistributedSamplerWrapper` gives a rank its share of 
 True
 """
 
+from .._exports import publish as _publish
 from ._basic import (
     BatchSampler,
     DistributedSampler,
@@ -57,3 +58,5 @@ __all__ = [
     "group_indices",
     "uncertainty_scores",
 ]
+
+_publish(globals())

@@ -269,16 +269,22 @@ class SubsetRandomSampler(_SeededSampler[int]):
         return [self.indices[i] for i in self._generator("shuffle").permutation(len(self.indices))]
 
 
+def as_list(values: Any, name: str, what: str = "numbers") -> list[Any]:
+    """``values`` (a sequence, a Tensor, an array) as a list, or a
+    :class:`~torsh_data.DataTypeError` saying ``name`` must be a sequence of ``what``."""
+    if hasattr(values, "tolist"):
+        values = values.tolist()
+    try:
+        return list(values)
+    except TypeError:
+        raise DataTypeError(f"{name} must be a sequence of {what}, got {values!r:.80}") from None
+
+
 def check_weights(weights: Any, name: str = "weights") -> list[float]:
     """``weights`` as a list of finite floats >= 0 with at least one positive (raises
     :class:`ArgumentError` for a weight that is not a number and :class:`SamplingError` for
     one that cannot be sampled, naming the first bad entry)."""
-    if hasattr(weights, "tolist"):
-        weights = weights.tolist()
-    try:
-        w = list(weights)
-    except TypeError:
-        raise DataTypeError(f"{name} must be a sequence of numbers, got {weights!r:.80}") from None
+    w = as_list(weights, name)
     for i, x in enumerate(w):
         if isinstance(x, bool) or not isinstance(x, (int, float)):
             raise ArgumentError(
@@ -405,23 +411,11 @@ class WeightedRandomSampler(_SeededSampler[int]):
         )
 
 
-def _load_inner(sampler: Any, state: dict[str, Any] | None) -> None:
-    """Give a wrapped sampler its state (``None``: it keeps none)."""
-    if state is None:
-        return
-    load = getattr(sampler, "load_state_dict", None)
-    if load is None:
-        raise DataValueError(f"a sampler state was given but {type(sampler).__name__} keeps none")
-    load(state)
+class _Wrapper(Sampler[T_co]):
+    """A sampler over another sampler, ``self.sampler``: the epoch and the state are the
+    wrapped sampler's (a state of ``None``: it keeps none)."""
 
-
-class BatchSampler(Sampler[list[int]]):
-    """Group the indices of ``sampler`` into lists of ``batch_size``."""
-
-    def __init__(self, sampler: Any, batch_size: int, drop_last: bool) -> None:
-        self.sampler = sampler
-        self.batch_size = check_int("batch_size", batch_size, 1)
-        self.drop_last = check_bool("drop_last", drop_last)
+    sampler: Any
 
     def set_epoch(self, epoch: int) -> None:
         if hasattr(self.sampler, "set_epoch"):
@@ -433,7 +427,23 @@ class BatchSampler(Sampler[list[int]]):
         return inner() if inner is not None else None
 
     def load_state_dict(self, state: dict[str, Any] | None) -> None:
-        _load_inner(self.sampler, state)
+        if state is None:
+            return
+        load = getattr(self.sampler, "load_state_dict", None)
+        if load is None:
+            raise DataValueError(
+                f"a sampler state was given but {type(self.sampler).__name__} keeps none"
+            )
+        load(state)
+
+
+class BatchSampler(_Wrapper[list[int]]):
+    """Group the indices of ``sampler`` into lists of ``batch_size``."""
+
+    def __init__(self, sampler: Any, batch_size: int, drop_last: bool) -> None:
+        self.sampler = sampler
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.drop_last = check_bool("drop_last", drop_last)
 
     def __iter__(self) -> Iterator[list[int]]:
         it = iter(self.sampler)
@@ -504,7 +514,7 @@ class DistributedSampler(_SeededSampler[int]):
         return indices[self.rank : self.total_size : self.num_replicas]
 
 
-class DistributedSamplerWrapper(Sampler[int]):
+class DistributedSamplerWrapper(_Wrapper[int]):
     """This rank's share of any sampler's epoch, as :class:`DistributedSampler` splits a
     dataset: every rank runs the same (seeded) sampler, pads or cuts its order to a multiple
     of ``num_replicas`` and keeps every ``num_replicas``-th index from ``rank``.
@@ -542,17 +552,6 @@ class DistributedSamplerWrapper(Sampler[int]):
 
     def __len__(self) -> int:
         return self._share(len(self.sampler))
-
-    def set_epoch(self, epoch: int) -> None:
-        if hasattr(self.sampler, "set_epoch"):
-            self.sampler.set_epoch(epoch)
-
-    def state_dict(self) -> dict[str, Any] | None:
-        inner = getattr(self.sampler, "state_dict", None)
-        return inner() if inner is not None else None
-
-    def load_state_dict(self, state: dict[str, Any] | None) -> None:
-        _load_inner(self.sampler, state)
 
     def __iter__(self) -> Iterator[int]:
         order = list(self.sampler)

@@ -16,19 +16,14 @@ from collections.abc import Sequence, Sized
 from typing import Any
 
 from .._checks import check_bool, check_int
-from .._errors import DataTypeError, DataValueError
-from ._basic import _SeededSampler
+from .._errors import DataValueError
+from ._basic import _SeededSampler, as_list
 
 __all__ = ["AdaptiveBatchSampler", "BucketBatchSampler", "PoissonBatchSampler"]
 
 
 def _lengths(lengths: Any, name: str = "lengths") -> list[int]:
-    if hasattr(lengths, "tolist"):
-        lengths = lengths.tolist()
-    try:
-        out = list(lengths)
-    except TypeError:
-        raise DataTypeError(f"{name} must be a sequence of integers, got {lengths!r:.80}") from None
+    out = as_list(lengths, name, "integers")
     for i, n in enumerate(out):
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise DataValueError(f"{name}[{i}] must be an integer >= 0, got {n!r}")

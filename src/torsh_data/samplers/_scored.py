@@ -17,8 +17,8 @@ from collections.abc import Callable, Hashable, Sequence, Sized
 from typing import Any, ClassVar
 
 from .._checks import check_bool, check_int
-from .._errors import DataTypeError, DataValueError
-from ._basic import _SeededSampler, class_balanced_weights, weighted_draw
+from .._errors import DataValueError
+from ._basic import _SeededSampler, as_list, class_balanced_weights, weighted_draw
 
 __all__ = ["AdaptiveSampler", "CurriculumSampler", "ImportanceSampler"]
 
@@ -33,12 +33,7 @@ def _positive_float(name: str, value: Any, upper: float | None = None) -> float:
 
 
 def _scores(name: str, values: Any, n: int | None = None) -> list[float]:
-    if hasattr(values, "tolist"):
-        values = values.tolist()
-    try:
-        out = list(values)
-    except TypeError:
-        raise DataTypeError(f"{name} must be a sequence of numbers, got {values!r:.80}") from None
+    out = as_list(values, name)
     for i, x in enumerate(out):
         if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
             raise DataValueError(f"{name}[{i}] is {x!r}; {name} must be finite numbers")

@@ -16,8 +16,9 @@ sums, the same on every runtime, and serialise with ``state_dict()``.
 (150, 4)
 """
 
-from ..transforms._tabular import MinMaxScale as MinMaxScaler
-from ..transforms._tabular import Standardize as StandardScaler
+from .._exports import publish as _publish
+from ..transforms import MinMaxScale as MinMaxScaler
+from ..transforms import Standardize as StandardScaler
 from ._builtin import BUILTIN_DATASETS, fetch_builtin_dataset, load_builtin_dataset
 from ._dataset import TabularDataset
 from ._encoders import LabelEncoder, OneHotEncoder
@@ -48,3 +49,5 @@ __all__ = [
     "make_regression",
     "records_to_tensors",
 ]
+
+_publish(globals())

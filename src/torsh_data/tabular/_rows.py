@@ -91,7 +91,7 @@ def feature_row(
     >>> feature_row({"x": "a", "y": 2}, label="y", name="t.csv", index=7)
     Traceback (most recent call last):
     ...
-    torsh_data._errors.FormatError: t.csv: record 7: not a number: 'a'
+    torsh_data.FormatError: t.csv: record 7: not a number: 'a'
     """
     values, y = _split(record, columns, label, name)
     x = _float32_row(values, name, index)

@@ -14,6 +14,7 @@ library, in pure Python, on every runtime.
 [1, 0, 2, 4]
 """
 
+from .._exports import publish as _publish
 from ._basic import (
     RegexTokenizer,
     basic_english,
@@ -86,3 +87,5 @@ __all__ = [
     "whitespace_tokenizer",
     "wordpiece_from_vocab",
 ]
+
+_publish(globals())

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._errors import DataValueError, FormatError
 from .._json import load_json
-from ..formats._source import read_bytes
+from ..formats import read_bytes
 from ._models import BPE, Model, WordPiece
 from ._normalizers import BertNormalizer, normalizer_from
 from ._pretokenizers import BertPreTokenizer, ByteLevel, pretokenizer_from

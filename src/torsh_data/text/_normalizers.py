@@ -18,7 +18,15 @@ from typing import Any, Literal
 from .._errors import FormatError
 from ._unicode import CJK_CLASS, compiled, is_chinese_char, lower_table, nfd
 
-__all__ = ["BertNormalizer", "Lowercase", "Normalizer", "Sequence", "Unicode", "normalizer_from"]
+__all__ = [
+    "BertNormalizer",
+    "Lowercase",
+    "Normalizer",
+    "Sequence",
+    "Unicode",
+    "component_type",
+    "normalizer_from",
+]
 
 Normalized = tuple[str, list[int] | None]
 _ASCII_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -231,13 +239,20 @@ def _flag(spec: dict[str, Any], key: str, default: Any, where: str) -> Any:
     return v
 
 
+def component_type(spec: Any, where: str) -> Any:
+    """The ``type`` of a ``tokenizer.json`` component entry (``normalizer``,
+    ``pre_tokenizer``, ``post_processor``, ``decoder``): ``spec`` is an object, else
+    :class:`~torsh_data.FormatError` (the caller handles ``null`` first)."""
+    if not isinstance(spec, dict):
+        raise FormatError(f"{where} must be an object or null, got {type(spec).__name__}")
+    return spec.get("type")
+
+
 def normalizer_from(spec: Any, where: str = "normalizer") -> Normalizer | None:
     """The normalizer of a ``tokenizer.json`` ``normalizer`` entry; unsupported -> FormatError."""
     if spec is None:
         return None
-    if not isinstance(spec, dict):
-        raise FormatError(f"{where} must be an object or null, got {type(spec).__name__}")
-    kind = spec.get("type")
+    kind = component_type(spec, where)
     if kind == "BertNormalizer":
         return BertNormalizer(
             clean_text=_flag(spec, "clean_text", True, where) is not False,

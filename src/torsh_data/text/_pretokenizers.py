@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from .._errors import FormatError
+from ._normalizers import component_type
 from ._unicode import bert_punctuation, letters, numbers, whitespace
 
 __all__ = ["BertPreTokenizer", "ByteLevel", "PreTokenizer", "WhitespaceSplit", "pretokenizer_from"]
@@ -147,9 +148,7 @@ def pretokenizer_from(spec: Any, where: str = "pre_tokenizer") -> PreTokenizer |
     """The pre-tokenizer of a ``tokenizer.json`` entry; unsupported -> FormatError."""
     if spec is None:
         return None
-    if not isinstance(spec, dict):
-        raise FormatError(f"{where} must be an object or null, got {type(spec).__name__}")
-    kind = spec.get("type")
+    kind = component_type(spec, where)
     if kind == "BertPreTokenizer":
         return BertPreTokenizer()
     if kind == "WhitespaceSplit":

@@ -14,6 +14,7 @@ from typing import Any
 
 from .._errors import FormatError
 from ._encoding import Encoding
+from ._normalizers import component_type
 from ._pretokenizers import BYTE_CHAR_VALUES
 from ._unicode import WHITESPACE_SET
 
@@ -126,10 +127,7 @@ class RobertaProcessing(PostProcessor):
 
     def process(self, a: Encoding, b: Encoding | None, add_special_tokens: bool = True) -> Encoding:
         if self.trim:
-            for e in (a, b):
-                if e is not None:
-                    e.offsets = list(e.offsets)
-                    trim_offsets(e, self.add_prefix_space)
+            _trim_offsets(a, b, self.add_prefix_space)
         if not add_special_tokens:
             return Encoding.merge([a] if b is None else [a, _with_type(b, 0)])
         # RoBERTa has no segment embeddings: every type id is 0, the pair's too
@@ -137,6 +135,14 @@ class RobertaProcessing(PostProcessor):
         if b is not None:
             parts += [_special([self.sep], 0), _with_type(b, 0), _special([self.sep], 0)]
         return Encoding.merge(parts)
+
+
+def _trim_offsets(a: Encoding, b: Encoding | None, add_prefix_space: bool) -> None:
+    """Trim the offsets of ``a`` and ``b`` (byte-level ``trim_offsets``) in place."""
+    for e in (a, b):
+        if e is not None:
+            e.offsets = list(e.offsets)
+            trim_offsets(e, add_prefix_space)
 
 
 class ByteLevelProcessing(PostProcessor):
@@ -148,10 +154,7 @@ class ByteLevelProcessing(PostProcessor):
 
     def process(self, a: Encoding, b: Encoding | None, add_special_tokens: bool = True) -> Encoding:
         if self.trim:
-            for e in (a, b):
-                if e is not None:
-                    e.offsets = list(e.offsets)
-                    trim_offsets(e, self.add_prefix_space)
+            _trim_offsets(a, b, self.add_prefix_space)
         return _default_process(a, b)
 
 
@@ -192,9 +195,7 @@ def processor_from(spec: Any, where: str = "post_processor") -> PostProcessor | 
     """The post-processor of a ``tokenizer.json`` entry; unsupported -> FormatError."""
     if spec is None:
         return None
-    if not isinstance(spec, dict):
-        raise FormatError(f"{where} must be an object or null")
-    kind = spec.get("type")
+    kind = component_type(spec, where)
     if kind == "BertProcessing":
         return BertProcessing(
             _pair(spec.get("sep"), f"{where}.sep"), _pair(spec.get("cls"), f"{where}.cls")
@@ -290,9 +291,7 @@ def decoder_from(
 ) -> WordPieceDecoder | ByteLevelDecoder | JoinDecoder:
     if spec is None:
         return JoinDecoder()
-    if not isinstance(spec, dict):
-        raise FormatError(f"{where} must be an object or null")
-    kind = spec.get("type")
+    kind = component_type(spec, where)
     if kind == "WordPiece":
         prefix = spec.get("prefix", "##")
         if not isinstance(prefix, str):

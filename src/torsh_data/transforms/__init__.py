@@ -28,6 +28,7 @@ on the fly inside the loader, ahead of time in its workers.
 (1, 28, 28)
 """
 
+from .._exports import publish as _publish
 from ._augmentation import (
     AdaptiveAugmentation,
     AugmentationPipeline,
@@ -106,3 +107,5 @@ __all__ = [
     "adjust_saturation",
     "rotate",
 ]
+
+_publish(globals())

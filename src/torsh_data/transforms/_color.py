@@ -227,7 +227,7 @@ class ColorJitter(Transform):
     adjustments, then one uniform factor for each enabled one (brightness, contrast,
     saturation, hue), then the enabled ones in the permuted order.
 
-    >>> from torsh_data import random as tdr
+    >>> from torsh_data import Tensor, random as tdr
     >>> img = Tensor(bytes([10, 200, 30] * 4), shape=(2, 2, 3))
     >>> with tdr.sample_scope(seed=0, epoch=0, index=0):
     ...     ColorJitter(brightness=0.5, hue=0.1)(img).shape

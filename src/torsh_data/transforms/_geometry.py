@@ -23,7 +23,7 @@ from __future__ import annotations
 import array
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._dtype import DType
@@ -111,6 +111,18 @@ class _Filler(Transform):
         return Tensor._make(memoryview(data), t.dtype, with_hw(t, nh, nw, batch))
 
 
+def _plan_for(plans: dict[tuple[Any, ...], Any], t: Tensor, make: Callable[[Tensor], Any]) -> Any:
+    """The plan ``make(t)`` for ``t``'s shape and dtype, kept in ``plans`` (at most 65 kept:
+    a stream of ever new sizes starts over rather than grow without end)."""
+    key = (t.shape, t.dtype)
+    plan = plans.get(key)
+    if plan is None:
+        if len(plans) > 64:
+            plans.clear()
+        plan = plans[key] = make(t)
+    return plan
+
+
 class Pad(_Filler):
     """Pad the border of an image with ``fill``.
 
@@ -126,18 +138,15 @@ class Pad(_Filler):
 
     def __call__(self, img: Any) -> Tensor:
         t = img if type(img) is Tensor else _tensor(img)
-        key = (t.shape, t.dtype)
-        plan = self._plans.get(key)
-        if plan is None:
-            if len(self._plans) > 64:
-                self._plans.clear()
-            p, h, w, u, _ = layout(t)
-            lf, tp, rt, bt = self.padding
-            window = (0, 0, h + tp + bt, w + lf + rt)
-            fn = pad_crop_fn(p, h, w, u, self.padding, window, self._fills(t, False))
-            plan = self._plans[key] = (fn, with_hw(t, window[2], window[3]))
-        fn, shape = plan
+        fn, shape = _plan_for(self._plans, t, self._plan)
         return Tensor._make(memoryview(fn(t._data)), t.dtype, shape)
+
+    def _plan(self, t: Tensor) -> tuple[Any, tuple[int, ...]]:
+        p, h, w, u, _ = layout(t)
+        lf, tp, rt, bt = self.padding
+        window = (0, 0, h + tp + bt, w + lf + rt)
+        fn = pad_crop_fn(p, h, w, u, self.padding, window, self._fills(t, False))
+        return fn, with_hw(t, window[2], window[3])
 
     def _fuse_next(self, nxt: Any) -> Any:
         """``Pad`` then ``RandomCrop`` is one ``RandomCrop`` with the summed padding (same
@@ -209,13 +218,7 @@ class RandomCrop(_Filler):
 
     def __call__(self, img: Any) -> Tensor:
         t = img if type(img) is Tensor else _tensor(img)
-        key = (t.shape, t.dtype)
-        plan = self._plans.get(key)
-        if plan is None:
-            if len(self._plans) > 64:
-                self._plans.clear()
-            plan = self._plans[key] = self._plan(t)
-        positions, _, shape, windows, make = plan
+        positions, _, shape, windows, make = _plan_for(self._plans, t, self._plan)
         k = sample_generator().randbelow(positions) if positions > 1 else 0
         fn = windows.get(k)
         if fn is None:

@@ -166,6 +166,21 @@ def framed(
     return b"".join(out)
 
 
+def _geometry(
+    h: int, w: int, ltrb: tuple[int, int, int, int], window: tuple[int, int, int, int]
+) -> tuple[int, int, int, int, tuple[int, int, int, int]]:
+    """Where the ``(top, left, height, width)`` window of an ``h`` x ``w`` image padded by
+    ``ltrb`` falls: the first source column and row, how many columns and rows come from the
+    source, and the fill on each side ``(left, top, right, bottom)``."""
+    left, top = ltrb[0], ltrb[1]
+    wt, wl, ch, cw = window
+    c0, c1 = max(wl - left, 0), min(wl + cw - left, w)
+    r0, r1 = max(wt - top, 0), min(wt + ch - top, h)
+    sc, sr = max(c1 - c0, 0), max(r1 - r0, 0)
+    lf, tf = min(max(left - wl, 0), cw), min(max(top - wt, 0), ch)
+    return c0, r0, sc, sr, (lf, tf, cw - lf - sc, ch - tf - sr)
+
+
 def pad_crop(
     data: Buffer,
     p: int,
@@ -178,15 +193,8 @@ def pad_crop(
 ) -> bytes:
     """The ``(top, left, height, width)`` window of the image padded by ``ltrb``, without
     building the padded image: source rows come from one struct call, fill is added around."""
-    left, top = ltrb[0], ltrb[1]
-    wt, wl, ch, cw = window
-    c0, c1 = max(wl - left, 0), min(wl + cw - left, w)
-    r0, r1 = max(wt - top, 0), min(wt + ch - top, h)
-    sc, sr = max(c1 - c0, 0), max(r1 - r0, 0)
-    lf = min(max(left - wl, 0), cw)
-    rf = cw - lf - sc
-    tf = min(max(top - wt, 0), ch)
-    bf = ch - tf - sr
+    c0, r0, sc, sr, (lf, tf, rf, bf) = _geometry(h, w, ltrb, window)
+    cw = window[3]
     rows: tuple[bytes, ...] = ()
     if sc and sr:
         key = ("c", p, h, w, u, sr, sc)
@@ -214,16 +222,10 @@ def pad_crop_fn(
 ) -> Any:
     """:func:`pad_crop` for one geometry, prepared: a function of the source buffer. For one
     plane it is one struct call and one join; random crops keep one per window position."""
-    left, top = ltrb[0], ltrb[1]
-    wt, wl, ch, cw = window
-    c0, c1 = max(wl - left, 0), min(wl + cw - left, w)
-    r0, r1 = max(wt - top, 0), min(wt + ch - top, h)
-    sc, sr = max(c1 - c0, 0), max(r1 - r0, 0)
+    c0, r0, sc, sr, (lf, tf, rf, bf) = _geometry(h, w, ltrb, window)
     if p != 1 or not (sc and sr):
         return lambda data: pad_crop(data, p, h, w, u, ltrb, window, fills)
-    lf = min(max(left - wl, 0), cw)
-    rf, tf = cw - lf - sc, min(max(top - wt, 0), ch)
-    bf = ch - tf - sr
+    cw = window[3]
     px = fills[0]
     pre, post, sep = px * (tf * cw + lf), px * (rf + bf * cw), px * (rf + lf)
     fmt = f"{sc * u}s{(w - sc) * u}x" * (sr - 1) + f"{sc * u}s"

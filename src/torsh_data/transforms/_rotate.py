@@ -137,7 +137,7 @@ class RandomRotation(Transform):
     One uniform draw per call. See :func:`rotate` for the geometry, ``interpolation`` and
     ``fill``; the size is kept (``expand=False``).
 
-    >>> from torsh_data import random as tdr
+    >>> from torsh_data import Tensor, random as tdr
     >>> img = Tensor(bytes(range(16)), shape=(4, 4))
     >>> with tdr.sample_scope(seed=0, epoch=0, index=0):
     ...     RandomRotation(30)(img).shape

@@ -9,6 +9,7 @@
 (2.0, 1.0)
 """
 
+from .._exports import publish as _publish
 from ._perf import MemoryTracker, StatisticsCollector, Timer
 from ._progress import ProgressTracker, track
 from ._stats import RunningStats
@@ -37,3 +38,5 @@ __all__ = [
     "validate_same_length",
     "validate_shape",
 ]
+
+_publish(globals())

@@ -25,7 +25,7 @@ __all__ = ["RunningStats"]
 class RunningStats:
     """Count, mean, variance, min and max of a stream of numbers (NOTE [ Welford ])."""
 
-    __slots__ = ("_m2", "count", "max", "mean", "min")
+    __slots__ = ("_m2", "count", "last", "max", "mean", "min")
 
     def __init__(self) -> None:
         self.count = 0
@@ -33,6 +33,7 @@ class RunningStats:
         self._m2 = 0.0
         self.min = math.inf
         self.max = -math.inf
+        self.last = math.nan  # the value added most recently
 
     def update(self, value: float) -> None:
         """Add one value."""
@@ -45,6 +46,7 @@ class RunningStats:
             self.min = x
         if x > self.max:
             self.max = x
+        self.last = x
 
     def update_many(self, values: Iterable[float]) -> None:
         """Add many values."""
@@ -57,7 +59,7 @@ class RunningStats:
             return self
         if self.count == 0:
             self.count, self.mean, self._m2 = other.count, other.mean, other._m2
-            self.min, self.max = other.min, other.max
+            self.min, self.max, self.last = other.min, other.max, other.last
             return self
         n = self.count + other.count
         delta = other.mean - self.mean
@@ -65,6 +67,7 @@ class RunningStats:
         self._m2 += other._m2 + delta * delta * self.count * other.count / n
         self.count = n
         self.min, self.max = min(self.min, other.min), max(self.max, other.max)
+        self.last = other.last
         return self
 
     def var(self, ddof: int = 0) -> float:

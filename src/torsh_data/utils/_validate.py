@@ -9,7 +9,7 @@ message that names the argument, what is allowed and what was given.
 >>> validate_range("lr", 2.0, 0.0, 1.0)
 Traceback (most recent call last):
 ...
-torsh_data._errors.DataValueError: lr must be in [0.0, 1.0], got 2.0
+torsh_data.DataValueError: lr must be in [0.0, 1.0], got 2.0
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@
 Samples are :class:`~torsh_data.Tensor` images ready for :mod:`torsh_data.transforms`.
 """
 
+from .._exports import publish as _publish
 from ._classic import CIFAR10, MNIST, FashionMNIST
 from ._convert import (
     ImageToTensor,
@@ -36,3 +37,5 @@ __all__ = [
     "find_classes",
     "to_uint8_hwc",
 ]
+
+_publish(globals())
