@@ -14,6 +14,7 @@ derives from the builtin a caller would already catch::
     ├── DataTypeError       (TypeError)    an object of a kind that is not supported
     ├── DataIndexError      (IndexError)   an index outside a dataset or tensor
     ├── SourceError         (OSError)      a file, URL or stream could not be read
+    ├── CannotBlockError    (RuntimeError) a synchronous call would have to wait on a promise
     └── MissingExtraError   (ImportError)  an optional dependency is not installed
 
 NOTE [ Errors where torch raises ]: where ``torch.utils.data`` raises a different builtin for
@@ -37,6 +38,7 @@ from __future__ import annotations
 __all__ = [
     "ArgumentError",
     "BatchShapeError",
+    "CannotBlockError",
     "CombineError",
     "DataIndexError",
     "DataTypeError",
@@ -107,6 +109,12 @@ def _rebuild_format_error(
 
 class SourceError(TorshDataError, OSError):
     """A file, URL or stream that could not be read (missing, denied, network)."""
+
+
+class CannotBlockError(TorshDataError, RuntimeError):
+    """A synchronous call that would have to wait for asynchronous work where the runtime
+    cannot block: Pyodide without JSPI (WebKit/Safari, Node.js without its flag), or inside a
+    running event loop. The message names the asynchronous call to use instead."""
 
 
 class DataTypeError(TorshDataError, TypeError):
