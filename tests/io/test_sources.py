@@ -15,15 +15,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from jsstreams import Parts, failing, stalled, strings, u8
+from support import run
 
 from torsh_data import DataTypeError, DataValueError, SourceError
 from torsh_data.io import NetworkError, iter_source
 
 PYODIDE = pytest.mark.pyodide_only(reason="browser objects (Blob, ReadableStream) exist only there")
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 async def collect(source: Any, **kw: Any) -> list[bytes]:
@@ -160,6 +157,7 @@ def test_a_failing_read_is_a_source_error() -> None:
         run(collect(io.BufferedReader(Broken())))
 
 
+@pytest.mark.needs_jspi(reason="in Pyodide the URL goes to JavaScript's fetch")
 def test_an_unreachable_url_is_a_network_error() -> None:
     # Nothing listens on port 9 (discard); both runtimes refuse the connection.
     with pytest.raises(NetworkError, match=r"127\.0\.0\.1:9"):
@@ -182,6 +180,7 @@ def test_a_url_streams_through_iter_fetch() -> None:
 
 
 # --- browser objects (Pyodide) ------------------------------------------------------------------
+@pytest.mark.needs_jspi(reason="reads a Blob (Blob.arrayBuffer answers with a promise)")
 @PYODIDE
 @given(
     data=st.binary(max_size=2000),

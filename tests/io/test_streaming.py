@@ -8,7 +8,6 @@ type=file>`` and a JavaScript-built stream in Chromium.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import gzip
 import io
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import run
 
 from torsh_data import (
     DataLoader,
@@ -37,10 +37,6 @@ from torsh_data.tensor import Tensor
 from torsh_data.testing import check_resume
 
 PYODIDE = pytest.mark.pyodide_only(reason="browser objects (Blob, ReadableStream) exist only there")
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 async def arecords(ds: Any, limit: int | None = None) -> list[Any]:
