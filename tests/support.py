@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dis
 import importlib.util
-import os
 import re
 import sys
 import time
@@ -44,7 +43,6 @@ def all_order(name: str) -> tuple[int, list[str | int]]:
 
 
 T = TypeVar("T")
-_ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
 JSPI_REASON = (
     "waits on a JavaScript promise from synchronous code, which needs JSPI (WebAssembly "
     "JavaScript Promise Integration); this runtime has none (WebKit/Safari, Node.js without "
@@ -83,18 +81,17 @@ class PythonOnlyLoop(asyncio.BaseEventLoop):
         self._selector = self
 
     def create_future(self) -> asyncio.Future[Any]:
-        # Pyodide makes a future (from C) for each promise a JavaScript call returns; refuse
+        # Pyodide makes a future (from C) for a JavaScript promise it returns or awaits; refuse
         # it at once rather than wait for a timeout that would end it. Python code, asyncio's
         # or a test's, calls ``loop.create_future()`` by that name.
         caller = sys._getframe(1)
-        if not caller.f_code.co_filename.startswith(_ASYNCIO_DIR):
-            names = [
-                i.argval
-                for i in dis.get_instructions(caller.f_code)
-                if i.offset < caller.f_lasti and i.opname.startswith("LOAD_ATTR")
-            ]
-            if names[-1:] != ["create_future"]:
-                raise RuntimeError(f"this test {JSPI_REASON}: mark it @pytest.mark.needs_jspi")
+        names = [
+            i.argval
+            for i in dis.get_instructions(caller.f_code)
+            if i.offset < caller.f_lasti and i.opname.startswith("LOAD_ATTR")
+        ]
+        if names[-1:] != ["create_future"]:
+            raise RuntimeError(f"this test {JSPI_REASON}: mark it @pytest.mark.needs_jspi")
         return super().create_future()
 
     def select(self, timeout: float | None) -> list[Any]:

@@ -161,6 +161,11 @@ def test_a_worker_that_does_not_start_hits_the_boot_timeout() -> None:
 
 
 # --- saved loader states ----------------------------------------------------------------------
+#: A pool's messages arrive on JavaScript's event loop, which a synchronous test can only wait
+#: for through JSPI.
+WORKERS = pytest.mark.needs_jspi(reason="waits on Web Workers from a synchronous test")
+
+
 def _loader(**kw: Any) -> td.DataLoader:
     return td.DataLoader(cases.augmented(40), batch_size=4, shuffle=True, **kw)
 
@@ -247,7 +252,7 @@ def test_the_key_must_be_a_string(tmp_path: Any) -> None:
 
 # --- a real pool (Pyodide) --------------------------------------------------------------------
 @pytest.mark.pyodide_only(reason="starts Web Workers / worker_threads, each with a Pyodide")
-@pytest.mark.needs_jspi(reason="waits on Web Workers from a synchronous test")
+@WORKERS
 def test_two_workers_give_the_batches_of_none() -> None:
     async def go() -> tuple[list[str], list[str]]:
         ref = await _epochs(_loader(seed=4), 1)
@@ -262,6 +267,7 @@ def test_two_workers_give_the_batches_of_none() -> None:
 
 
 @pytest.mark.pyodide_only(reason="starts worker_threads / Web Workers, each with a Pyodide")
+@WORKERS
 def test_a_worker_error_carries_its_traceback_and_the_epoch_goes_on() -> None:
     async def go() -> list[Any]:
         it = td.DataLoader(cases.FailsAt(12, 5), batch_size=3, num_workers=2).__aiter__()
@@ -275,6 +281,7 @@ def test_a_worker_error_carries_its_traceback_and_the_epoch_goes_on() -> None:
 
 
 @pytest.mark.pyodide_only(reason="starts worker_threads / Web Workers, each with a Pyodide")
+@WORKERS
 def test_a_dataset_that_splits_its_stream_is_read_once_in_torchs_order() -> None:
     # NOTE [ Who splits an iterable stream ]: torch's recipe, in __iter__ and in
     # worker_init_fn; a worker_init_fn that only seeds leaves the split to the loader
@@ -298,6 +305,7 @@ def test_a_dataset_that_splits_its_stream_is_read_once_in_torchs_order() -> None
 
 
 @pytest.mark.pyodide_only(reason="starts a worker_thread / Web Worker with its own Pyodide")
+@WORKERS
 def test_a_stuck_worker_hits_the_timeout_which_counts_from_start_up() -> None:
     # starting the worker takes seconds (longer than the timeout): only the wait for a batch
     # once it is up counts; that batch takes far longer than the timeout
@@ -315,6 +323,7 @@ def test_a_stuck_worker_hits_the_timeout_which_counts_from_start_up() -> None:
 
 
 @pytest.mark.pyodide_only(reason="starts Web Workers / worker_threads, each with a Pyodide")
+@WORKERS
 def test_later_pools_start_from_the_boot_snapshot_the_first_made(tmp_path: Any) -> None:
     cache = Cache("snapshots", root=tmp_path)
 

@@ -197,6 +197,7 @@ def test_a_blob_is_read_in_slices(data: bytes, sizes: list[int], chunk_size: int
     assert all(0 < len(c) <= chunk_size for c in chunks)
 
 
+@pytest.mark.needs_jspi(reason="reads a JavaScript stream or Response, whose reads are promises")
 @PYODIDE
 @given(data=st.binary(max_size=2000), sizes=st.lists(st.integers(1, 300), min_size=1, max_size=4))
 def test_a_readable_stream_is_read_to_its_end(data: bytes, sizes: list[int]) -> None:
@@ -207,6 +208,7 @@ def test_a_readable_stream_is_read_to_its_end(data: bytes, sizes: list[int]) -> 
     assert not stream.locked  # the reader's lock is released
 
 
+@pytest.mark.needs_jspi(reason="reads a JavaScript stream or Response, whose reads are promises")
 @PYODIDE
 def test_a_readable_stream_is_cancelled_on_early_exit() -> None:
     source = Parts([b"abc"] * 5)
@@ -226,6 +228,7 @@ def test_a_readable_stream_is_cancelled_on_early_exit() -> None:
     assert not stream.locked
 
 
+@pytest.mark.needs_jspi(reason="reads a JavaScript stream or Response, whose reads are promises")
 @PYODIDE
 def test_readable_stream_failures_are_source_errors() -> None:
     with pytest.raises(SourceError, match="producer broke"):
@@ -240,6 +243,7 @@ def test_readable_stream_failures_are_source_errors() -> None:
         run(collect(locked))
 
 
+@pytest.mark.needs_jspi(reason="reads a JavaScript stream or Response, whose reads are promises")
 @PYODIDE
 def test_a_response_and_typed_arrays() -> None:
     import js

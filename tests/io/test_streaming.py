@@ -473,6 +473,7 @@ def js_stream(parts: list[bytes]) -> Any:
     return Parts(parts).stream
 
 
+@pytest.mark.needs_jspi(reason="reads a JavaScript stream or Response, whose reads are promises")
 @PYODIDE
 @given(sizes=st.lists(st.integers(1, 97), min_size=1, max_size=4))
 def test_a_readable_stream_in_odd_chunks_as_a_dataset(sizes: list[int]) -> None:
@@ -485,6 +486,7 @@ def test_a_readable_stream_in_odd_chunks_as_a_dataset(sizes: list[int]) -> None:
     assert run(batches()) == [list(range(16)), list(range(16, 32)), list(range(32, 40))]
 
 
+@pytest.mark.needs_jspi(reason="reads a Blob (Blob.arrayBuffer answers with a promise)")
 @PYODIDE
 def test_a_file_blob_as_a_dataset() -> None:
     import js  # type: ignore[import-not-found]
@@ -502,6 +504,7 @@ def test_a_file_blob_as_a_dataset() -> None:
         list(ds)
 
 
+@pytest.mark.needs_jspi(reason="reads a JavaScript stream or Response, whose reads are promises")
 @PYODIDE
 def test_a_truncated_browser_stream_names_the_source() -> None:
     ds = StreamingDataset(js_stream([b'{"a": 1}\n{"a"']), "jsonl", name="upload.jsonl")
