@@ -71,7 +71,8 @@ export function capabilities() {
     streams: "ReadableStream" in g,
     shared_array_buffer: "SharedArrayBuffer" in g,
     cross_origin_isolated: Boolean(g.crossOriginIsolated),
-    jspi: typeof g.WebAssembly === "object" && "Suspending" in g.WebAssembly,
+    // JSPI: "Suspending" (the standard), "Suspender" (Node.js 20 with its flag)
+    jspi: typeof g.WebAssembly === "object" && ("Suspending" in g.WebAssembly || "Suspender" in g.WebAssembly),
     hardware_concurrency: Number(g.navigator?.hardwareConcurrency ?? 1) || 1,
   };
 }

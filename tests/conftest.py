@@ -1,7 +1,12 @@
 """Shared test setup: runtime markers and Hypothesis profiles.
 
 The same files run natively and inside Pyodide (under Node.js and in Chromium). A test that
-cannot run on one runtime says why with ``@pytest.mark.native_only(reason=...)``.
+cannot run on one runtime says why with ``@pytest.mark.native_only(reason=...)``; one that
+blocks on a JavaScript promise from synchronous code (``asyncio.run`` of a coroutine awaiting
+``fetch``, IndexedDB or Web Workers; a plain ``for`` over a Web Worker loader) is marked
+``@pytest.mark.needs_jspi(reason=...)`` and skipped where Pyodide has no JSPI (WebKit/Safari;
+``pyrun.mjs --no-jspi``). A coroutine that waits only on Python runs everywhere through
+``support.run``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,19 @@ from hypothesis import HealthCheck, settings
 from support import TORCH_REASON, has_module
 
 IN_PYODIDE = sys.platform == "emscripten"
+
+
+NO_JSPI = (
+    "no JSPI here (WebKit/Safari; Node.js without --experimental-wasm-stack-switching), so "
+    "Python cannot wait for a promise from synchronous code"
+)
+
+
+def _cannot_block() -> bool:
+    from torsh_data._runtime import can_block
+
+    return IN_PYODIDE and not can_block()
+
 
 # Scripts run by other tests or by hand, not test modules (--doctest-modules would import them).
 collect_ignore = [
@@ -44,13 +62,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "pyodide_only(reason): exercises Pyodide itself; the reason says why"
     )
+    config.addinivalue_line(
+        "markers",
+        "needs_jspi(reason): blocks on a JavaScript promise; skipped in Pyodide without JSPI",
+    )
+    config.addinivalue_line(
+        "markers", "no_jspi_only(reason): checks the refusal where Pyodide has no JSPI"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    cannot_block = _cannot_block()
     for item in items:
         for name, skip_here, where in (
             ("native_only", IN_PYODIDE, "not in Pyodide"),
             ("pyodide_only", not IN_PYODIDE, "Pyodide only"),
+            ("needs_jspi", cannot_block, NO_JSPI),
+            ("no_jspi_only", not cannot_block, "only in Pyodide without JSPI"),
         ):
             marker = item.get_closest_marker(name)
             if marker is None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import run
 
 from torsh_data import TorshDataError
 from torsh_data import _ffi as ffi
@@ -54,6 +53,7 @@ def test_dicts_become_plain_objects_deeply() -> None:
 
 
 @PYODIDE
+@pytest.mark.needs_jspi(reason="awaits a rejected JavaScript promise in a synchronous test")
 def test_null_exception_and_proxy() -> None:
     import js
     from pyodide.ffi import jsnull  # type: ignore[import-not-found]
@@ -64,7 +64,7 @@ def test_null_exception_and_proxy() -> None:
         await js.Promise.reject(js.Error.new("no"))
 
     with pytest.raises(ffi.js_exception(), match="no"):
-        asyncio.run(rejected())
+        run(rejected())
     seen: list[int] = []
     proxy = ffi.create_proxy(seen.append)
     js.Reflect.apply(proxy, None, ffi.js_array([7]))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import gzip
 import io
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import digest
+from support import digest, run
 
 from torsh_data import (
     DataTypeError,
@@ -28,10 +27,6 @@ from torsh_data import (
 )
 from torsh_data._jsapi import FORMATS, JsLoader, apply_transforms, guess_format, parse_options
 from torsh_data.formats import write_npy
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 def epoch(loader: JsLoader) -> list[dict[str, Any]]:

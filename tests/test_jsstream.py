@@ -14,14 +14,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import digest
+from support import digest, run
 
 from torsh_data import DataTypeError, DataValueError, FormatError, SourceError
 from torsh_data._jsapi import JsLoader
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 def f32(x: float) -> float:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from support import digest, needs_torch
+from support import digest, needs_torch, run
 
 import torsh_data as td
 from torsh_data import DataLoader, IterableDataset, Tensor, TensorDataset
@@ -137,9 +137,9 @@ def test_async_iteration_gives_the_same_batches() -> None:
         return [b async for b in loader]
 
     sync = digest(list(DataLoader(make_ds(), batch_size=3, shuffle=True, seed=5)))
-    got = asyncio.run(collect(DataLoader(make_ds(), batch_size=3, shuffle=True, seed=5)))
+    got = run(collect(DataLoader(make_ds(), batch_size=3, shuffle=True, seed=5)))
     assert digest(got) == sync
-    out = asyncio.run(collect(DataLoader(AsyncStream(5), batch_size=2)))
+    out = run(collect(DataLoader(AsyncStream(5), batch_size=2)))
     assert [b.tolist() for b in out] == [[0, 1], [2, 3], [4]]
 
 
@@ -280,7 +280,7 @@ def test_a_batch_that_raises_does_not_end_the_epoch() -> None:
             except ValueError as exc:
                 out.append(str(exc))
 
-    assert asyncio.run(collect()) == [[0, 1, 2], "sample 5 is broken", [6, 7]]
+    assert run(collect()) == [[0, 1, 2], "sample 5 is broken", [6, 7]]
 
 
 def test_an_abandoned_epoch_can_be_closed() -> None:

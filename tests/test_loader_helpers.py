@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 import pytest
-from support import IN_PYODIDE, has_module, needs_torch
+from support import IN_PYODIDE, has_module, needs_torch, run
 
 import torsh_data as td
 from torsh_data.loader import optimal_worker_count, pin_memory
@@ -67,7 +67,6 @@ def test_pin_memory_converts_nested_batches(monkeypatch: pytest.MonkeyPatch) -> 
 
 @needs_torch
 def test_loader_pin_memory_flag(monkeypatch: pytest.MonkeyPatch) -> None:
-    import asyncio
     import warnings
 
     import torch
@@ -80,7 +79,7 @@ def test_loader_pin_memory_flag(monkeypatch: pytest.MonkeyPatch) -> None:
         async def collect() -> list:  # type: ignore[type-arg]
             return [b async for b in td.DataLoader(ds, batch_size=2, pin_memory=True)]
 
-        aout = asyncio.run(collect())
+        aout = run(collect())
     for batches in (out, aout):
         assert all(isinstance(t, torch.Tensor) for b in batches for t in b)
         assert [b[0].tolist() for b in batches] == [[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0]]]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from support import run
 
 import torsh_data as td
 from torsh_data import DataLoader, Tensor, TensorDataset
@@ -130,12 +130,12 @@ def test_async_iteration_resumes_too() -> None:
             out.append(batch_digest(batch))
         return out
 
-    reference = asyncio.run(take(DataLoader(Noisy(), batch_size=3, shuffle=True, seed=4), None))
+    reference = run(take(DataLoader(Noisy(), batch_size=3, shuffle=True, seed=4), None))
     first = DataLoader(Noisy(), batch_size=3, shuffle=True, seed=4)
-    head = asyncio.run(take(first, 2))
+    head = run(take(first, 2))
     second = DataLoader(Noisy(), batch_size=3, shuffle=True, seed=4)
     second.load_state_dict(first.state_dict())
-    assert head + asyncio.run(take(second, None)) == reference
+    assert head + run(take(second, None)) == reference
 
 
 @pytest.mark.parametrize(

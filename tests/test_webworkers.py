@@ -18,6 +18,7 @@ import webworker_cases as cases
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import nested, tensors
+from support import run
 
 import torsh_data as td
 from torsh_data.io import Cache
@@ -100,9 +101,12 @@ def test_bad_arguments(args: Any, kwargs: Any, match: str) -> None:
         WebWorkerExecutor(*args, **kwargs)
 
 
-def test_sync_iteration_asks_for_async_for() -> None:
+@pytest.mark.no_jspi_only(reason="checks the refusal where Python cannot block on a promise")
+def test_without_jspi_sync_iteration_asks_for_async_for() -> None:
     ld = td.DataLoader(td.TensorDataset(list(range(4))), executor=WebWorkerExecutor(2))
-    with pytest.raises(td.DataTypeError, match="async for"):
+    with pytest.raises(td.CannotBlockError, match=r"(?s)num_workers > 0.*no JSPI.*async for batch"):
+        iter(ld)  # refused at once, before any worker starts
+    with pytest.raises(RuntimeError):  # what a caller would catch
         list(ld)
 
 
@@ -115,7 +119,7 @@ def test_natively_the_executor_refuses_to_start() -> None:
             pass
 
     with pytest.raises(td.DataValueError, match="only in Pyodide"):
-        asyncio.run(go())
+        run(go())
 
 
 def test_the_worker_script_is_package_data_with_the_shared_boot_steps_inlined() -> None:
@@ -166,6 +170,11 @@ def test_a_worker_that_does_not_start_hits_the_boot_timeout() -> None:
 
 
 # --- saved loader states ----------------------------------------------------------------------
+#: A pool's messages arrive on JavaScript's event loop, which a synchronous test can only wait
+#: for through JSPI.
+WORKERS = pytest.mark.needs_jspi(reason="waits on Web Workers from a synchronous test")
+
+
 def _loader(**kw: Any) -> td.DataLoader:
     return td.DataLoader(cases.augmented(40), batch_size=4, shuffle=True, **kw)
 
@@ -196,13 +205,13 @@ def test_a_saved_state_resumes_exactly(tmp_path: Any, stop: int) -> None:
         rest = await _epochs(fresh, 2 if stop < 10 else 1)
         return whole, seen + rest[: len(whole) - len(seen)]
 
-    whole, resumed = asyncio.run(go())
+    whole, resumed = run(go())
     assert resumed == whole
 
 
 def test_restore_without_a_saved_state_is_false(tmp_path: Any) -> None:
     ld = _loader(seed=2)
-    assert asyncio.run(restore_state(ld, Cache("states", root=tmp_path), "nothing")) is False
+    assert run(restore_state(ld, Cache("states", root=tmp_path), "nothing")) is False
     assert ld.state_dict()["batches"] == 0
 
 
@@ -242,28 +251,32 @@ def test_a_damaged_saved_state_is_refused(tmp_path: Any, entry: bytes, match: st
         await restore_state(_loader(seed=2), cache, "run")
 
     with pytest.raises(td.DataValueError, match=match):
-        asyncio.run(go())
+        run(go())
 
 
 def test_the_key_must_be_a_string(tmp_path: Any) -> None:
     with pytest.raises(td.DataTypeError, match="key"):
-        asyncio.run(save_state(_loader(), Cache("states", root=tmp_path), 3))  # type: ignore[arg-type]
+        run(save_state(_loader(), Cache("states", root=tmp_path), 3))  # type: ignore[arg-type]
 
 
 # --- a real pool (Pyodide) --------------------------------------------------------------------
 @pytest.mark.pyodide_only(reason="starts Web Workers / worker_threads, each with a Pyodide")
+@WORKERS
 def test_two_workers_give_the_batches_of_none() -> None:
     async def go() -> tuple[list[str], list[str]]:
         ref = await _epochs(_loader(seed=4), 1)
         return ref, await _epochs(_loader(seed=4, num_workers=2), 1)
 
-    ref, got = asyncio.run(go())
+    ref, got = run(go())
     assert got == ref
-    with pytest.raises(td.DataTypeError, match="async for"):
-        list(_loader(seed=4, num_workers=2))
+    # a plain ``for`` waits for each batch through JSPI, abandoned early too
+    assert [batch_digest(b) for b in _loader(seed=4, num_workers=2)] == ref
+    early = zip(_loader(seed=4, num_workers=2), range(3), strict=False)
+    assert [batch_digest(b) for b, _ in early] == ref[:3]
 
 
 @pytest.mark.pyodide_only(reason="starts worker_threads / Web Workers, each with a Pyodide")
+@WORKERS
 def test_a_worker_error_carries_its_traceback_and_the_epoch_goes_on() -> None:
     async def go() -> list[Any]:
         it = td.DataLoader(cases.FailsAt(12, 5), batch_size=3, num_workers=2).__aiter__()
@@ -272,11 +285,12 @@ def test_a_worker_error_carries_its_traceback_and_the_epoch_goes_on() -> None:
             await it.__anext__()
         return out + [b.tolist() async for b in it]
 
-    assert asyncio.run(go()) == [[0, 1, 2], [6, 7, 8], [9, 10, 11]]
+    assert run(go()) == [[0, 1, 2], [6, 7, 8], [9, 10, 11]]
     assert sys.platform == "emscripten"
 
 
 @pytest.mark.pyodide_only(reason="starts worker_threads / Web Workers, each with a Pyodide")
+@WORKERS
 def test_a_dataset_that_splits_its_stream_is_read_once_in_torchs_order() -> None:
     # NOTE [ Who splits an iterable stream ]: torch's recipe, in __iter__ and in
     # worker_init_fn; a worker_init_fn that only seeds leaves the split to the loader
@@ -294,12 +308,13 @@ def test_a_dataset_that_splits_its_stream_is_read_once_in_torchs_order() -> None
             await go(cases.Stream(10), None, batch_size=4, seed=3),
         ]
 
-    by_iter, by_init, seeded, plain = asyncio.run(all_cases())
+    by_iter, by_init, seeded, plain = run(all_cases())
     assert by_iter == by_init == [[3], [5], [4], [6]]
     assert seeded == plain and [i for ids, _ in plain for i in ids] == list(range(10))
 
 
 @pytest.mark.pyodide_only(reason="starts a worker_thread / Web Worker with its own Pyodide")
+@WORKERS
 def test_a_stuck_worker_hits_the_timeout_which_counts_from_start_up() -> None:
     # starting the worker takes seconds (longer than the timeout): only the wait for a batch
     # once it is up counts; that batch takes far longer than the timeout
@@ -311,12 +326,13 @@ def test_a_stuck_worker_hits_the_timeout_which_counts_from_start_up() -> None:
     async def go(ld: td.DataLoader) -> list[Any]:
         return [x.tolist() async for (x,) in ld]
 
-    assert asyncio.run(go(fast)) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    assert run(go(fast)) == [[0, 1, 2, 3], [4, 5, 6, 7]]
     with pytest.raises(td.loader.WorkerError, match="timed out after 1 seconds"):
-        asyncio.run(go(stuck))
+        run(go(stuck))
 
 
 @pytest.mark.pyodide_only(reason="starts Web Workers / worker_threads, each with a Pyodide")
+@WORKERS
 def test_later_pools_start_from_the_boot_snapshot_the_first_made(tmp_path: Any) -> None:
     cache = Cache("snapshots", root=tmp_path)
 
@@ -348,7 +364,7 @@ def test_later_pools_start_from_the_boot_snapshot_the_first_made(tmp_path: Any) 
                 await damage(keys[0])
         return ref, seen
 
-    ref, seen = asyncio.run(go())
+    ref, seen = run(go())
     assert [batches for batches, _, _ in seen.values()] == [ref] * 3
     assert seen["make"][1] == {0: "made", 1: "off"} and len(seen["make"][2]) == 1
     assert seen["restore"][1] == {0: "restored", 1: "restored"}

@@ -31,6 +31,7 @@ from ._dtype import (
 from ._errors import (
     ArgumentError,
     BatchShapeError,
+    CannotBlockError,
     CombineError,
     DataIndexError,
     DataTypeError,
@@ -94,6 +95,7 @@ __all__ = [
     "ArgumentError",
     "BatchSampler",
     "BatchShapeError",
+    "CannotBlockError",
     "ChainDataset",
     "CombineError",
     "ConcatDataset",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ._runtime import IN_PYODIDE, js_module, runtime_name
+from ._runtime import IN_PYODIDE, has_jspi, js_module, runtime_name
 from .utils import StatisticsCollector
 
 __all__ = ["PerformanceMonitor", "capabilities"]
@@ -35,7 +35,9 @@ def capabilities() -> dict[str, Any]:
     is possible: processes natively, Web Workers or worker_threads in Pyodide), ``indexeddb``
     (the browser cache backend), ``streams`` (``ReadableStream``), ``shared_array_buffer`` and
     ``cross_origin_isolated`` (COOP/COEP headers were sent), ``jspi`` (WebAssembly JavaScript
-    Promise Integration: Python may block on a promise), ``hardware_concurrency`` (cores).
+    Promise Integration: the engine lets Python block on a promise, so ``for batch in
+    loader`` works where it must wait; without it use ``async for``), ``hardware_concurrency``
+    (cores).
 
     >>> caps = capabilities()
     >>> caps["runtime"] in ("cpython", "pyodide-node", "pyodide-browser"), caps["workers"]
@@ -58,7 +60,6 @@ def capabilities() -> dict[str, Any]:
     def has(name: str) -> bool:
         return bool(js.Reflect.has(g, name))
 
-    wasm = getattr(g, "WebAssembly", None)
     node = runtime_name() == "pyodide-node"
     navigator = getattr(g, "navigator", None)
     cores = getattr(navigator, "hardwareConcurrency", None) if navigator is not None else None
@@ -69,7 +70,7 @@ def capabilities() -> dict[str, Any]:
         "streams": has("ReadableStream"),
         "shared_array_buffer": has("SharedArrayBuffer"),
         "cross_origin_isolated": bool(getattr(g, "crossOriginIsolated", False)),
-        "jspi": wasm is not None and bool(js.Reflect.has(wasm, "Suspending")),
+        "jspi": has_jspi(),
         "hardware_concurrency": int(cores or 1),
     }
 

@@ -26,6 +26,7 @@ parentheses, and the subpackage that exports a class is named where it is not
     │   ├── FetchTimeoutError (TimeoutError)  a request over its timeout: io
     │   ├── FetchCancelledError            a request cancelled by its token: io
     │   └── HTMLResponseError              an HTML page where data was expected: io
+    ├── CannotBlockError    (RuntimeError) a synchronous call would have to wait on a promise
     ├── MissingExtraError   (ImportError)  an optional dependency is not installed
     ├── WorkerError         (RuntimeError) a loader worker raised, died or timed out
     └── PrivacyBudgetExceeded (RuntimeError)  a query over the budget left: privacy
@@ -51,6 +52,7 @@ from __future__ import annotations
 __all__ = [
     "ArgumentError",
     "BatchShapeError",
+    "CannotBlockError",
     "CombineError",
     "DataIndexError",
     "DataTypeError",
@@ -122,6 +124,12 @@ def _rebuild_format_error(
 
 class SourceError(TorshDataError, OSError):
     """A file, URL or stream that could not be read (missing, denied, network)."""
+
+
+class CannotBlockError(TorshDataError, RuntimeError):
+    """A synchronous call that would have to wait for asynchronous work where the runtime
+    cannot block: Pyodide without JSPI (WebKit/Safari, Node.js without its flag), or inside a
+    running event loop. The message names the asynchronous call to use instead."""
 
 
 class DataTypeError(TorshDataError, TypeError):

@@ -7,6 +7,7 @@ import pickle
 import threading
 
 import pytest
+from support import run
 
 import torsh_data as td
 from torsh_data.datasets import RealTimeDataset
@@ -46,7 +47,7 @@ def test_async_producer_and_consumer_interleave() -> None:
         await task
         return got, peak
 
-    got, peak = asyncio.run(main())
+    got, peak = run(main())
     assert got == list(range(20))
     assert peak <= 2  # the bound held while the producer outran the consumer
 
@@ -66,7 +67,7 @@ def test_async_loader_over_a_feed() -> None:
         await task
         return out
 
-    assert asyncio.run(main()) == [[0, 1, 2, 3], [4, 5, 6, 7], [8]]
+    assert run(main()) == [[0, 1, 2, 3], [4, 5, 6, 7], [8]]
 
 
 def test_async_wait_times_out() -> None:
@@ -75,7 +76,7 @@ def test_async_wait_times_out() -> None:
             pass
 
     with pytest.raises(td.SourceError, match=r"received nothing|stayed empty"):
-        asyncio.run(main())
+        run(main())
 
 
 @pytest.mark.native_only(reason="a producer thread")
@@ -114,6 +115,7 @@ def test_blocking_read_in_pyodide_says_use_async_for() -> None:
         feed.put(2)
 
 
+@pytest.mark.needs_jspi(reason="waits for JavaScript timers from a synchronous test")
 @pytest.mark.pyodide_only(reason="JavaScript timers are the producer")
 def test_javascript_callbacks_feed_an_async_reader() -> None:
     import js  # type: ignore[import-not-found]
@@ -137,7 +139,7 @@ def test_javascript_callbacks_feed_an_async_reader() -> None:
         proxy.destroy()
         return got, sent
 
-    got, sent = asyncio.run(main())
+    got, sent = run(main())
     assert sent == list(range(12))
     assert got == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11]]
 

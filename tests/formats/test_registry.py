@@ -8,13 +8,13 @@ type means fails here.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import pathlib
 import re
 from typing import Any
 
 import pytest
+from support import run
 
 from torsh_data import DataValueError
 from torsh_data._jsapi import FORMATS as JS_FORMATS
@@ -178,9 +178,9 @@ def test_a_new_format_is_one_registry_entry(monkeypatch: pytest.MonkeyPatch) -> 
     assert list(open_dataset(data, content_type="application/x-semi")) == ["a", "bb", "c"]
     assert guess_format(name="data.semi") == guess_format("semi") == "semi"
     loader = JsLoader(2, {"name": "data.semi"})
-    assert asyncio.run(loader.load_bytes(data)) == 3
+    assert run(loader.load_bytes(data)) == 3
     assert loader.format == "semi"
-    assert asyncio.run(loader.next_batch()) == {"x0": "a", "x1": "bb"}  # strings collate to a list
+    assert run(loader.next_batch()) == {"x0": "a", "x1": "bb"}  # strings collate to a list
 
 
 def test_register_format_adds_replaces_and_refuses_a_taken_name(monkeypatch: Any) -> None:

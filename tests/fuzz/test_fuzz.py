@@ -26,13 +26,15 @@ ROUND = 100
 TARGET_SECONDS = float(os.environ.get("TORSH_FUZZ_TARGET_SECONDS", "0")) or None
 
 
+def _marks(t: Target) -> list[pytest.MarkDecorator]:
+    marks = [pytest.mark.skipif(True, reason=t.skip)] if t.skip else []
+    if t.needs_jspi:
+        marks.append(pytest.mark.needs_jspi(reason="WebCrypto answers with promises"))
+    return marks
+
+
 def _params() -> list[object]:
-    return [
-        pytest.param(
-            t, id=t.name, marks=[pytest.mark.skipif(True, reason=t.skip)] if t.skip else []
-        )
-        for t in TARGETS
-    ]
+    return [pytest.param(t, id=t.name, marks=_marks(t)) for t in TARGETS]
 
 
 @pytest.mark.parametrize("target", _params())

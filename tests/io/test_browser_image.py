@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import run
 
 from torsh_data import DataLoader, DataValueError, FormatError, MissingExtraError
 from torsh_data._runtime import runtime_name
@@ -30,10 +31,6 @@ from torsh_data.io import (
 )
 
 IN_BROWSER = runtime_name() == "pyodide-browser"
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 # --- a minimal PNG writer (test scaffolding; the decoders are what is compared) -----------

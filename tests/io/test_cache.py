@@ -4,7 +4,6 @@ when ``root`` is not given)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
 import os
@@ -15,16 +14,13 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import run
 
 from torsh_data import DataTypeError, DataValueError, SourceError
 from torsh_data._runtime import runtime_name
 from torsh_data.io import Cache
 
 _names = itertools.count()
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 @pytest.fixture(params=["root", "default"])

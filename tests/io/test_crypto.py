@@ -8,7 +8,6 @@ Node's WebCrypto; see ``make_crypto_vectors.py`` and ``.mjs``): each runtime mus
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import itertools
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import run
 
 from torsh_data import DataValueError, FormatError, MissingExtraError, TorshDataError
 from torsh_data._runtime import runtime_name
@@ -32,8 +32,9 @@ VECTORS = json.loads(Path(__file__).with_name("crypto_vectors.json").read_text("
 _names = itertools.count()
 
 
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+WEBCRYPTO = pytest.mark.needs_jspi(
+    reason="in Pyodide the encrypted cache uses WebCrypto, whose answers are promises"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -76,6 +77,7 @@ def cleanup(cache: Cache) -> None:
 
 
 # --- interoperability -----------------------------------------------------------------
+@WEBCRYPTO
 @pytest.mark.parametrize("made_by", ["cryptography", "webcrypto"])
 def test_known_answer_vectors(made_by: str, where: Any) -> None:
     """A cache written by the other implementation opens here, and this one writes the same
@@ -123,6 +125,7 @@ def test_first_record_wins(where: Any) -> None:
     run(go())
 
 
+@WEBCRYPTO
 def test_default_iterations(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.undo()  # the real default
     assert crypto.PBKDF2_ITERATIONS == 600_000
@@ -135,6 +138,7 @@ def test_default_iterations(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 
 # --- confidentiality ------------------------------------------------------------------
+@WEBCRYPTO
 def test_only_ciphertext_is_stored(where: Any) -> None:
     secret = b"The eagle lands at midnight; account 4242-4242. " * 40
     key = "https://private.example/patients.csv"
@@ -168,6 +172,7 @@ def test_only_ciphertext_is_stored(where: Any) -> None:
         cleanup(cache)
 
 
+@WEBCRYPTO
 def test_same_data_twice_gives_different_ciphertexts(tmp_path: Path) -> None:
     cache = Cache("nonce", root=tmp_path, passphrase="pw")
     run(cache.put("a", b"same bytes"))
@@ -178,6 +183,7 @@ def test_same_data_twice_gives_different_ciphertexts(tmp_path: Path) -> None:
 
 
 # --- passphrases ----------------------------------------------------------------------
+@WEBCRYPTO
 def test_wrong_passphrase_raises_and_destroys_nothing(where: Any) -> None:
     name = fresh_name()
     cache = Cache(name, passphrase="right", **where)
@@ -230,6 +236,7 @@ async def _stored(cache: Cache, key: str) -> tuple[str, bytes]:
     return stored, await cache._store.get(stored)
 
 
+@WEBCRYPTO
 @pytest.mark.parametrize("how", ["flip-data", "flip-tag", "flip-nonce", "swap", "truncate"])
 def test_tampered_entry_is_dropped(where: Any, how: str) -> None:
     async def go() -> None:
@@ -262,6 +269,7 @@ def test_tampered_entry_is_dropped(where: Any, how: str) -> None:
     run(go())
 
 
+@WEBCRYPTO
 def test_lru_and_limits_count_ciphertext(tmp_path: Path) -> None:
     async def go() -> None:
         cache = Cache("lru", max_bytes=3400, root=tmp_path, passphrase="pw")
@@ -298,6 +306,7 @@ def test_missing_cryptography(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     Cache("x", root=tmp_path)  # an unencrypted cache needs nothing
 
 
+@WEBCRYPTO
 def test_runtime_primitives_match_hashlib() -> None:
     """PBKDF2 of this runtime (WebCrypto in Pyodide) against RFC 7914's PBKDF2-HMAC-SHA256
     test vector (section 11: P="passwd", S="salt", c=1)."""
@@ -315,6 +324,7 @@ def _hyp_root() -> Iterator[str | None]:
             yield root
 
 
+@WEBCRYPTO
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

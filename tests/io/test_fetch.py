@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from iodata import body, sha
+from support import run
 
 from torsh_data import DataTypeError, DataValueError, SourceError
 from torsh_data.io import (
@@ -59,10 +60,6 @@ def base() -> Iterator[str]:
 def log(base: str, route: str, ident: str) -> list[dict[str, Any]]:
     with urllib.request.urlopen(f"{base}/log/{route}/{ident}", timeout=10) as r:
         return list(json.loads(r.read()))
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 async def collect(chunks: Any) -> list[bytes]:

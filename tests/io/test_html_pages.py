@@ -6,11 +6,11 @@ and Pyodide under Node.js (tests/runtimes/io.test.mjs)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+from support import run
 
 from torsh_data import SourceError, TorshDataError
 from torsh_data._runtime import runtime_name
@@ -29,14 +29,11 @@ def data_url(ctype: str, text: str) -> str:
     return f"data:{ctype},{quote(text)}"
 
 
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
-
-
 async def records(source: Any, fmt: str) -> list[Any]:
     return [r async for r in StreamingDataset(source, format=fmt)]
 
 
+@pytest.mark.needs_jspi(reason="fetches data: URLs with JavaScript's fetch")
 @DATA_URLS
 @pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "text", "npy"])
 @pytest.mark.parametrize(
@@ -60,6 +57,7 @@ def test_streaming_dataset_says_html_not_the_format(
     assert isinstance(info.value, TorshDataError) and isinstance(info.value, OSError)
 
 
+@pytest.mark.needs_jspi(reason="fetches data: URLs with JavaScript's fetch")
 @DATA_URLS
 def test_fetch_and_open_dataset_name_the_url() -> None:
     url = data_url("text/html", PAGE)
@@ -74,6 +72,7 @@ def test_fetch_and_open_dataset_name_the_url() -> None:
         run(first("jsonl"))
 
 
+@pytest.mark.needs_jspi(reason="fetches data: URLs with JavaScript's fetch")
 @DATA_URLS
 @pytest.mark.parametrize(
     "text",

@@ -7,7 +7,6 @@ thread, so they are native only (the browser run is ``tests/runtimes/shards.test
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import itertools
@@ -24,6 +23,7 @@ from typing import Any
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from support import run
 
 from torsh_data import (
     DataLoader,
@@ -47,10 +47,6 @@ from torsh_data.io._manifest import MAX_COUNT, MAX_PATTERN_SHARDS, parse_manifes
 NEEDS_SERVER = pytest.mark.native_only(
     reason="starts an HTTP server thread; the browser run is tests/runtimes/shards.test.mjs"
 )
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 def make_tar(samples: list[tuple[str, dict[str, bytes]]]) -> bytes:

@@ -4,7 +4,6 @@ size, whether it is one-shot) is answered by the same entry."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 from jsstreams import Parts, u8
+from support import run
 
 from torsh_data import DataTypeError
 from torsh_data.io import _sources
@@ -24,10 +24,6 @@ from torsh_data.io._sources import (
 )
 
 PYODIDE = pytest.mark.pyodide_only(reason="browser objects (Blob, ReadableStream) exist only there")
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 async def collect(source: Any, **kw: Any) -> list[bytes]:

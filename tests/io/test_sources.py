@@ -15,15 +15,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from jsstreams import Parts, failing, stalled, strings, u8
+from support import run
 
 from torsh_data import DataTypeError, DataValueError, SourceError
 from torsh_data.io import NetworkError, iter_source
 
 PYODIDE = pytest.mark.pyodide_only(reason="browser objects (Blob, ReadableStream) exist only there")
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 async def collect(source: Any, **kw: Any) -> list[bytes]:
@@ -160,6 +157,7 @@ def test_a_failing_read_is_a_source_error() -> None:
         run(collect(io.BufferedReader(Broken())))
 
 
+@pytest.mark.needs_jspi(reason="in Pyodide the URL goes to JavaScript's fetch")
 def test_an_unreachable_url_is_a_network_error() -> None:
     # Nothing listens on port 9 (discard); both runtimes refuse the connection.
     with pytest.raises(NetworkError, match=r"127\.0\.0\.1:9"):
@@ -182,6 +180,7 @@ def test_a_url_streams_through_iter_fetch() -> None:
 
 
 # --- browser objects (Pyodide) ------------------------------------------------------------------
+@pytest.mark.needs_jspi(reason="reads a Blob (Blob.arrayBuffer answers with a promise)")
 @PYODIDE
 @given(
     data=st.binary(max_size=2000),
@@ -198,6 +197,7 @@ def test_a_blob_is_read_in_slices(data: bytes, sizes: list[int], chunk_size: int
     assert all(0 < len(c) <= chunk_size for c in chunks)
 
 
+@pytest.mark.needs_jspi(reason="reads a JavaScript stream or Response, whose reads are promises")
 @PYODIDE
 @given(data=st.binary(max_size=2000), sizes=st.lists(st.integers(1, 300), min_size=1, max_size=4))
 def test_a_readable_stream_is_read_to_its_end(data: bytes, sizes: list[int]) -> None:
@@ -208,6 +208,7 @@ def test_a_readable_stream_is_read_to_its_end(data: bytes, sizes: list[int]) -> 
     assert not stream.locked  # the reader's lock is released
 
 
+@pytest.mark.needs_jspi(reason="reads a JavaScript stream or Response, whose reads are promises")
 @PYODIDE
 def test_a_readable_stream_is_cancelled_on_early_exit() -> None:
     source = Parts([b"abc"] * 5)
@@ -227,6 +228,7 @@ def test_a_readable_stream_is_cancelled_on_early_exit() -> None:
     assert not stream.locked
 
 
+@pytest.mark.needs_jspi(reason="reads a JavaScript stream or Response, whose reads are promises")
 @PYODIDE
 def test_readable_stream_failures_are_source_errors() -> None:
     with pytest.raises(SourceError, match="producer broke"):
@@ -241,6 +243,7 @@ def test_readable_stream_failures_are_source_errors() -> None:
         run(collect(locked))
 
 
+@pytest.mark.needs_jspi(reason="reads a JavaScript stream or Response, whose reads are promises")
 @PYODIDE
 def test_a_response_and_typed_arrays() -> None:
     import js

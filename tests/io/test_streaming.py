@@ -8,7 +8,6 @@ type=file>`` and a JavaScript-built stream in Chromium.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import gzip
 import io
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import run
 
 from torsh_data import (
     DataLoader,
@@ -37,10 +37,6 @@ from torsh_data.tensor import Tensor
 from torsh_data.testing import check_resume
 
 PYODIDE = pytest.mark.pyodide_only(reason="browser objects (Blob, ReadableStream) exist only there")
-
-
-def run(coro: Any) -> Any:
-    return asyncio.run(coro)
 
 
 async def arecords(ds: Any, limit: int | None = None) -> list[Any]:
@@ -477,6 +473,7 @@ def js_stream(parts: list[bytes]) -> Any:
     return Parts(parts).stream
 
 
+@pytest.mark.needs_jspi(reason="reads a JavaScript stream or Response, whose reads are promises")
 @PYODIDE
 @given(sizes=st.lists(st.integers(1, 97), min_size=1, max_size=4))
 def test_a_readable_stream_in_odd_chunks_as_a_dataset(sizes: list[int]) -> None:
@@ -489,6 +486,7 @@ def test_a_readable_stream_in_odd_chunks_as_a_dataset(sizes: list[int]) -> None:
     assert run(batches()) == [list(range(16)), list(range(16, 32)), list(range(32, 40))]
 
 
+@pytest.mark.needs_jspi(reason="reads a Blob (Blob.arrayBuffer answers with a promise)")
 @PYODIDE
 def test_a_file_blob_as_a_dataset() -> None:
     import js  # type: ignore[import-not-found]
@@ -506,6 +504,7 @@ def test_a_file_blob_as_a_dataset() -> None:
         list(ds)
 
 
+@pytest.mark.needs_jspi(reason="reads a JavaScript stream or Response, whose reads are promises")
 @PYODIDE
 def test_a_truncated_browser_stream_names_the_source() -> None:
     ds = StreamingDataset(js_stream([b'{"a": 1}\n{"a"']), "jsonl", name="upload.jsonl")

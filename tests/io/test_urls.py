@@ -3,12 +3,12 @@ sources' old ``is_url`` disagreed."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
+from support import run
 
 from torsh_data import FormatError
 from torsh_data._ffi import page_url
@@ -109,6 +109,6 @@ def test_load_manifest_fetches_what_the_old_test_took_for_a_file(
         return b'{"shards": ["https://e.org/a.tar"]}'
 
     monkeypatch.setattr(_manifest, "fetch_capped", fetch_capped)
-    m = asyncio.run(load_manifest(url))
+    m = run(load_manifest(url))
     assert asked == [url]
     assert [s.url for s in m.shards] == ["https://e.org/a.tar"]

@@ -60,11 +60,11 @@ async def workers() -> dict[str, object]:
     )
     warm = [b.tolist() async for b in ld]
     out["unordered"] = [warm, [b.tolist() async for b in ld]]
+    # a plain for waits for each batch through JSPI; without it (WebKit) it is refused
+    out["jspi"] = td.capabilities()["jspi"]
     try:
-        for _ in loader(2):
-            pass
-        out["sync_for"] = None
-    except td.DataTypeError as exc:
+        out["sync_for"] = [batch_digest(b) for b in loader(2)]
+    except td.CannotBlockError as exc:
         out["sync_for"] = str(exc)
     return out
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import math
 import statistics
 from pathlib import Path
 
 import pytest
+from support import run
 
 import torsh_data as td
 from torsh_data import tabular as tb
@@ -162,11 +162,11 @@ def test_fetch_builtin_dataset_verifies_and_caches(
         )
         _builtin._fetched.pop("breast_cancer", None)
         with pytest.raises(td.TorshDataError, match=r"sha256|integrity"):
-            asyncio.run(tb.fetch_builtin_dataset("breast_cancer"))
+            run(tb.fetch_builtin_dataset("breast_cancer"))
         assert "breast_cancer" not in _builtin._fetched
         good = (entry[0], url, hashlib.sha256(body).hexdigest(), entry[3])
         monkeypatch.setitem(_builtin.BUILTIN_DATASETS, "breast_cancer", good)
-        ds = asyncio.run(tb.fetch_builtin_dataset("breast_cancer"))
+        ds = run(tb.fetch_builtin_dataset("breast_cancer"))
         assert (
             len(ds) == 3
             and ds.target_names == ["malignant", "benign"]

@@ -14,7 +14,7 @@ import zlib
 import pytest
 from hypothesis import given
 from strategies import uint8_images
-from support import has_module
+from support import has_module, run
 
 from torsh_data import (
     DataLoader,
@@ -111,7 +111,6 @@ def test_mnist_bad_input(tmp_path):
 
 @pytest.mark.native_only(reason="serves the files from a local HTTP server in a thread")
 def test_mnist_download_checks_sha256(tmp_path):
-    import asyncio
     import threading
     from functools import partial
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -137,10 +136,10 @@ def test_mnist_download_checks_sha256(tmp_path):
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         bad = {k: hashlib.sha256(b"other").hexdigest() for k in files}
         with pytest.raises(IntegrityError):
-            asyncio.run(MNIST.download(tmp_path / "bad", base_url=url, sha256=bad, timeout=30))
+            run(MNIST.download(tmp_path / "bad", base_url=url, sha256=bad, timeout=30))
         assert not any(n.endswith(".gz") for n in os.listdir(tmp_path / "bad"))
         good = {k: hashlib.sha256(v).hexdigest() for k, v in files.items()}
-        asyncio.run(MNIST.download(tmp_path / "ok", base_url=url, sha256=good, timeout=30))
+        run(MNIST.download(tmp_path / "ok", base_url=url, sha256=good, timeout=30))
         assert len(MNIST(tmp_path / "ok")) == 2 and len(MNIST(tmp_path / "ok", train=False)) == 1
     finally:
         server.shutdown()

@@ -4,7 +4,10 @@
  *
  *   node tools/pyodide/pyrun.mjs --runtime node|chromium [--wheel x.whl ...]
  *     [--wheel-dir dir ...] [--mount hostDir:/py/path ...] [--cwd /py/path]
- *     [--env K=V ...] [--timeout seconds] [--timings] (script.py | -c code) [args...]
+ *     [--env K=V ...] [--timeout seconds] [--timings] [--no-jspi] (script.py | -c code) [args...]
+ *
+ * --no-jspi (Node.js only) runs Pyodide without JSPI, as WebKit does: Python cannot block on
+ * a promise there (asyncio.run, pyodide.ffi.run_sync fail).
  *
  * Output is streamed; the process exits with the script's exit code, or 124
  * (timeout) / 125 (harness failure: Pyodide, browser or page) / 2 (bad usage).
@@ -13,7 +16,8 @@
 import { spawnSync } from "node:child_process";
 import { EXIT_HARNESS, NODE_JSPI_FLAG, UsageError, nodeHasJspi, runInChromium, runInNode } from "./runtimes.mjs";
 
-if (!nodeHasJspi()) {  // re-run with JSPI enabled (see runtimes.mjs)
+// Re-run with JSPI enabled (see runtimes.mjs) unless --no-jspi (parse() checks where it stands).
+if (!nodeHasJspi() && !process.argv.slice(2).includes("--no-jspi")) {
   const args = [NODE_JSPI_FLAG, ...process.execArgv, ...process.argv.slice(1)];
   const r = spawnSync(process.execPath, args, { stdio: "inherit" });
   process.exit(r.status ?? 1);
@@ -21,7 +25,7 @@ if (!nodeHasJspi()) {  // re-run with JSPI enabled (see runtimes.mjs)
 
 const USAGE = `usage: pyrun.mjs --runtime node|chromium [--wheel F.whl] [--wheel-dir DIR]
   [--mount HOSTDIR:/py/path] [--cwd /py/path] [--env K=V] [--timeout SECONDS]
-  [--timings] (script.py | -c CODE) [args...]`;
+  [--timings] [--no-jspi] (script.py | -c CODE) [args...]`;
 
 function usage(msg) {
   process.stderr.write(`pyrun: ${msg}\n${USAGE}\n`);
@@ -41,6 +45,7 @@ function parse(argv) {
     else if (a === "--cwd") o.cwd = val();
     else if (a === "--timeout") o.timeout = Number(val());
     else if (a === "--timings") o.timings = true;
+    else if (a === "--no-jspi") o.noJspi = true;
     else if (a === "--env") {
       const kv = val();
       const j = kv.indexOf("=");
@@ -52,6 +57,9 @@ function parse(argv) {
   }
   if (!["node", "chromium"].includes(o.runtime)) usage("--runtime must be node or chromium");
   if (o.script == null && o.code == null) usage("no script given");
+  if (o.noJspi && o.runtime !== "node") usage("--no-jspi is for --runtime node (a browser has JSPI or not)");
+  if (o.noJspi && nodeHasJspi()) usage(`--no-jspi: this Node.js has JSPI (started with ${NODE_JSPI_FLAG}?)`);
+  if (!o.noJspi && !nodeHasJspi()) usage("--no-jspi goes before the script (after it, it is the script's)");
   if (o.timeout !== undefined && !(o.timeout > 0)) usage("--timeout must be a positive number");
   return o;
 }

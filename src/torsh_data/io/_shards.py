@@ -26,7 +26,7 @@ from typing import Any
 
 from .._checks import check_bool, check_int, check_seed
 from .._errors import DataTypeError, DataValueError, FormatError, SourceError
-from .._runtime import IN_PYODIDE
+from .._runtime import IN_PYODIDE, run_blocking
 from ..datasets import IterableDataset
 from ..formats import Format, register_format
 from ..random import Generator, derive_seed, fresh_seed
@@ -47,15 +47,8 @@ _CHUNK = 1 << 16
 MAX_SHARD_BYTES = min(1 << 32, sys.maxsize)  # NOTE [wasm32]: sizes are a C ssize_t there
 
 
-def _can_block() -> bool:
-    """True natively outside a running event loop: a download may then run to completion."""
-    if IN_PYODIDE:
-        return False
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return True
-    return False
+#: What synchronous iteration should be replaced by where it cannot wait for a download.
+_ASYNC_ITER = "'async for record in ds' (or 'await ds.load()' first)"
 
 
 def _parse(reader: Any, view: memoryview) -> Iterator[list[Any]]:
@@ -394,12 +387,11 @@ class ShardedDataset(IterableDataset[Any]):
         if shard.local:
             data = self._read_local(index)
         else:
-            if not _can_block():
-                raise DataTypeError(
-                    f"shard {shard.url} is not loaded yet; iterate with 'async for' "
-                    "(or 'await ds.load()' first)"
-                )
-            data = asyncio.run(self._fetch(index))
+            data = run_blocking(
+                self._fetch(index),
+                operation=f"reading shard {shard.url} with 'for'",
+                alternative=_ASYNC_ITER,
+            )
         self._data[index] = data
         return data
 
@@ -439,8 +431,12 @@ class ShardedDataset(IterableDataset[Any]):
         self._pos = (0, 0)
 
     def __iter__(self) -> Iterator[Any]:
-        if self.manifest is None and _can_block():
-            asyncio.run(self._ensure_manifest())
+        if self.manifest is None:
+            run_blocking(
+                self._ensure_manifest(),
+                operation=f"reading the manifest {self._url} with 'for'",
+                alternative=_ASYNC_ITER,
+            )
         order, start, skip = self._begin()
         for k in range(start, len(order)):
             yield from self._records(k, order[k], self._get_sync(order[k]), skip)

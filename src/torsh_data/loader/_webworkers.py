@@ -31,7 +31,8 @@ The key is Pyodide's version and URL, the packages and torsh_data's files (nothi
 imported before the snapshot); the cache checks each entry's sha256 and Pyodide its build id.
 A worker that fails to restore starts the ordinary way and the entry is dropped.
 
-Iterate with ``async for``: waiting on workers must not block the browser's event loop.
+Iterate with ``async for``: a plain ``for`` waits for each batch through JSPI (NOTE [ Blocking
+on a promise ] in ``_runtime.py``), which WebKit/Safari does not have.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .. import _worker_info
-from .._errors import DataTypeError, DataValueError
-from .._runtime import IN_BROWSER, IN_PYODIDE, js_module
+from .._errors import DataValueError
+from .._runtime import IN_BROWSER, IN_PYODIDE, iterate_blocking, js_module
 from ._fetch import Fetcher
 from ._pool import PoolExecutor, Reply, WorkerEnd, WorkerError, WorkerFailure, adrive, epoch_spec
 from ._transfer import code_for, dumps, js_bytes, pack, unpack
@@ -337,9 +338,11 @@ class WebWorkerExecutor(PoolExecutor):
     poll = 0.25  # seconds between checks while waiting for a message
 
     def run(self, fetcher: Fetcher, tasks: Iterator[Any]) -> Iterator[Any]:
-        raise DataTypeError(
-            "a DataLoader with num_workers > 0 in Pyodide loads in Web Workers and must not "
-            "block the event loop: iterate it with 'async for' (or use num_workers=0)"
+        # NOTE [ Blocking on a promise ] in _runtime.py: each batch is waited for through JSPI
+        return iterate_blocking(
+            self.arun(fetcher, tasks),
+            operation="'for batch in loader' with num_workers > 0 (Web Workers)",
+            alternative="'async for batch in loader' (or num_workers=0)",
         )
 
     async def _start(self, fetcher: Fetcher) -> _Pool:
