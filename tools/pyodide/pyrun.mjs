@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * Run a Python script inside Pyodide, under Node.js or in headless Chromium.
+ * Run a Python script inside Pyodide, under Node.js or in a headless browser.
  *
- *   node tools/pyodide/pyrun.mjs --runtime node|chromium [--wheel x.whl ...]
+ *   node tools/pyodide/pyrun.mjs --runtime node|chromium|firefox|webkit [--wheel x.whl ...]
  *     [--wheel-dir dir ...] [--mount hostDir:/py/path ...] [--cwd /py/path]
  *     [--env K=V ...] [--timeout seconds] [--timings] (script.py | -c code) [args...]
  *
@@ -11,7 +11,8 @@
  * Everything after the script (or -c code) is passed to it untouched.
  */
 import { spawnSync } from "node:child_process";
-import { EXIT_HARNESS, NODE_JSPI_FLAG, UsageError, nodeHasJspi, runInChromium, runInNode } from "./runtimes.mjs";
+import { ENGINES } from "./engines.mjs";
+import { EXIT_HARNESS, NODE_JSPI_FLAG, UsageError, nodeHasJspi, runInBrowser, runInNode } from "./runtimes.mjs";
 
 if (!nodeHasJspi()) {  // re-run with JSPI enabled (see runtimes.mjs)
   const args = [NODE_JSPI_FLAG, ...process.execArgv, ...process.argv.slice(1)];
@@ -19,7 +20,7 @@ if (!nodeHasJspi()) {  // re-run with JSPI enabled (see runtimes.mjs)
   process.exit(r.status ?? 1);
 }
 
-const USAGE = `usage: pyrun.mjs --runtime node|chromium [--wheel F.whl] [--wheel-dir DIR]
+const USAGE = `usage: pyrun.mjs --runtime node|chromium|firefox|webkit [--wheel F.whl] [--wheel-dir DIR]
   [--mount HOSTDIR:/py/path] [--cwd /py/path] [--env K=V] [--timeout SECONDS]
   [--timings] (script.py | -c CODE) [args...]`;
 
@@ -50,14 +51,14 @@ function parse(argv) {
     else if (a.startsWith("-") && a !== "-") usage(`unknown option ${a}`);
     else { o.script = a; o.args = argv.slice(i + 1); break; }
   }
-  if (!["node", "chromium"].includes(o.runtime)) usage("--runtime must be node or chromium");
+  if (!["node", ...ENGINES].includes(o.runtime)) usage(`--runtime must be one of node, ${ENGINES.join(", ")}`);
   if (o.script == null && o.code == null) usage("no script given");
   if (o.timeout !== undefined && !(o.timeout > 0)) usage("--timeout must be a positive number");
   return o;
 }
 
 const o = parse(process.argv.slice(2));
-const run = o.runtime === "node" ? runInNode : runInChromium;
+const run = o.runtime === "node" ? runInNode : (opts) => runInBrowser(o.runtime, opts);
 let result;
 try {
   result = await run({
