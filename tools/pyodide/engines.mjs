@@ -50,8 +50,9 @@ export const CAPS = {
     persistentProfile: true, storageQuota: false, setInputFiles: true, screenshot: true,
     crashEvents: false, networkEvents: true, jspi: true,
   },
+  // MiniBrowser in automation mode keeps no data between launches (see webdriver.mjs).
   webkit: {
-    persistentProfile: true, storageQuota: false, setInputFiles: false, screenshot: false,
+    persistentProfile: false, storageQuota: false, setInputFiles: true, screenshot: false,
     crashEvents: false, networkEvents: false, jspi: false,
   },
 };
@@ -111,7 +112,7 @@ const EXECUTABLES = {
  */
 export async function launch(engine, opts = {}) {
   if (!ENGINES.includes(engine)) throw new Error(`unknown browser engine ${JSON.stringify(engine)}; want one of ${ENGINES}`);
-  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const timeoutMs = Math.ceil(opts.timeoutMs ?? 60_000); // whole ms: AbortSignal.timeout wants an integer
   const impl = { chromium: launchChromium, firefox: launchFirefox, webkit: launchWebKitSession }[engine];
   return withTimeout(impl({ ...opts, timeoutMs }), timeoutMs, `launching ${engine}`);
 }
@@ -229,10 +230,11 @@ export const ERROR_COLLECTOR = () => {
 
 async function launchWebKitSession({ timeoutMs, userDataDir, viewport }) {
   const { launchWebKit } = await import("./webdriver.mjs");
-  const wd = await launchWebKit({ timeoutMs, userDataDir, viewport });
+  void viewport; // MiniBrowser's window size is Xvfb's
+  const wd = await launchWebKit({ timeoutMs, userDataDir });
   const diag = [];
   const s = {
-    engine: "webkit", caps: { ...CAPS.webkit, ...wd.caps, persistentProfile: CAPS.webkit.persistentProfile },
+    engine: "webkit", caps: { ...CAPS.webkit, ...wd.caps },
     diagnostics: diag, crashed: new Promise(() => {}), webdriver: wd,
     goto: async (url) => { await withTimeout(wd.goto(url), timeoutMs, `loading ${url} in webkit`); },
     reload: async () => {
@@ -248,14 +250,11 @@ async function launchWebKitSession({ timeoutMs, userDataDir, viewport }) {
       const e = await s.evaluate(() => (window.__harnessErrors ?? []).splice(0)).catch(() => []);
       diag.push(...(e ?? []));
     },
-    setInputFiles: wd.setInputFiles ? (sel, files) => wd.setInputFiles(sel, files.map((f) => path.resolve(f)))
-      : unsupported("webkit", "setInputFiles"),
+    setInputFiles: (sel, files) => wd.setInputFiles(sel, files.map((f) => path.resolve(f))),
     overrideQuota: unsupported("webkit", "storageQuota"),
     screenshot: wd.screenshot ? (file) => wd.screenshot(file) : unsupported("webkit", "screenshot"),
     close: () => wd.close().catch(() => {}),
   };
-  s.caps.setInputFiles = !!wd.setInputFiles;
-  s.caps.screenshot = !!wd.screenshot;
   return s;
 }
 
