@@ -35,7 +35,18 @@
  */
 import path from "node:path";
 
-export const ENGINES = ["chromium", "firefox", "webkit"];
+export const ALL_ENGINES = ["chromium", "firefox", "webkit"];
+
+/**
+ * The engines the browser-level tests run in: all, or the comma-separated $TORSH_ENGINES
+ * (e.g. TORSH_ENGINES=firefox to run tests/runtimes/ in Firefox only).
+ */
+export const ENGINES = process.env.TORSH_ENGINES
+  ? process.env.TORSH_ENGINES.split(",").map((e) => e.trim()).filter(Boolean)
+  : ALL_ENGINES;
+for (const e of ENGINES) {
+  if (!ALL_ENGINES.includes(e)) throw new Error(`TORSH_ENGINES names ${JSON.stringify(e)}; want some of ${ALL_ENGINES}`);
+}
 
 /**
  * What each engine's session can do. Tests that need a capability skip the engines without
@@ -111,7 +122,7 @@ const EXECUTABLES = {
  * @param {{width:number,height:number}} [opts.viewport]
  */
 export async function launch(engine, opts = {}) {
-  if (!ENGINES.includes(engine)) throw new Error(`unknown browser engine ${JSON.stringify(engine)}; want one of ${ENGINES}`);
+  if (!ALL_ENGINES.includes(engine)) throw new Error(`unknown browser engine ${JSON.stringify(engine)}; want one of ${ALL_ENGINES}`);
   const timeoutMs = Math.ceil(opts.timeoutMs ?? 60_000); // whole ms: AbortSignal.timeout wants an integer
   const impl = { chromium: launchChromium, firefox: launchFirefox, webkit: launchWebKitSession }[engine];
   return withTimeout(impl({ ...opts, timeoutMs }), timeoutMs, `launching ${engine}`);
@@ -159,19 +170,74 @@ async function waitFor(session, fn, arg, ms) {
   }
 }
 
+/**
+ * Browsers shared by the sessions of one process (Chromium and Firefox without a profile
+ * directory): each session gets its own browser context (its own storage, cookies and cache),
+ * and the browser is closed once no session has used it for a moment. This saves a launch
+ * (seconds; Firefox's are the longest) per run; TORSH_BROWSER_REUSE=0 turns it off.
+ */
+const shared = new Map(); // engine -> {browser: Promise, users, idle}
+const SHARED_IDLE_MS = 1500;
+
+async function sharedBrowser(engine, start) {
+  let entry = shared.get(engine);
+  if (!entry) {
+    entry = { users: 0, idle: null };
+    entry.browser = start().then((b) => {
+      b.on("disconnected", () => { if (shared.get(engine) === entry) shared.delete(engine); });
+      return b;
+    });
+    entry.browser.catch(() => { if (shared.get(engine) === entry) shared.delete(engine); });
+    shared.set(engine, entry);
+  }
+  entry.users++;
+  clearTimeout(entry.idle);
+  let browser;
+  try {
+    browser = await entry.browser;
+  } catch (e) {
+    entry.users--;
+    throw e;
+  }
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    if (--entry.users > 0) return;
+    entry.idle = setTimeout(() => {
+      if (shared.get(engine) === entry) shared.delete(engine);
+      browser.close().catch(() => {});
+    }, SHARED_IDLE_MS);
+  };
+  return { browser, release };
+}
+
+const reuse = () => process.env.TORSH_BROWSER_REUSE !== "0";
+const LONG_MS = 3_600_000; // protocol limit of a shared browser: each call has its own timeout
+
 async function launchChromium({ timeoutMs, userDataDir, viewport }) {
   const { chromium } = await import("playwright-core");
   const options = { executablePath: EXECUTABLES.chromium(), headless: true, args: CHROMIUM_ARGS, timeout: timeoutMs };
-  let browser, context, page;
+  let context, page, close;
   if (userDataDir) {
     // A persistent context is its own browser: closing it closes Chromium.
-    context = browser = await chromium.launchPersistentContext(path.resolve(userDataDir),
+    context = await chromium.launchPersistentContext(path.resolve(userDataDir),
       { ...options, ...(viewport ? { viewport } : {}) });
     page = context.pages()[0] ?? await context.newPage();
+    close = () => context.close().catch(() => {});
   } else {
-    browser = await chromium.launch(options);
-    context = await browser.newContext(viewport ? { viewport } : {});
-    page = await context.newPage();
+    const { browser, release } = reuse() ? await sharedBrowser("chromium", () => chromium.launch(options))
+      : { browser: await chromium.launch(options), release: null };
+    try {
+      context = await browser.newContext(viewport ? { viewport } : {});
+      page = await context.newPage();
+    } catch (e) {
+      release?.();
+      throw e;
+    }
+    close = async () => {
+      if (release) { await context.close().catch(() => {}); release(); } else await browser.close().catch(() => {});
+    };
   }
   const s = pageSession("chromium", page, timeoutMs, {
     setInputFiles: (selector, files) => page.setInputFiles(selector, files),
@@ -179,7 +245,7 @@ async function launchChromium({ timeoutMs, userDataDir, viewport }) {
       const cdp = await context.newCDPSession(page);
       await cdp.send("Storage.overrideQuotaForOrigin", { origin, quotaSize: bytes });
     },
-    close: () => browser.close().catch(() => {}),
+    close,
   });
   watchPage(page, s._diag, { failure: (r) => r.failure()?.errorText, status: (r) => r.status() });
   page.on("crash", () => s._crash("the page crashed"));
@@ -188,16 +254,33 @@ async function launchChromium({ timeoutMs, userDataDir, viewport }) {
 
 async function launchFirefox({ timeoutMs, userDataDir, viewport }) {
   const { default: puppeteer } = await import("puppeteer-core");
-  const browser = await puppeteer.launch({
+  const start = (protocolTimeout) => puppeteer.launch({
     browser: "firefox", executablePath: EXECUTABLES.firefox(), headless: true, timeout: timeoutMs,
-    protocolTimeout: timeoutMs, ...(userDataDir ? { userDataDir: path.resolve(userDataDir) } : {}),
-    defaultViewport: viewport ?? { width: 1280, height: 720 },
+    protocolTimeout, ...(userDataDir ? { userDataDir: path.resolve(userDataDir) } : {}),
+    defaultViewport: null,
     extraPrefsFirefox: {
       // JSPI (Python blocking on JS promises) is on by default from Firefox 14x; keep it on.
       "javascript.options.wasm_js_promise_integration": true,
     },
   });
-  const page = (await browser.pages())[0] ?? await browser.newPage();
+  let page, close;
+  if (userDataDir || !reuse()) {
+    const browser = await start(timeoutMs);
+    page = (await browser.pages())[0] ?? await browser.newPage();
+    close = () => browser.close().catch(() => {});
+  } else {
+    const { browser, release } = await sharedBrowser("firefox", () => start(LONG_MS));
+    let context;
+    try {
+      context = await browser.createBrowserContext();
+      page = await context.newPage();
+    } catch (e) {
+      release();
+      throw e;
+    }
+    close = async () => { await context.close().catch(() => {}); release(); };
+  }
+  await page.setViewport(viewport ?? { width: 1280, height: 720 });
   const s = pageSession("firefox", page, timeoutMs, {
     setInputFiles: async (selector, files) => {
       const input = await page.$(selector);
@@ -205,7 +288,7 @@ async function launchFirefox({ timeoutMs, userDataDir, viewport }) {
       await input.uploadFile(...files.map((f) => path.resolve(f)));
     },
     overrideQuota: unsupported("firefox", "storageQuota"),
-    close: () => browser.close().catch(() => {}),
+    close,
   });
   watchPage(page, s._diag, { failure: (r) => r.failure()?.errorText, status: (r) => r.status() });
   return s;

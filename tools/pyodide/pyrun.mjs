@@ -11,7 +11,7 @@
  * Everything after the script (or -c code) is passed to it untouched.
  */
 import { spawnSync } from "node:child_process";
-import { ENGINES } from "./engines.mjs";
+import { ALL_ENGINES } from "./engines.mjs";
 import { EXIT_HARNESS, NODE_JSPI_FLAG, UsageError, nodeHasJspi, runInBrowser, runInNode } from "./runtimes.mjs";
 
 if (!nodeHasJspi()) {  // re-run with JSPI enabled (see runtimes.mjs)
@@ -51,7 +51,7 @@ function parse(argv) {
     else if (a.startsWith("-") && a !== "-") usage(`unknown option ${a}`);
     else { o.script = a; o.args = argv.slice(i + 1); break; }
   }
-  if (!["node", ...ENGINES].includes(o.runtime)) usage(`--runtime must be one of node, ${ENGINES.join(", ")}`);
+  if (!["node", ...ALL_ENGINES].includes(o.runtime)) usage(`--runtime must be one of node, ${ALL_ENGINES.join(", ")}`);
   if (o.script == null && o.code == null) usage("no script given");
   if (o.timeout !== undefined && !(o.timeout > 0)) usage("--timeout must be a positive number");
   return o;

@@ -48,7 +48,7 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { CAPS, ENGINES, ERROR_COLLECTOR, drainQueue, launch, skipReason, withTimeout } from "./engines.mjs";
+import { ALL_ENGINES, CAPS, ERROR_COLLECTOR, drainQueue, launch, skipReason, withTimeout } from "./engines.mjs";
 
 /**
  * JSPI lets Python block on JavaScript promises, so asyncio.run() works in Pyodide as in
@@ -391,7 +391,7 @@ async function startServer(p, port = 0, connectSrc = []) {
  * ("chromium", "firefox", "webkit"; see engines.mjs).
  */
 export async function runInBrowser(engine, opts) {
-  if (!ENGINES.includes(engine)) throw new UsageError(`unknown browser engine ${engine}; want one of ${ENGINES}`);
+  if (!ALL_ENGINES.includes(engine)) throw new UsageError(`unknown browser engine ${engine}; want one of ${ALL_ENGINES}`);
   if (opts.storageQuota != null && !CAPS[engine].storageQuota) throw new UsageError(skipReason(engine, "storageQuota"));
   if (opts.userDataDir && !CAPS[engine].persistentProfile) throw new UsageError(skipReason(engine, "persistentProfile"));
   const p = prepare(opts);
