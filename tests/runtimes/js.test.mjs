@@ -5,7 +5,8 @@
 // in JS against Python's; the IndexedDB cache hit; the page's CSP has no 'unsafe-eval'.
 //
 // Run: node --experimental-wasm-stack-switching --test tests/runtimes/js.test.mjs
-// TORSH_WHEEL_DIR: directory of the torsh_data wheel to test (default: dist); PYTHON: a CPython
+// TORSH_WHEEL_DIR: directory of the torsh_data wheel to test (default: dist; TORSH_JS_BUILT=1: the
+// JS package and demo are already built from it, by `node js/scripts/build.mjs --demo`); PYTHON: a CPython
 // with the repository's dev environment (default: .venv/bin/python).
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -60,9 +61,11 @@ function addModel() {
 }
 
 before(async () => {
-  const built = spawnSync(process.execPath, [path.join(ROOT, "js/scripts/build.mjs"), "--wheel-dir", WHEEL_DIR],
-    { encoding: "utf8" });
-  assert.equal(built.status, 0, built.stderr);
+  if (process.env.TORSH_JS_BUILT !== "1") { // ./dev builds it once, before running test files in parallel
+    const built = spawnSync(process.execPath, [path.join(ROOT, "js/scripts/build.mjs"), "--wheel-dir", WHEEL_DIR],
+      { encoding: "utf8" });
+    assert.equal(built.status, 0, built.stderr);
+  }
   // inside the repository, so the Chromium page (served from ROOT) fetches it same-origin
   data = path.join(ROOT, "build/js-test-data");
   fs.rmSync(data, { recursive: true, force: true });
