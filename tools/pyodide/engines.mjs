@@ -28,8 +28,8 @@
  *   screenshot(file)     a PNG of the page (caps.screenshot)
  *   close()
  *
- * Page -> harness messages use no engine feature: the page pushes them on an array and the
- * harness drains it with evaluate (see drainQueue), so they arrive in order on every engine.
+ * Page -> harness messages use no engine feature: runtimes.mjs's page POSTs them to its own
+ * server (synchronous XHR, so in order, and even while Python keeps the page busy).
  * Every wait has a timeout: a page that never loads (a wrong wasm MIME type, a CSP refusal)
  * ends in a TimeoutError naming what was awaited, not a hang.
  */
@@ -339,27 +339,4 @@ async function launchWebKitSession({ timeoutMs, userDataDir, viewport }) {
     close: () => wd.close().catch(() => {}),
   };
   return s;
-}
-
-/**
- * Drain the page's message queue `window[name]` (an array the page pushes on) in order.
- * Calls `handle(msg)` for each; stops when `done()` is true. An evaluate that fails while the
- * page is busy (WebDriver's script timeout while Python runs synchronously) is retried; the
- * caller's own timeout bounds the loop.
- */
-export async function drainQueue(session, name, handle, done, { idleMs = 30, onError } = {}) {
-  const src = `(() => { const q = window[${JSON.stringify(name)}] || []; window[${JSON.stringify(name)}] = []; return q; })()`;
-  while (!done()) {
-    let msgs;
-    try {
-      msgs = await session.evaluate(src);
-    } catch (e) {
-      if (done()) return;
-      onError?.(e);
-      await sleep(200);
-      continue;
-    }
-    for (const m of msgs ?? []) handle(m);
-    if (!msgs?.length) await sleep(idleMs);
-  }
 }

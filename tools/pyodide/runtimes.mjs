@@ -48,7 +48,7 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { ALL_ENGINES, CAPS, ERROR_COLLECTOR, drainQueue, launch, skipReason, withTimeout } from "./engines.mjs";
+import { ALL_ENGINES, CAPS, ERROR_COLLECTOR, launch, skipReason, withTimeout } from "./engines.mjs";
 
 /**
  * JSPI lets Python block on JavaScript promises, so asyncio.run() works in Pyodide as in
@@ -235,12 +235,18 @@ const PAGE_MJS = `
 import { loadPyodide } from "/pyodide/pyodide.mjs";
 import { runPython } from "/boot.mjs";
 
-// Messages to the harness wait in a queue it drains (in order) with evaluate.
-window.__pyrunQueue = window.__pyrunQueue || [];
-const post = (kind, data) => { window.__pyrunQueue.push([kind, data]); };
+// Messages go to the harness as synchronous POSTs to this page's own server: in order, and
+// also while Python keeps the page busy (an engine without JSPI runs the whole script in
+// one task, when no evaluate from the harness can read anything in the page).
+const post = (kind, data) => {
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", "/msg", false);
+  xhr.setRequestHeader("Content-Type", "application/json");
+  xhr.send(JSON.stringify([kind, data]));
+};
 
 // Output is coalesced: a write goes out at once after a quiet spell, rapid
-// writes are batched (<= 25 ms or 64 KiB), so the queue holds few, large messages.
+// writes are batched (<= 25 ms or 64 KiB), since each message costs a request.
 // Caveat: if Python then blocks the page forever, that last batch stays here.
 let buf = [], bufLen = 0, last = 0, timer = null;
 const flush = () => {
@@ -342,10 +348,20 @@ function sendText(res, type, body, headers = {}) {
 }
 
 /** Static server for the page, Pyodide, boot.mjs, wheels and mounted dirs. */
-async function startServer(p, port = 0, connectSrc = []) {
+async function startServer(p, port = 0, connectSrc = [], onMessage = () => {}) {
   const csp = connectSrc.length ? `${CSP}; connect-src 'self' ${connectSrc.join(" ")}` : CSP;
   const wheelDirs = p.wheels.map((w) => path.dirname(w));
   const server = http.createServer((req, res) => {
+    if (req.method === "POST" && req.url === "/msg") { // the page's messages (PAGE_MJS post)
+      const body = [];
+      req.on("data", (d) => body.push(d));
+      req.on("end", () => {
+        res.writeHead(204);
+        res.end();
+        try { onMessage(JSON.parse(Buffer.concat(body).toString("utf8"))); } catch (e) { onMessage(["fatal", `bad message: ${e}`]); }
+      });
+      return;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") { res.writeHead(405); return res.end(); }
     let url;
     try { url = decodeURIComponent(new URL(req.url, "http://x").pathname); } catch { return notFound(res); }
@@ -427,9 +443,8 @@ export async function runInBrowser(engine, opts) {
 
   let outcome;
   let inspected;
-  let lastDrainError = null;
   try {
-    server = await startServer(p, opts.port ?? 0, opts.connectSrc ?? []);
+    server = await startServer(p, opts.port ?? 0, opts.connectSrc ?? [], handle);
     const tl = performance.now();
     session = await step(`launching ${engine}`, launch(engine, { timeoutMs: left(), userDataDir: opts.userDataDir }));
     timings[`launch_${engine}`] = performance.now() - tl;
@@ -450,14 +465,9 @@ export async function runInBrowser(engine, opts) {
       wheelUrls: p.wheels.map((w, i) => `/wheels/${i}/${encodeURIComponent(path.basename(w))}`),
       mounts: p.mounts.map((m, i) => ({ id: i, py: m.py })),
     };
-    // Not awaited in the page: pyrun reports through its message queue.
+    // Not awaited in the page: pyrun reports through POST /msg.
     await step("starting pyrun", session.evaluate((c) => { window.pyrun(c); }, cfg));
-    phase = "loadPyodide";
-    const drained = drainQueue(session, "__pyrunQueue", handle, () => settled,
-      { onError: (e) => { lastDrainError = e; } });
     outcome = await Promise.race([finished, timeout]);
-    settled = true;
-    await drained.catch(() => {});
     if (opts.inspect && outcome.code === 0) {
       inspected = await step("inspect", session.evaluate(opts.inspect));
     }
@@ -481,7 +491,6 @@ export async function runInBrowser(engine, opts) {
   }
   if (outcome.msg) {
     const diag = [...(session?.diagnostics ?? [])];
-    if (lastDrainError) diag.push(`reading the page's messages last failed with: ${lastDrainError.message}`);
     const extra = diag.length ? `\n[pyrun] page diagnostics:\n  ${diag.join("\n  ")}` : "";
     io.err(`\n[pyrun] ${outcome.msg}${extra}\n`);
   }
