@@ -14,7 +14,7 @@ window.visit = async (dataDir) => {
       "import random, js, torsh_data\n[random.random(), str(js.location.pathname), torsh_data.runtime_name()]").toJs();
     return { timings: rt.timings, saved, batches, random, where, runtime };
   } catch (e) {
-    return { error: String(e?.stack ?? e) + (e?.traceback ? "\n" + e.traceback : "") };
+    return { error: `${e}\n${e?.stack ?? ""}` + (e?.traceback ? "\n" + e.traceback : "") };
   }
 };
 

@@ -303,7 +303,9 @@ window.pyrun = async (cfg) => {
     phase("install+run", "finished");
     emit("done", code);
   } catch (e) {
-    emit("fatal", String((e && e.stack) || e));
+    // V8's stack starts with the message; Firefox's and WebKit's hold frames only.
+    const stack = String((e && e.stack) || "");
+    emit("fatal", stack.includes(String(e && e.message)) ? stack : String(e) + "\\n" + stack);
   }
 };
 `;
