@@ -178,7 +178,8 @@ for (const engine of ENGINES) {
   const run = (opts) => runInBrowser(engine, opts);
   const browserOrigin = {}; // the profile + port of the cache test, for its reload test
 
-  test(`${engine}: fetch protocol against a second origin`, async () => {
+  // The check scripts block on JavaScript promises (asyncio.run): engines without JSPI skip.
+  test(`${engine}: fetch protocol against a second origin`, { skip: skipReason(engine, "jspi") ?? false }, async () => {
     const dead = `http://127.0.0.1:${await freePort()}/x`;
     // The harness page's CSP allows only its own origin: let it reach the test server.
     const f = await facts(run, "fetch_checks.py", [base, dead],
@@ -199,7 +200,7 @@ for (const engine of ENGINES) {
     assert.equal(f.credentials.include.error, "CORSError");
   });
 
-  test(`${engine}: the IndexedDB cache; corruption and LRU eviction`, async () => {
+  test(`${engine}: the IndexedDB cache; corruption and LRU eviction`, { skip: skipReason(engine, "jspi") ?? false }, async () => {
     Object.assign(browserOrigin, await origin(engine, "torsh-io-profile-"));
     const w = await facts(run, "cache_checks.py", ["write"], browserOrigin);
     assert.equal(w.runtime, "pyodide-browser");
@@ -212,7 +213,7 @@ for (const engine of ENGINES) {
   });
 
   test(`${engine}: the IndexedDB cache survives a page reload`,
-    { skip: skipReason(engine, "persistentProfile") ?? false }, async () => {
+    { skip: skipReason(engine, "persistentProfile", "jspi") ?? false }, async () => {
       assert.ok(browserOrigin.userDataDir, "the cache test above must have written the profile");
       const r = await facts(run, "cache_checks.py", ["read"], browserOrigin);
       assert.equal(r.backend, "indexeddb");
@@ -223,7 +224,7 @@ for (const engine of ENGINES) {
     });
 
   test(`${engine}: a full storage quota (QuotaExceededError) evicts and retries, or fails cleanly`,
-    { skip: skipReason(engine, "storageQuota") ?? false }, async () => {
+    { skip: skipReason(engine, "storageQuota", "jspi") ?? false }, async () => {
       // DevTools Storage.overrideQuotaForOrigin: ~3 entries of 300 kB fit in 1 MB.
       const q = await facts(run, "cache_checks.py", ["quota"], { storageQuota: 1_000_000 });
       assert.equal(q.runtime, "pyodide-browser");
@@ -236,7 +237,8 @@ for (const engine of ENGINES) {
 
   const crypt = {}; // the written facts and origin, for the reload test
 
-  test(`${engine}: an encrypted IndexedDB cache holds no plaintext; wrong passphrases and tampering`, async () => {
+  test(`${engine}: an encrypted IndexedDB cache holds no plaintext; wrong passphrases and tampering`,
+    { skip: skipReason(engine, "jspi") ?? false }, async () => {
     crypt.opts = await origin(engine, "torsh-crypt-profile-");
     const r = await run({ ...common, ...crypt.opts, script: path.join(BROWSER, "crypto_checks.py"),
       args: ["write"], inspect: `(${dumpIndexedDb})("torsh-data:secret")` });
@@ -270,7 +272,7 @@ for (const engine of ENGINES) {
   });
 
   test(`${engine}: the encrypted cache survives a page reload`,
-    { skip: skipReason(engine, "persistentProfile") ?? false }, async () => {
+    { skip: skipReason(engine, "persistentProfile", "jspi") ?? false }, async () => {
       assert.ok(crypt.written, "the encrypted cache test above must have written the profile");
       const again = await facts(run, "crypto_checks.py", ["read"], crypt.opts);
       assert.equal(again.backend, "indexeddb");

@@ -172,7 +172,8 @@ for (const engine of ENGINES) {
   const run = (opts) => runInBrowser(engine, opts);
   let opts; // the origin (and profile) of the first load, for the reload
 
-  test(`${engine}: progressive loading into the IndexedDB cache`, async () => {
+  // CHECK blocks on JavaScript promises (asyncio.run): engines without JSPI skip.
+  test(`${engine}: progressive loading into the IndexedDB cache`, { skip: skipReason(engine, "jspi") ?? false }, async () => {
     assert.ok(ref, "the native reference run failed");
     opts = { ...common(), port: await freePort() };
     if (CAPS[engine].persistentProfile) {
@@ -196,7 +197,7 @@ for (const engine of ENGINES) {
   });
 
   test(`${engine}: after a page reload the shards come from the IndexedDB cache`,
-    { skip: skipReason(engine, "persistentProfile") ?? false }, async () => {
+    { skip: skipReason(engine, "persistentProfile", "jspi") ?? false }, async () => {
       assert.ok(opts?.userDataDir, "the first load above must have filled the profile");
       requests.length = 0;
       const again = facts(await run({ ...opts, args: [`${base}/d/data.shards.json`, "reload"] }), "reload");
@@ -206,7 +207,8 @@ for (const engine of ENGINES) {
       assert.ok(requests.includes("/d/data.shards.json"));
     });
 
-  test(`${engine}: a corrupted shard is refetched once, then reported; none of its records is yielded`, async () => {
+  test(`${engine}: a corrupted shard is refetched once, then reported; none of its records is yielded`,
+    { skip: skipReason(engine, "jspi") ?? false }, async () => {
     requests.length = 0;
     const bad = facts(await run({ ...common(), args: [`${base}/bad/data.shards.json`, "nocache"] }), "corrupt");
     assert.equal(bad.error, "IntegrityError");

@@ -140,7 +140,7 @@ function native() {
 }
 
 for (const engine of ENGINES) test(`${engine}: a user's files and JavaScript streams through StreamingDataset + DataLoader`,
-  { skip: skipReason(engine, "setInputFiles") ?? false }, async (t) => {
+  { skip: skipReason(engine, "setInputFiles", "jspi") ?? false }, async (t) => {
   const sizes = ["data.csv", "data.jsonl"].map((f) => fs.statSync(path.join(dir, f)).size);
   assert.ok(sizes.every((s) => s > 2_000_000), `files of several MB: ${sizes}`);
   const r = await runInBrowser(engine, {

@@ -51,8 +51,10 @@ async function freePort() {
   return port;
 }
 
+// workers_checks.py blocks on JavaScript promises (asyncio.run): engines without JSPI skip.
 for (const [name, run] of Object.entries(RUNTIMES)) {
-  test(`${name}: 1 and 2 workers give the batches of native num_workers=0`, async () => {
+  const skip = name === "node" ? false : skipReason(name, "jspi") ?? false;
+  test(`${name}: 1 and 2 workers give the batches of native num_workers=0`, { skip }, async () => {
     const f = await facts(run, ["workers"]);
     assert.equal(f.runtime, name === "node" ? "pyodide-node" : "pyodide-browser");
     assert.equal(reference.map[0].length, 12);
@@ -69,7 +71,7 @@ for (const [name, run] of Object.entries(RUNTIMES)) {
     assert.match(f.sync_for, /async for/);
   });
 
-  test(`${name}: a worker's error reaches the caller with its traceback and indices`, async () => {
+  test(`${name}: a worker's error reaches the caller with its traceback and indices`, { skip }, async () => {
     const f = await facts(run, ["failures"]);
     assert.equal(f.raised.type, "ValueError");
     assert.match(f.raised.message, /while loading indices \[12, 13, 14, 15\]/);
@@ -79,7 +81,7 @@ for (const [name, run] of Object.entries(RUNTIMES)) {
     assert.match(f.init.message, /worker_init_fn[\s\S]*init of worker 0 failed/);
   });
 
-  test(`${name}: a worker that cannot start is reported, not waited on`, async () => {
+  test(`${name}: a worker that cannot start is reported, not waited on`, { skip }, async () => {
     const f = await facts(run, ["boot", name === "node" ? "/nonexistent/pyodide/" : "/nope/pyodide/"]);
     assert.match(f.error, /DataLoader web worker \d failed to start: .*cannot import Pyodide from/);
     assert.ok(f.seconds < 30, `reported after ${f.seconds} s`);
@@ -88,7 +90,7 @@ for (const [name, run] of Object.entries(RUNTIMES)) {
 
 for (const engine of ENGINES) {
   test(`${engine}: the loader state in IndexedDB resumes the epoch after a page reload`,
-    { skip: skipReason(engine, "persistentProfile") ?? false }, async () => {
+    { skip: skipReason(engine, "persistentProfile", "jspi") ?? false }, async () => {
       const profile = fs.mkdtempSync(path.join(os.tmpdir(), "torsh-workers-profile-"));
       try {
         const opts = { userDataDir: profile, port: await freePort() };
