@@ -14,7 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { CAPS, ENGINES, launch } from "../../tools/pyodide/engines.mjs";
+import { CAPS, ENGINES, launch, skipReason } from "../../tools/pyodide/engines.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
@@ -444,7 +444,8 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
 });
 
 for (const engine of ENGINES) {
-  test(`${engine}: torsh-data serve --coop-coep makes the page cross-origin isolated (the probe says so)`, async () => {
+  test(`${engine}: torsh-data serve --coop-coep makes the page cross-origin isolated (the probe says so)`,
+    { skip: skipReason(engine, "crossOriginIsolation") ?? false }, async () => {
     const isolated = await startServe(ROOT, ["--coop-coep"]);
     try {
       await inPage(engine, async (page) => {

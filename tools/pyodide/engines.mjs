@@ -55,16 +55,17 @@ for (const e of ENGINES) {
 export const CAPS = {
   chromium: {
     persistentProfile: true, storageQuota: true, setInputFiles: true, screenshot: true,
-    crashEvents: true, networkEvents: true, jspi: true,
+    crashEvents: true, networkEvents: true, jspi: true, crossOriginIsolation: true,
   },
   firefox: {
     persistentProfile: true, storageQuota: false, setInputFiles: true, screenshot: true,
-    crashEvents: false, networkEvents: true, jspi: true,
+    crashEvents: false, networkEvents: true, jspi: true, crossOriginIsolation: true,
   },
-  // MiniBrowser in automation mode keeps no data between launches (see webdriver.mjs).
+  // MiniBrowser in automation mode keeps no data between launches (see webdriver.mjs); under
+  // COOP/COEP headers its pages still report crossOriginIsolated false (WebKitGTK, measured).
   webkit: {
     persistentProfile: false, storageQuota: false, setInputFiles: true, screenshot: false,
-    crashEvents: false, networkEvents: false, jspi: false,
+    crashEvents: false, networkEvents: false, jspi: false, crossOriginIsolation: false,
   },
 };
 
@@ -76,6 +77,7 @@ const CAP_NAMES = {
   crashEvents: "page crash events",
   networkEvents: "failed-request and HTTP-error events",
   jspi: "WebAssembly JavaScript Promise Integration (JSPI)",
+  crossOriginIsolation: "cross-origin isolation from COOP/COEP headers (SharedArrayBuffer)",
 };
 
 /** Why `engine` cannot run a test needing `needs` (capability names), or null if it can. */
