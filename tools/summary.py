@@ -17,6 +17,8 @@ STEPS = [
     "cpython-3.10",
     "pyodide-node",
     "pyodide-chromium",
+    "pyodide-firefox",
+    "pyodide-webkit",
     "cross-runtime",
 ]
 COUNT = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)")

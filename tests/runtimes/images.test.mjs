@@ -1,4 +1,4 @@
-// Browser-native image decoding (torsh_data.io.decode_image_async) in headless Chromium against
+// Browser-native image decoding (torsh_data.io.decode_image_async) in each headless browser engine against
 // Pillow: images are encoded natively by Pillow (JPEG, WebP, PNG of every Pillow mode), Pillow's
 // own decode is written beside each, and the page decodes them with createImageBitmap +
 // OffscreenCanvas (tests/io/browser/image_checks.py). PNG exactness against this package's
@@ -14,16 +14,19 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { runInChromium } from "../../tools/pyodide/runtimes.mjs";
+import { ENGINES, skipReason } from "../../tools/pyodide/engines.mjs";
+import { runInBrowser } from "../../tools/pyodide/runtimes.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CHECKS = path.join(ROOT, "tests/io/browser/image_checks.py");
 
-test("JPEG, WebP and Pillow-written PNGs decode in Chromium like Pillow decodes them", async () => {
+// image_checks.py blocks on JavaScript promises (asyncio.run): engines without JSPI skip.
+for (const engine of ENGINES) test(`${engine}: JPEG, WebP and Pillow-written PNGs decode like Pillow decodes them`,
+  { skip: skipReason(engine, "jspi") ?? false }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "torsh-images-"));
   try {
     execFileSync(process.env.PYTHON ?? "python3", [CHECKS, "make", dir], { stdio: "inherit" });
-    const r = await runInChromium({
+    const r = await runInBrowser(engine, {
       wheelDirs: [path.resolve(process.env.TORSH_WHEEL_DIR ?? path.join(ROOT, "dist")),
         path.join(ROOT, ".cache/pyodide-wheels")],
       mounts: [`${path.join(ROOT, "tests")}:/work/tests`, `${dir}:/work/imgs`],

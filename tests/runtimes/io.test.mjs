@@ -1,8 +1,9 @@
 // torsh_data.io in real runtimes: fetch against tests/io/server.py (a second origin: another
-// port than the harness page) in headless Chromium and in Pyodide under Node.js; the
-// IndexedDB cache surviving a page reload (a persistent browser profile on a fixed port) and
-// a small storage quota; the directory fallback of the cache in Pyodide under Node.js; an
-// encrypted cache whose raw IndexedDB records, read from JavaScript, hold no plaintext.
+// port than the harness page) in each headless browser engine and in Pyodide under Node.js;
+// the IndexedDB cache (and its surviving a page reload: a persistent browser profile on a
+// fixed port) and a small storage quota; the directory fallback of the cache in Pyodide under
+// Node.js; an encrypted cache whose raw IndexedDB records, read from JavaScript, hold no
+// plaintext. A test needing what an engine lacks is skipped there, naming it.
 //
 // Run: PYTHON=$PWD/.venv/bin/python node --experimental-wasm-stack-switching --test tests/runtimes/io.test.mjs
 // TORSH_WHEEL_DIR: directory of the torsh_data wheel to install (default: dist).
@@ -14,7 +15,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { runInChromium, runInNode } from "../../tools/pyodide/runtimes.mjs";
+import { CAPS, ENGINES, skipReason } from "../../tools/pyodide/engines.mjs";
+import { runInBrowser, runInNode } from "../../tools/pyodide/runtimes.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const BROWSER = path.join(ROOT, "tests/io/browser");
@@ -27,6 +29,16 @@ const common = {
 };
 
 let server, base;
+const profiles = []; // browser profiles made by a test and reused by the next (removed at the end)
+
+/** A fresh profile directory and port, when `engine` keeps profiles (else a port only). */
+async function origin(engine, prefix) {
+  const port = await freePort();
+  if (!CAPS[engine].persistentProfile) return { port };
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  profiles.push(userDataDir);
+  return { userDataDir, port };
+}
 
 /** A port nobody listens on (for the connection-refused checks and a fixed page port). */
 async function freePort() {
@@ -55,7 +67,10 @@ before(async () => {
   base = `http://127.0.0.1:${port}`;
 });
 
-after(() => { server?.kill("SIGTERM"); });
+after(() => {
+  server?.kill("SIGTERM");
+  for (const p of profiles) fs.rmSync(p, { recursive: true, force: true });
+});
 
 async function facts(run, script, args, extra = {}) {
   const r = await run({ ...common, ...extra, script: path.join(BROWSER, script), args });
@@ -114,27 +129,6 @@ function assertFetchProtocol(f) {
   assert.equal(f.cached.requests, 1, "the second fetch must come from the cache");
 }
 
-test("fetch protocol in Chromium against a second origin", async () => {
-  const dead = `http://127.0.0.1:${await freePort()}/x`;
-  // The harness page's CSP allows only its own origin: let it reach the test server.
-  const f = await facts(runInChromium, "fetch_checks.py", [base, dead],
-    { connectSrc: [base, new URL(dead).origin] });
-  assert.equal(f.runtime, "pyodide-browser");
-  assertFetchProtocol(f);
-  assert.equal(f.cached.backend, "indexeddb");
-  assert.equal(f.nocors.error, "CORSError", JSON.stringify(f.nocors));
-  assert.match(f.nocors.message, /CORS/);
-  assert.match(f.nocors.message, /Access-Control-Allow-Origin/);
-  // credentials: the page's cookie is not sent cross-origin by default nor with "omit";
-  // "include" sends it (and a server answering "Access-Control-Allow-Origin: *" is then refused)
-  assert.deepEqual(f.credentials["same-origin"].cookies, [null]);
-  assert.equal(f.credentials["same-origin"].error, null);
-  assert.deepEqual(f.credentials.omit.cookies, [null]);
-  // then the no-cors probe that tells CORS from an unreachable server, without credentials
-  assert.deepEqual(f.credentials.include.cookies, ["torsh=secret", null]);
-  assert.equal(f.credentials.include.error, "CORSError");
-});
-
 test("fetch protocol in Pyodide under Node.js (fetch of Node, no CORS there)", async () => {
   const dead = `http://127.0.0.1:${await freePort()}/x`;
   const f = await facts(runInNode, "fetch_checks.py", [base, dead]);
@@ -142,41 +136,6 @@ test("fetch protocol in Pyodide under Node.js (fetch of Node, no CORS there)", a
   assertFetchProtocol(f);
   assert.equal(f.cached.backend, "directory"); // no IndexedDB in Node.js
   assert.equal(f.nocors.error, null);
-});
-
-test("the IndexedDB cache survives a page reload; corruption and LRU eviction in Chromium", async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "torsh-io-profile-"));
-  try {
-    const opts = { userDataDir: profile, port: await freePort() };
-    const w = await facts(runInChromium, "cache_checks.py", ["write"], opts);
-    assert.equal(w.runtime, "pyodide-browser");
-    assert.equal(w.backend, "indexeddb");
-    assert.deepEqual(w.keys, ["dataset.bin", "small"]);
-    assert.equal(w.corrupt_get, null, "a corrupted entry must not be returned");
-    assert.equal(w.corrupt_still_there, false, "a corrupted entry must be dropped");
-    assert.deepEqual(w.lru_keys, ["a", "c"]);
-    assert.equal(w.lru_usage, 2400);
-
-    const r = await facts(runInChromium, "cache_checks.py", ["read"], opts);
-    assert.equal(r.backend, "indexeddb");
-    assert.deepEqual(r.keys, ["dataset.bin", "small"]);
-    assert.equal(r.dataset_sha, r.expected_sha);
-    assert.equal(r.small, "hello");
-    assert.deepEqual(r.lru_keys, ["a", "c"]);
-  } finally {
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-});
-
-test("a full storage quota (QuotaExceededError) evicts and retries, or fails cleanly", async () => {
-  // DevTools Storage.overrideQuotaForOrigin: ~3 entries of 300 kB fit in 1 MB.
-  const q = await facts(runInChromium, "cache_checks.py", ["quota"], { storageQuota: 1_000_000 });
-  assert.equal(q.runtime, "pyodide-browser");
-  q.after.forEach((keys, i) => assert.ok(keys.includes(`k${i}`), `put k${i}: ${keys}`));
-  assert.ok(!q.after[5].includes("k0") && q.after[5].length <= 3, `${q.after[5]}`);
-  assert.ok(q.last_ok);
-  assert.match(q.big_error, /storage quota for this site is full/);
-  assert.ok(!q.keys_after_big.includes("big"), "a failed put must leave no entry");
 });
 
 test("in Pyodide under Node.js the cache falls back to a directory", async () => {
@@ -215,14 +174,76 @@ function dumpIndexedDb(dbName) {
   });
 }
 
-test("an encrypted IndexedDB cache holds no plaintext; wrong passphrases and tampering", async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "torsh-crypt-profile-"));
-  try {
-    const opts = { userDataDir: profile, port: await freePort() };
-    const r = await runInChromium({ ...common, ...opts, script: path.join(BROWSER, "crypto_checks.py"),
+for (const engine of ENGINES) {
+  const run = (opts) => runInBrowser(engine, opts);
+  const browserOrigin = {}; // the profile + port of the cache test, for its reload test
+
+  // The check scripts block on JavaScript promises (asyncio.run): engines without JSPI skip.
+  test(`${engine}: fetch protocol against a second origin`, { skip: skipReason(engine, "jspi") ?? false }, async () => {
+    const dead = `http://127.0.0.1:${await freePort()}/x`;
+    // The harness page's CSP allows only its own origin: let it reach the test server.
+    const f = await facts(run, "fetch_checks.py", [base, dead],
+      { connectSrc: [base, new URL(dead).origin] });
+    assert.equal(f.runtime, "pyodide-browser");
+    assertFetchProtocol(f);
+    assert.equal(f.cached.backend, "indexeddb");
+    assert.equal(f.nocors.error, "CORSError", JSON.stringify(f.nocors));
+    assert.match(f.nocors.message, /CORS/);
+    assert.match(f.nocors.message, /Access-Control-Allow-Origin/);
+    // credentials: the page's cookie is not sent cross-origin by default nor with "omit";
+    // "include" sends it (and a server answering "Access-Control-Allow-Origin: *" is then refused)
+    assert.deepEqual(f.credentials["same-origin"].cookies, [null]);
+    assert.equal(f.credentials["same-origin"].error, null);
+    assert.deepEqual(f.credentials.omit.cookies, [null]);
+    // then the no-cors probe that tells CORS from an unreachable server, without credentials
+    assert.deepEqual(f.credentials.include.cookies, ["torsh=secret", null]);
+    assert.equal(f.credentials.include.error, "CORSError");
+  });
+
+  test(`${engine}: the IndexedDB cache; corruption and LRU eviction`, { skip: skipReason(engine, "jspi") ?? false }, async () => {
+    Object.assign(browserOrigin, await origin(engine, "torsh-io-profile-"));
+    const w = await facts(run, "cache_checks.py", ["write"], browserOrigin);
+    assert.equal(w.runtime, "pyodide-browser");
+    assert.equal(w.backend, "indexeddb");
+    assert.deepEqual(w.keys, ["dataset.bin", "small"]);
+    assert.equal(w.corrupt_get, null, "a corrupted entry must not be returned");
+    assert.equal(w.corrupt_still_there, false, "a corrupted entry must be dropped");
+    assert.deepEqual(w.lru_keys, ["a", "c"]);
+    assert.equal(w.lru_usage, 2400);
+  });
+
+  test(`${engine}: the IndexedDB cache survives a page reload`,
+    { skip: skipReason(engine, "persistentProfile", "jspi") ?? false }, async () => {
+      assert.ok(browserOrigin.userDataDir, "the cache test above must have written the profile");
+      const r = await facts(run, "cache_checks.py", ["read"], browserOrigin);
+      assert.equal(r.backend, "indexeddb");
+      assert.deepEqual(r.keys, ["dataset.bin", "small"]);
+      assert.equal(r.dataset_sha, r.expected_sha);
+      assert.equal(r.small, "hello");
+      assert.deepEqual(r.lru_keys, ["a", "c"]);
+    });
+
+  test(`${engine}: a full storage quota (QuotaExceededError) evicts and retries, or fails cleanly`,
+    { skip: skipReason(engine, "storageQuota", "jspi") ?? false }, async () => {
+      // DevTools Storage.overrideQuotaForOrigin: ~3 entries of 300 kB fit in 1 MB.
+      const q = await facts(run, "cache_checks.py", ["quota"], { storageQuota: 1_000_000 });
+      assert.equal(q.runtime, "pyodide-browser");
+      q.after.forEach((keys, i) => assert.ok(keys.includes(`k${i}`), `put k${i}: ${keys}`));
+      assert.ok(!q.after[5].includes("k0") && q.after[5].length <= 3, `${q.after[5]}`);
+      assert.ok(q.last_ok);
+      assert.match(q.big_error, /storage quota for this site is full/);
+      assert.ok(!q.keys_after_big.includes("big"), "a failed put must leave no entry");
+    });
+
+  const crypt = {}; // the written facts and origin, for the reload test
+
+  test(`${engine}: an encrypted IndexedDB cache holds no plaintext; wrong passphrases and tampering`,
+    { skip: skipReason(engine, "jspi") ?? false }, async () => {
+    crypt.opts = await origin(engine, "torsh-crypt-profile-");
+    const r = await run({ ...common, ...crypt.opts, script: path.join(BROWSER, "crypto_checks.py"),
       args: ["write"], inspect: `(${dumpIndexedDb})("torsh-data:secret")` });
     assert.equal(r.code, 0, r.stderr);
-    const w = JSON.parse(r.stdout.trim().split("\n").pop());
+    const w = (crypt.written = JSON.parse(r.stdout.trim().split("\n").pop()));
     assert.equal(w.runtime, "pyodide-browser");
     assert.equal(w.backend, "indexeddb");
     assert.ok(w.roundtrip);
@@ -248,13 +269,15 @@ test("an encrypted IndexedDB cache holds no plaintext; wrong passphrases and tam
       ["passphrase bytes", hexOf(w.passphrase)],
     ]) assert.ok(!everything.includes(needle), `${what} found in IndexedDB`);
     assert.ok(!raw.keys.some((k) => k.includes("victim")), "key names are encrypted");
+  });
 
-    const again = await facts(runInChromium, "crypto_checks.py", ["read"], opts);
-    assert.equal(again.backend, "indexeddb");
-    assert.deepEqual(again.keys, [w.key]);
-    assert.ok(again.roundtrip, "the encrypted entries survive a page reload");
-    assert.equal(again.wrong, "PassphraseError");
-  } finally {
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-});
+  test(`${engine}: the encrypted cache survives a page reload`,
+    { skip: skipReason(engine, "persistentProfile", "jspi") ?? false }, async () => {
+      assert.ok(crypt.written, "the encrypted cache test above must have written the profile");
+      const again = await facts(run, "crypto_checks.py", ["read"], crypt.opts);
+      assert.equal(again.backend, "indexeddb");
+      assert.deepEqual(again.keys, [crypt.written.key]);
+      assert.ok(again.roundtrip, "the encrypted entries survive a page reload");
+      assert.equal(again.wrong, "PassphraseError");
+    });
+}

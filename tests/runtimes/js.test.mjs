@@ -1,11 +1,12 @@
-// The JavaScript package (js/) under Node.js and in headless Chromium: init, WasmDataLoader from
+// The JavaScript package (js/) under Node.js and in each headless browser engine: init, WasmDataLoader from
 // bytes, a URL (served by `torsh-data serve`), a File/Blob and a ReadableStream; batches into the
 // real @tensorflow/tfjs and onnxruntime-web (a tiny ONNX model is run on a batch); Python errors
-// as JS Errors; WasmDataProcessor (in a module Web Worker in Chromium); the capability probe
+// as JS Errors; WasmDataProcessor (in a module Web Worker in the browsers); the capability probe
 // in JS against Python's; the IndexedDB cache hit; the page's CSP has no 'unsafe-eval'.
 //
 // Run: node --experimental-wasm-stack-switching --test tests/runtimes/js.test.mjs
-// TORSH_WHEEL_DIR: directory of the torsh_data wheel to test (default: dist); PYTHON: a CPython
+// TORSH_WHEEL_DIR: directory of the torsh_data wheel to test (default: dist; TORSH_JS_BUILT=1: the
+// JS package and demo are already built from it, by `node js/scripts/build.mjs --demo`); PYTHON: a CPython
 // with the repository's dev environment (default: .venv/bin/python).
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -13,6 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { CAPS, ENGINES, launch, skipReason } from "../../tools/pyodide/engines.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
@@ -59,9 +61,11 @@ function addModel() {
 }
 
 before(async () => {
-  const built = spawnSync(process.execPath, [path.join(ROOT, "js/scripts/build.mjs"), "--wheel-dir", WHEEL_DIR],
-    { encoding: "utf8" });
-  assert.equal(built.status, 0, built.stderr);
+  if (process.env.TORSH_JS_BUILT !== "1") { // ./dev builds it once, before running test files in parallel
+    const built = spawnSync(process.execPath, [path.join(ROOT, "js/scripts/build.mjs"), "--wheel-dir", WHEEL_DIR],
+      { encoding: "utf8" });
+    assert.equal(built.status, 0, built.stderr);
+  }
   // inside the repository, so the Chromium page (served from ROOT) fetches it same-origin
   data = path.join(ROOT, "build/js-test-data");
   fs.rmSync(data, { recursive: true, force: true });
@@ -350,7 +354,28 @@ test("index.d.ts: tsc --noEmit --strict accepts the typed examples", () => {
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 
-describe("in Chromium", () => {
+/** Run `fn(session, errors)` in a new headless `engine`; `errors()` lists the page's errors. */
+async function inPage(engine, fn) {
+  const session = await launch(engine, { timeoutMs: 240_000 });
+  try {
+    const errors = async () => {
+      await session.collectErrors?.();
+      return session.diagnostics.filter((d) => /^(page error|console\.error|CSP)/.test(d));
+    };
+    await fn(session, errors);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Go to `url` and wait for `window[name]` (the page module's entry point). */
+async function open(session, url, name, reload = false) {
+  if (reload) await session.reload(); else await session.goto(url);
+  await session.installErrorCollector();
+  await session.waitFor((n) => typeof window[n] === "function", name, 60_000);
+}
+
+for (const engine of ENGINES) describe(`in ${engine}`, () => {
   let site;
   before(async () => {
     // serve the repository (js/, node_modules/) with the default CSP of `torsh-data serve`
@@ -358,36 +383,19 @@ describe("in Chromium", () => {
   });
   after(() => site?.proc.kill("SIGTERM"));
 
-  /** Run `fn(page, errors)` in a new headless Chromium; `errors` collects the page's errors. */
-  async function inPage(fn) {
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({
-      executablePath: process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium",
-      args: ["--headless", "--no-sandbox", "--disable-gpu"],
-    });
-    try {
-      const page = await browser.newPage();
-      const errors = [];
-      page.on("pageerror", (e) => errors.push(String(e)));
-      page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-      await fn(page, errors);
-    } finally {
-      await browser.close();
-    }
-  }
-
   test("page and module Web Worker, TF.js + ORT, IndexedDB cache hit, CSP without unsafe-eval", async () => {
-    await inPage(async (page, errors) => {
-      const resp = await page.goto(`${site.url}/tests/runtimes/js_page.html`);
-      const csp = resp.headers()["content-security-policy"];
-      assert.match(csp, /'wasm-unsafe-eval'/);
-      assert.doesNotMatch(csp, /'unsafe-eval'/);
-      await page.waitForFunction(() => typeof window.runChecks === "function", null, { timeout: 30_000 });
+    const url = `${site.url}/tests/runtimes/js_page.html`;
+    const csp = (await fetch(url)).headers.get("content-security-policy");
+    assert.match(csp, /'wasm-unsafe-eval'/);
+    assert.doesNotMatch(csp, /'unsafe-eval'/);
+    await inPage(engine, async (page, errors) => {
+      await open(page, url, "runChecks");
       const r = await page.evaluate(() => window.runChecks("/build/js-test-data"));
       assert.equal(r.error, undefined, r.error);
       assert.equal(r.caps.runtime, "pyodide-browser");
       assert.deepEqual(r.caps, r.pyCaps);
-      assert.ok(r.caps.workers && r.caps.indexeddb && r.caps.streams && r.caps.jspi);
+      assert.ok(r.caps.workers && r.caps.indexeddb && r.caps.streams);
+      assert.equal(r.caps.jspi, CAPS[engine].jspi);
       assert.deepEqual(r.sums.map(Math.round), [r.expected, r.expected].map(Math.round));
       assert.deepEqual(r.ortOut, r.ortExpected);
       assert.deepEqual([r.firstFromCache, r.secondFromCache], [false, true]);
@@ -395,16 +403,14 @@ describe("in Chromium", () => {
       assert.equal(r.worker.batches, 3);
       assert.equal(r.worker.transferred, true);
       assert.equal(r.errorType, "FormatError");
-      assert.deepEqual(errors.filter((e) => !/favicon|404/.test(e)), []);
+      assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
     });
   });
 
   test("the boot snapshot: made, restored with the same batches, a damaged one replaced", async () => {
-    await inPage(async (page, errors) => {
+    await inPage(engine, async (page, errors) => {
       const visit = async (first) => {
-        if (first) await page.goto(`${site.url}/tests/runtimes/snapshot_page.html`);
-        else await page.reload();
-        await page.waitForFunction(() => typeof window.visit === "function", null, { timeout: 30_000 });
+        await open(page, `${site.url}/tests/runtimes/snapshot_page.html`, "visit", !first);
         const r = await page.evaluate(() => window.visit("/build/js-test-data"));
         assert.equal(r.error, undefined, r.error);
         return r;
@@ -432,26 +438,24 @@ describe("in Chromium", () => {
         assert.equal(again.saved, true);
         assert.equal((await visit(false)).timings.snapshot, "restored", `after the ${how} damage`);
       }
-      assert.deepEqual(errors.filter((e) => !/favicon|404/.test(e)), []);
+      assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
     });
   });
 });
 
-test("torsh-data serve --coop-coep makes the page cross-origin isolated (the probe says so)", async () => {
-  const isolated = await startServe(ROOT, ["--coop-coep"]);
-  const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({
-    executablePath: process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu"],
+for (const engine of ENGINES) {
+  test(`${engine}: torsh-data serve --coop-coep makes the page cross-origin isolated (the probe says so)`,
+    { skip: skipReason(engine, "crossOriginIsolation") ?? false }, async () => {
+    const isolated = await startServe(ROOT, ["--coop-coep"]);
+    try {
+      await inPage(engine, async (page) => {
+        await page.goto(`${isolated.url}/tests/runtimes/js_page.html`);
+        const caps = await page.evaluate(async () => (await import("/js/index.mjs")).capabilities());
+        assert.equal(caps.cross_origin_isolated, true);
+        assert.equal(caps.shared_array_buffer, true);
+      });
+    } finally {
+      isolated.proc.kill("SIGTERM");
+    }
   });
-  try {
-    const page = await browser.newPage();
-    await page.goto(`${isolated.url}/tests/runtimes/js_page.html`);
-    const caps = await page.evaluate(async () => (await import("/js/index.mjs")).capabilities());
-    assert.equal(caps.cross_origin_isolated, true);
-    assert.equal(caps.shared_array_buffer, true);
-  } finally {
-    await browser.close();
-    isolated.proc.kill("SIGTERM");
-  }
-});
+}

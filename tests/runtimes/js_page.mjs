@@ -68,6 +68,6 @@ window.runChecks = async (dataDir) => {
       ortOut: Array.from(out.data), ortExpected: rows.slice(0, 8).flatMap((r) => [2 * r[0], 2 * r[1]]),
     };
   } catch (e) {
-    return { error: String(e?.stack ?? e) + (e?.traceback ? "\n" + e.traceback : "") };
+    return { error: `${e}\n${e?.stack ?? ""}` + (e?.traceback ? "\n" + e.traceback : "") };
   }
 };

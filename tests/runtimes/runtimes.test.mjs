@@ -1,6 +1,6 @@
 // Cross-runtime tests: the same seeded pipelines give the same bytes on CPython 3.11 and 3.10,
-// in Pyodide under Node.js and in headless Chromium; and a real-browser smoke test that reads
-// a batch handed to JavaScript as a typed array.
+// in Pyodide under Node.js and in each headless browser engine (Chromium, Firefox, WebKit); and
+// a real-browser smoke test that reads a batch handed to JavaScript as a typed array.
 //
 // Run by ./dev test as: node --experimental-wasm-stack-switching --test tests/runtimes/
 // with PYTHON and PYTHON310 pointing at the native interpreters (torsh_data installed).
@@ -9,7 +9,8 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { runInChromium, runInNode } from "../../tools/pyodide/runtimes.mjs";
+import { ENGINES } from "../../tools/pyodide/engines.mjs";
+import { runInBrowser, runInNode } from "../../tools/pyodide/runtimes.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const HERE = path.join(ROOT, "tests/runtimes");
@@ -33,31 +34,41 @@ async function inPyodide(run, script, extra = {}) {
   return { json: JSON.parse(lines[lines.length - 1]), inspected: r.inspected };
 }
 
-test("seeded pipelines give identical digests on CPython 3.11, 3.10, Pyodide/Node and Chromium", async () => {
-  const reference = native("PYTHON", "probe.py");
-  assert.ok(Object.keys(reference).length >= 9);
-  assert.deepEqual(native("PYTHON310", "probe.py"), reference, "CPython 3.10 differs");
+let reference; // the native digests, computed once
+const probeReference = () => (reference ??= native("PYTHON", "probe.py"));
+
+test("seeded pipelines give identical digests on CPython 3.11, 3.10 and Pyodide/Node", async () => {
+  const ref = probeReference();
+  assert.ok(Object.keys(ref).length >= 9);
+  assert.deepEqual(native("PYTHON310", "probe.py"), ref, "CPython 3.10 differs");
   const node = await inPyodide(runInNode, "probe.py");
-  assert.deepEqual(node.json, reference, "Pyodide under Node.js differs");
-  const chromium = await inPyodide(runInChromium, "probe.py");
-  assert.deepEqual(chromium.json, reference, "Pyodide in Chromium differs");
+  assert.deepEqual(node.json, ref, "Pyodide under Node.js differs");
 });
 
-test("in Chromium, a seeded batch reaches JavaScript as a Float32Array equal to the native batch", async () => {
-  const expected = native("PYTHON", "smoke.py");
-  const { json, inspected } = await inPyodide(runInChromium, "smoke.py", {
-    inspect: () => {
-      const b = globalThis.torshBatch;
-      return { type: b.data.constructor.name, dtype: b.dtype, shape: Array.from(b.shape), data: Array.from(b.data) };
-    },
+for (const engine of ENGINES) {
+  const run = (opts) => runInBrowser(engine, opts);
+
+  test(`${engine}: seeded pipelines give the digests of CPython`, async () => {
+    const { json } = await inPyodide(run, "probe.py");
+    assert.deepEqual(json, probeReference(), `Pyodide in ${engine} differs`);
   });
-  assert.equal(json.runtime, "pyodide-browser");
-  assert.equal(inspected.type, "Float32Array");
-  assert.equal(inspected.dtype, "float32");
-  assert.deepEqual(inspected.shape, expected.shape);
-  assert.deepEqual(inspected.data, expected.values.flat());
-  assert.deepEqual(json.values, expected.values);
-});
+
+  test(`${engine}: a seeded batch reaches JavaScript as a Float32Array equal to the native batch`, async () => {
+    const expected = native("PYTHON", "smoke.py");
+    const { json, inspected } = await inPyodide(run, "smoke.py", {
+      inspect: () => {
+        const b = globalThis.torshBatch;
+        return { type: b.data.constructor.name, dtype: b.dtype, shape: Array.from(b.shape), data: Array.from(b.data) };
+      },
+    });
+    assert.equal(json.runtime, "pyodide-browser");
+    assert.equal(inspected.type, "Float32Array");
+    assert.equal(inspected.dtype, "float32");
+    assert.deepEqual(inspected.shape, expected.shape);
+    assert.deepEqual(inspected.data, expected.values.flat());
+    assert.deepEqual(json.values, expected.values);
+  });
+}
 
 test("the quickstart prints the same batches natively and in Pyodide under Node.js", async () => {
   const exe = process.env.PYTHON;

@@ -1,10 +1,10 @@
-// A progressive sharded dataset in real headless Chromium against a real local HTTP server:
+// A progressive sharded dataset in each real headless browser engine against a real local HTTP server:
 // 24 shards packed natively by `torsh-data pack` into a temp dir and served by a small
 // Node.js file server on another origin (each shard answer delayed, so loading takes a
 // while). Checked: progress is monotonic and iteration starts before loading ends; every
 // record comes from a complete, verified shard; the epoch equals the native one; after a
 // page reload (same browser profile and origin) the shards come from the IndexedDB cache
-// (the server sees no shard request); a corrupted shard is refetched once, then reported,
+// (the server sees no shard request; engines without a persistent profile skip this); a corrupted shard is refetched once, then reported,
 // and none of its records is yielded.
 //
 // Run: PYTHON=$PWD/.venv/bin/python TORSH_WHEEL_DIR=/tmp/x-dist \
@@ -18,7 +18,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { runInChromium } from "../../tools/pyodide/runtimes.mjs";
+import { CAPS, ENGINES, skipReason } from "../../tools/pyodide/engines.mjs";
+import { runInBrowser } from "../../tools/pyodide/runtimes.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
@@ -152,18 +153,35 @@ async function native(mode, prefix = "d") {
 
 const shardRequests = (prefix) => requests.filter((p) => p.startsWith(`/${prefix}/`) && p.endsWith(".tar"));
 
-test("progressive loading, the IndexedDB cache after a reload, a corrupted shard", async () => {
-  const ref = await native("plain");
+let ref, nativeBad; // the native runs, once
+const profiles = [];
+after(() => { for (const p of profiles) fs.rmSync(p, { recursive: true, force: true }); });
+
+test("natively: the reference epoch and the corrupted shard", async () => {
+  ref = await native("plain");
   assert.equal(ref.runtime, "cpython");
   assert.equal(ref.class, "ShardedDataset");
   assert.equal(ref.records, RECORDS);
   assert.ok(ref.all_complete && ref.monotonic);
+  nativeBad = await native("nocache", "bad");
+  assert.equal(nativeBad.error, "IntegrityError");
+  assert.deepEqual(nativeBad.shards_seen, [0, 1, 2]);
+});
 
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "torsh-shards-profile-"));
-  try {
-    const opts = { ...common(), userDataDir: profile, port: await freePort() };
+for (const engine of ENGINES) {
+  const run = (opts) => runInBrowser(engine, opts);
+  let opts; // the origin (and profile) of the first load, for the reload
+
+  // CHECK blocks on JavaScript promises (asyncio.run): engines without JSPI skip.
+  test(`${engine}: progressive loading into the IndexedDB cache`, { skip: skipReason(engine, "jspi") ?? false }, async () => {
+    assert.ok(ref, "the native reference run failed");
+    opts = { ...common(), port: await freePort() };
+    if (CAPS[engine].persistentProfile) {
+      opts.userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "torsh-shards-profile-"));
+      profiles.push(opts.userDataDir);
+    }
     requests.length = 0;
-    const first = facts(await runInChromium({ ...opts, args: [`${base}/d/data.shards.json`, "first"] }), "first");
+    const first = facts(await run({ ...opts, args: [`${base}/d/data.shards.json`, "first"] }), "first");
     assert.equal(first.runtime, "pyodide-browser");
     assert.equal(first.backend, "indexeddb");
     assert.equal(first.class, "ShardedDataset");
@@ -176,26 +194,28 @@ test("progressive loading, the IndexedDB cache after a reload, a corrupted shard
     assert.equal(first.progress, 1);
     assert.ok(first.min_progress_during < 0.5, `iteration must start while loading: ${first.min_progress_during}`);
     assert.equal(shardRequests("d").length, SHARDS);
+  });
 
+  test(`${engine}: after a page reload the shards come from the IndexedDB cache`,
+    { skip: skipReason(engine, "persistentProfile", "jspi") ?? false }, async () => {
+      assert.ok(opts?.userDataDir, "the first load above must have filled the profile");
+      requests.length = 0;
+      const again = facts(await run({ ...opts, args: [`${base}/d/data.shards.json`, "reload"] }), "reload");
+      assert.equal(again.backend, "indexeddb");
+      assert.equal(again.digest, ref.digest);
+      assert.deepEqual(shardRequests("d"), [], "after a reload the shards must come from IndexedDB");
+      assert.ok(requests.includes("/d/data.shards.json"));
+    });
+
+  test(`${engine}: a corrupted shard is refetched once, then reported; none of its records is yielded`,
+    { skip: skipReason(engine, "jspi") ?? false }, async () => {
     requests.length = 0;
-    const again = facts(await runInChromium({ ...opts, args: [`${base}/d/data.shards.json`, "reload"] }), "reload");
-    assert.equal(again.backend, "indexeddb");
-    assert.equal(again.digest, ref.digest);
-    assert.deepEqual(shardRequests("d"), [], "after a reload the shards must come from IndexedDB");
-    assert.ok(requests.includes("/d/data.shards.json"));
-  } finally {
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-
-  requests.length = 0;
-  const bad = facts(await runInChromium({ ...common(), args: [`${base}/bad/data.shards.json`, "nocache"] }), "corrupt");
-  assert.equal(bad.error, "IntegrityError");
-  assert.match(bad.message, /data-000003\.tar.*sha256 mismatch/);
-  assert.deepEqual(bad.shards_seen, [0, 1, 2], "no record of the corrupted shard (or after it)");
-  assert.equal(bad.records, 30);
-  assert.equal(shardRequests("bad").filter((p) => p.endsWith("data-000003.tar")).length, 2,
-    "a mismatching shard is fetched once more before it is reported");
-  const nativeBad = await native("nocache", "bad");
-  assert.equal(nativeBad.error, "IntegrityError");
-  assert.deepEqual(nativeBad.shards_seen, [0, 1, 2]);
-});
+    const bad = facts(await run({ ...common(), args: [`${base}/bad/data.shards.json`, "nocache"] }), "corrupt");
+    assert.equal(bad.error, "IntegrityError");
+    assert.match(bad.message, /data-000003\.tar.*sha256 mismatch/);
+    assert.deepEqual(bad.shards_seen, [0, 1, 2], "no record of the corrupted shard (or after it)");
+    assert.equal(bad.records, 30);
+    assert.equal(shardRequests("bad").filter((p) => p.endsWith("data-000003.tar")).length, 2,
+      "a mismatching shard is fetched once more before it is reported");
+  });
+}

@@ -9,12 +9,13 @@ window.visit = async (dataDir) => {
     const l = new td.WasmDataLoader(5, { shuffle: true, seed: 3, label: "label" });
     await l.loadFromUrl(`${dataDir}/train.csv`);
     const batches = [];
-    for await (const b of l) batches.push([Array.from(b.x.data), Array.from(b.y.data)]);
+    // numbers, not BigInts (int64 labels): WebDriver answers in JSON
+    for await (const b of l) batches.push([Array.from(b.x.data), Array.from(b.y.data, Number)]);
     const [random, where, runtime] = rt.pyodide.runPython(
       "import random, js, torsh_data\n[random.random(), str(js.location.pathname), torsh_data.runtime_name()]").toJs();
     return { timings: rt.timings, saved, batches, random, where, runtime };
   } catch (e) {
-    return { error: String(e?.stack ?? e) + (e?.traceback ? "\n" + e.traceback : "") };
+    return { error: `${e}\n${e?.stack ?? ""}` + (e?.traceback ? "\n" + e.traceback : "") };
   }
 };
 

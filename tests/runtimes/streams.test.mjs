@@ -1,4 +1,5 @@
-// torsh_data.io.StreamingDataset in real headless Chromium: Playwright's setInputFiles hands
+// torsh_data.io.StreamingDataset in each real headless browser engine: the harness's
+// setInputFiles (Playwright's, Puppeteer's uploadFile, WebDriver's Element Send Keys) hands
 // an <input type=file> real multi-MB CSV and JSONL files, which Python streams (Blob slices)
 // through StreamingDataset + DataLoader with `async for`; the same files also reach Python as
 // JavaScript ReadableStreams fed in odd-sized chunks (1, 2, 3, ... bytes: they split records
@@ -13,7 +14,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { runInChromium } from "../../tools/pyodide/runtimes.mjs";
+import { ENGINES, skipReason } from "../../tools/pyodide/engines.mjs";
+import { runInBrowser } from "../../tools/pyodide/runtimes.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -126,27 +128,30 @@ before(() => {
 
 after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
 
+let reference; // the native run, once
 function native() {
+  if (reference) return reference;
   const python = process.env.PYTHON ?? "python3";
   const files = ["data.csv", "data.jsonl", "broken.jsonl"].map((f) => path.join(dir, f));
   const r = spawnSync(python, [path.join(dir, "check.py"), "native", ...files],
     { encoding: "utf8", timeout: 300_000 });
   assert.equal(r.status, 0, `native run failed:\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop());
+  return (reference = JSON.parse(r.stdout.trim().split("\n").pop()));
 }
 
-test("a user's files and JavaScript streams through StreamingDataset + DataLoader", async (t) => {
+for (const engine of ENGINES) test(`${engine}: a user's files and JavaScript streams through StreamingDataset + DataLoader`,
+  { skip: skipReason(engine, "setInputFiles", "jspi") ?? false }, async (t) => {
   const sizes = ["data.csv", "data.jsonl"].map((f) => fs.statSync(path.join(dir, f)).size);
   assert.ok(sizes.every((s) => s > 2_000_000), `files of several MB: ${sizes}`);
-  const r = await runInChromium({
+  const r = await runInBrowser(engine, {
     wheelDirs: [path.resolve(process.env.TORSH_WHEEL_DIR ?? path.join(ROOT, "dist")),
       path.join(ROOT, ".cache/pyodide-wheels")],
     script: path.join(dir, "check.py"),
     args: ["page"],
     timeout: 600,
-    beforeRun: async (page) => {
-      await page.evaluate(ODD_STREAM);
-      await page.setInputFiles("#upload",
+    beforeRun: async (session) => {
+      await session.evaluate(ODD_STREAM);
+      await session.setInputFiles("#upload",
         ["data.csv", "data.jsonl", "broken.jsonl"].map((f) => path.join(dir, f)));
     },
   });

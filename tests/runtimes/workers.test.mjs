@@ -1,7 +1,8 @@
-// DataLoader(num_workers=N) in Pyodide: Web Workers in headless Chromium, worker_threads under
+// DataLoader(num_workers=N) in Pyodide: Web Workers in each headless browser engine, worker_threads under
 // Node.js. Same batches (shuffle + random transforms) for 0, 1 and 2 workers as native
 // num_workers=0; a worker's error with its traceback; a worker that cannot start; in_order=False;
-// and the loader state saved to IndexedDB resuming the epoch after a page reload.
+// and the loader state saved to IndexedDB resuming the epoch after a page reload (engines with
+// a persistent profile).
 //
 // Run: PYTHON=$PWD/.venv/bin/python node --experimental-wasm-stack-switching --test tests/runtimes/workers.test.mjs
 // TORSH_WHEEL_DIR: directory of the torsh_data wheel to install (default: dist).
@@ -13,7 +14,8 @@ import os from "node:os";
 import path from "node:path";
 import { before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { runInChromium, runInNode } from "../../tools/pyodide/runtimes.mjs";
+import { ENGINES, skipReason } from "../../tools/pyodide/engines.mjs";
+import { runInBrowser, runInNode } from "../../tools/pyodide/runtimes.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SCRIPT = path.join(ROOT, "tests/runtimes/workers_checks.py");
@@ -23,7 +25,10 @@ const common = {
   cwd: "/work",
   timeout: 480,
 };
-const RUNTIMES = { node: runInNode, chromium: runInChromium };
+const RUNTIMES = {
+  node: runInNode,
+  ...Object.fromEntries(ENGINES.map((e) => [e, (opts) => runInBrowser(e, opts)])),
+};
 
 let reference;
 before(() => {
@@ -46,8 +51,10 @@ async function freePort() {
   return port;
 }
 
+// workers_checks.py blocks on JavaScript promises (asyncio.run): engines without JSPI skip.
 for (const [name, run] of Object.entries(RUNTIMES)) {
-  test(`${name}: 1 and 2 workers give the batches of native num_workers=0`, async () => {
+  const skip = name === "node" ? false : skipReason(name, "jspi") ?? false;
+  test(`${name}: 1 and 2 workers give the batches of native num_workers=0`, { skip }, async () => {
     const f = await facts(run, ["workers"]);
     assert.equal(f.runtime, name === "node" ? "pyodide-node" : "pyodide-browser");
     assert.equal(reference.map[0].length, 12);
@@ -65,7 +72,7 @@ for (const [name, run] of Object.entries(RUNTIMES)) {
     else assert.match(f.sync_for, /no JSPI.*'async for batch in loader'/);
   });
 
-  test(`${name}: a worker's error reaches the caller with its traceback and indices`, async () => {
+  test(`${name}: a worker's error reaches the caller with its traceback and indices`, { skip }, async () => {
     const f = await facts(run, ["failures"]);
     assert.equal(f.raised.type, "ValueError");
     assert.match(f.raised.message, /while loading indices \[12, 13, 14, 15\]/);
@@ -75,24 +82,27 @@ for (const [name, run] of Object.entries(RUNTIMES)) {
     assert.match(f.init.message, /worker_init_fn[\s\S]*init of worker 0 failed/);
   });
 
-  test(`${name}: a worker that cannot start is reported, not waited on`, async () => {
+  test(`${name}: a worker that cannot start is reported, not waited on`, { skip }, async () => {
     const f = await facts(run, ["boot", name === "node" ? "/nonexistent/pyodide/" : "/nope/pyodide/"]);
     assert.match(f.error, /DataLoader web worker \d failed to start: .*cannot import Pyodide from/);
     assert.ok(f.seconds < 30, `reported after ${f.seconds} s`);
   });
 }
 
-test("chromium: the loader state in IndexedDB resumes the epoch after a page reload", async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "torsh-workers-profile-"));
-  try {
-    const opts = { userDataDir: profile, port: await freePort() };
-    const saved = await facts(runInChromium, ["save"], opts);
-    assert.equal(saved.backend, "indexeddb");
-    assert.deepEqual(saved.state, { version: 1, seed: 7, epoch: 0, batches: 6, sampler: null });
-    const restored = await facts(runInChromium, ["restore"], opts);
-    assert.equal(restored.found, true);
-    assert.deepEqual([...saved.first, ...restored.rest], reference.map[0]);
-  } finally {
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-});
+for (const engine of ENGINES) {
+  test(`${engine}: the loader state in IndexedDB resumes the epoch after a page reload`,
+    { skip: skipReason(engine, "persistentProfile", "jspi") ?? false }, async () => {
+      const profile = fs.mkdtempSync(path.join(os.tmpdir(), "torsh-workers-profile-"));
+      try {
+        const opts = { userDataDir: profile, port: await freePort() };
+        const saved = await facts(RUNTIMES[engine], ["save"], opts);
+        assert.equal(saved.backend, "indexeddb");
+        assert.deepEqual(saved.state, { version: 1, seed: 7, epoch: 0, batches: 6, sampler: null });
+        const restored = await facts(RUNTIMES[engine], ["restore"], opts);
+        assert.equal(restored.found, true);
+        assert.deepEqual([...saved.first, ...restored.rest], reference.map[0]);
+      } finally {
+        fs.rmSync(profile, { recursive: true, force: true });
+      }
+    });
+}

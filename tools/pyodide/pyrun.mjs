@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * Run a Python script inside Pyodide, under Node.js or in headless Chromium.
+ * Run a Python script inside Pyodide, under Node.js or in a headless browser.
  *
- *   node tools/pyodide/pyrun.mjs --runtime node|chromium [--wheel x.whl ...]
+ *   node tools/pyodide/pyrun.mjs --runtime node|chromium|firefox|webkit [--wheel x.whl ...]
  *     [--wheel-dir dir ...] [--mount hostDir:/py/path ...] [--cwd /py/path]
  *     [--env K=V ...] [--timeout seconds] [--timings] [--no-jspi] (script.py | -c code) [args...]
  *
@@ -14,7 +14,8 @@
  * Everything after the script (or -c code) is passed to it untouched.
  */
 import { spawnSync } from "node:child_process";
-import { EXIT_HARNESS, NODE_JSPI_FLAG, UsageError, nodeHasJspi, runInChromium, runInNode } from "./runtimes.mjs";
+import { ALL_ENGINES } from "./engines.mjs";
+import { EXIT_HARNESS, NODE_JSPI_FLAG, UsageError, nodeHasJspi, runInBrowser, runInNode } from "./runtimes.mjs";
 
 // Re-run with JSPI enabled (see runtimes.mjs) unless --no-jspi (parse() checks where it stands).
 if (!nodeHasJspi() && !process.argv.slice(2).includes("--no-jspi")) {
@@ -23,7 +24,7 @@ if (!nodeHasJspi() && !process.argv.slice(2).includes("--no-jspi")) {
   process.exit(r.status ?? 1);
 }
 
-const USAGE = `usage: pyrun.mjs --runtime node|chromium [--wheel F.whl] [--wheel-dir DIR]
+const USAGE = `usage: pyrun.mjs --runtime node|chromium|firefox|webkit [--wheel F.whl] [--wheel-dir DIR]
   [--mount HOSTDIR:/py/path] [--cwd /py/path] [--env K=V] [--timeout SECONDS]
   [--timings] [--no-jspi] (script.py | -c CODE) [args...]`;
 
@@ -55,7 +56,7 @@ function parse(argv) {
     else if (a.startsWith("-") && a !== "-") usage(`unknown option ${a}`);
     else { o.script = a; o.args = argv.slice(i + 1); break; }
   }
-  if (!["node", "chromium"].includes(o.runtime)) usage("--runtime must be node or chromium");
+  if (!["node", ...ALL_ENGINES].includes(o.runtime)) usage(`--runtime must be one of node, ${ALL_ENGINES.join(", ")}`);
   if (o.script == null && o.code == null) usage("no script given");
   if (o.noJspi && o.runtime !== "node") usage("--no-jspi is for --runtime node (a browser has JSPI or not)");
   if (o.noJspi && nodeHasJspi()) usage(`--no-jspi: this Node.js has JSPI (started with ${NODE_JSPI_FLAG}?)`);
@@ -65,7 +66,7 @@ function parse(argv) {
 }
 
 const o = parse(process.argv.slice(2));
-const run = o.runtime === "node" ? runInNode : runInChromium;
+const run = o.runtime === "node" ? runInNode : (opts) => runInBrowser(o.runtime, opts);
 let result;
 try {
   result = await run({

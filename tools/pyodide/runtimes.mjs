@@ -1,13 +1,14 @@
 /**
  * Run a Python script inside the real Pyodide runtime (npm `pyodide`),
- * either under Node.js (in a worker thread, so a timeout can stop it) or in
- * headless Chromium driven by playwright-core, the page being served from a
- * local static HTTP server on 127.0.0.1.
+ * either under Node.js (in a worker thread, so a timeout can stop it) or in a
+ * headless browser (Chromium, Firefox or WebKit, driven through engines.mjs),
+ * the page being served from a local static HTTP server on 127.0.0.1.
  *
- *   import { runInNode, runInChromium } from "./tools/pyodide/runtimes.mjs";
+ *   import { runInNode, runInBrowser } from "./tools/pyodide/runtimes.mjs";
  *   const { code, stdout, stderr, timings } = await runInNode({ script, ... });
+ *   const r = await runInBrowser("firefox", { script, ... });
  *
- * Options (both runtimes):
+ * Options (all runtimes):
  *   script      host path of the script (translated to its Pyodide path when it
  *               lies in a mounted dir, otherwise copied to /pyrun/<name>), or an
  *               absolute Pyodide path that does not exist on the host
@@ -16,7 +17,7 @@
  *   wheels      host paths of .whl files to install into site-packages
  *   wheelDirs   host dirs whose *.whl files are installed too
  *   mounts      [{host, py}] or ["hostDir:/py/path"]; Node: mountNodeFS (live,
- *               writes reach the host); Chromium: the files are copied in,
+ *               writes reach the host); browsers: the files are copied in,
  *               once, skipping SKIP_DIRS (__pycache__, .git, node_modules,
  *               tool caches); nothing is written back
  *   cwd         working directory inside Pyodide
@@ -24,19 +25,19 @@
  *   timeout     overall seconds for boot + run (default 120)
  *   onStdout/onStderr  callbacks receiving output text as it is written
  *   writeBytecode      allow __pycache__ writes (default false)
- *   executablePath     Chromium binary (default $PYRUN_CHROMIUM or /usr/bin/chromium)
- *   inspect     (Chromium) a function evaluated in the page after the script exits 0;
- *               its (serialisable) value is returned as `inspected`
- *   userDataDir (Chromium) a browser profile directory kept between runs (Playwright's
- *               launchPersistentContext), so IndexedDB and other storage survive into the
- *               next run; give the same `port` too, since storage belongs to the origin
- *   port        (Chromium) port of the page server on 127.0.0.1 (default: a free one)
- *   storageQuota (Chromium) bytes of storage quota for the page's origin (DevTools
- *               Storage.overrideQuotaForOrigin), to exercise QuotaExceededError
- *   connectSrc  (Chromium) origins the page may also fetch from (added to the page's
+ * Browsers only (the executables: $PYRUN_CHROMIUM, $PYRUN_FIREFOX, see engines.mjs):
+ *   inspect     a function (or expression) evaluated in the page after the script
+ *               exits 0; its (serialisable) value is returned as `inspected`
+ *   userDataDir a browser profile directory kept between runs, so IndexedDB and other
+ *               storage survive into the next run; give the same `port` too, since
+ *               storage belongs to the origin (caps.persistentProfile)
+ *   port        port of the page server on 127.0.0.1 (default: a free one)
+ *   storageQuota bytes of storage quota for the page's origin (Chromium only:
+ *               DevTools Storage.overrideQuotaForOrigin), to exercise QuotaExceededError
+ *   connectSrc  origins the page may also fetch from (added to the page's
  *               Content-Security-Policy as `connect-src 'self' ...`), e.g. a test server
- *   beforeRun   (Chromium) async function (page) called once the page is up and before
- *               the script starts, e.g. to hand it a file with Playwright's setInputFiles
+ *   beforeRun   async function (session) called once the page is up and before the
+ *               script starts, e.g. to hand it a file with session.setInputFiles
  *
  * Result: {code, stdout, stderr, timings}. `code` is the script's exit code, or
  * EXIT_TIMEOUT / EXIT_HARNESS when the harness itself failed (a message is
@@ -47,6 +48,7 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { ALL_ENGINES, CAPS, ERROR_COLLECTOR, launch, skipReason, withTimeout } from "./engines.mjs";
 
 /**
  * JSPI lets Python block on JavaScript promises, so asyncio.run() works in Pyodide as in
@@ -67,10 +69,6 @@ const PYODIDE_DIR = path.join(ROOT, "node_modules/pyodide");
 const SKIP_DIRS = new Set([
   "__pycache__", ".pytest_cache", "node_modules", ".git", ".hypothesis", ".mypy_cache", ".ruff_cache",
 ]);
-const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
 // worker-src blob:: the DataLoader's Web Workers are module workers made from a Blob URL.
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:";
 
@@ -216,7 +214,7 @@ async function workerMain({ mounts, wheels, run }) {
 
 if (!isMainThread && workerData?.pyrunWorker) workerMain(workerData);
 
-// --------------------------------------------------------------- Chromium
+// ---------------------------------------------------------------- browsers
 
 const MIME = {
   ".html": "text/html; charset=utf-8", ".mjs": "text/javascript", ".js": "text/javascript",
@@ -227,6 +225,7 @@ const MIME = {
 
 const INDEX_HTML = `<!doctype html>
 <html><head><meta charset="utf-8"><title>pyrun</title>
+<script src="/diag.js"></script>
 <script type="module" src="/page.mjs"></script></head>
 <body>pyrun</body></html>
 `;
@@ -236,12 +235,18 @@ const PAGE_MJS = `
 import { loadPyodide } from "/pyodide/pyodide.mjs";
 import { runPython } from "/boot.mjs";
 
-// Every message to Node carries a sequence number (Node re-orders by it).
-let seq = 0;
-const post = (kind, data) => { window.__pyrunEmit(seq++, kind, data); };
+// Messages go to the harness as synchronous POSTs to this page's own server: in order, and
+// also while Python keeps the page busy (an engine without JSPI runs the whole script in
+// one task, when no evaluate from the harness can read anything in the page).
+const post = (kind, data) => {
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", "/msg", false);
+  xhr.setRequestHeader("Content-Type", "application/json");
+  xhr.send(JSON.stringify([kind, data]));
+};
 
 // Output is coalesced: a write goes out at once after a quiet spell, rapid
-// writes are batched (<= 25 ms or 64 KiB), since each message costs ~1 ms.
+// writes are batched (<= 25 ms or 64 KiB), since each message costs a request.
 // Caveat: if Python then blocks the page forever, that last batch stays here.
 let buf = [], bufLen = 0, last = 0, timer = null;
 const flush = () => {
@@ -298,7 +303,9 @@ window.pyrun = async (cfg) => {
     phase("install+run", "finished");
     emit("done", code);
   } catch (e) {
-    emit("fatal", String((e && e.stack) || e));
+    // V8's stack starts with the message; Firefox's and WebKit's hold frames only.
+    const stack = String((e && e.stack) || "");
+    emit("fatal", stack.includes(String(e && e.message)) ? stack : String(e) + "\\n" + stack);
   }
 };
 `;
@@ -343,10 +350,20 @@ function sendText(res, type, body, headers = {}) {
 }
 
 /** Static server for the page, Pyodide, boot.mjs, wheels and mounted dirs. */
-async function startServer(p, port = 0, connectSrc = []) {
+async function startServer(p, port = 0, connectSrc = [], onMessage = () => {}) {
   const csp = connectSrc.length ? `${CSP}; connect-src 'self' ${connectSrc.join(" ")}` : CSP;
   const wheelDirs = p.wheels.map((w) => path.dirname(w));
   const server = http.createServer((req, res) => {
+    if (req.method === "POST" && req.url === "/msg") { // the page's messages (PAGE_MJS post)
+      const body = [];
+      req.on("data", (d) => body.push(d));
+      req.on("end", () => {
+        res.writeHead(204);
+        res.end();
+        try { onMessage(JSON.parse(Buffer.concat(body).toString("utf8"))); } catch (e) { onMessage(["fatal", `bad message: ${e}`]); }
+      });
+      return;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") { res.writeHead(405); return res.end(); }
     let url;
     try { url = decodeURIComponent(new URL(req.url, "http://x").pathname); } catch { return notFound(res); }
@@ -356,6 +373,8 @@ async function startServer(p, port = 0, connectSrc = []) {
     } else if (url === "/favicon.ico") {
       res.writeHead(204);
       res.end();
+    } else if (url === "/diag.js") {
+      sendText(res, MIME[".js"], `(${ERROR_COLLECTOR})();`);
     } else if (url === "/page.mjs") {
       sendText(res, MIME[".mjs"], PAGE_MJS);
     } else if (url === "/boot.mjs") {
@@ -385,37 +404,32 @@ async function startServer(p, port = 0, connectSrc = []) {
   }) };
 }
 
-/** Run in Pyodide inside a page in headless Chromium (playwright-core). */
-export async function runInChromium(opts) {
+/**
+ * Run in Pyodide inside a page of a headless browser: `engine` is one of ENGINES
+ * ("chromium", "firefox", "webkit"; see engines.mjs).
+ */
+export async function runInBrowser(engine, opts) {
+  if (!ALL_ENGINES.includes(engine)) throw new UsageError(`unknown browser engine ${engine}; want one of ${ALL_ENGINES}`);
+  if (opts.storageQuota != null && !CAPS[engine].storageQuota) throw new UsageError(skipReason(engine, "storageQuota"));
+  if (opts.userDataDir && !CAPS[engine].persistentProfile) throw new UsageError(skipReason(engine, "persistentProfile"));
   const p = prepare(opts);
   const io = sink(opts);
   const timings = {};
   const t0 = performance.now();
   const deadline = t0 + p.timeoutMs;
   const left = () => Math.max(1, deadline - performance.now());
-  const diag = []; // page errors, failed requests, console errors: shown on failure
   let phase = "starting server";
-  let server, browser;
+  let server, session;
 
-  // Ordered delivery of page messages: each carries a sequence number, and
-  // "done" is only acted on after every earlier message has been handled.
   let settle;
-  const finished = new Promise((r) => { settle = r; });
-  const pending = new Map();
-  let next = 0;
-  const handle = (kind, data) => {
+  let settled = false;
+  const finished = new Promise((r) => { settle = (v) => { settled = true; r(v); }; });
+  const handle = ([kind, data]) => {
+    if (settled) return;
     if (kind === "io") for (const [k, s] of data) (k === 1 ? io.out : io.err)(s);
     else if (kind === "phase") { if (data.done) timings[data.done] = data.ms; phase = data.next; }
     else if (kind === "done") settle({ code: data });
-    else if (kind === "fatal") settle({ code: EXIT_HARNESS, msg: `Pyodide (chromium) failed during ${phase}: ${data}` });
-  };
-  const deliver = (seq, kind, data) => {
-    pending.set(seq, [kind, data]);
-    while (pending.has(next)) {
-      const [k, d] = pending.get(next);
-      pending.delete(next++);
-      handle(k, d);
-    }
+    else if (kind === "fatal") settle({ code: EXIT_HARNESS, msg: `Pyodide (${engine}) failed during ${phase}: ${data}` });
   };
 
   let timer;
@@ -432,76 +446,59 @@ export async function runInChromium(opts) {
   let outcome;
   let inspected;
   try {
-    server = await startServer(p, opts.port ?? 0, opts.connectSrc ?? []);
-    const { chromium } = await step("loading playwright-core", import("playwright-core"));
+    server = await startServer(p, opts.port ?? 0, opts.connectSrc ?? [], handle);
     const tl = performance.now();
-    const launch = {
-      executablePath: opts.executablePath ?? process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium",
-      headless: true, args: CHROMIUM_ARGS, timeout: left(),
-    };
-    let page;
-    if (opts.userDataDir) {
-      // A persistent context is its own browser: closing it closes Chromium.
-      browser = await step("launching chromium",
-        chromium.launchPersistentContext(path.resolve(opts.userDataDir), launch));
-      page = browser.pages()[0] ?? await browser.newPage();
-    } else {
-      browser = await step("launching chromium", chromium.launch(launch));
-      page = await browser.newPage();
-    }
-    timings.launchChromium = performance.now() - tl;
-    page.on("pageerror", (e) => diag.push(`page error: ${e.stack ?? e}`));
-    page.on("console", (m) => {
-      if (m.type() === "error" || m.type() === "warning") diag.push(`console.${m.type()}: ${m.text()}`);
-    });
-    page.on("requestfailed", (r) => diag.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-    page.on("response", (r) => { if (r.status() >= 400) diag.push(`HTTP ${r.status()}: ${r.url()}`); });
-    page.on("crash", () => settle({ code: EXIT_HARNESS, msg: "the page crashed" }));
-    await page.exposeFunction("__pyrunEmit", deliver);
+    session = await step(`launching ${engine}`, launch(engine, { timeoutMs: left(), userDataDir: opts.userDataDir }));
+    timings[`launch_${engine}`] = performance.now() - tl;
+    session.crashed.then((msg) => settle({ code: EXIT_HARNESS, msg }));
 
     const tp = performance.now();
-    await step("loading page", page.goto(server.url + "/", { timeout: left() }));
+    await step("loading page", session.goto(server.url + "/"));
     // page.mjs only imports two modules: if it is not up in 30 s, it never will be.
-    await step("waiting for page.mjs", page.waitForFunction(() => typeof window.pyrun === "function",
-      null, { timeout: Math.min(left(), 30_000) }));
+    await step("waiting for page.mjs", session.waitFor(() => typeof window.pyrun === "function", null,
+      Math.min(left(), 30_000)));
     timings.loadPage = performance.now() - tp;
     if (opts.storageQuota != null) {
-      const cdp = await page.context().newCDPSession(page);
-      await step("setting the storage quota", cdp.send("Storage.overrideQuotaForOrigin",
-        { origin: server.url, quotaSize: opts.storageQuota }));
+      await step("setting the storage quota", session.overrideQuota(server.url, opts.storageQuota));
     }
-    if (opts.beforeRun) await step("before run", opts.beforeRun(page));
+    if (opts.beforeRun) await step("before run", opts.beforeRun(session));
     const cfg = {
       run: p.run,
       wheelUrls: p.wheels.map((w, i) => `/wheels/${i}/${encodeURIComponent(path.basename(w))}`),
       mounts: p.mounts.map((m, i) => ({ id: i, py: m.py })),
     };
-    phase = "starting pyrun";
-    // Not awaited: pyrun reports through __pyrunEmit; evaluate errors are page errors.
-    page.evaluate((c) => { window.pyrun(c); }, cfg)
-      .catch((e) => settle({ code: EXIT_HARNESS, msg: `page.evaluate failed: ${e.message}` }));
+    // Not awaited in the page: pyrun reports through POST /msg.
+    await step("starting pyrun", session.evaluate((c) => { window.pyrun(c); }, cfg));
     outcome = await Promise.race([finished, timeout]);
     if (opts.inspect && outcome.code === 0) {
-      phase = "inspect";
-      inspected = await step("inspect", page.evaluate(opts.inspect));
+      inspected = await step("inspect", session.evaluate(opts.inspect));
     }
   } catch (e) {
     outcome = e.exitCode === EXIT_TIMEOUT || e.name === "TimeoutError"
       ? { code: EXIT_TIMEOUT, msg: e.exitCode ? null : `timed out during ${phase}: ${e.message}` }
-      : { code: EXIT_HARNESS, msg: `chromium harness failed during ${phase}: ${e.stack ?? e}` };
+      : { code: EXIT_HARNESS, msg: `${engine} harness failed during ${phase}: ${e.stack ?? e}` };
   } finally {
     clearTimeout(timer);
+    settled = true;
   }
   const ph = phase;
-  await browser?.close().catch(() => {});
+  if (outcome.msg !== undefined && session && !session.caps.networkEvents) {
+    await withTimeout(session.evaluate(() => (window.__harnessErrors ?? []).splice(0)), 5000, "")
+      .then((e) => session.diagnostics.push(...(e ?? [])), () => {});
+  }
+  await session?.close();
   await server?.close();
   if (outcome.code === EXIT_TIMEOUT && outcome.msg === null) {
-    outcome.msg = `timed out after ${p.timeoutMs / 1000}s (chromium, during: ${ph})`;
+    outcome.msg = `timed out after ${p.timeoutMs / 1000}s (${engine}, during: ${ph})`;
   }
   if (outcome.msg) {
+    const diag = [...(session?.diagnostics ?? [])];
     const extra = diag.length ? `\n[pyrun] page diagnostics:\n  ${diag.join("\n  ")}` : "";
     io.err(`\n[pyrun] ${outcome.msg}${extra}\n`);
   }
   timings.total = performance.now() - t0;
   return { ...io.result(outcome.code, timings), inspected };
 }
+
+/** runInBrowser("chromium", opts). */
+export const runInChromium = (opts) => runInBrowser("chromium", opts);

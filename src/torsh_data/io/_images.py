@@ -65,9 +65,32 @@ def _png_info(data: bytes, name: str) -> tuple[int, int, int, int]:
     channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}.get(colour)
     if channels is None:
         raise FormatError(f"invalid PNG colour type {colour}", source=name, offset=25)
+    _png_check_chunks(data, name)
     if colour == 3 and _png_has_trns(data):
         channels = 4
     return width, height, channels, depth
+
+
+def _png_check_chunks(data: bytes, name: str) -> None:
+    """Refuse a PNG whose chunks do not run whole to an ``IEND`` after image data: some
+    browsers (Firefox) decode a truncated PNG as far as it goes instead of failing."""
+    pos, seen_idat = 8, False
+    while pos + 12 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        if pos + 12 + length > len(data):
+            break
+        if kind == b"IEND":
+            if not seen_idat:
+                raise FormatError("PNG without image data (no IDAT chunk)", source=name, offset=pos)
+            return
+        seen_idat = seen_idat or kind == b"IDAT"
+        pos += 12 + length
+    raise FormatError(
+        f"truncated PNG: a chunk at byte {pos} runs past the end ({len(data)} bytes) or the "
+        "IEND chunk is missing",
+        source=name,
+        offset=pos,
+    )
 
 
 def _png_has_trns(data: bytes) -> bool:

@@ -14,7 +14,9 @@ if (node) {
   post = (m, t) => self.postMessage(m, t);
   listen = (f) => { self.onmessage = (e) => f(e.data); };
 }
-const fatal = (e) => post({ t: "fatal", error: String((e && e.stack) || e) });
+// V8's stack starts with "Name: message"; SpiderMonkey's and JavaScriptCore's hold frames only.
+const describe = (e) => (e && e.stack && !String(e.stack).includes(e.message) ? `${e}\n${e.stack}` : String((e && e.stack) || e));
+const fatal = (e) => post({ t: "fatal", error: describe(e) });
 let step = null;
 let chain = Promise.resolve();
 async function boot(m) {
