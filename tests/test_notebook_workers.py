@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,3 +94,20 @@ def test_a_micropip_install_of_torsh_data_is_copied_to_workers_not_loaded_by_nam
     finally:
         delattr(loaded, "torsh-data")
         delattr(loaded, "packaging")
+
+
+def test_the_readme_pipeline_pickles_for_workers_after_an_epoch_ran() -> None:
+    # a notebook runs num_workers=0 first, then starts workers with the same, used, transforms
+    from torsh_data import transforms as T
+
+    g = td.random.Generator(7)
+    images = td.Tensor(g.bytes(12 * 28 * 28), shape=(12, 28, 28))
+    ds = td.TransformDataset(
+        td.TensorDataset(images, td.arange(12)),
+        T.Compose([T.RandomCrop(28, padding=2), T.Pad(1), T.RandomHorizontalFlip()]),
+    )
+    collate = T.BatchTransform(T.Compose([T.ToTensor(), T.Normalize(0.1307, 0.3081)]))
+    ref = [batch_digest(b) for b in td.DataLoader(ds, batch_size=4, seed=1, collate_fn=collate)]
+    ds2, collate2 = pickle.loads(pickle.dumps((ds, collate)))
+    got = [batch_digest(b) for b in td.DataLoader(ds2, batch_size=4, seed=1, collate_fn=collate2)]
+    assert got == ref
