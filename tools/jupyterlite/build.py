@@ -108,7 +108,9 @@ def stage(lite_dir: Path, wheels: list[Path]) -> None:
         shutil.copy2(wheel, pyodide / wheel.name)
     lock = patched_lock(json.loads((npm / "pyodide-lock.json").read_text()), wheels)
     (pyodide / "pyodide-lock.json").write_text(json.dumps(lock, indent=1, sort_keys=True))
-    config = {"jupyter-config-data": {"litePluginSettings": {KERNEL: {"disablePyPIFallback": True}}}}
+    # exposeAppInBrowser: window.jupyterapp, JupyterLab's own hook for driving it from tests
+    settings = {KERNEL: {"disablePyPIFallback": True}}
+    config = {"jupyter-config-data": {"exposeAppInBrowser": True, "litePluginSettings": settings}}
     (lite_dir / "jupyter-lite.json").write_text(json.dumps(config, indent=2))
     (lite_dir / "files").mkdir()
     shutil.copy2(HERE / "torsh-data.ipynb", lite_dir / "files" / "torsh-data.ipynb")
