@@ -21,7 +21,7 @@ from torsh_data.testing import batch_digest
 IN_PYODIDE = sys.platform == "emscripten"
 
 # What a notebook cell would hold after '%%writefile mydata.py'.
-MYDATA = '''
+MYDATA = """
 import torsh_data as td
 
 
@@ -35,7 +35,7 @@ class Squares(td.Dataset):
     def __getitem__(self, i):
         g = td.random.sample_generator()
         return td.Tensor([i * i, g.randbelow(1000)]), i % 3
-'''
+"""
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_a_micropip_install_of_torsh_data_is_copied_to_workers_not_loaded_by_nam
     loaded = pyodide_js.loadedPackages
     assert "torsh-data" not in pyodide_js.lockfile.packages.object_keys()
     setattr(loaded, "torsh-data", "http://127.0.0.1/torsh_data-0-py3-none-any.whl")
-    setattr(loaded, "packaging", "default channel")  # installed here; in the lockfile too
+    loaded.packaging = "default channel"  # installed here; in the lockfile too
     try:
         files, packages = code_for({"torsh_data.formats", "packaging.version"})
         assert packages == ["packaging"]
@@ -93,7 +93,7 @@ def test_a_micropip_install_of_torsh_data_is_copied_to_workers_not_loaded_by_nam
         assert _digests(ds, num_workers=2) == _digests(ds)
     finally:
         delattr(loaded, "torsh-data")
-        delattr(loaded, "packaging")
+        del loaded.packaging
 
 
 def test_the_readme_pipeline_pickles_for_workers_after_an_epoch_ran() -> None:

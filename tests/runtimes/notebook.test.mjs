@@ -82,18 +82,22 @@ async function runNotebook(installSource) {
     const page = await context.newPage();
     const t0 = Date.now();
     await page.goto(`${base}/notebooks/index.html?path=torsh-data.ipynb`, { timeout: 60_000 });
-    await page.waitForFunction(() => window.jupyterapp?.shell.currentWidget?.content?.model?.cells.length > 0,
+    const cellsNow = () => {
+      const cells = window.jupyterapp?.shell.currentWidget?.content?.model?.cells;
+      return cells ? Array.from({ length: cells.length }, (_, i) => cells.get(i)) : [];
+    };
+    await page.evaluate(`window.__cells = ${cellsNow}`);
+    await page.waitForFunction(() => window.__cells().some((c) => c.sharedModel.getSource().startsWith("%pip install")),
       null, { timeout: 120_000 });
     await page.evaluate((src) => {
-      const { model } = window.jupyterapp.shell.currentWidget.content;
-      const cell = [...model.cells].find((c) => c.sharedModel.getSource().startsWith("%pip install"));
+      const cell = window.__cells().find((c) => c.sharedModel.getSource().startsWith("%pip install"));
       cell.sharedModel.setSource(src);
       return window.jupyterapp.commands.execute("notebook:run-all-cells");
     }, installSource);
     // poll the model: every code cell ran (an execution count and, for the last, an output), or
     // one failed; the time the first batch was printed is kept
     const poll = () => {
-      const cells = [...window.jupyterapp.shell.currentWidget.content.model.cells].filter((c) => c.type === "code");
+      const cells = window.__cells().filter((c) => c.type === "code");
       const outs = cells.map((c) => c.outputs.toJSON());
       const text = outs.flat().map((o) => (o.output_type === "stream" ? o.text : o.output_type === "error"
         ? `${o.ename}: ${o.evalue}\n${o.traceback.join("\n")}` : JSON.stringify(o.data ?? {}))).join("");

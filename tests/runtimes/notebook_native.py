@@ -35,7 +35,7 @@ def main() -> None:
             continue
         source = "\n".join(line for line in source.splitlines() if not line.startswith("%pip "))
         code = compile(source, f"<cell {i}>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-        result = eval(code, scope)  # noqa: S307  (this repository's own notebook)
+        result = eval(code, scope)  # this repository's own notebook
         if inspect.iscoroutine(result):
             asyncio.run(result)
 

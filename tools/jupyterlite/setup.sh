@@ -26,7 +26,10 @@ if [ "$(cat "$cache/wheels/.stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "$stamp" > "$cache/wheels/.stamp"
 fi
 wheel=$(ls dist/torsh_data-*.whl)
-stamp=$(stamp_of tools/jupyterlite/* "$cache"/wheels/*.whl "$wheel" node_modules/pyodide/pyodide-lock.json)
+# the wheel by its members' bytes (its zip records build times)
+members='import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); [sys.stdout.buffer.write(z.read(n)) for n in z.namelist()]'
+stamp=$( (cat tools/jupyterlite/* "$cache"/wheels/*.whl node_modules/pyodide/pyodide-lock.json
+          "$cache/venv/bin/python" -c "$members" "$wheel") | sha256sum | cut -c1-16)
 if [ "$(cat "$out/.stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "jupyterlite: building the site in $out"
   "$cache/venv/bin/python" tools/jupyterlite/build.py --wheels "$cache/wheels" --torsh-wheel "$wheel" --out "$out"
