@@ -110,7 +110,7 @@ def code_for(modules: set[str]) -> tuple[dict[str, bytes], list[str]]:
             "the dataset (or collate_fn, worker_init_fn) refers to something defined in "
             "__main__, which a worker cannot import; move it into a module (in a notebook: "
             "put the class in a cell that starts with '%%writefile mydata.py', run it, then "
-            "'from mydata import MyDataset')"
+            "'importlib.invalidate_caches()' and 'from mydata import MyDataset')"
         )
     from importlib.metadata import packages_distributions
 
