@@ -13,12 +13,13 @@
 // Run: node --experimental-wasm-stack-switching --test tests/runtimes/notebook.test.mjs
 // (PYTHON: a Python with torsh_data installed, as the other tests here).
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { serveDir } from "./serve.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
@@ -28,21 +29,6 @@ const ENV = { ...process.env, PYTHONPATH: path.join(ROOT, "src") };
 const RUN_TIMEOUT = 600_000; // kernel start, install and every cell (Chromium on 2 busy cores)
 
 let server, base, browser, reference;
-
-function serve() {
-  const proc = spawn(PYTHON, ["-m", "torsh_data", "serve", SITE, "--port", "0", "--quiet", "--no-csp"],
-    { env: ENV, stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error("torsh-data serve printed no URL")), 20_000);
-    proc.stdout.on("data", (d) => {
-      out += d;
-      const m = out.match(/at (http:\/\/\S+?)\/\s/);
-      if (m) { clearTimeout(timer); resolve({ proc, url: m[1] }); }
-    });
-    proc.on("exit", (c) => reject(new Error(`torsh-data serve exited (${c})`)));
-  });
-}
 
 /** "digest <what>: <hex>" lines of a run's output, as {what: hex}. */
 function digests(text) {
@@ -60,7 +46,7 @@ before(async () => {
     fs.rmSync(work, { recursive: true, force: true });
   }
   assert.equal(Object.keys(reference.digests).length, 4, reference.text);
-  ({ proc: server, url: base } = await serve());
+  ({ proc: server, url: base } = await serveDir(PYTHON, SITE, ["--no-csp"], ENV));
   const { chromium } = await import("playwright-core");
   browser = await chromium.launch({
     executablePath: process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium",
