@@ -7,12 +7,13 @@
 // Run: node --experimental-wasm-stack-switching --test tests/runtimes/demo.test.mjs
 // TORSH_WHEEL_DIR: directory of the torsh_data wheel (default: dist); PYTHON, TORSH_JS_BUILT as in js.test.mjs.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ENGINES, launch, skipReason } from "../../tools/pyodide/engines.mjs";
+import { serveDir } from "./serve.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
@@ -22,21 +23,6 @@ const ENV = { ...process.env, PYTHONPATH: path.join(ROOT, "src") };
 
 let server, base;
 
-function serve() {
-  const proc = spawn(PYTHON, ["-m", "torsh_data", "serve", path.join(ROOT, "examples/browser"),
-    "--port", "0", "--quiet"], { env: ENV, stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error("torsh-data serve printed no URL")), 20_000);
-    proc.stdout.on("data", (d) => {
-      out += d;
-      const m = out.match(/at (http:\/\/\S+?)\/\s/);
-      if (m) { clearTimeout(timer); resolve({ proc, url: m[1] }); }
-    });
-    proc.on("exit", (c) => reject(new Error(`torsh-data serve exited (${c})`)));
-  });
-}
-
 before(async () => {
   if (process.env.TORSH_JS_BUILT !== "1") { // see js.test.mjs
     const built = spawnSync(process.execPath,
@@ -44,7 +30,7 @@ before(async () => {
     assert.equal(built.status, 0, built.stderr);
   }
   fs.mkdirSync(SHOTS, { recursive: true });
-  ({ proc: server, url: base } = await serve());
+  ({ proc: server, url: base } = await serveDir(PYTHON, path.join(ROOT, "examples/browser"), [], ENV));
 });
 
 after(() => server?.kill("SIGTERM"));

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import re
 import sys
 from types import BuiltinFunctionType, FunctionType
 from typing import Any
@@ -97,29 +98,31 @@ def js_bytes(data: Any) -> Any:
 
 
 def code_for(modules: set[str]) -> tuple[dict[str, bytes], list[str]]:
-    """Files to copy into a worker, and Pyodide packages to load there, for ``modules``."""
+    """Files to copy into a worker, and Pyodide packages to load there, for ``modules``.
+
+    A package is loaded by name only when it came from Pyodide's own lockfile; anything else
+    (torsh_data itself, a module of the user's, a wheel that micropip or ``%pip`` installed)
+    is copied as files.
+    """
     tops = {"torsh_data"} | {m.partition(".")[0] for m in modules if m}
     if "__main__" in tops:
         raise DataValueError(
             "the dataset (or collate_fn, worker_init_fn) refers to something defined in "
-            "__main__, which a worker cannot import; move it into a module"
+            "__main__, which a worker cannot import; move it into a module (in a notebook: "
+            "put the class in a cell that starts with '%%writefile mydata.py', run it, then "
+            "'importlib.invalidate_caches()' and 'from mydata import MyDataset')"
         )
-    try:
-        import pyodide_js  # type: ignore[import-not-found]
-
-        loaded = {str(k).lower() for k in pyodide_js.loadedPackages.object_keys()}
-    except ImportError:  # natively (tests of this function)
-        loaded = set()
     from importlib.metadata import packages_distributions
 
+    by_name = _lockfile_packages()
     dists = packages_distributions()
     files: dict[str, bytes] = {}
     packages: set[str] = set()
     for top in sorted(tops - _NOT_SHIPPED - set(sys.stdlib_module_names)):
-        names = [d.lower() for d in dists.get(top, ()) if d.lower() in loaded]
+        names = set() if top == "torsh_data" else {_canonical(d) for d in dists.get(top, ())}
         module = sys.modules.get(top)
-        if names or module is None:
-            packages.update(names)
+        if names & by_name or module is None:
+            packages.update(names & by_name)
             continue
         roots = list(getattr(module, "__path__", ()))
         single = getattr(module, "__file__", None)
@@ -133,6 +136,26 @@ def code_for(modules: set[str]) -> tuple[dict[str, bytes], list[str]]:
                         path = os.path.join(here, name)
                         files[path] = _read(path)
     return files, sorted(packages)
+
+
+def _canonical(name: str) -> str:
+    """A distribution name as Pyodide's lockfile keys it (PEP 503: ``Foo_bar`` -> ``foo-bar``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _lockfile_packages() -> set[str]:
+    """The loaded packages a fresh Pyodide can load by name: those its lockfile lists.
+
+    ``pyodide_js.loadedPackages`` also lists what micropip installed from a URL or an index,
+    which a worker's ``loadPackage`` does not know; empty outside Pyodide.
+    """
+    try:
+        import pyodide_js  # type: ignore[import-not-found]
+    except ImportError:
+        return set()
+    known = {_canonical(str(k)) for k in pyodide_js.lockfile.packages.object_keys()}
+    loaded = {_canonical(str(k)) for k in pyodide_js.loadedPackages.object_keys()}
+    return known & loaded
 
 
 def _read(path: str) -> bytes:

@@ -358,7 +358,7 @@ class WebWorkerExecutor(PoolExecutor):
         # NOTE: the caller's own objects (as for native processes): pickled, so trusted.
         shared, modules = dumps((fetcher.dataset, fetcher.collate_fn, self.worker_init_fn))
         files, packages = code_for(modules)
-        path = list(sys.path)
+        path = [p or os.getcwd() for p in sys.path]  # a notebook imports from its folder
         base = _worker_info.worker_base_seed(fetcher.seed, fetcher.epoch)
         setups = [(path, (wid, self.num_workers, base, shared)) for wid in range(self.num_workers)]
         index = _index_url(self.index_url)

@@ -97,6 +97,10 @@ class _Filler(Transform):
         self.fill = _check_fill(fill)
         self._pixels: dict[tuple[DType, int, int], list[bytes]] = {}  # fill bytes by layout
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (for a worker) without the per-shape plans, which hold local functions."""
+        return {**self.__dict__, "_plans": {}}
+
     def _fills(self, t: Tensor, batch: bool) -> list[bytes]:
         key = (t.dtype, len(t.shape) - batch, layout(t, batch)[4])
         px = self._pixels.get(key)
