@@ -35,10 +35,10 @@ const ELEMENT = "element-6066-11e4-a52e-4f735466cecf"; // W3C web element identi
 
 /**
  * What WebKit (MiniBrowser under WebKitWebDriver) offers to tests, as measured here
- * (WebKitGTK 2.4x, Debian):
+ * (WebKitGTK 2.50.6, Debian):
  * - persistentProfile: false. MiniBrowser in `--automation` mode uses an ephemeral website data
  *   manager and has no option for a data directory (`MiniBrowser --help`; WebKitWebDriver's
- *   `webkitgtk:browserOptions` only take `binary` and `args`), so IndexedDB written in one
+ *   `webkitgtk:browserOptions` name none), so IndexedDB written in one
  *   launch is gone in the next, whatever `userDataDir` says.
  * - jspi: false. JavaScriptCore has no WebAssembly JS Promise Integration.
  * - storageQuota: false. No WebDriver/automation command sets an origin's quota.
