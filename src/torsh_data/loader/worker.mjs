@@ -28,6 +28,16 @@ async function boot(m) {
     throw new Error(`cannot import Pyodide from ${m.module} (${e.code || e.name})`);
   }
   t.push(performance.now());
+  if (m.wasm) {
+    // The page's compiled pyodide.asm.wasm: no fetch and compile here, and an engine that
+    // shares a module's optimised code between instances (WebKit) starts warm.
+    const streaming = WebAssembly.instantiateStreaming;
+    WebAssembly.instantiateStreaming = async (source, imports) => {
+      const r = await source;
+      if (!String(r.url).endsWith("/pyodide.asm.wasm")) return streaming.call(WebAssembly, r, imports);
+      return { module: m.wasm, instance: await WebAssembly.instantiate(m.wasm, imports) };
+    };
+  }
   const started = await startPyodide(loadPyodide, { indexURL: m.indexURL },
     { snapshot: m.snapshot, make: m.makeSnapshot });
   const py = started.pyodide;
