@@ -150,7 +150,13 @@ test("close() leaves no process behind and can be called twice", async () => {
   assert.match(names, /Xvfb/);
   assert.match(names, /WebKitWebDriver/);
   assert.match(names, /MiniBrowser/);
+  // xvfb-run's directory (its Xauthority file), named on Xvfb's command line, goes too.
+  const xvfb = groupAlive(s.pid).find((l) => l.endsWith(" Xvfb")).split(" ")[0];
+  const auth = fs.readFileSync(`/proc/${xvfb}/cmdline`, "utf8").split("\0")
+    .find((a) => a.includes("xvfb-run."));
+  assert.ok(auth && fs.existsSync(auth), `Xvfb's -auth file: ${auth}`);
   await s.close();
   await s.close();
   assert.deepEqual(await waitGone(s.pid), []);
+  assert.equal(fs.existsSync(path.dirname(auth)), false, `${path.dirname(auth)} was left behind`);
 });

@@ -25,6 +25,7 @@
  * `caps` says what this engine offers to tests (see CAPS below).
  */
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import net from "node:net";
 
 const DRIVER = process.env.TORSH_WEBKIT_DRIVER ?? "/usr/bin/WebKitWebDriver";
@@ -34,10 +35,10 @@ const ELEMENT = "element-6066-11e4-a52e-4f735466cecf"; // W3C web element identi
 
 /**
  * What WebKit (MiniBrowser under WebKitWebDriver) offers to tests, as measured here
- * (WebKitGTK 2.4x, Debian):
+ * (WebKitGTK 2.50.6, Debian):
  * - persistentProfile: false. MiniBrowser in `--automation` mode uses an ephemeral website data
  *   manager and has no option for a data directory (`MiniBrowser --help`; WebKitWebDriver's
- *   `webkitgtk:browserOptions` only take `binary` and `args`), so IndexedDB written in one
+ *   `webkitgtk:browserOptions` name none), so IndexedDB written in one
  *   launch is gone in the next, whatever `userDataDir` says.
  * - jspi: false. JavaScriptCore has no WebAssembly JS Promise Integration.
  * - storageQuota: false. No WebDriver/automation command sets an origin's quota.
@@ -88,6 +89,14 @@ async function freePort() {
   await new Promise((r) => s.close(r));
   return port;
 }
+
+/** Linux: a process's children and command name (empty when it is gone). */
+const childPids = (pid) => {
+  try { return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).map(Number); } catch { return []; }
+};
+const comm = (pid) => {
+  try { return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim(); } catch { return ""; }
+};
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -154,7 +163,14 @@ export async function launchWebKit({ timeoutMs = 60_000, userDataDir } = {}) {
       await fetch(`${base}/session/${id}`, { method: "DELETE", signal: AbortSignal.timeout(5000) })
         .catch(() => {});
     }
-    killGroup("SIGTERM");
+    // Stop the driver alone first, so that xvfb-run's own clean-up ends Xvfb and removes its
+    // /tmp/xvfb-run.* directory; a SIGTERM to the whole group would kill the shell before.
+    const driver = childPids(child.pid).find((p) => comm(p) === "WebKitWebDriver");
+    if (driver) {
+      try { process.kill(driver, "SIGTERM"); } catch { /* already gone */ }
+    } else {
+      killGroup("SIGTERM");
+    }
     const gone = await Promise.race([exit.then(() => true), sleep(3000).then(() => false)]);
     // xvfb-run's shell may be gone while a straggler of its group is not: SIGKILL the group.
     killGroup("SIGKILL");
