@@ -1,4 +1,4 @@
-"""Datasets for the Web Worker tests (tests/test_webworkers.py, tests/runtimes/workers.test.mjs).
+"""Datasets for the Web Worker tests (tests/loader/test_webworkers.py, tests/runtimes/workers.test.mjs).
 
 A module of its own, importing only torsh_data: the workers import it by name, as native
 ``spawn`` workers do, and a fresh Pyodide has no pytest.
