@@ -11,10 +11,10 @@
  *
  * - bytes a first visit of the demo downloads, raw / gzip -9 / brotli -11 (as a server that
  *   compresses would send them), split into Pyodide and what torsh-data adds;
- * - the demo in Chromium: page load -> first batch, cold (empty profile), warm (reload:
+ * - the demo in a browser (BENCH_ENGINE: chromium, the default, firefox or webkit): page load -> first batch, cold (empty profile), warm (reload:
  *   service worker + IndexedDB incl. the boot snapshot) and after a browser restart (same
  *   profile), and init() done -> first batch;
- * - batches/s through nextBatch() in Chromium for P1 (CSV, 20 float columns + label,
+ * - batches/s through nextBatch() in that browser for P1 (CSV, 20 float columns + label,
  *   standardised, shuffled, batches of 256) and P2 (IDX 28x28 images, pad 2 + random crop 28,
  *   random flip, ToTensor, Normalize, shuffled, batches of 64), as in bench/bench_pipelines.py
  *   but smaller (ROWS, IMAGES below) and per sample (what the facade's `transforms` option does).
@@ -25,6 +25,7 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { fileURLToPath } from "node:url";
+import { launch as launchEngine } from "../tools/pyodide/engines.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DEMO = path.join(ROOT, "examples/browser");
@@ -109,18 +110,13 @@ window.bench = async (url, batch, options) => {
   return { loadMs: loaded, batches, batchesPerS: best, samplesPerS: best * batch, timings: l.timings.python };
 };`;
 
-const { chromium } = await import("playwright-core");
-const launch = () => chromium.launch({
-  executablePath: process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"],
-});
-
-const launchProfile = (dir) => chromium.launchPersistentContext(dir, {
-  executablePath: process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu"],
-});
+// BENCH_ENGINE picks the browser (chromium, firefox or webkit; tools/pyodide/engines.mjs).
+const ENGINE = process.env.BENCH_ENGINE ?? "chromium";
+const open = (userDataDir) => launchEngine(ENGINE, { timeoutMs: 300_000, ...(userDataDir ? { userDataDir } : {}) });
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const runs = [];
-const result = { sizes: sizes(), runs };
+const result = { engine: ENGINE, sizes: sizes(), runs };
 const tmp = path.join(DEMO, "bench");
 fs.mkdirSync(tmp, { recursive: true });
 fs.writeFileSync(path.join(tmp, "p1.csv"), p1Csv(ROWS));
@@ -136,14 +132,13 @@ for (let run = 0; run < RUNS; run++) {
   // Playwright context keeps no compiled wasm), then again after the browser restarted
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "bench-js-profile-"));
   const first = async (page) => {
-    await page.waitForFunction(() => window.demo?.loads.length >= 1 || window.demo?.error, null, { timeout: 300_000 });
+    await page.waitFor(() => window.demo?.loads.length >= 1 || window.demo?.error, null, 300_000);
     return page.evaluate(() => ({ firstBatchMs: window.demo.loads[0].firstBatchAt, initMs: window.demo.initMs,
       initDoneToFirstBatchMs: window.demo.loads[0].loadMs, initTimings: window.demo.initTimings }));
   };
   try {
-    let context = await launchProfile(profile);
+    let page = await open(profile);
     try {
-      const page = context.pages()[0] ?? await context.newPage();
       await page.goto(server.url + "/");
       result.demoCold = await first(page);
       await page.reload();
@@ -151,32 +146,32 @@ for (let run = 0; run < RUNS; run++) {
       await page.reload();
       result.demoWarmServiceWorker = await first(page);
     } finally {
-      await context.close();
+      await page.close();
     }
-    context = await launchProfile(profile);
-    try {
-      const page = context.pages()[0] ?? await context.newPage();
-      await page.goto(server.url + "/");
-      result.demoRestarted = await first(page);
-    } finally {
-      await context.close();
+    if (page.caps.persistentProfile) { // WebKit's automation profile is not kept
+      page = await open(profile);
+      try {
+        await page.goto(server.url + "/");
+        result.demoRestarted = await first(page);
+      } finally {
+        await page.close();
+      }
     }
   } finally {
     fs.rmSync(profile, { recursive: true, force: true });
   }
   // P1 and P2 through nextBatch()
-  const b2 = await launch();
+  const page = await open();
   try {
-    const page = await b2.newPage();
     await page.goto(server.url + "/bench.html");
-    await page.waitForFunction(() => typeof window.bench === "function");
+    await page.waitFor(() => typeof window.bench === "function");
     result.p1 = await page.evaluate(() => window.bench("bench/p1.csv", 256,
       { label: "label", shuffle: true, seed: 0, transforms: [{ name: "Standardize", column: "x" }] }));
     result.p2 = await page.evaluate(() => window.bench("bench/p2-images-idx3-ubyte", 64, { shuffle: true, seed: 0,
       transforms: [{ name: "RandomCrop", args: [28], padding: 2 }, { name: "RandomHorizontalFlip", args: [0.5] },
         "ToTensor", { name: "Normalize", args: [0.1307, 0.3081] }] }));
   } finally {
-    await b2.close();
+    await page.close();
   }
   console.error(`run ${run + 1}/${RUNS}:`, JSON.stringify(result));
 }
@@ -205,9 +200,9 @@ result.median = {
   swPyodideMs: pick((r) => r.demoWarmServiceWorker.initTimings.pyodide),
   swWheelMs: pick((r) => r.demoWarmServiceWorker.initTimings.wheel),
   swWarmUpMs: pick((r) => r.demoWarmServiceWorker.initTimings.warmUp),
-  restartedFirstBatchMs: pick((r) => r.demoRestarted.firstBatchMs),
-  restartedPyodideMs: pick((r) => r.demoRestarted.initTimings.pyodide),
-  restartedWheelMs: pick((r) => r.demoRestarted.initTimings.wheel),
+  restartedFirstBatchMs: pick((r) => r.demoRestarted?.firstBatchMs),
+  restartedPyodideMs: pick((r) => r.demoRestarted?.initTimings.pyodide),
+  restartedWheelMs: pick((r) => r.demoRestarted?.initTimings.wheel),
   coldMakeSnapshotMs: pick((r) => r.demoCold.initTimings.makeSnapshot),
   p1BatchesPerS: pick((r) => r.p1.batchesPerS),
   p1PythonBatchMs: pick((r) => r.p1.timings.batch.mean_ms),

@@ -1,6 +1,9 @@
-"""Run a benchmark natively, in Pyodide under Node.js and in Chromium; print the ratios.
+"""Run a benchmark natively, in Pyodide under Node.js and in browsers; print the ratios.
 
-    python bench/wasm_ratio.py [--no-chromium] BENCH.py [ARGS...]
+    python bench/wasm_ratio.py [--engines chromium,firefox,webkit] BENCH.py [ARGS...]
+
+``--engines`` lists the browsers to run in besides Node.js (default: chromium; an empty list
+runs Node.js only).
 
 BENCH.py must accept ``--json`` and print one JSON object whose leaves named
 ``samples_per_s`` are the figures to compare (bench_loader.py and bench_pipelines.py do).
@@ -38,8 +41,10 @@ def rates(tree: Any, path: str = "") -> Iterator[tuple[str, float]]:
 
 def main() -> None:
     args = sys.argv[1:]
-    chromium = "--no-chromium" not in args
-    args = [a for a in args if a != "--no-chromium"]
+    engines = ["chromium"]
+    if args[:1] == ["--engines"] and len(args) > 1:
+        engines = [e for e in args[1].split(",") if e]
+        args = args[2:]
     if not args:
         sys.exit(__doc__)
     script, extra = Path(args[0]).name, [*args[1:], "--json"]
@@ -54,7 +59,7 @@ def main() -> None:
         f"{ROOT / 'bench'}:/bench",
     ]
     results = {"native": run([sys.executable, f"bench/{script}", *extra])}
-    runtimes = ["node", "chromium"] if chromium else ["node"]
+    runtimes = ["node", *engines]
     for rt in runtimes:
         results[rt] = run([*pyrun[:2], "--runtime", rt, *pyrun[2:], f"/bench/{script}", *extra])
     native = dict(rates(results["native"]))
