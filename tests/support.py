@@ -65,10 +65,15 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     try:
         return loop.run_until_complete(coro)
     finally:
-        for task in asyncio.all_tasks(loop):
-            task.cancel()
-        loop.close()
-        asyncio.events._set_running_loop(web_loop)
+        try:  # as asyncio.run ends: cancel what is left, then close the async generators
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+            asyncio.events._set_running_loop(web_loop)
 
 
 class PythonOnlyLoop(asyncio.BaseEventLoop):

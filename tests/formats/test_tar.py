@@ -489,7 +489,9 @@ def test_dataset_in_a_loader():
     assert batches[0]["__key__"] == ["s0_0", "s0_1", "s0_2", "s1_0"]
 
 
-@pytest.mark.native_only(reason="starts worker processes (tests/loader/test_webworkers.py: Web Workers)")
+@pytest.mark.native_only(
+    reason="starts worker processes (tests/loader/test_webworkers.py: Web Workers)"
+)
 @pytest.mark.parametrize("workers", [2, 3])
 def test_dataset_in_a_loader_with_workers_reads_every_sample_once(workers):
     loader = DataLoader(

@@ -114,6 +114,9 @@ def browser_only_for_opaque(monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
         monkeypatch.setattr(_images, "decode_image", no_fallback)
 
 
+@pytest.mark.needs_jspi(
+    reason="awaits the browser's image decoder (createImageBitmap) from a synchronous test"
+)
 @pytest.mark.parametrize("mode", [None, "L", "LA", "RGB", "RGBA"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_png_equals_python_decoder(
@@ -144,6 +147,9 @@ def test_python_backend_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     assert run(decode_image_async(b"P2 1 1 255 9")).tolist() == [[[9]]]  # PGM: Python
 
 
+@pytest.mark.needs_jspi(
+    reason="awaits the browser's image decoder (createImageBitmap) from a synchronous test"
+)
 @settings(max_examples=25, deadline=None)
 @given(
     st.integers(1, 40),
@@ -243,6 +249,9 @@ def tar_of(samples: dict[str, dict[str, bytes]]) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.needs_jspi(
+    reason="awaits the browser's image decoder (createImageBitmap) from a synchronous test"
+)
 def test_tar_pipeline_with_async_decoding() -> None:
     names = ["rgb8", "palette8", "rgba_opaque", "grey8"]
     shard = tar_of(
@@ -282,6 +291,9 @@ def test_async_map_over_every_kind_of_dataset() -> None:
     assert run(collect(AsyncMapDataset([1], str))) == ["1"]  # a plain function
 
 
+@pytest.mark.needs_jspi(
+    reason="awaits the browser's image decoder (createImageBitmap) from a synchronous test"
+)
 def test_decode_images_async_shapes() -> None:
     png = CASES["grey8"]
     sample = {"__key__": "k", "PNG": png, "seg.png": png, "txt": b"not an image", "cls": 1}
@@ -295,6 +307,9 @@ def test_decode_images_async_shapes() -> None:
         run(decode_images_async({"__key__": "k", "png": png[:30]}))
 
 
+@pytest.mark.needs_jspi(
+    reason="awaits the browser's image decoder (createImageBitmap) from a synchronous test"
+)
 def test_async_map_concurrency_keeps_order() -> None:
     running, peak = 0, 0
 
@@ -326,6 +341,9 @@ def test_async_map_concurrency_keeps_order() -> None:
         AsyncMapDataset([1], slow, concurrency=0)
 
 
+@pytest.mark.needs_jspi(
+    reason="awaits the browser's image decoder (createImageBitmap) from a synchronous test"
+)
 def test_async_map_concurrent_image_decoding() -> None:
     images = [CASES[n] for n in sorted(CASES)] * 2
     ds = AsyncMapDataset(images, decode_image_async, concurrency=8)

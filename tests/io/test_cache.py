@@ -23,7 +23,17 @@ from torsh_data.io import Cache
 _names = itertools.count()
 
 
-@pytest.fixture(params=["root", "default"])
+@pytest.fixture(
+    params=[
+        "root",
+        pytest.param(
+            "default",
+            marks=pytest.mark.needs_jspi(
+                reason="the default cache in a browser is IndexedDB, awaited from a synchronous test"
+            ),
+        ),
+    ]
+)
 def make(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Build caches with an explicit root, or with the runtime's default (IndexedDB in a
     browser; natively a directory under $XDG_CACHE_HOME, pointed at tmp_path here)."""
@@ -211,6 +221,9 @@ def test_bad_arguments(tmp_path: Path) -> None:
         run(cache.get(3))  # type: ignore[arg-type]
 
 
+@pytest.mark.needs_jspi(
+    reason="in a browser the cache is IndexedDB, awaited from a synchronous test"
+)
 @given(st.dictionaries(st.text(min_size=1, max_size=30), st.binary(max_size=300), max_size=6))
 def test_round_trip(entries: dict[str, bytes]) -> None:
     async def go(root: str | None) -> None:

@@ -107,6 +107,7 @@ def test_known_answer_vectors(made_by: str, where: Any) -> None:
     run(go())
 
 
+@WEBCRYPTO
 def test_first_record_wins(where: Any) -> None:
     """Two caches opened at once write their records exclusively: the first stays in force."""
     store: Any = Cache(fresh_name(), **where)._store

@@ -129,7 +129,12 @@ def test_a_stalled_async_iterable_times_out() -> None:
         ([b"ok", 3], DataTypeError, "not int"),
         (42, DataTypeError, "cannot read bytes from a int"),
         ({"a": b"b"}, DataTypeError, "cannot read bytes"),
-        ("/no/such/file.csv", SourceError, "no such file|HTTP 404"),  # a page-relative URL
+        pytest.param(  # in a page, a page-relative URL: fetched
+            "/no/such/file.csv",
+            SourceError,
+            "no such file|HTTP 404",
+            marks=pytest.mark.needs_jspi(reason="in a page the path is a URL, fetched"),
+        ),
         (io.StringIO("abc"), DataTypeError, "binary mode"),
     ],
 )

@@ -4,7 +4,6 @@ installed by micropip or ``%pip``, and a dataset class written to a file from a 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import pickle
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import run
 
 import torsh_data as td
 from torsh_data.loader._transfer import code_for
@@ -57,7 +57,7 @@ def _digests(ds: Any, **kw: Any) -> list[str]:
         ld = td.DataLoader(ds, batch_size=5, shuffle=True, seed=8, **kw)
         return [batch_digest(b) async for b in ld]
 
-    return asyncio.run(go())
+    return run(go())
 
 
 def test_a_module_written_from_a_cell_is_copied_to_the_workers(mydata: Any) -> None:
@@ -66,6 +66,7 @@ def test_a_module_written_from_a_cell_is_copied_to_the_workers(mydata: Any) -> N
     assert files[os.path.join(os.getcwd(), "mydata.py")] == MYDATA.encode()
 
 
+@pytest.mark.needs_jspi(reason="waits for Web Workers from a synchronous test")
 def test_a_module_written_from_a_cell_loads_in_two_workers(mydata: Any) -> None:
     # natively: processes started afresh, which import mydata by name, as Web Workers do
     ref = _digests(mydata.Squares(23))
@@ -74,6 +75,7 @@ def test_a_module_written_from_a_cell_loads_in_two_workers(mydata: Any) -> None:
 
 
 @pytest.mark.pyodide_only(reason="pyodide_js.loadedPackages, as micropip fills it, is Pyodide's")
+@pytest.mark.needs_jspi(reason="waits for Web Workers from a synchronous test")
 def test_a_micropip_install_of_torsh_data_is_copied_to_workers_not_loaded_by_name() -> None:
     import pyodide_js  # type: ignore[import-not-found]
 

@@ -22,6 +22,7 @@ const SHOTS = path.join(ROOT, "build/screenshots");
 const ENV = { ...process.env, PYTHONPATH: path.join(ROOT, "src") };
 
 let server, base;
+const serve = () => serveDir(PYTHON, path.join(ROOT, "examples/browser"), [], ENV);
 
 before(async () => {
   if (process.env.TORSH_JS_BUILT !== "1") { // see js.test.mjs
@@ -30,7 +31,7 @@ before(async () => {
     assert.equal(built.status, 0, built.stderr);
   }
   fs.mkdirSync(SHOTS, { recursive: true });
-  ({ proc: server, url: base } = await serveDir(PYTHON, path.join(ROOT, "examples/browser"), [], ENV));
+  ({ proc: server, url: base } = await serve());
 });
 
 after(() => server?.kill("SIGTERM"));
