@@ -396,6 +396,7 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
       assert.deepEqual(r.caps, r.pyCaps);
       assert.ok(r.caps.workers && r.caps.indexeddb && r.caps.streams);
       assert.equal(r.caps.jspi, CAPS[engine].jspi);
+      for (const key of Object.keys(r.observed)) assert.equal(r.caps[key], r.observed[key], `capabilities().${key}`);
       assert.deepEqual(r.sums.map(Math.round), [r.expected, r.expected].map(Math.round));
       assert.deepEqual(r.ortOut, r.ortExpected);
       assert.deepEqual([r.firstFromCache, r.secondFromCache], [false, true]);

@@ -63,8 +63,20 @@ window.runChecks = async (dataDir) => {
     try { await new td.WasmDataLoader(2).loadFromUrl(`${dataDir}/bad.csv`); } catch (e) { errorType = e.pythonType; }
 
     const worker = await inWorker(dataDir);
+    // What the page really does, to hold capabilities() to: Python blocking on a promise (JSPI),
+    // a SharedArrayBuffer made, a stream read. (IndexedDB: the cache hit above; workers: inWorker.)
+    const observed = { shared_array_buffer: false, jspi: false, streams: false };
+    try { new SharedArrayBuffer(8); observed.shared_array_buffer = true; } catch { /* not here */ }
+    try {
+      await pyodide.runPythonAsync("import asyncio\nfrom pyodide.ffi import run_sync\nrun_sync(asyncio.sleep(0))");
+      observed.jspi = true;
+    } catch { /* no stack switching */ }
+    try {
+      const r = new ReadableStream({ start(c) { c.enqueue(1); c.close(); } }).getReader();
+      observed.streams = (await r.read()).value === 1;
+    } catch { /* no streams */ }
     return {
-      caps, pyCaps, expected, sums: [s1, s2], firstFromCache, secondFromCache, errorType, worker,
+      caps, pyCaps, observed, expected, sums: [s1, s2], firstFromCache, secondFromCache, errorType, worker,
       ortOut: Array.from(out.data), ortExpected: rows.slice(0, 8).flatMap((r) => [2 * r[0], 2 * r[1]]),
     };
   } catch (e) {
