@@ -19,10 +19,9 @@ from typing import Any
 
 from .. import _dtype
 from .._errors import DataValueError
-from .._runtime import js_module
 from ..tensor import Tensor
 
-__all__ = ["code_for", "dumps", "js_bytes", "pack", "unpack"]
+__all__ = ["code_for", "dumps", "pack", "unpack"]
 
 _NOT_SHIPPED = frozenset({"__main__", "builtins", "js", "pyodide", "pyodide_js", "_pyodide"})
 
@@ -85,16 +84,6 @@ def pack(obj: Any) -> list[Any]:
 def unpack(parts: list[Any]) -> Any:
     """Inverse of :func:`pack`; Tensors share the given buffers."""
     return _Unpacker(io.BytesIO(parts[0]), parts).load()
-
-
-def js_bytes(data: Any) -> Any:
-    """A fresh JS Uint8Array holding ``data`` (its own ArrayBuffer, so it can be transferred)."""
-    js = js_module()
-    mv = memoryview(data).cast("B")
-    u8 = js.Uint8Array.new(mv.nbytes)
-    if mv.nbytes:
-        u8.assign(mv)
-    return u8
 
 
 def code_for(modules: set[str]) -> tuple[dict[str, bytes], list[str]]:

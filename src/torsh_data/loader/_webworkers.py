@@ -54,10 +54,11 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _worker_info
 from .._errors import DataValueError
+from .._ffi import create_proxy, js_array, js_object, to_js, to_uint8array
 from .._runtime import IN_BROWSER, IN_PYODIDE, iterate_blocking, js_module
 from ._fetch import Fetcher
 from ._pool import PoolExecutor, Reply, WorkerEnd, WorkerError, WorkerFailure, adrive, epoch_spec
-from ._transfer import code_for, dumps, js_bytes, pack, unpack
+from ._transfer import code_for, dumps, pack, unpack
 
 if TYPE_CHECKING:
     from ..io import Cache
@@ -120,7 +121,7 @@ async def _worker_step(data: Any) -> Any:
     out.t = "result"
     out.parts = js.Array.new()
     for part in parts:
-        out.parts.push(js_bytes(part))
+        out.parts.push(to_uint8array(part))
     return out
 
 
@@ -158,8 +159,6 @@ class _Pool:
         setups: list[Any],
         snapshot: Callable[[bytes | None], None],
     ) -> None:
-        from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
-
         js = js_module()
         self.inbox: asyncio.Queue[tuple[str, int, Any]] = asyncio.Queue()
         self.ready: set[int] = set()
@@ -171,17 +170,17 @@ class _Pool:
         self.proxies: list[Any] = []
         source = worker_source()
         if IN_BROWSER:
-            blob = js.Blob.new(to_js([source]), to_js({"type": "text/javascript"}))
+            blob = js.Blob.new(js_array([source]), js_object(type="text/javascript"))
             self._url = js.URL.createObjectURL(blob)
         else:
             self._url = js.URL.new("data:text/javascript," + js.encodeURIComponent(source))
-        boot_js = to_js(boot, dict_converter=js.Object.fromEntries)
+        boot_js = to_js(boot)
         maker = 0 if boot.get("makeSnapshot") else -1  # one worker makes the snapshot
         for wid in range(n):
             boot_js.makeSnapshot = wid == maker
             if IN_BROWSER:
-                opts = {"type": "module", "name": f"torsh-data-worker-{wid}"}
-                w = js.Worker.new(self._url, to_js(opts, dict_converter=js.Object.fromEntries))
+                opts = js_object(type="module", name=f"torsh-data-worker-{wid}")
+                w = js.Worker.new(self._url, opts)
                 on_msg = create_proxy(lambda e, wid=wid: self._on_message(wid, e.data))
                 on_err = create_proxy(lambda e, wid=wid: self._on_error(wid, e))
                 w.onmessage, w.onerror, w.onmessageerror = on_msg, on_err, on_err
@@ -231,13 +230,11 @@ class _Pool:
         self.inbox.put_nowait(("fatal", wid, f"its thread exited with code {code}"))
 
     def send(self, wid: int, message: Any) -> None:
-        from pyodide.ffi import to_js
-
         js = js_module()
-        data = js_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        data = to_uint8array(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
         m = js.Object.new()
         m.t, m.data = "msg", data
-        self.workers[wid].postMessage(m, to_js([data.buffer]))
+        self.workers[wid].postMessage(m, js_array([data.buffer]))
 
     def close(self) -> None:
         js = js_module()
@@ -393,8 +390,8 @@ class WebWorkerExecutor(PoolExecutor):
             "module": _module_url(index),
             "indexURL": index,
             "packages": packages,
-            "files": [[path, js_bytes(data)] for path, data in files.items()],
-            "snapshot": js_bytes(snapshot) if snapshot else None,
+            "files": [[path, to_uint8array(data)] for path, data in files.items()],
+            "snapshot": to_uint8array(snapshot) if snapshot else None,
             "makeSnapshot": bool(cache) and not snapshot,
             "wasm": await _wasm_module(index),
         }
