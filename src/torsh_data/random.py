@@ -29,7 +29,7 @@ import hashlib
 import os
 import random as _pyrandom
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ._errors import DataTypeError, DataValueError
@@ -47,6 +47,7 @@ __all__ = [
     "manual_seed",
     "normals",
     "sample_generator",
+    "sample_generators",
     "sample_scope",
 ]
 
@@ -343,6 +344,21 @@ def sample_scope(seed: int, epoch: int, index: int | str) -> Iterator[None]:
     with SampleStreams(seed, epoch) as streams:
         streams.at(index)
         yield
+
+
+def sample_generators(seed: int, epoch: int, indices: Sequence[int | str]) -> list[SampleGenerator]:
+    """Fresh streams of the samples ``(seed, epoch, i)`` for ``i`` in ``indices``: the streams
+    :func:`sample_scope` and a loader give those samples, for batch kernels
+    (NOTE [ Batch kernels ] in :mod:`torsh_data.transforms`).
+
+    >>> a, = sample_generators(0, 0, [5])
+    >>> with sample_scope(0, 0, 5):
+    ...     b = sample_generator().next64()
+    >>> a.next64() == b
+    True
+    """
+    base = derive_seed(seed, "sample", epoch)
+    return [_Scope(base, i).generator() for i in indices]
 
 
 def sample_generator() -> Generator | SampleGenerator:

@@ -38,6 +38,18 @@ class Transform:
 
     >>> (Lambda(abs) >> Lambda(str))(-3)
     '3'
+
+    NOTE [ Batch kernels ]: a transform may also offer ``kernel(x, gens)``, the same transform
+    on ``N`` samples at once. ``x`` is a :class:`~torsh_data.Tensor` of shape ``(N, *s)``
+    holding the samples stacked (``s`` the shape one sample has), ``gens[i]`` the random stream
+    of sample ``i`` positioned where the per-sample call would start drawing. The kernel draws
+    every sample's parameters from its own stream, in the order the per-sample call draws them,
+    then works on the whole batch with bulk operations (slice copies, ``bytes.join``, strided
+    slice assignment, ``translate`` tables, ``memoryview`` casts): never a Python loop over
+    elements. It returns exactly the bytes of ``stack([self(x[i]) for i in range(N)])`` with
+    sample ``i`` drawing from ``gens[i]``, so a loader may run either path; it returns
+    ``NotImplemented`` when it cannot handle this input (the caller then runs the per-sample
+    path). :func:`torsh_data.random.sample_generators` gives the streams.
     """
 
     def __call__(self, sample: Any) -> Any:
