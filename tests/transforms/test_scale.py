@@ -8,6 +8,8 @@ is checked in Chromium by ``tests/runtimes/images.test.mjs`` (``tests/io/browser
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -82,7 +84,7 @@ def test_without_pillow_or_for_other_dtypes_the_answer_is_none(
     image = Tensor(bytes(27), shape=(3, 3, 3))
     assert _scale_native.fast_resize(Tensor([[0.5]]), (2, 2), True) is None  # float32
     assert _scale_native.fast_resize(Tensor(bytes(8), shape=(2, 2, 1, 2)), (1, 1), True) is None
-    monkeypatch.setattr(_scale_native, "_PILLOW", [None])  # as where Pillow is not installed
+    monkeypatch.setitem(sys.modules, "PIL.Image", None)  # as where Pillow is not installed
     assert _scale_native.fast_resize(image, (2, 2), True) is None
 
 

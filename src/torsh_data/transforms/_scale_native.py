@@ -16,17 +16,16 @@ from ..tensor import Tensor
 
 __all__ = ["fast_resize"]
 
-_PILLOW: list[Any] = []  # [PIL.Image or None], looked up once
 _MODES = {1: "L", 3: "RGB", 4: "RGBX"}  # RGBX: four bands resampled alone (RGBA premultiplies)
 
 
 def _pillow() -> Any:
-    if not _PILLOW:
-        try:
-            _PILLOW.append(importlib.import_module("PIL.Image"))
-        except ImportError:
-            _PILLOW.append(None)
-    return _PILLOW[0]
+    """``PIL.Image``, or None where Pillow is not installed (looked up each time: an imported
+    module is a dictionary lookup away)."""
+    try:
+        return importlib.import_module("PIL.Image")
+    except ImportError:
+        return None
 
 
 def _resize(image: Any, mode: str, data: Any, size: tuple[int, int], out: tuple[int, int]) -> bytes:
