@@ -188,7 +188,12 @@ class Files(td.Dataset[Tensor]):
 def torsh_loader(files: list[bytes], n: int, ext: str) -> tuple[Any, dict[str, str]]:
     name, crop = resized_crop()
     pipeline = transforms.Compose(
-        [crop, transforms.RandomHorizontalFlip(), transforms.ToTensor(), transforms.Normalize(MEAN, STD)]
+        [
+            crop,
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize(MEAN, STD),
+        ]
     )
     source = Files(files, n, ext)
     ds = td.TransformDataset(source, pipeline)
@@ -242,12 +247,12 @@ class TorchRandom:
 
 
 # --- timing -------------------------------------------------------------------------------
-def epoch(make_batches: Callable[[], Iterable[Any]], repeat: int) -> dict[str, float]:
+def epoch(loader: Iterable[Any], repeat: int) -> dict[str, float]:
     """The best images/s of ``repeat`` full epochs (the machine is shared)."""
     best = 0.0
     for _ in range(repeat):
         t0, n = time.perf_counter(), 0
-        for batch in make_batches():
+        for batch in loader:
             n += len(batch)
         best = max(best, n / (time.perf_counter() - t0))
     return {"samples_per_s": round(best, 1)}
@@ -299,11 +304,13 @@ def main() -> None:
             continue
         loader, info = torsh_loader(files, n, ext)
         case: dict[str, Any] = {**info, "bytes_per_file": sum(map(len, files)) // len(files)}
-        case["torsh"] = epoch(lambda: loader, repeat)
+        case["torsh"] = epoch(loader, repeat)
         if args.torch:
             peer = torch_loader(files, n)
-            case["torch"] = epoch(lambda: peer, repeat)
-            case["ratio"] = round(case["torsh"]["samples_per_s"] / case["torch"]["samples_per_s"], 2)
+            case["torch"] = epoch(peer, repeat)
+            case["ratio"] = round(
+                case["torsh"]["samples_per_s"] / case["torch"]["samples_per_s"], 2
+            )
         case["decode"] = decode_rates(files, ext, seconds)
         out[ext] = case
     if args.json:

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import json
 import random
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+from scale_reference import resize as reference  # beside this script: on sys.path
 
-from scale_reference import resize as reference  # noqa: E402
-
-from torsh_data import Tensor  # noqa: E402
-from torsh_data._runtime import runtime_name  # noqa: E402
-from torsh_data.transforms._scale import fast_resize  # noqa: E402
+from torsh_data import Tensor
+from torsh_data._runtime import runtime_name
+from torsh_data.transforms._scale import fast_resize
 
 #: name -> (height, width, channels (0: an HW image), opaque, (out height, width), antialias)
 CASES = {
