@@ -1,6 +1,6 @@
 """P4, the real image pipeline, vs torch the way torchvision does it internally.
 
-    python bench/bench_p4.py [--quick] [--json] [--torch]
+    python bench/bench_p4.py [--quick] [--json] [--torch] [--images N]
     python bench/wasm_ratio.py bench_p4.py --quick        # natively, Node.js and Chromium
 
 256×256 RGB images, PNG and JPEG, → decode → ``RandomResizedCrop(224)`` → random horizontal
@@ -291,8 +291,10 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer images and epochs")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--torch", action="store_true", help="also run the torch peer")
+    ap.add_argument("--images", type=int, help="images per epoch (default 512, --quick 128)")
     args = ap.parse_args()
     n, repeat, seconds = (128, 2, 1.0) if args.quick else (512, 3, 3.0)
+    n = args.images or n
     raw = [pixels(seed) for seed in range(DISTINCT)]
     formats: dict[str, list[bytes] | None] = {"png": [encode_png(p) for p in raw]}
     jpegs = [encode_jpeg(p) for p in raw]

@@ -8,6 +8,10 @@ synchronous loader (``createImageBitmap`` with ``resizeWidth`` would have to wai
 promise). Canvases hold premultiplied colour, so only opaque images are scaled here: grey,
 RGB, and RGBA whose alpha is all 255; others return ``None`` (the exact path runs). Under
 Node.js there is no canvas, and also ``None``.
+
+Measured against the float64 reference (``tests/transforms/scale_checks.py``): enlarging is
+within 1 in Chromium, Firefox and WebKit; reducing differs by 1.7-3.5 levels on average and
+up to ~90 at hard edges (Chromium's ``"medium"`` mipmaps, the others filter without them).
 """
 
 from __future__ import annotations
