@@ -165,11 +165,9 @@ def png_cases(draw):
     return pixels, width, color, depth, palette, trns, filters, interlace
 
 
-# --- round trips -------------------------------------------------------------------------
-@given(png_cases())
-def test_png_round_trip(case):
+def case_png(case):
     pixels, width, color, depth, palette, trns, filters, interlace = case
-    png = encode_png(
+    return encode_png(
         pixels,
         width,
         color,
@@ -179,6 +177,13 @@ def test_png_round_trip(case):
         interlace=interlace,
         filters=filters,
     )
+
+
+# --- round trips -------------------------------------------------------------------------
+@given(png_cases())
+def test_png_round_trip(case):
+    pixels, width, color, depth, palette, trns = case[:6]
+    png = case_png(case)
     want, shape = expected(pixels, width, color, depth, palette, trns)
     img = decode_image(png)
     assert img.shape == shape and img.dtype.name == "uint8"
@@ -435,17 +440,8 @@ def test_random_bytes_give_image_or_format_error(data):
 @given(png_cases(), st.data())
 def test_mutated_image_data_gives_image_or_format_error(case, data):
     """Corrupt the inflated scanlines (filter bytes included) and fix up zlib and CRCs."""
-    pixels, width, color, depth, palette, trns, filters, interlace = case
-    png = encode_png(
-        pixels,
-        width,
-        color,
-        depth,
-        palette=palette,
-        trns=trns,
-        interlace=interlace,
-        filters=filters,
-    )
+    pixels, width = case[:2]
+    png = case_png(case)
     start = png.index(b"IDAT") + 4
     length = struct.unpack(">I", png[start - 8 : start - 4])[0]
     raw = bytearray(zlib.decompress(png[start : start + length]))
@@ -587,19 +583,10 @@ def test_pillow_corrupt_jpeg_is_format_error():
 def test_png_matches_pillow(case):
     from PIL import Image
 
-    pixels, width, color, depth, palette, trns, filters, interlace = case
+    color, depth, trns = case[2], case[3], case[5]
     if depth == 16 or (depth < 8 and color == 0):
         return  # Pillow keeps 16-bit and unscaled low-depth grey in other modes
-    png = encode_png(
-        pixels,
-        width,
-        color,
-        depth,
-        palette=palette,
-        trns=trns,
-        interlace=interlace,
-        filters=filters,
-    )
+    png = case_png(case)
     ref = Image.open(io.BytesIO(png))
     ref = ref.convert("RGBA" if trns else "RGB") if ref.mode == "P" else ref
     assert decode_image(png).tobytes() == ref.tobytes()
@@ -620,17 +607,8 @@ def test_convert_mode_matches_pillow(src, to):
 @needs_pillow
 @given(png_cases())
 def test_pillow_unfilters_to_the_python_decoders_bytes(case):
-    pixels, width, color, depth, palette, trns, filters, interlace = case
-    png = encode_png(
-        pixels,
-        width,
-        color,
-        depth,
-        palette=palette,
-        trns=trns,
-        interlace=interlace,
-        filters=filters,
-    )
+    color, depth, interlace = case[2], case[3], case[7]
+    png = case_png(case)
     fast = image_module._png_pillow(png, "<bytes>", DEFAULT_MAX_PIXELS)
     slow = decode_image(png, backend="python")
     assert (fast is not None) == (depth == 8 and color != 3 and not interlace)

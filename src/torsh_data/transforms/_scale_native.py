@@ -8,24 +8,16 @@ from the exact float path. Without antialiasing Pillow has no reduction: those r
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from .._dtype import uint8
+from .._errors import MissingExtraError
+from .._interop import optional_import
 from ..tensor import Tensor
 
 __all__ = ["fast_resize"]
 
 _MODES = {1: "L", 3: "RGB", 4: "RGBX"}  # RGBX: four bands resampled alone (RGBA premultiplies)
-
-
-def _pillow() -> Any:
-    """``PIL.Image``, or None where Pillow is not installed (looked up each time: an imported
-    module is a dictionary lookup away)."""
-    try:
-        return importlib.import_module("PIL.Image")
-    except ImportError:
-        return None
 
 
 def _resize(image: Any, mode: str, data: Any, size: tuple[int, int], out: tuple[int, int]) -> bytes:
@@ -36,9 +28,12 @@ def _resize(image: Any, mode: str, data: Any, size: tuple[int, int], out: tuple[
 
 def fast_resize(image: Tensor, size: tuple[int, int], antialias: bool) -> Tensor | None:
     """See :func:`torsh_data.transforms._scale.fast_resize`."""
-    pil = _pillow()
+    try:
+        pil = optional_import("PIL.Image", "pillow", "resizing with Pillow")
+    except MissingExtraError:
+        return None
     shape = image.shape
-    if pil is None or image.dtype is not uint8 or len(shape) not in (2, 3):
+    if image.dtype is not uint8 or len(shape) not in (2, 3):
         return None
     h, w = shape[0], shape[1]
     c = shape[2] if len(shape) == 3 else 1
