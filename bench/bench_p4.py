@@ -36,6 +36,7 @@ import asyncio
 import io
 import json
 import math
+import os
 import random
 import struct
 import sys
@@ -318,7 +319,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(out))
         return
-    print(f"P4 on {out['runtime']}: {n} images of {SIDE}×{SIDE}, batches of {BATCH}")
+    load = f", load average {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
+    print(f"P4 on {out['runtime']}: {n} images of {SIDE}×{SIDE}, batches of {BATCH}{load}")
     for ext in formats:
         case = out[ext]
         if "skipped" in case:
