@@ -1,7 +1,7 @@
 """P4, the real image pipeline, vs torch the way torchvision does it internally.
 
     python bench/bench_p4.py [--quick] [--json] [--torch] [--images N]
-    python bench/wasm_ratio.py bench_p4.py --quick        # natively, Node.js and Chromium
+    python bench/wasm_ratio.py bench_p4.py --quick --images 64   # native, Node.js, Chromium
 
 256×256 RGB images, PNG and JPEG, → decode → ``RandomResizedCrop(224)`` → random horizontal
 flip → ``ToTensor`` → ``Normalize`` (ImageNet mean/std) → batches of 32, one full epoch (the
