@@ -37,7 +37,7 @@ def hwc(t: Tensor) -> tuple[int, int, int]:
 def test_pillow_scales_within_one_of_the_exact_bilinear(
     image: Tensor, size: tuple[int, int], antialias: bool
 ) -> None:
-    got = _scale_native.fast_resize(image, size, antialias)
+    got = _scale.fast_resize(image, size, antialias)
     h, w, c = hwc(image)
     if not antialias and (size[0] < h or size[1] < w):
         assert got is None  # Pillow always antialiases a reduction: the exact path runs
@@ -54,7 +54,7 @@ def test_the_seam_picks_pillow_natively() -> None:
     image = Tensor(bytes(range(48)), shape=(4, 4, 3))
     got = _scale.fast_resize(image, (2, 2), True)
     assert got is not None and got.shape == (2, 2, 3)
-    assert got.tobytes() == _scale_native.fast_resize(image, (2, 2), True).tobytes()  # type: ignore[union-attr]
+    assert got.tobytes() == _scale_native.scale(image, (4, 4, 3), (2, 2), True).tobytes()  # type: ignore[union-attr]
 
 
 @needs_torch
@@ -66,7 +66,7 @@ def test_pillow_and_torch_interpolate_agree_within_one(
     import torch
     import torch.nn.functional as F
 
-    got = _scale_native.fast_resize(image, size, antialias)
+    got = _scale.fast_resize(image, size, antialias)
     if got is None:
         return
     h, w, c = hwc(image)
@@ -78,14 +78,16 @@ def test_pillow_and_torch_interpolate_agree_within_one(
     assert max(abs(a - b) for a, b in zip(got.tobytes(), peer, strict=True)) <= 1
 
 
-def test_without_pillow_or_for_other_dtypes_the_answer_is_none(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    image = Tensor(bytes(27), shape=(3, 3, 3))
-    assert _scale_native.fast_resize(Tensor([[0.5]]), (2, 2), True) is None  # float32
-    assert _scale_native.fast_resize(Tensor(bytes(8), shape=(2, 2, 1, 2)), (1, 1), True) is None
+def test_other_dtypes_shapes_and_empty_images_are_declined() -> None:
+    assert _scale.fast_resize(Tensor([[0.5]]), (2, 2), True) is None  # float32
+    assert _scale.fast_resize(Tensor(bytes(8), shape=(2, 2, 1, 2)), (1, 1), True) is None
+    assert _scale.fast_resize(Tensor(b"", shape=(0, 3, 3)), (2, 2), True) is None
+    assert _scale.fast_resize(Tensor(bytes(9), shape=(3, 3)), (0, 2), True) is None
+
+
+def test_without_pillow_the_native_twin_declines(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "PIL.Image", None)  # as where Pillow is not installed
-    assert _scale_native.fast_resize(image, (2, 2), True) is None
+    assert _scale_native.scale(Tensor(bytes(27), shape=(3, 3, 3)), (3, 3, 3), (2, 2), True) is None
 
 
 def test_the_reference_is_plain_bilinear_when_enlarging() -> None:

@@ -15,13 +15,14 @@ by a step or two. PNG is lossless, so every PNG decoder gives the same pixels.
 
 from __future__ import annotations
 
+from .._dtype import uint8
 from .._runtime import IN_BROWSER
 from ..tensor import Tensor
 
 if IN_BROWSER:
-    from ._scale_web import fast_resize as _fast_resize
+    from ._scale_web import scale
 else:
-    from ._scale_native import fast_resize as _fast_resize
+    from ._scale_native import scale
 
 __all__ = ["fast_resize"]
 
@@ -34,4 +35,7 @@ def fast_resize(image: Tensor, size: tuple[int, int], antialias: bool) -> Tensor
     result has the input's layout and dtype. Not bit-identical across runtimes (NOTE [ Exact
     and fast image paths ]).
     """
-    return _fast_resize(image, size, antialias)
+    shape = image.shape
+    if image.dtype is not uint8 or len(shape) not in (2, 3) or 0 in shape or min(size) <= 0:
+        return None
+    return scale(image, (shape[0], shape[1], shape[2] if len(shape) == 3 else 1), size, antialias)

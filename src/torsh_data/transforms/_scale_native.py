@@ -15,7 +15,7 @@ from .._errors import MissingExtraError
 from .._interop import optional_import
 from ..tensor import Tensor
 
-__all__ = ["fast_resize"]
+__all__ = ["scale"]
 
 _MODES = {1: "L", 3: "RGB", 4: "RGBX"}  # RGBX: four bands resampled alone (RGBA premultiplies)
 
@@ -26,20 +26,16 @@ def _resize(image: Any, mode: str, data: Any, size: tuple[int, int], out: tuple[
     return im.resize(out, image.BILINEAR, reducing_gap=None).tobytes()
 
 
-def fast_resize(image: Tensor, size: tuple[int, int], antialias: bool) -> Tensor | None:
-    """See :func:`torsh_data.transforms._scale.fast_resize`."""
+def scale(
+    image: Tensor, hwc: tuple[int, int, int], size: tuple[int, int], antialias: bool
+) -> Tensor | None:
+    """``fast_resize`` of a non-empty uint8 image of ``hwc`` (checked by ``_scale``)."""
     try:
         pil = optional_import("PIL.Image", "pillow", "resizing with Pillow")
     except MissingExtraError:
         return None
-    shape = image.shape
-    if image.dtype is not uint8 or len(shape) not in (2, 3):
-        return None
-    h, w = shape[0], shape[1]
-    c = shape[2] if len(shape) == 3 else 1
+    h, w, c = hwc
     oh, ow = size
-    if h == 0 or w == 0 or c == 0 or oh <= 0 or ow <= 0:
-        return None
     if not antialias and (oh < h or ow < w):
         return None  # Pillow always antialiases a reduction
     data = image._data
@@ -52,4 +48,4 @@ def fast_resize(image: Tensor, size: tuple[int, int], antialias: bool) -> Tensor
         for k in range(c):
             out_buf[k::c] = _resize(pil, "L", raw[k::c], (w, h), (ow, oh))
         out = bytes(out_buf)
-    return Tensor._make(memoryview(out), uint8, (oh, ow, *shape[2:]))
+    return Tensor._make(memoryview(out), uint8, (oh, ow, *image.shape[2:]))

@@ -23,7 +23,7 @@ from .._ffi import js_object, to_bytes, to_uint8array
 from .._runtime import js_module
 from ..tensor import Tensor
 
-__all__ = ["fast_resize"]
+__all__ = ["scale"]
 
 _CANVASES: list[Any] = []  # [(source context, target context)] or [None]: made once, reused
 
@@ -56,15 +56,13 @@ def _to_rgba(raw: bytes, c: int, n: int) -> bytes:
     return bytes(out)
 
 
-def fast_resize(image: Tensor, size: tuple[int, int], antialias: bool) -> Tensor | None:
-    """See :func:`torsh_data.transforms._scale.fast_resize`."""
-    shape = image.shape
-    if image.dtype is not uint8 or len(shape) not in (2, 3):
-        return None
-    h, w = shape[0], shape[1]
-    c = shape[2] if len(shape) == 3 else 1
+def scale(
+    image: Tensor, hwc: tuple[int, int, int], size: tuple[int, int], antialias: bool
+) -> Tensor | None:
+    """``fast_resize`` of a non-empty uint8 image of ``hwc`` (checked by ``_scale``)."""
+    h, w, c = hwc
     oh, ow = size
-    if c not in (1, 3, 4) or h == 0 or w == 0 or oh <= 0 or ow <= 0:
+    if c not in (1, 3, 4):
         return None
     raw = image._data.tobytes()
     if c == 4 and raw[3::4].translate(None, b"\xff"):
@@ -81,7 +79,7 @@ def fast_resize(image: Tensor, size: tuple[int, int], antialias: bool) -> Tensor
     target.drawImage(source.canvas, 0, 0, w, h, 0, 0, ow, oh)
     rgba = to_bytes(target.getImageData(0, 0, ow, oh).data)
     out = rgba if c == 4 else rgba[0::4] if c == 1 else _from_rgba(rgba, oh * ow)
-    return Tensor._make(memoryview(out), uint8, (oh, ow, *shape[2:]))
+    return Tensor._make(memoryview(out), uint8, (oh, ow, *image.shape[2:]))
 
 
 def _from_rgba(rgba: bytes, n: int) -> bytes:
