@@ -319,7 +319,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(out))
         return
-    load = f", load average {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
+    native = out["runtime"] == "cpython"  # Pyodide's os.getloadavg is not the machine's
+    load = f", load average {os.getloadavg()[0]:.2f}" if native else ""
     print(f"P4 on {out['runtime']}: {n} images of {SIDE}×{SIDE}, batches of {BATCH}{load}")
     for ext in formats:
         case = out[ext]
