@@ -27,6 +27,7 @@ JS_ALLOWED = {
     "io/_cache_idb.py": "twin of _cache_dir.py",
     "io/_crypto_web.py": "twin of _crypto_native.py",
     "io/_images.py": "the browser's image decoders (OffscreenCanvas)",
+    "transforms/_scale_web.py": "twin of _scale_native.py (the canvas's scaler)",
     "loader/_webworkers.py": "the Web Worker pool",
     "loader/_transfer.py": "transferable buffers between workers",
 }
@@ -43,6 +44,7 @@ RUNTIME_TESTS = {
     "io/fetch.py": 1,  # picks the fetch twin
     "io/cache.py": 1,  # picks the cache twin
     "io/_images.py": 1,  # browser decoding available?
+    "transforms/_scale.py": 1,  # picks the scaler twin
     "io/_shards.py": 2,  # read a local shard in a thread natively / wait natively
     "formats/_source.py": 1,  # the default size cap (wasm32 memory)
     "_array_header.py": 1,  # the empty-row cap (wasm32 memory)

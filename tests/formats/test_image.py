@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from support import has_module
 
 from torsh_data import DataValueError, FormatError, MissingExtraError, Tensor
+from torsh_data.formats import image as image_module
 from torsh_data.formats.image import _pillow_format, convert_mode, decode_image, decode_pnm
-from torsh_data.formats.png import decode_png, unfilter
+from torsh_data.formats.png import DEFAULT_MAX_PIXELS, decode_png, unfilter
 
 HAS_PIL = has_module("PIL")
 PIL_REASON = (
@@ -164,11 +165,9 @@ def png_cases(draw):
     return pixels, width, color, depth, palette, trns, filters, interlace
 
 
-# --- round trips -------------------------------------------------------------------------
-@given(png_cases())
-def test_png_round_trip(case):
+def case_png(case):
     pixels, width, color, depth, palette, trns, filters, interlace = case
-    png = encode_png(
+    return encode_png(
         pixels,
         width,
         color,
@@ -178,6 +177,13 @@ def test_png_round_trip(case):
         interlace=interlace,
         filters=filters,
     )
+
+
+# --- round trips -------------------------------------------------------------------------
+@given(png_cases())
+def test_png_round_trip(case):
+    pixels, width, color, depth, palette, trns = case[:6]
+    png = case_png(case)
     want, shape = expected(pixels, width, color, depth, palette, trns)
     img = decode_image(png)
     assert img.shape == shape and img.dtype.name == "uint8"
@@ -434,17 +440,8 @@ def test_random_bytes_give_image_or_format_error(data):
 @given(png_cases(), st.data())
 def test_mutated_image_data_gives_image_or_format_error(case, data):
     """Corrupt the inflated scanlines (filter bytes included) and fix up zlib and CRCs."""
-    pixels, width, color, depth, palette, trns, filters, interlace = case
-    png = encode_png(
-        pixels,
-        width,
-        color,
-        depth,
-        palette=palette,
-        trns=trns,
-        interlace=interlace,
-        filters=filters,
-    )
+    pixels, width = case[:2]
+    png = case_png(case)
     start = png.index(b"IDAT") + 4
     length = struct.unpack(">I", png[start - 8 : start - 4])[0]
     raw = bytearray(zlib.decompress(png[start : start + length]))
@@ -586,19 +583,10 @@ def test_pillow_corrupt_jpeg_is_format_error():
 def test_png_matches_pillow(case):
     from PIL import Image
 
-    pixels, width, color, depth, palette, trns, filters, interlace = case
+    color, depth, trns = case[2], case[3], case[5]
     if depth == 16 or (depth < 8 and color == 0):
         return  # Pillow keeps 16-bit and unscaled low-depth grey in other modes
-    png = encode_png(
-        pixels,
-        width,
-        color,
-        depth,
-        palette=palette,
-        trns=trns,
-        interlace=interlace,
-        filters=filters,
-    )
+    png = case_png(case)
     ref = Image.open(io.BytesIO(png))
     ref = ref.convert("RGBA" if trns else "RGB") if ref.mode == "P" else ref
     assert decode_image(png).tobytes() == ref.tobytes()
@@ -613,3 +601,52 @@ def test_convert_mode_matches_pillow(src, to):
     data = bytes((i * 97 + i // 7) % 256 for i in range(300 * src))
     ref = Image.frombytes(modes[src], (300, 1), data).convert(modes[to]).tobytes()
     assert bytes(convert_mode(data, src, to)) == ref
+
+
+# --- the Pillow path for PNG (natively, where Pillow is installed) ------------------------
+@needs_pillow
+@given(png_cases())
+def test_pillow_unfilters_to_the_python_decoders_bytes(case):
+    color, depth, interlace = case[2], case[3], case[7]
+    png = case_png(case)
+    fast = image_module._png_pillow(png, "<bytes>", DEFAULT_MAX_PIXELS)
+    slow = decode_image(png, backend="python")
+    assert (fast is not None) == (depth == 8 and color != 3 and not interlace)
+    if fast is not None:
+        assert bytes(fast[0]) == slow.tobytes() and fast[1] == slow.shape
+    assert decode_image(png).tobytes() == slow.tobytes()
+
+
+@needs_pillow
+@pytest.mark.parametrize(
+    "scanlines,match",
+    [
+        (b"\0\1\2\7\1\2", "filter type 7 on scanline 1"),  # Pillow refuses: we name the row
+        (b"\0\1\2\0\1\2\0\0\0", "more than the 6 bytes"),  # Pillow would ignore the surplus
+        (b"\0\1\2", "truncated image data: 3 of 6"),
+    ],
+)
+def test_bad_png_data_fails_alike_on_both_paths(scanlines, match):
+    ihdr = struct.pack(">IIBBBBB", 2, 2, 8, 0, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(scanlines))
+    png += chunk(b"IEND", b"")
+    for backend in ("auto", "python"):
+        with pytest.raises(FormatError, match=rf"cat\.png: .*{match}"):
+            decode_image(png, name="cat.png", backend=backend)
+
+
+@needs_pillow
+def test_truncated_jpeg_names_the_file():
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 10)).save(out, "JPEG", quality=90)
+    whole = out.getvalue()
+    for cut in (len(whole) // 2, len(whole) - 2, 30):
+        with pytest.raises(FormatError, match=r"cat\.jpg: cannot decode JPEG"):
+            decode_image(whole[:cut], name="cat.jpg")
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(DataValueError, match="backend must be one of"):
+        decode_image(b"P2 1 1 255 0", backend="pillow")

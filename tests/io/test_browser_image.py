@@ -22,6 +22,7 @@ from support import run
 from torsh_data import DataLoader, DataValueError, FormatError, MissingExtraError
 from torsh_data._runtime import runtime_name
 from torsh_data.formats import TarDataset, decode_image
+from torsh_data.formats import image as image_module
 from torsh_data.io import (
     AsyncMapDataset,
     _images,
@@ -140,10 +141,14 @@ def test_python_backend_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_browser(*args: Any) -> Any:
         raise AssertionError("backend='python' used the browser")
 
+    def no_pillow(*args: Any) -> Any:
+        raise AssertionError("backend='python' had Pillow unfilter the PNG")
+
     monkeypatch.setattr(_images, "_browser_rgba", no_browser)
+    monkeypatch.setattr(image_module, "_png_pillow", no_pillow)
     for data in CASES.values():
         got = run(decode_image_async(data, backend="python"))
-        assert got.tobytes() == decode_image(data).tobytes()
+        assert got.tobytes() == decode_image(data, backend="python").tobytes()
     assert run(decode_image_async(b"P2 1 1 255 9")).tolist() == [[[9]]]  # PGM: Python
 
 

@@ -58,3 +58,32 @@ for (const engine of ENGINES) test(`${engine}: JPEG, WebP and Pillow-written PNG
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// transforms._scale.fast_resize in a page is the canvas's scaler (putImageData, drawImage,
+// getImageData: synchronous, so no JSPI needed). tests/transforms/scale_checks.py prints,
+// per case, the shape it gave and the difference from a float64 bilinear reference.
+for (const engine of ENGINES) test(`${engine}: the canvas scales images for fast_resize`, async () => {
+  const r = await runInBrowser(engine, {
+    wheelDirs: [path.resolve(process.env.TORSH_WHEEL_DIR ?? path.join(ROOT, "dist")),
+      path.join(ROOT, ".cache/pyodide-wheels")],
+    mounts: [`${path.join(ROOT, "tests")}:/work/tests`],
+    cwd: "/work", timeout: 300, script: path.join(ROOT, "tests/transforms/scale_checks.py"),
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const f = JSON.parse(r.stdout.trim().split("\n").pop());
+  assert.equal(f.runtime, "pyodide-browser");
+  // translucent pixels would come back with premultiplied (rounded) colour: declined
+  assert.equal(f.rgba_translucent, null);
+  for (const [name, v] of Object.entries(f)) {
+    if (name === "runtime" || name === "rgba_translucent") continue;
+    assert.ok(v, `${name}: the browser path declined`);
+    assert.deepEqual(v.shape, v.want_shape, `${name}: shape`);
+    assert.equal(v.dtype, "uint8");
+    if (name.includes("enlarge") || name === "rgba_opaque") {
+      assert.ok(v.max_diff <= 1, `${name}: max difference ${v.max_diff} when enlarging`);
+    } else {
+      // reductions: each engine filters its own way (Chromium mipmaps); close on average
+      assert.ok(v.mean_diff <= 5, `${name}: mean difference ${v.mean_diff} when reducing`);
+    }
+  }
+});

@@ -27,10 +27,11 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Callable
+from typing import NamedTuple
 
 from .._errors import FormatError
 
-__all__ = ["DEFAULT_MAX_PIXELS", "PNG_SIGNATURE", "decode_png", "unfilter"]
+__all__ = ["DEFAULT_MAX_PIXELS", "PNG_SIGNATURE", "decode_png", "inflate_png", "unfilter"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Default cap on width × height, checked before any pixel memory is allocated.
@@ -98,15 +99,19 @@ def _passes(width: int, height: int, interlaced: bool) -> list[tuple[int, int, i
     return out
 
 
-def decode_png(
-    data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS
-) -> tuple[bytearray, tuple[int, int, int]]:
-    """Decode a PNG to 8-bit samples: ``(pixels, (height, width, channels))``.
+class _Parsed(NamedTuple):
+    width: int
+    height: int
+    depth: int
+    color: int
+    interlace: int
+    palette: bytes | None
+    trns: bytes | None
+    idat: list[memoryview]
 
-    Raises:
-        FormatError: a bad signature, header, CRC (naming the chunk and byte offset), palette,
-            truncated or oversized image data, or more than ``max_pixels`` pixels.
-    """
+
+def _parse(data: bytes, name: str, max_pixels: int) -> _Parsed:
+    """Every check that needs no inflating: chunks and CRCs, header, size, palette, data."""
     chunks = _chunks(data, name)
     kind, ihdr, offset = chunks[0]
     if kind != b"IHDR" or len(ihdr) != 13:
@@ -130,7 +135,6 @@ def decode_png(
             "(a decompression bomb?); raise max_pixels if the image is genuine",
             source=name,
         )
-    channels = _CHANNELS[color]
     palette = trns = None
     idat: list[memoryview] = []
     for kind, body, offset in chunks[1:]:
@@ -153,12 +157,16 @@ def decode_png(
             raise FormatError("tRNS has more entries than the palette", source=name)
     if not idat:
         raise FormatError("no IDAT chunk (no image data)", source=name)
+    return _Parsed(width, height, depth, color, interlace, palette, trns, idat)
 
-    passes = _passes(width, height, bool(interlace))
-    expected = sum(h * (1 + _row_bytes(w, channels, depth)) for *_, w, h in passes)
+
+def _inflate(p: _Parsed, passes: list[tuple[int, int, int, int, int, int]], name: str) -> bytes:
+    """The filtered scanlines: the image data inflated to exactly the size the header implies."""
+    channels = _CHANNELS[p.color]
+    expected = sum(h * (1 + _row_bytes(w, channels, p.depth)) for *_, w, h in passes)
     inflater = zlib.decompressobj()
     try:
-        raw = inflater.decompress(b"".join(idat), expected + 1)
+        raw = inflater.decompress(b"".join(p.idat), expected + 1)
     except zlib.error as exc:
         raise FormatError(f"corrupt image data ({exc})", source=name) from None
     if len(raw) > expected:
@@ -167,6 +175,42 @@ def decode_png(
         )
     if len(raw) < expected or not inflater.eof:
         raise FormatError(f"truncated image data: {len(raw)} of {expected} bytes", source=name)
+    return raw
+
+
+def inflate_png(
+    data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[bytes, tuple[int, int, int]] | None:
+    """The scanlines (each a filter-type byte and the filtered row) of an 8-bit, not
+    interlaced grey, grey+alpha, RGB or RGBA PNG, with ``(height, width, channels)``; None
+    for other kinds of PNG. Everything :func:`decode_png` checks before unfiltering is checked,
+    so a faster unfilterer (Pillow's) given these bytes gives the pixels :func:`decode_png`
+    gives, or fails on a bad filter type (and :func:`decode_png` then names the scanline).
+
+    Raises:
+        FormatError: as :func:`decode_png`, for everything but the filter types.
+    """
+    p = _parse(data, name, max_pixels)
+    if p.depth != 8 or p.color == 3 or p.interlace:
+        return None
+    raw = _inflate(p, _passes(p.width, p.height, False), name)
+    return raw, (p.height, p.width, _CHANNELS[p.color])
+
+
+def decode_png(
+    data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[bytearray, tuple[int, int, int]]:
+    """Decode a PNG to 8-bit samples: ``(pixels, (height, width, channels))``.
+
+    Raises:
+        FormatError: a bad signature, header, CRC (naming the chunk and byte offset), palette,
+            truncated or oversized image data, or more than ``max_pixels`` pixels.
+    """
+    parsed = _parse(data, name, max_pixels)
+    width, height, depth, color, interlace, palette, trns, _ = parsed
+    channels = _CHANNELS[color]
+    passes = _passes(width, height, bool(interlace))
+    raw = _inflate(parsed, passes, name)
 
     bpp = max(1, channels * depth // 8)
     unpack = _unpacker(depth, gray=color in (0, 4))

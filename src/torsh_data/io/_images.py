@@ -281,8 +281,11 @@ async def decode_image_async(
         mode: ``None`` keeps the file's channels; ``"L"``, ``"LA"``, ``"RGB"`` or ``"RGBA"``.
         name: how errors name the image (default ``<bytes>``).
         max_pixels: refuse images with more pixels than this, from their header.
-        backend: ``"auto"`` (the browser when there is one), ``"browser"`` (raise
-            :class:`~torsh_data.DataValueError` if there is none) or ``"python"``.
+        backend: ``"auto"`` (the browser when there is one, else as
+            :func:`~torsh_data.formats.decode_image` does: Pillow's C code natively where
+            it is installed), ``"browser"`` (raise :class:`~torsh_data.DataValueError` if
+            there is none) or ``"python"`` (this package's decoders, as ``decode_image(...,
+            backend="python")``).
 
     Returns:
         A uint8 Tensor of shape ``(height, width, channels)``.
@@ -301,7 +304,8 @@ async def decode_image_async(
     use_browser = backend == "browser" or (backend == "auto" and browser_decoding())
     info = _header(data, label) if use_browser else None
     if info is None or info[0] == "PNG16":
-        return decode_image(data, mode=mode, name=label, max_pixels=max_pixels)
+        exact = "python" if backend == "python" else "auto"
+        return decode_image(data, mode=mode, name=label, max_pixels=max_pixels, backend=exact)
     fmt, width, height, channels = info
     if width == 0 or height == 0:
         raise FormatError(f"invalid {fmt} size {width}×{height}", source=label)

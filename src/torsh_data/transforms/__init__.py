@@ -22,6 +22,17 @@ per-step probability and a strength that follows the epoch or feedback
 :class:`AdaptiveAugmentation`). Applied in a :class:`~torsh_data.TransformDataset`, they run
 on the fly inside the loader, ahead of time in its workers.
 
+Exact and fast image paths: this package's PNG/Netpbm decoders and its own resize give the
+same bytes on CPython and in Pyodide (Node.js, every browser). Faster paths use the runtime's
+C code and are not bit-identical across runtimes: Pillow natively (resize within 1 of the
+exact bilinear), the browser's decoders (``decode_image_async``; JPEG differs by a step or
+two between decoders) and its canvas scaler (within 1 when enlarging, a few levels on average
+when reducing: each engine filters its own way). A PNG is lossless, so Pillow and browsers
+decode it to the same pixels. For identical bytes everywhere, decode with
+``decode_image(..., backend="python")`` (or ``decode_image_async(..., backend="python")``)
+and resize with the exact path (``exact=True``, the default); ``exact=False`` asks for the
+runtime's scaler where there is one.
+
 >>> from torsh_data import Tensor
 >>> pipeline = Compose([Pad(2), CenterCrop(28), ToTensor(), Normalize(0.1307, 0.3081)])
 >>> pipeline(Tensor(bytes(28 * 28), shape=(28, 28))).shape
