@@ -210,7 +210,7 @@ class JsLoader:
             drop_last=bool(opts.get("drop_last", False)),
             seed=opts.get("seed", 0),
             num_workers=0 if streamed else int(opts.get("workers", 0)),
-            collate_fn=collate_records,
+            collate_fn=_collate_for(dataset),
         )
         self._it = None
 
@@ -343,6 +343,16 @@ def collate_records(samples: list[Any]) -> Any:
             out[key] = values if keep else default_collate(values)
         return out
     return default_collate(samples)
+
+
+def _collate_for(dataset: Any) -> Any:
+    """``default_collate`` for the datasets of tensors (so the loader takes the path of a
+    Python user's ``DataLoader``, batched fetches included: NOTE [ Facade pipeline ] in
+    transforms.py), :func:`collate_records` for records."""
+    from ..collate import default_collate
+    from ..datasets import TensorDataset, TransformDataset
+
+    return default_collate if isinstance(dataset, (TensorDataset, TransformDataset)) else collate_records
 
 
 def _cache(option: Any) -> Any:
