@@ -352,7 +352,8 @@ def _collate_for(dataset: Any) -> Any:
     from ..collate import default_collate
     from ..datasets import TensorDataset, TransformDataset
 
-    return default_collate if isinstance(dataset, (TensorDataset, TransformDataset)) else collate_records
+    tensors = isinstance(dataset, (TensorDataset, TransformDataset))
+    return default_collate if tensors else collate_records
 
 
 def _cache(option: Any) -> Any:
