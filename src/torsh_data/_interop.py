@@ -88,7 +88,8 @@ def tensor_js_fields(t: Tensor) -> dict[str, Any]:
     the JavaScript side where the engine has it).
     """
     fmt = {"bool": "B", "float16": "H"}.get(t.dtype.name) or t.dtype.memoryview_format or "B"
-    return {"data": t._data.cast(fmt), "shape": list(t.shape), "dtype": t.dtype.name}
+    data = t._data.cast(fmt)  # type: ignore[call-overload]
+    return {"data": data, "shape": list(t.shape), "dtype": t.dtype.name}
 
 
 def tensor_to_js(t: Tensor) -> Any:

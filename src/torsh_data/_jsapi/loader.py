@@ -262,7 +262,8 @@ class JsLoader:
         try:
             batch = await self._it.__anext__()
         except StopAsyncIteration:
-            return self._ended()
+            self._ended()
+            return None
         return self._made(batch, t0)
 
     def next_batch_sync(self) -> dict[str, Any] | None:
@@ -279,7 +280,8 @@ class JsLoader:
         try:
             batch = next(self._it)
         except StopIteration:
-            return self._ended()
+            self._ended()
+            return None
         return self._made(batch, t0)
 
     def _ended(self) -> None:
