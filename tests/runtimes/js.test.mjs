@@ -127,7 +127,7 @@ loader = DataLoader(ds, batch_size=o["batchSize"], shuffle=True, seed=o["seed"])
 out = []
 for e in range(2):
     loader.set_epoch(e)
-    out.append([{"hex": memoryview(b).tobytes().hex(), "shape": list(b.shape)} for b in loader])
+    out.append([{"hex": b.tobytes().hex(), "shape": list(b.shape)} for b in loader])
 print(json.dumps(out))`;
   const file = path.join(data, "p2-images-idx3-ubyte");
   fs.writeFileSync(file, p2Idx(P2.n, P2.side));
