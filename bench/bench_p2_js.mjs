@@ -14,12 +14,12 @@
  * (goal >= 0.8), with the load average before each run (the machine may be shared). The data
  * is generated in each runtime, not read from disk.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { launch } from "../tools/pyodide/engines.mjs";
+import { serveDir } from "../tests/runtimes/serve.mjs";
 import { runP2 } from "./p2_js.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -28,21 +28,6 @@ const QUICK = process.argv.includes("--quick");
 const OPTS = { images: QUICK ? 10_000 : 60_000, repeat: QUICK ? 2 : 3 };
 const ENGINE = process.env.BENCH_ENGINE ?? "chromium";
 const loadavg = () => os.loadavg().map((x) => Number(x.toFixed(2)));
-
-function serve(dir) {
-  const proc = spawn(PYTHON, ["-m", "torsh_data", "serve", dir, "--port", "0", "--quiet"], {
-    env: { ...process.env, PYTHONPATH: path.join(ROOT, "src") }, stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    proc.stdout.on("data", (d) => {
-      out += d;
-      const m = out.match(/at (http:\/\/\S+?)\/\s/);
-      if (m) resolve({ proc, url: m[1] });
-    });
-    proc.on("exit", (c) => reject(new Error(`torsh-data serve exited ${c}`)));
-  });
-}
 
 function line(name, r) {
   const k = (x) => `${(x / 1000).toFixed(1)} k`;
@@ -62,7 +47,7 @@ if (ENGINE !== "none") {
   const page = path.join(ROOT, "build/bench-p2.html");
   fs.mkdirSync(path.dirname(page), { recursive: true });
   fs.writeFileSync(page, '<!doctype html><meta charset="utf-8"><script type="module" src="/bench/p2_js.mjs"></script>');
-  const server = await serve(ROOT);
+  const server = await serveDir(PYTHON, ROOT, [], { ...process.env, PYTHONPATH: path.join(ROOT, "src") });
   const session = await launch(ENGINE, { timeoutMs: 900_000 });
   try {
     await session.goto(`${server.url}/build/bench-p2.html`);
