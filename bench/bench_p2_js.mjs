@@ -8,7 +8,7 @@
  *
  * Runs under Node.js, then in BENCH_ENGINE (default chromium; "none": Node.js only; the engine
  * table tools/pyodide/engines.mjs) on a page served by `torsh-data serve` (needs a real
- * node_modules, not a symlink). --quick: 10,000 images and 2 epochs (default 60,000 and 3;
+ * node_modules, not a symlink). --quick: 10,000 images and 4 epochs (default 60,000 and 3;
  * best epoch). Prints, per runtime, the samples/s and the ratios of issue 14's table:
  * Python P2 / hand-written JS (goal >= 0.7 in Chromium) and nextBatch() / Python DataLoader
  * (goal >= 0.8), with the load average before each run (the machine may be shared). The data
@@ -25,7 +25,7 @@ import { runP2 } from "./p2_js.mjs";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
 const QUICK = process.argv.includes("--quick");
-const OPTS = { images: QUICK ? 10_000 : 60_000, repeat: QUICK ? 2 : 3 };
+const OPTS = { images: QUICK ? 10_000 : 60_000, repeat: QUICK ? 4 : 3 };
 const ENGINE = process.env.BENCH_ENGINE ?? "chromium";
 const loadavg = () => os.loadavg().map((x) => Number(x.toFixed(2)));
 
