@@ -8,7 +8,7 @@ JavaScript objects.
 
 ``WasmDataLoader`` and ``WasmDataProcessor`` in JavaScript hold a :class:`JsLoader` and call
 its coroutines (and, for an in-memory source without workers, its synchronous
-:meth:`JsLoader.next_batch_sync_js`); everything that parses, shuffles, transforms and batches
+:meth:`JsLoader.next_batch_js_sync`); everything that parses, shuffles, transforms and batches
 data happens here, so the JavaScript layer stays a thin facade. Options arrive as one JSON
 string (the JavaScript option names, camelCase or snake_case), batches leave as
 ``{name: Tensor | list}`` (converted to ``{name: {data, shape, dtype}}`` by

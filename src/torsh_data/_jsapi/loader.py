@@ -207,7 +207,7 @@ class JsLoader:
         workers = 0 if streamed else int(opts.get("workers", 0))
         # NOTE [ Synchronous batches ]: in memory and without workers, the batches are made
         # by iterating the loader synchronously, so JavaScript's nextBatch() calls
-        # next_batch_sync_js() and Pyodide's event loop is not entered: under Node.js with
+        # next_batch_js_sync() and Pyodide's event loop is not entered: under Node.js with
         # JSPI each await of a Python coroutine from JavaScript took 4.7 ms of timer turns
         # (0.7 ms without JSPI; a busy machine), and the async iterator adds an
         # asyncio.sleep(0) per batch: more than a P2 batch takes to make (nextBatch() went
@@ -354,7 +354,7 @@ class JsLoader:
         """:meth:`next_batch` as a JavaScript object of ``{data, shape, dtype}`` (in Pyodide)."""
         return self._to_js(await self.next_batch())
 
-    def next_batch_sync_js(self) -> Any:
+    def next_batch_js_sync(self) -> Any:
         """:meth:`next_batch_sync` as a JavaScript object (see NOTE [ Synchronous batches ])."""
         return self._to_js(self.next_batch_sync())
 
