@@ -17,7 +17,9 @@
  * - batches/s through nextBatch() in that browser for P1 (CSV, 20 float columns + label,
  *   standardised, shuffled, batches of 256) and P2 (IDX 28x28 images, pad 2 + random crop 28,
  *   random flip, ToTensor, Normalize, shuffled, batches of 64), as in bench/bench_pipelines.py
- *   but smaller (ROWS, IMAGES below) and per sample (what the facade's `transforms` option does).
+ *   but smaller (ROWS, IMAGES below), through the facade's `transforms` option (which builds the
+ *   TransformDataset(..., Compose(...)) a Python user writes). bench/bench_p2_js.mjs puts P2's
+ *   nextBatch() beside the same runtime's Python DataLoader and hand-written JavaScript loops.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";

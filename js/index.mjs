@@ -253,6 +253,7 @@ export class WasmDataLoader {
     const t = now();
     const py = await this._loader();
     await call(() => fn(py));
+    this._sync = py.synchronous; // NOTE [ Synchronous batches ] (src/torsh_data/_jsapi/loader.py)
     this._info = JSON.parse(py.info_json());
     this._monitor.record("load", now() - t);
     return this;
@@ -294,7 +295,7 @@ export class WasmDataLoader {
   async next_batch() {
     if (!this._py) throw new Error("torsh-data: nothing loaded; call loadFromUrl/File/Stream first");
     const t = now();
-    const batch = await call(() => this._py.next_batch_js());
+    const batch = await call(() => (this._sync ? this._py.next_batch_js_sync() : this._py.next_batch_js()));
     this._monitor.record("next_batch", now() - t);
     if (batch == null) {
       if (this.endOfEpoch === "throw") throw new EndOfEpoch();

@@ -22,7 +22,6 @@ JS_ALLOWED = {
     "_runtime.py": "decides the runtime; hands out the js module",
     "_ffi.py": "the JS <-> Python conversions",
     "_capabilities.py": "probes which browser features exist",
-    "_interop.py": "tensor_to_js builds the typed array of a dtype",
     "io/_fetch_browser.py": "twin of _fetch_native.py",
     "io/_cache_idb.py": "twin of _cache_dir.py",
     "io/_crypto_web.py": "twin of _crypto_native.py",

@@ -12,8 +12,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ._errors import DataTypeError, MissingExtraError
-from ._ffi import js_array, js_object
-from ._runtime import js_module
+from ._ffi import to_js
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -22,6 +21,7 @@ __all__ = [
     "is_torch_tensor",
     "loaded_torch",
     "optional_import",
+    "tensor_js_fields",
     "tensor_to_js",
     "tensor_to_numpy",
     "tensor_to_torch",
@@ -79,16 +79,20 @@ def torch_contents(obj: Any) -> tuple[Any, str | None]:
         return t.tolist(), name
 
 
-def tensor_to_js(t: Tensor) -> Any:
-    """``{data, shape, dtype}`` as a JavaScript object; the data is copied in one bulk step.
+def tensor_js_fields(t: Tensor) -> dict[str, Any]:
+    """``{data, shape, dtype}`` of ``t``, ``data`` a ``memoryview`` of its buffer in the format
+    whose typed array Pyodide's ``to_js`` makes (one bulk copy into a new ``ArrayBuffer``).
 
     bool data comes as a ``Uint8Array`` of 0/1, float16 as a ``Uint16Array`` of the raw
     half-precision bits (Pyodide cannot hold a ``Float16Array``; build one from the buffer on
     the JavaScript side where the engine has it).
     """
-    js = js_module()
-    fmt = {"bool": "B", "float16": "H"}.get(t.dtype.name) or t.dtype.memoryview_format
-    array_name = "Uint16Array" if t.dtype.name == "float16" else t.dtype.js_array
-    data = getattr(js, array_name).new(t.numel())
-    data.assign(t._data.cast(fmt or "B"))  # type: ignore[call-overload]
-    return js_object(data=data, shape=js_array(t.shape), dtype=t.dtype.name)
+    fmt = {"bool": "B", "float16": "H"}.get(t.dtype.name) or t.dtype.memoryview_format or "B"
+    data = t._data.cast(fmt)  # type: ignore[call-overload]
+    return {"data": data, "shape": list(t.shape), "dtype": t.dtype.name}
+
+
+def tensor_to_js(t: Tensor) -> Any:
+    """``{data, shape, dtype}`` as a JavaScript object (:func:`tensor_js_fields`), made by one
+    ``to_js`` call; the data is a copy in its own ``ArrayBuffer``."""
+    return to_js(tensor_js_fields(t))

@@ -396,3 +396,122 @@ def test_options_json_is_bounded_and_must_be_an_object() -> None:
         parse_options("{")
     with pytest.raises(DataTypeError, match="options must be a JSON object, not list"):
         parse_options("[1]")
+
+
+# ------------------------------------------------- the pipeline a Python user writes
+
+
+def p2_specs(crop: int, padding: int) -> list[Any]:
+    """P2's transforms (bench/bench_pipelines.py) as the ``transforms`` option."""
+    return [
+        {"name": "RandomCrop", "args": [crop], "padding": padding},
+        {"name": "RandomHorizontalFlip", "args": [0.5]},
+        "ToTensor",
+        {"name": "Normalize", "args": [0.1307, 0.3081]},
+    ]
+
+
+def p2_compose(crop: int, padding: int) -> Any:
+    from torsh_data import transforms as T
+
+    return T.Compose([
+        T.RandomCrop(crop, padding=padding), T.RandomHorizontalFlip(0.5), T.ToTensor(),
+        T.Normalize((0.1307,), (0.3081,)),
+    ])  # fmt: skip
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(1, 11),
+    side=st.integers(3, 7),
+    padding=st.integers(0, 2),
+    batch_size=st.integers(1, 4),
+    seed=st.integers(0, 2**31),
+    pixels=st.randoms(use_true_random=False),
+)
+def test_p2_through_the_facade_is_the_python_dataloader(
+    n: int, side: int, padding: int, batch_size: int, seed: int, pixels: Any
+) -> None:
+    """The facade's batches for P2's options are byte for byte those of
+    ``DataLoader(TransformDataset(images, Compose(...)))`` with the same seed, over two epochs
+    (IDX images alone), and with a label column beside them (NPZ: the transforms on one field)."""
+    import zipfile
+
+    from torsh_data import DataLoader, TensorDataset, TransformDataset
+    from torsh_data.formats import read_idx
+
+    crop = max(1, side - 1)
+    raw = pixels.randbytes(n * side * side)
+    idx = struct.pack(">BBBBIII", 0, 0, 8, 3, n, side, side) + raw
+    opts = {"shuffle": True, "seed": seed, "transforms": p2_specs(crop, padding)}
+    facade = load(idx, "p-idx3-ubyte", batch_size=batch_size, **opts)
+    images = read_idx(idx)
+    python = DataLoader(
+        TransformDataset(images, p2_compose(crop, padding)),
+        batch_size=batch_size, shuffle=True, seed=seed,
+    )  # fmt: skip
+    for e in range(2):
+        python.set_epoch(e)
+        got = [b["x"] for b in epoch(facade)]
+        assert got[0].dtype.name == "float32" and got[0].shape[1:] == (1, crop, crop)
+        assert digest(got) == digest(list(python))
+
+    labels = Tensor(list(range(n)), dtype="int64")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("x.npy", npy_bytes(images))
+        z.writestr("y.npy", npy_bytes(labels))
+    specs = [{**s, "column": "x"} if isinstance(s, dict) else {"name": s, "column": "x"}
+             for s in p2_specs(crop, padding)]  # fmt: skip
+    facade = load(buf.getvalue(), "d.npz", batch_size, shuffle=True, seed=seed, transforms=specs)
+    python = DataLoader(
+        TransformDataset(TensorDataset(images, labels), p2_compose(crop, padding)),
+        batch_size=batch_size, shuffle=True, seed=seed,
+    )  # fmt: skip
+    assert digest([[b["x"], b["y"]] for b in epoch(facade)]) == digest(list(python))
+
+
+def test_the_facade_builds_transform_dataset_with_compose() -> None:
+    """NOTE [ Facade pipeline ]: runs of transforms on one field become one ``Compose`` in a
+    ``TransformDataset`` (so ``ToTensor`` + ``Normalize`` fuse); other shapes keep the
+    per-sample runner, with the same draws in the same order."""
+    from torsh_data import TensorDataset, TransformDataset
+    from torsh_data import transforms as T
+
+    images = Tensor(list(range(48)), dtype="uint8").reshape(3, 4, 4)
+    ds = apply_transforms(p2_specs(3, 1), ["x"], TensorDataset(images))
+    assert type(ds) is TransformDataset and ds.dataset is images
+    assert type(ds.transform) is T.Compose and len(ds.transform.transforms) == 4
+    pair = TensorDataset(images, Tensor([0, 1, 2]))
+    flip = {"name": "RandomHorizontalFlip", "args": [0.5]}
+    ds = apply_transforms(
+        [flip, {**flip, "column": "x"}, {**flip, "column": "y"}], ["x", "y"], pair
+    )
+    assert type(ds) is TransformDataset and len(ds.transform.transforms) == 2
+    assert ds.target_transform is not None
+    # y before x: TransformDataset would draw x's first, so the per-sample runner stays
+    ds = apply_transforms([{**flip, "column": "y"}, {**flip, "column": "x"}], ["x", "y"], pair)
+    assert type(ds).__name__ == "_Mapped"
+
+
+def test_synchronous_batches_are_the_awaited_ones() -> None:
+    """NOTE [ Synchronous batches ]: an in-memory loader without workers makes its batches
+    without awaiting (what JavaScript's nextBatch() calls): the async iterator's batches."""
+    opts = {"shuffle": True, "seed": 3, "label": "label"}
+    awaited, now = load(CSV, "t.csv", **opts), load(CSV, "t.csv", **opts)
+    assert now.synchronous and not load(CSV, "t.csv", workers=1).synchronous
+    awaited.synchronous = False  # the loader's async iterator, as for a streaming source
+    for _ in range(2):
+        sync = []
+        while (b := now.next_batch_sync()) is not None:
+            sync.append(b)
+        assert digest(sync) == digest(epoch(awaited)) and len(sync) == 3
+    assert now.epoch == awaited.epoch == 2
+    assert now.next_batch_sync() is not None and run(awaited.next_batch()) is not None
+    now.reset()
+    awaited.reset()
+    assert digest(now.next_batch_sync()) == digest(run(awaited.next_batch()))
+    with pytest.raises(DataValueError, match="no data loaded"):
+        JsLoader(2).next_batch_sync()
+    with pytest.raises(DataValueError, match="await next_batch"):
+        load(CSV, "t.csv", workers=1).next_batch_sync()

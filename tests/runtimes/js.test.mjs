@@ -15,6 +15,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CAPS, ENGINES, launch, skipReason } from "../../tools/pyodide/engines.mjs";
+import { p2Checks, p2Idx } from "./p2_checks.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
@@ -107,6 +108,43 @@ asyncio.run(main())`;
 
 const plain = (batch) => Object.fromEntries(Object.entries(batch).map(([k, v]) =>
   [k, Array.from(v.data, Number)]));
+
+/** P2 (tests/runtimes/p2_checks.mjs) small enough for a test: 23 8x8 images, batches of 5 (the last short). */
+const P2 = { n: 23, side: 8, crop: 7, padding: 2, batchSize: 5, seed: 11 };
+
+/** Two epochs of P2 from CPython's DataLoader(TransformDataset(images, Compose(...))): x as hex. */
+function pythonP2() {
+  const code = `
+import json, sys
+from torsh_data import DataLoader, TransformDataset
+from torsh_data import transforms as T
+from torsh_data.formats import read_idx
+o = json.loads(sys.argv[1])
+pipeline = T.Compose([T.RandomCrop(o["crop"], padding=o["padding"]), T.RandomHorizontalFlip(0.5),
+                      T.ToTensor(), T.Normalize((0.1307,), (0.3081,))])
+ds = TransformDataset(read_idx(open(sys.argv[2], "rb").read()), pipeline)
+loader = DataLoader(ds, batch_size=o["batchSize"], shuffle=True, seed=o["seed"])
+out = []
+for e in range(2):
+    loader.set_epoch(e)
+    out.append([{"hex": b.tobytes().hex(), "shape": list(b.shape)} for b in loader])
+print(json.dumps(out))`;
+  const file = path.join(data, "p2-images-idx3-ubyte");
+  fs.writeFileSync(file, p2Idx(P2.n, P2.side));
+  const r = spawnSync(PYTHON, ["-c", code, JSON.stringify(P2), file], { env: ENV, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+/** The checks of a p2Checks() result against CPython's batches. */
+function checkP2(r, expected) {
+  assert.deepEqual(r.epochs.map((e) => e.map((b) => ({ hex: b.hex, shape: b.shape }))), expected);
+  assert.ok(r.epochs.flat().every((b) => b.dtype === "float32" && b.type === "Float32Array"));
+  const { before, after, heapViewLengthAfterGrowth, ownBuffers, nextStillReadable } = r.lifetime;
+  assert.equal(heapViewLengthAfterGrowth, 0, "the heap grew (a view over it was detached)");
+  assert.deepEqual(after, before, "the batch held by JavaScript is unchanged after the heap grew");
+  assert.ok(ownBuffers && nextStillReadable);
+}
 
 describe("under Node.js", () => {
   let td;
@@ -340,6 +378,10 @@ asyncio.run(main())`, file], { env: ENV, encoding: "utf8" });
     assert.deepEqual(await run(2), serial);
   });
 
+  test("P2 through nextBatch() gives CPython's DataLoader batches; a held batch outlives the next", async () => {
+    checkP2(await p2Checks(td, P2), pythonP2());
+  });
+
   test("the capability probe agrees with Python's", async () => {
     const { pyodide } = await td.init();
     const py = JSON.parse(pyodide.runPython("import json, torsh_data; json.dumps(torsh_data.capabilities())"));
@@ -439,6 +481,20 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
         assert.equal(again.saved, true);
         assert.equal((await visit(false)).timings.snapshot, "restored", `after the ${how} damage`);
       }
+      assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
+    });
+  });
+
+  test("P2 through nextBatch() gives CPython's DataLoader batches; a held batch outlives the next", async () => {
+    const expected = pythonP2();
+    await inPage(engine, async (page, errors) => {
+      await open(page, `${site.url}/tests/runtimes/js_page.html`, "runChecks");
+      const r = await page.evaluate(async (p2) => {
+        const td = await import("/js/index.mjs");
+        await td.init({ indexURL: "/node_modules/pyodide/" });
+        return (await import("/tests/runtimes/p2_checks.mjs")).p2Checks(td, p2);
+      }, P2);
+      checkP2(r, expected);
       assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
     });
   });

@@ -7,10 +7,14 @@ the ``transforms`` option; ``loader`` holds :class:`JsLoader`; ``convert`` turns
 JavaScript objects.
 
 ``WasmDataLoader`` and ``WasmDataProcessor`` in JavaScript hold a :class:`JsLoader` and call
-its coroutines; everything that parses, shuffles, transforms and batches data happens here, so
-the JavaScript layer stays a thin facade. Options arrive as one JSON string (the JavaScript
-option names, camelCase or snake_case), batches leave as ``{name: Tensor | list}`` (converted
-to ``{name: {data, shape, dtype}}`` by :meth:`JsLoader.next_batch_js` in Pyodide).
+its coroutines (and, for an in-memory source without workers, its synchronous
+:meth:`JsLoader.next_batch_js_sync`); everything that parses, shuffles, transforms and batches
+data happens here, so the JavaScript layer stays a thin facade. Options arrive as one JSON
+string (the JavaScript option names, camelCase or snake_case), batches leave as
+``{name: Tensor | list}`` (converted to ``{name: {data, shape, dtype}}`` by
+:meth:`JsLoader.next_batch_js` in Pyodide). The ``transforms`` option builds the
+``TransformDataset(..., Compose(...))`` and ``DataLoader`` a Python user would write, so the
+facade's batches are that pipeline's, byte for byte.
 
 >>> import asyncio
 >>> loader = JsLoader(2, '{"label": "y", "shuffle": true, "seed": 3}')

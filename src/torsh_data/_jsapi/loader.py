@@ -77,6 +77,7 @@ class JsLoader:
         self.monitor = PerformanceMonitor()
         self._it: Any = None
         self.epoch = 0
+        self.synchronous = False
 
     # ------------------------------------------------------------------ loading
     def _on_progress(self, done: int, total: int | None) -> None:
@@ -203,14 +204,23 @@ class JsLoader:
         opts = self.options
         self.dataset = dataset
         streamed = isinstance(dataset, StreamedSamples)
+        workers = 0 if streamed else int(opts.get("workers", 0))
+        # NOTE [ Synchronous batches ]: in memory and without workers, the batches are made
+        # by iterating the loader synchronously, so JavaScript's nextBatch() calls
+        # next_batch_js_sync() and Pyodide's event loop is not entered: under Node.js with
+        # JSPI each await of a Python coroutine from JavaScript took 4.7 ms of timer turns
+        # (0.7 ms without JSPI; a busy machine), and the async iterator adds an
+        # asyncio.sleep(0) per batch: more than a P2 batch takes to make (nextBatch() went
+        # from 0.19x to 0.7x of the DataLoader there). Streaming sources and workers stay async.
+        self.synchronous = not streamed and workers == 0
         self.loader = DataLoader(
             dataset,
             batch_size=self.batch_size,
             shuffle=bool(opts.get("shuffle", False)),
             drop_last=bool(opts.get("drop_last", False)),
             seed=opts.get("seed", 0),
-            num_workers=0 if streamed else int(opts.get("workers", 0)),
-            collate_fn=collate_records,
+            num_workers=workers,
+            collate_fn=_collate_for(dataset),
         )
         self._it = None
 
@@ -244,8 +254,8 @@ class JsLoader:
 
     async def next_batch(self) -> dict[str, Any] | None:
         """The next batch as ``{name: Tensor | list}``, or ``None`` at the end of the epoch."""
-        if self.loader is None:
-            raise DataValueError("no data loaded: call load_from_url/file/stream first")
+        if self.synchronous or self.loader is None:
+            return self.next_batch_sync()
         t0 = time.perf_counter()
         if self._it is None:
             self.loader.set_epoch(self.epoch)
@@ -253,10 +263,34 @@ class JsLoader:
         try:
             batch = await self._it.__anext__()
         except StopAsyncIteration:
-            self._it = None
-            self.epoch += 1
-            self.progress = 1.0
+            self._ended()
             return None
+        return self._made(batch, t0)
+
+    def next_batch_sync(self) -> dict[str, Any] | None:
+        """:meth:`next_batch` without awaiting, where :attr:`synchronous` is true (see
+        NOTE [ Synchronous batches ]); a DataValueError elsewhere."""
+        if self.loader is None:
+            raise DataValueError("no data loaded: call load_from_url/file/stream first")
+        if not self.synchronous:
+            raise DataValueError("this source streams or uses workers: await next_batch()")
+        t0 = time.perf_counter()
+        if self._it is None:
+            self.loader.set_epoch(self.epoch)
+            self._it = iter(self.loader)
+        try:
+            batch = next(self._it)
+        except StopIteration:
+            self._ended()
+            return None
+        return self._made(batch, t0)
+
+    def _ended(self) -> None:
+        self._it = None
+        self.epoch += 1
+        self.progress = 1.0
+
+    def _made(self, batch: Any, t0: float) -> dict[str, Any]:
         out = self._named(batch)
         self.monitor.record("batch", time.perf_counter() - t0)
         return out
@@ -318,7 +352,13 @@ class JsLoader:
 
     async def next_batch_js(self) -> Any:
         """:meth:`next_batch` as a JavaScript object of ``{data, shape, dtype}`` (in Pyodide)."""
-        batch = await self.next_batch()
+        return self._to_js(await self.next_batch())
+
+    def next_batch_js_sync(self) -> Any:
+        """:meth:`next_batch_sync` as a JavaScript object (see NOTE [ Synchronous batches ])."""
+        return self._to_js(self.next_batch_sync())
+
+    def _to_js(self, batch: dict[str, Any] | None) -> Any:
         if batch is None:
             return None
         t0 = time.perf_counter()
@@ -343,6 +383,17 @@ def collate_records(samples: list[Any]) -> Any:
             out[key] = values if keep else default_collate(values)
         return out
     return default_collate(samples)
+
+
+def _collate_for(dataset: Any) -> Any:
+    """``default_collate`` for the datasets of tensors (so the loader takes the path of a
+    Python user's ``DataLoader``, batched fetches included: NOTE [ Facade pipeline ] in
+    transforms.py), :func:`collate_records` for records."""
+    from ..collate import default_collate
+    from ..datasets import TensorDataset, TransformDataset
+
+    tensors = isinstance(dataset, (TensorDataset, TransformDataset))
+    return default_collate if tensors else collate_records
 
 
 def _cache(option: Any) -> Any:

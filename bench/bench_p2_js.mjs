@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/**
+ * P2 in JavaScript runtimes: the hand-written typed-array loops, Pyodide's Python DataLoader and
+ * the JavaScript package's nextBatch(), each pair measured in the same runtime (bench/p2_js.mjs).
+ *
+ *   .venv/bin/python -m pip wheel --no-deps --no-build-isolation -w dist . && node js/scripts/build.mjs
+ *   node --experimental-wasm-stack-switching bench/bench_p2_js.mjs [--quick]
+ *
+ * Runs under Node.js, then in BENCH_ENGINE (default chromium; "none": Node.js only; the engine
+ * table tools/pyodide/engines.mjs) on a page served by `torsh-data serve` (needs a real
+ * node_modules, not a symlink). --quick: 10,000 images and 4 epochs (default 60,000 and 3;
+ * best epoch). Prints, per runtime, the samples/s and the ratios of issue 14's table:
+ * Python P2 / hand-written JS (goal >= 0.7 in Chromium) and nextBatch() / Python DataLoader
+ * (goal >= 0.8), with the load average before each run (the machine may be shared). The data
+ * is generated in each runtime, not read from disk.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { launch } from "../tools/pyodide/engines.mjs";
+import { serveDir } from "../tests/runtimes/serve.mjs";
+import { runP2 } from "./p2_js.mjs";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
+const QUICK = process.argv.includes("--quick");
+const OPTS = { images: QUICK ? 10_000 : 60_000, repeat: QUICK ? 4 : 3 };
+const ENGINE = process.env.BENCH_ENGINE ?? "chromium";
+const loadavg = () => os.loadavg().map((x) => Number(x.toFixed(2)));
+
+function line(name, r) {
+  const k = (x) => `${(x / 1000).toFixed(1)} k`;
+  return `${name.padEnd(9)} load ${r.loadavg.join(" ")} | hand-written JS ${k(r.handJs.samples_per_s)}, ` +
+    `Python DataLoader ${k(r.python.samples_per_s)}, nextBatch() ${k(r.facade.samples_per_s)} samples/s | ` +
+    `Python / JS ${r.pythonOverHandJs.toFixed(2)}x, nextBatch() / Python ${r.facadeOverPython.toFixed(2)}x`;
+}
+
+const results = {};
+{
+  const before = loadavg();
+  const td = await import("../js/index.mjs");
+  results.node = { loadavg: before, ...(await runP2(td, OPTS)) };
+  console.error(line("node", results.node));
+}
+if (ENGINE !== "none") {
+  const page = path.join(ROOT, "build/bench-p2.html");
+  fs.mkdirSync(path.dirname(page), { recursive: true });
+  fs.writeFileSync(page, '<!doctype html><meta charset="utf-8"><script type="module" src="/bench/p2_js.mjs"></script>');
+  const server = await serveDir(PYTHON, ROOT, [], { ...process.env, PYTHONPATH: path.join(ROOT, "src") });
+  const session = await launch(ENGINE, { timeoutMs: 900_000 });
+  try {
+    await session.goto(`${server.url}/build/bench-p2.html`);
+    await session.waitFor(() => typeof window.runP2 === "function", null, 60_000);
+    const before = loadavg();
+    results[ENGINE] = { loadavg: before, ...(await session.evaluate((o) => window.runP2(o), OPTS)) };
+    console.error(line(ENGINE, results[ENGINE]));
+  } finally {
+    await session.close();
+    server.proc.kill("SIGTERM");
+    fs.rmSync(page, { force: true });
+  }
+}
+console.log(JSON.stringify(results, null, 2));
