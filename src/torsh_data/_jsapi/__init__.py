@@ -23,7 +23,7 @@ to ``{name: {data, shape, dtype}}`` by :meth:`JsLoader.next_batch_js` in Pyodide
 
 from .._capabilities import PerformanceMonitor, capabilities
 from .loader import JsLoader, warm_up
-from .options import FORMATS, guess_format, parse_options
+from .options import FORMATS, format_or_none, guess_format, parse_options
 from .transforms import apply_transforms
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "PerformanceMonitor",
     "apply_transforms",
     "capabilities",
+    "format_or_none",
     "guess_format",
     "parse_options",
     "warm_up",
