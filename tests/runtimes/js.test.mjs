@@ -427,7 +427,6 @@ asyncio.run(main())`, file], { env: ENV, encoding: "utf8" });
     try {
       const r = await runApiChecks({ td, tf, dataDir: base, apiBase: api.url,
         importSeed: () => import(path.join(data, "seed_node.mjs")) });
-      if (process.env.DEBUG_API) console.log(JSON.stringify(r, null, 1));
       assertApiChecks(r);
     } finally {
       delete globalThis.location;
@@ -505,6 +504,21 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
       assert.equal(r.errorType, "FormatError");
       assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
     });
+  });
+
+  test("the web developer's path: the seed example verbatim, sync next_batch, queued nextBatch, labels, defects", async () => {
+    const api = await apiServer(site.url); // the repository, and /api/dataset as text/csv
+    try {
+      await inPage(engine, async (page, errors) => {
+        await open(page, `${api.url}/tests/runtimes/js_page.html`, "runApiChecks");
+        const r = await page.evaluate(() => window.runApiChecks("/build/js-test-data"));
+        assert.equal(r.error, undefined, r.error);
+        assertApiChecks(r);
+        assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
+      });
+    } finally {
+      api.server.close();
+    }
   });
 
   test("the boot snapshot: made, restored with the same batches, a damaged one replaced", async () => {
