@@ -446,10 +446,31 @@ asyncio.run(main())`, file], { env: ENV, encoding: "utf8" });
   });
 });
 
-test("index.d.ts: tsc --noEmit --strict accepts the typed examples", () => {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p",
-    path.join(ROOT, "js/tsconfig.json")], { encoding: "utf8" });
+test("index.d.ts: tsc --noEmit --strict accepts the typed examples and js/README.md's code, without casts", () => {
+  // js/README.md's code blocks that are modules, compiled beside js/examples/*.ts
+  const dir = path.join(ROOT, "build/js-readme-ts");
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const readme = fs.readFileSync(path.join(ROOT, "js/README.md"), "utf8");
+  const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]).filter((c) => c.startsWith("import "));
+  assert.ok(blocks.length >= 1 && blocks[0].includes("fitDataset(loader.toTfDataset(tf)"), "the README's TF.js example");
+  blocks.forEach((code, i) => fs.writeFileSync(path.join(dir, `readme_${i}.mts`), code));
+  const js = path.relative(dir, path.join(ROOT, "js"));
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
+    extends: `${js}/tsconfig.json`,
+    compilerOptions: { paths: { "torsh-data": [`${js}/index.d.ts`] } },
+    include: ["*.mts", `${js}/examples/*.ts`],
+  }));
+  const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", dir],
+    { encoding: "utf8" });
   assert.equal(r.status, 0, r.stdout + r.stderr);
+  // no type assertions: the types must fit TF.js and ONNX Runtime Web as they are
+  const examples = fs.readdirSync(path.join(ROOT, "js/examples")).filter((f) => f.endsWith(".ts"));
+  for (const [name, code] of [...examples.map((f) => [f, fs.readFileSync(path.join(ROOT, "js/examples", f), "utf8")]),
+    ...blocks.map((c, i) => [`README block ${i}`, c])]) {
+    const casts = code.split("\n").filter((l) => /\)\s+as\s|\w\s+as\s+(?!\w+\s+from\b)[\w"'{[]/.test(l.replace(/import \* as \w+|\/\/.*$/g, "")));
+    assert.deepEqual(casts, [], `${name} has a cast`);
+  }
 });
 
 /** Run `fn(session, errors)` in a new headless `engine`; `errors()` lists the page's errors. */
