@@ -256,7 +256,8 @@ class JsLoader:
         try:
             batch = await self._epoch(sync=False).__anext__()
         except StopAsyncIteration:
-            return self._ended()
+            self._ended()
+            return None
         out = self._named(batch)
         self.monitor.record("batch", time.perf_counter() - t0)
         return out
@@ -280,7 +281,8 @@ class JsLoader:
         try:
             batch = next(self._epoch(sync=True))
         except StopIteration:
-            return self._ended()
+            self._ended()
+            return None
         out = self._named(batch)
         self.monitor.record("batch", time.perf_counter() - t0)
         return out
@@ -316,7 +318,7 @@ class JsLoader:
         else:
             named = {(self.names or ["x"])[0]: batch}
         cast = self.options.get("cast") or {}
-        label = (self.names or [None])[-1] if self.labels is not None else None
+        label = self.names[-1] if self.labels is not None and self.names else None
         for k, v in named.items():
             if k == label and self.labels is not None:
                 named[k] = self.labels.output(v)  # NOTE [ Labels for TensorFlow.js ]
