@@ -34,12 +34,16 @@ def sync_epoch(loader: JsLoader) -> list[dict[str, Any]]:
     return out
 
 
-def async_epoch(loader: JsLoader) -> list[dict[str, Any]]:
-    async def go() -> list[dict[str, Any]]:
-        out = []
-        while (b := await loader.next_batch()) is not None:
-            out.append(b)
-        return out
+def calls(loader: JsLoader, kinds: list[bool]) -> list[Any]:
+    """The batches (plain lists, None at an epoch's end) of ``next_batch_sync`` (True) and
+    ``await next_batch()`` (False) called in that order, in one event loop as in a page."""
+
+    async def go() -> list[Any]:
+        got = []
+        for sync in kinds:
+            b = loader.next_batch_sync() if sync else await loader.next_batch()
+            got.append(None if b is None else plain([b])[0])
+        return got
 
     return run(go())
 
@@ -137,9 +141,9 @@ def test_label_options_are_checked() -> None:
 def test_the_sync_epoch_is_the_async_epoch_and_the_next_call_starts_the_next() -> None:
     a, b = (load(IRIS, label="species", shuffle=True, seed=7) for _ in range(2))
     first = plain(sync_epoch(a))
-    assert first == plain(async_epoch(b))
+    assert [*first, None] == calls(b, [False] * 6)
     assert (a.epoch, len(first)) == (1, 5)
-    assert plain(sync_epoch(a)) == plain(async_epoch(b)) != first  # epoch 1, reshuffled
+    assert [*plain(sync_epoch(a)), None] == calls(b, [False] * 6) != [*first, None]  # reshuffled
 
 
 @given(st.lists(st.booleans(), min_size=7, max_size=7))
@@ -148,16 +152,7 @@ def test_sync_and_async_calls_mixed_continue_one_epoch(kinds: list[bool]) -> Non
     end of an epoch (5 batches, then None, then the next epoch's)."""
     reference = load(IRIS, label="species", shuffle=True, seed=2)
     want = [*plain(sync_epoch(reference)), None, *plain(sync_epoch(reference))[:1]]
-    loader = load(IRIS, label="species", shuffle=True, seed=2)
-
-    async def go() -> list[Any]:  # one event loop, as a page's
-        got = []
-        for sync in kinds:
-            b = loader.next_batch_sync() if sync else await loader.next_batch()
-            got.append(None if b is None else plain([b])[0])
-        return got
-
-    assert run(go()) == want
+    assert calls(load(IRIS, label="species", shuffle=True, seed=2), kinds) == want
 
 
 def test_sync_batches_are_refused_where_they_arrive_asynchronously() -> None:
