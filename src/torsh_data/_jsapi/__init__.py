@@ -2,9 +2,10 @@
 
 ``options`` reads the JavaScript options and tells a source's format (from the format
 registry, ``torsh_data.formats._registry``); ``stream`` opens sources through
-:func:`~torsh_data.io.open_dataset` and makes samples of their records; ``transforms`` applies
-the ``transforms`` option; ``loader`` holds :class:`JsLoader`; ``convert`` turns batches into
-JavaScript objects.
+:func:`~torsh_data.io.open_dataset` and makes samples of their records; ``labels`` turns a
+string label column into class indices and gives labels their dtype (NOTE [ Labels for
+TensorFlow.js ]); ``transforms`` applies the ``transforms`` option; ``loader`` holds
+:class:`JsLoader`; ``convert`` turns batches into JavaScript objects.
 
 ``WasmDataLoader`` and ``WasmDataProcessor`` in JavaScript hold a :class:`JsLoader` and call
 its coroutines; everything that parses, shuffles, transforms and batches data happens here, so
