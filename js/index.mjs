@@ -385,10 +385,10 @@ export class WasmDataLoader {
   reset() { if (this._py) callSync(() => this._py.reset()); }
 
   /** Batches per epoch (0 before loading; null while a streaming source's is unknown). */
-  get len() { return this._py ? this._py.num_batches() ?? null : 0; }
+  get len() { return this._py ? callSync(() => this._py.num_batches()) ?? null : 0; }
   get length() { return this.len; }
   /** Samples per epoch (null while a streaming source's is unknown). */
-  get samples() { return this._py ? this._py.num_samples() ?? null : 0; }
+  get samples() { return this._py ? callSync(() => this._py.num_samples()) ?? null : 0; }
   /** True when the source was too large to keep in memory and its batches stream. */
   get streaming() { return this._info?.streaming ?? false; }
   /** Loading progress, 0 to 1 (readable while a load is in flight). */
@@ -409,7 +409,7 @@ export class WasmDataLoader {
   }
 
   /** Free the Python side; the loader is unusable afterwards. */
-  destroy() { this._py?.destroy(); this._py = null; }
+  destroy() { if (this._py) callSync(() => this._py.destroy()); this._py = null; }
 }
 
 // camelCase aliases of the seed plan's snake_case names.
