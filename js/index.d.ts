@@ -9,15 +9,47 @@ export type DType =
   | "bool" | "uint8" | "int8" | "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64"
   | "float16" | "float32" | "float64";
 
-/** One field of a batch: `tf.tensor(data, shape)` / `new ort.Tensor(dtype, data, shape)`. */
-export interface TensorData {
-  data: TypedArray;
+/** The TypedArray of a dtype's data. */
+export type DataOf<D extends DType> =
+  D extends "float32" ? Float32Array : D extends "float64" ? Float64Array :
+  D extends "int32" ? Int32Array : D extends "int64" ? BigInt64Array :
+  D extends "uint8" | "bool" ? Uint8Array : D extends "int8" ? Int8Array :
+  D extends "int16" ? Int16Array : D extends "uint16" | "float16" ? Uint16Array :
+  D extends "uint32" ? Uint32Array : D extends "uint64" ? BigUint64Array : never;
+
+/**
+ * One field of a batch: `tf.tensor(data, shape)` / `new ort.Tensor(dtype, data, shape)`.
+ * `TensorData<"float32">` has a `Float32Array`; `TensorData` any dtype's array.
+ */
+export interface TensorData<D extends DType = DType> {
+  data: DataOf<D>;
   shape: number[];
-  dtype: DType;
+  dtype: D;
 }
 
 /** A batch: tensors by field name; text fields come as arrays of strings (or of tokens). */
 export type Batch = Record<string, TensorData | string[] | string[][] | unknown[]>;
+
+/** The dtypes labels can leave in (`labelDtype`); float32 by default, what TF.js's `fit` needs. */
+export type LabelDtype = "float32" | "int32" | "int64";
+
+type CastOf<D extends DType, O> =
+  O extends { cast: infer C } ? (D extends keyof C ? (C[D] extends DType ? C[D] : D) : D) : D;
+type LabelOf<O> = O extends { labelDtype: infer L extends LabelDtype } ? L : "float32";
+
+/** The batch of a CSV read with a `label`: float32 features `x` (or as `cast` says) and labels `y`. */
+export interface LabeledBatch<X extends DType = "float32", Y extends DType = "float32"> {
+  x: TensorData<X>;
+  y: TensorData<Y>;
+}
+
+/**
+ * The batches a loader with options `O` gives: with a `label` (CSV), `{x, y}` typed from
+ * `cast` and `labelDtype`; else any `Batch`.
+ */
+export type BatchOf<O> = O extends { label: string | number } | { labelColumn: string | number }
+  ? LabeledBatch<CastOf<"float32", O>, LabelOf<O>>
+  : Batch;
 
 export interface InitOptions {
   /** Where pyodide.mjs and its files are (default: the npm `pyodide` package, or an import map). */
@@ -97,9 +129,20 @@ export interface LoaderOptions {
   contentType?: string;
   /** Names of tuple fields (default ["x", "y"]). */
   names?: string[];
-  /** dtype casts on output, e.g. `{int64: "int32", float64: "float32"}` for TensorFlow.js. */
+  /** dtype casts on output, e.g. `{int64: "int32", float64: "float32"}` for TensorFlow.js (not of the label: see labelDtype). */
   cast?: Partial<Record<DType, DType>>;
-  /** At the end of an epoch nextBatch() returns null (default) or throws EndOfEpoch. */
+  /**
+   * The labels' dtype (default "float32": TensorFlow.js's sparseCategoricalCrossentropy and
+   * accuracy need float32; "int32" for tf.oneHot; "int64" for ONNX models). A label the dtype
+   * cannot hold exactly is an error naming the column and the value.
+   */
+  labelDtype?: LabelDtype;
+  /**
+   * The class names of a string label column in index order (default: its sorted distinct
+   * values; a streaming source needs them given). `loader.classes` tells them.
+   */
+  classes?: string[];
+  /** At the end of an epoch nextBatch() returns null (default) or throws EndOfEpoch (next_batch() always throws). */
   endOfEpoch?: "null" | "throw";
   /** Text: also split each line into tokens (`torsh_data.text.basic_english`). */
   tokenize?: boolean;
@@ -144,6 +187,8 @@ export interface Capabilities {
 export const version: string;
 
 export function init(options?: InitOptions): Promise<Runtime>;
+/** `import init, { WasmDataLoader } from "torsh-data"`: the default export is init. */
+export default init;
 
 export function capabilities(): Capabilities;
 
@@ -153,10 +198,24 @@ export class TorshDataError extends Error {
   traceback: string;
 }
 
-export class EndOfEpoch extends Error {}
+/** The end of an epoch: thrown by next_batch() (and by nextBatch() with endOfEpoch: "throw"). */
+export class EndOfEpoch extends Error {
+  /** The epoch that ended (0 for the first). */
+  readonly epoch: number;
+}
 
-export class WasmDataLoader implements AsyncIterable<Batch> {
-  constructor(batchSize: number, options?: LoaderOptions);
+/** The TensorFlow.js module, as far as toTfDataset uses it. */
+export interface TfLike<D> {
+  data: { generator(generator: () => AsyncIterator<never>): D };
+}
+
+/**
+ * Batches from a source; `O` is the options literal, which types the batches (`BatchOf<O>`).
+ * `next_batch()` gives them at once for data in memory; `nextBatch()` and `for await` for any
+ * source (streaming, workers).
+ */
+export class WasmDataLoader<const O extends LoaderOptions = LoaderOptions> implements AsyncIterable<BatchOf<O>> {
+  constructor(batchSize: number, options?: O);
   readonly batchSize: number;
   load_from_url(url: string | URL, options?: { contentType?: string | null }): Promise<this>;
   loadFromUrl(url: string | URL, options?: { contentType?: string | null }): Promise<this>;
@@ -166,10 +225,22 @@ export class WasmDataLoader implements AsyncIterable<Batch> {
   loadFromStream(stream: ReadableStream<Uint8Array>, options?: { total?: number | null }): Promise<this>;
   load_from_bytes(bytes: Uint8Array | ArrayBuffer, name?: string | null): Promise<this>;
   loadFromBytes(bytes: Uint8Array | ArrayBuffer, name?: string | null): Promise<this>;
-  /** The next batch, or null at the end of the epoch (or EndOfEpoch thrown, see endOfEpoch). */
-  next_batch(): Promise<Batch | null>;
-  nextBatch(): Promise<Batch | null>;
-  [Symbol.asyncIterator](): AsyncIterator<Batch>;
+  /**
+   * The next batch at once, for data in memory (not streaming, no workers); throws EndOfEpoch
+   * at the end of the epoch (the next call starts the next one), as the seed plan's loop expects.
+   */
+  next_batch(): BatchOf<O>;
+  /**
+   * The next batch, or null at the end of the epoch (EndOfEpoch with endOfEpoch: "throw");
+   * any source. Calls in flight are queued: each resolves with the batch after the last.
+   */
+  nextBatch(): Promise<BatchOf<O> | null>;
+  [Symbol.asyncIterator](): AsyncIterator<BatchOf<O>, undefined>;
+  /**
+   * A `tf.data` dataset of the batches for `model.fitDataset`: `{xs, ys}` per batch, one
+   * loader epoch per dataset iteration. Pass the TensorFlow.js module.
+   */
+  toTfDataset<D>(tf: TfLike<D>, names?: { xs?: string; ys?: string }): D;
   reset(): void;
   destroy(): void;
   /** Batches per epoch; null while a streaming source's is unknown (until an epoch ends). */
@@ -185,6 +256,8 @@ export class WasmDataLoader implements AsyncIterable<Batch> {
   readonly from_cache: boolean;
   readonly schema: FieldInfo[];
   readonly format: Format | null;
+  /** The class names of a string label column, in index order; null for numeric labels. */
+  readonly classes: string[] | null;
   readonly epoch: number;
   readonly timings: Timings;
 }
@@ -200,7 +273,8 @@ export type ProcessorMessage =
 export type ProcessorResult =
   | { type: "ready"; capabilities: Capabilities }
   | { type: "loaded"; len: number | null; samples: number | null; schema: FieldInfo[]; fromCache: boolean }
-  | { type: "batch"; batch: Batch | null; done: boolean }
+  | { type: "batch"; batch: Batch; done: false }
+  | { type: "batch"; batch: null; done: true }
   | { type: "reset"; epoch: number }
   | { type: "timings"; timings: Timings };
 

@@ -33,15 +33,19 @@ export class TorshDataError extends Error {
   }
 }
 
-/** Thrown by nextBatch() at the end of an epoch when the loader has { endOfEpoch: "throw" }. */
+/**
+ * Thrown at the end of an epoch by the synchronous next_batch() (the seed plan's loop ends on
+ * it), and by nextBatch() when the loader has { endOfEpoch: "throw" }. The next call starts
+ * the next epoch. `epoch` is the epoch that ended (0 for the first).
+ */
 export class EndOfEpoch extends Error {
-  constructor() { super("end of epoch"); this.name = "EndOfEpoch"; }
+  constructor(epoch = 0) { super(`end of epoch ${epoch}`); this.name = "EndOfEpoch"; this.epoch = epoch; }
 }
 
 /** Pyodide's PythonError -> TorshDataError (message: the exception's last line). */
 function fromPython(e) {
   if (!e || typeof e.type !== "string" || typeof e.message !== "string" ||
-      !e.message.startsWith("Traceback")) return e;
+      (e.name !== "PythonError" && !e.message.startsWith("Traceback"))) return e;
   const lines = e.message.trimEnd().split("\n");
   let i = lines.length - 1;
   while (i > 0 && !lines[i].startsWith(e.type) && !/^\w[\w.]*(Error|Exception|Warning)\b/.test(lines[i])) i--;
@@ -54,6 +58,10 @@ function fromPython(e) {
 
 async function call(fn) {
   try { return await fn(); } catch (e) { throw fromPython(e); }
+}
+
+function callSync(fn) {
+  try { return fn(); } catch (e) { throw fromPython(e); }
 }
 
 // -------------------------------------------------------------- capabilities
@@ -234,6 +242,8 @@ export class WasmDataLoader {
     this._py = null;
     this._info = null;
     this._monitor = new Monitor();
+    this._queue = Promise.resolve(); // nextBatch() calls, one after another
+    this._inFlight = 0;
   }
 
   async _loader() {
@@ -252,9 +262,8 @@ export class WasmDataLoader {
   async _load(fn) {
     const t = now();
     const py = await this._loader();
-    await call(() => fn(py));
+    await call(async () => { await fn(py); this._info = JSON.parse(py.info_json()); });
     this._sync = py.synchronous; // NOTE [ Synchronous batches ] (src/torsh_data/_jsapi/loader.py)
-    this._info = JSON.parse(py.info_json());
     this._monitor.record("load", now() - t);
     return this;
   }
@@ -268,7 +277,17 @@ export class WasmDataLoader {
 
   /** Download and parse a dataset; the format comes from `format`, the extension or the type. */
   load_from_url(url, { contentType = null } = {}) {
-    return this._load((py) => py.load_url(String(url), contentType));
+    // Under Node.js (no page), a relative URL is resolved against globalThis.location when
+    // one is set (as Deno's --location does); otherwise it is a path of Pyodide's file system.
+    const relative = !/^[a-z][a-z0-9+.-]*:/i.test(String(url));
+    const href = IS_NODE && relative && globalThis.location?.href ? new URL(String(url), globalThis.location.href).href : String(url);
+    return this._load(async (py) => {
+      const o = this.options;
+      if (contentType == null && !o.format && !o.name && (await api()).format_or_none(href) == null) {
+        contentType = await responseType(href); // an extensionless URL: its Content-Type tells
+      }
+      return py.load_url(href, contentType ?? undefined);
+    });
   }
 
   /** Parse a user's File or Blob (read in slices). */
@@ -291,14 +310,43 @@ export class WasmDataLoader {
     });
   }
 
-  /** The next batch, or null at the end of the epoch (the next call starts a new epoch). */
-  async next_batch() {
+  /**
+   * The next batch at once, for data in memory (loaded, not streaming, no `workers`): throws
+   * EndOfEpoch at the end of the epoch, and the next call starts the next epoch, as the seed
+   * plan's `while (true) { try { loader.next_batch() } catch (e) { break } }` expects.
+   * A streaming source or `workers` throw a TorshDataError (CannotBlockError): use nextBatch().
+   */
+  next_batch() {
+    if (!this._py) throw new Error("torsh-data: nothing loaded; call loadFromUrl/File/Stream first");
+    if (this._inFlight) throw new Error("torsh-data: next_batch() while a nextBatch() is in flight; await it first");
+    const t = now();
+    const epoch = this.epoch;
+    const batch = callSync(() => this._py.next_batch_js_sync());
+    this._monitor.record("next_batch", now() - t);
+    if (batch == null) throw new EndOfEpoch(epoch);
+    return batch;
+  }
+
+  /**
+   * The next batch, or null at the end of the epoch (EndOfEpoch with { endOfEpoch: "throw" });
+   * the next call starts the next epoch. Calls made before the last resolved are queued: each
+   * resolves with the batch after the previous call's.
+   */
+  nextBatch() {
+    this._inFlight++;
+    const run = this._queue.then(() => this._nextBatch());
+    this._queue = run.then(() => {}, () => {});
+    return run.finally(() => { this._inFlight--; });
+  }
+
+  async _nextBatch() {
     if (!this._py) throw new Error("torsh-data: nothing loaded; call loadFromUrl/File/Stream first");
     const t = now();
+    const epoch = this.epoch;
     const batch = await call(() => (this._sync ? this._py.next_batch_js_sync() : this._py.next_batch_js()));
     this._monitor.record("next_batch", now() - t);
     if (batch == null) {
-      if (this.endOfEpoch === "throw") throw new EndOfEpoch();
+      if (this.endOfEpoch === "throw") throw new EndOfEpoch(epoch);
       return null;
     }
     return batch;
@@ -308,7 +356,7 @@ export class WasmDataLoader {
   async *[Symbol.asyncIterator]() {
     for (;;) {
       let batch;
-      try { batch = await this.next_batch(); } catch (e) {
+      try { batch = await this.nextBatch(); } catch (e) {
         if (e instanceof EndOfEpoch) return;
         throw e;
       }
@@ -317,14 +365,31 @@ export class WasmDataLoader {
     }
   }
 
+  /**
+   * A TensorFlow.js dataset of this loader's batches, for `model.fitDataset(ds, ...)`: each
+   * iteration (each epoch of fitDataset) is one epoch of the loader; a batch `{x, y}` becomes
+   * `{xs, ys}` (the field names: `{ xs: "x", ys: "y" }`), one field its tensor, other fields
+   * an object of tensors. Pass the `tf` module: `loader.toTfDataset(tf)`.
+   */
+  toTfDataset(tf, { xs = "x", ys = "y" } = {}) {
+    if (typeof tf?.data?.generator !== "function") {
+      throw new TypeError("toTfDataset(tf) needs the TensorFlow.js module, e.g. import * as tf from '@tensorflow/tfjs'");
+    }
+    const loader = this;
+    return tf.data.generator(async function* () {
+      loader.reset(); // a fresh epoch, even after one left part-way
+      for await (const batch of loader) yield tfElement(tf, batch, xs, ys);
+    });
+  }
+
   /** Start the next epoch at the following nextBatch() (a new shuffle when shuffling). */
-  reset() { this._py?.reset(); }
+  reset() { if (this._py) callSync(() => this._py.reset()); }
 
   /** Batches per epoch (0 before loading; null while a streaming source's is unknown). */
-  get len() { return this._py ? this._py.num_batches() ?? null : 0; }
+  get len() { return this._py ? callSync(() => this._py.num_batches()) ?? null : 0; }
   get length() { return this.len; }
   /** Samples per epoch (null while a streaming source's is unknown). */
-  get samples() { return this._py ? this._py.num_samples() ?? null : 0; }
+  get samples() { return this._py ? callSync(() => this._py.num_samples()) ?? null : 0; }
   /** True when the source was too large to keep in memory and its batches stream. */
   get streaming() { return this._info?.streaming ?? false; }
   /** Loading progress, 0 to 1 (readable while a load is in flight). */
@@ -335,6 +400,8 @@ export class WasmDataLoader {
   /** The fields of a batch: `[{name, dtype, shape, kind}]` (shape per sample). */
   get schema() { return this._info?.schema ?? []; }
   get format() { return this._info?.format ?? null; }
+  /** The class names of a string `label` column, in index order (sorted, or the `classes` option); else null. */
+  get classes() { return this._info?.classes ?? null; }
   get epoch() { return this._py ? this._py.epoch : 0; }
   /** Timings (ms) of loading and of each batch: Python's parts and JavaScript's calls. */
   get timings() {
@@ -343,7 +410,7 @@ export class WasmDataLoader {
   }
 
   /** Free the Python side; the loader is unusable afterwards. */
-  destroy() { this._py?.destroy(); this._py = null; }
+  destroy() { if (this._py) callSync(() => this._py.destroy()); this._py = null; }
 }
 
 // camelCase aliases of the seed plan's snake_case names.
@@ -352,7 +419,40 @@ L.loadFromUrl = L.load_from_url;
 L.loadFromFile = L.load_from_file;
 L.loadFromStream = L.load_from_stream;
 L.loadFromBytes = L.load_from_bytes;
-L.nextBatch = L.next_batch;
+
+/** The Content-Type of `url`'s response (HEAD, else the headers of a GET), or null. */
+async function responseType(url) {
+  let href;
+  try { href = new URL(url, globalThis.location?.href).href; } catch { return null; } // a path
+  if (!/^https?:/i.test(href)) return null;
+  for (const method of ["HEAD", "GET"]) {
+    const controller = new AbortController();
+    try {
+      const r = await fetch(href, { method, signal: controller.signal });
+      const type = r.ok ? r.headers.get("content-type") : null;
+      controller.abort(); // the body is read by the load itself
+      if (type) return type;
+    } catch { /* the load reports the network error */ }
+  }
+  return null;
+}
+
+/** One batch as TensorFlow.js tensors (toTfDataset). */
+function tfElement(tf, batch, xs, ys) {
+  const tensor = (name) => {
+    const v = batch[name];
+    if (!v?.data || !ArrayBuffer.isView(v.data)) {
+      throw new TypeError(`torsh-data: field ${JSON.stringify(name)} is not a tensor (${typeof v}); pass toTfDataset(tf, { xs, ys }) naming tensor fields`);
+    }
+    if (typeof v.data[0] === "bigint" || v.data instanceof BigInt64Array || v.data instanceof BigUint64Array) {
+      throw new TypeError(`torsh-data: field ${JSON.stringify(name)} is ${v.dtype} (a ${v.data.constructor.name}), which TensorFlow.js does not take; pass labelDtype: "int32" (a label) or cast: { ${v.dtype}: "int32" }`);
+    }
+    return tf.tensor(v.data, v.shape);
+  };
+  if (xs in batch && ys in batch) return { xs: tensor(xs), ys: tensor(ys) };
+  const names = Object.keys(batch).filter((k) => batch[k]?.data);
+  return names.length === 1 ? tensor(names[0]) : Object.fromEntries(names.map((k) => [k, tensor(k)]));
+}
 
 // --------------------------------------------------------------- processor
 
@@ -405,7 +505,7 @@ export class WasmDataProcessor {
         return { type: "loaded", len: l.len, samples: l.samples, schema: l.schema, fromCache: l.fromCache };
       }
       case "next": {
-        const batch = await this._need().next_batch();
+        const batch = await this._need().nextBatch();
         return { type: "batch", batch, done: batch === null };
       }
       case "reset":
@@ -423,3 +523,5 @@ export class WasmDataProcessor {
     return this.loader;
   }
 }
+
+export default init;

@@ -1,10 +1,10 @@
-// Inference with ONNX Runtime Web on batches from a user's file.
+// Inference with ONNX Runtime Web on batches from a user's file (no casts: x is float32).
 import * as ort from "onnxruntime-web";
-import { WasmDataLoader, TorshDataError, type TensorData } from "torsh-data";
+import { WasmDataLoader, TorshDataError } from "torsh-data";
 
 export async function predict(file: File, model: Uint8Array): Promise<number[][]> {
   const session = await ort.InferenceSession.create(model);
-  const loader = new WasmDataLoader(64, { label: "label", endOfEpoch: "null" });
+  const loader = new WasmDataLoader(64, { label: "label", labelDtype: "int64" });
   try {
     await loader.load_from_file(file);
   } catch (e) {
@@ -13,11 +13,11 @@ export async function predict(file: File, model: Uint8Array): Promise<number[][]
   }
   const out: number[][] = [];
   let batch;
-  while ((batch = await loader.next_batch()) !== null) {
-    const x = batch.x as TensorData;
-    const input = new ort.Tensor(x.dtype as "float32", x.data as Float32Array, x.shape);
-    const result = await session.run({ x: input });
-    out.push(Array.from(result.y.data as Float32Array));
+  while ((batch = await loader.nextBatch()) !== null) {
+    const input = new ort.Tensor(batch.x.dtype, batch.x.data, batch.x.shape);
+    const labels = new ort.Tensor(batch.y.dtype, batch.y.data, batch.y.shape); // int64 for the model
+    const result = await session.run({ x: input, labels });
+    out.push(Array.from(result.y.data, Number));
   }
   return out;
 }

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from support import digest, run
 
 from torsh_data import (
+    CannotBlockError,
     DataTypeError,
     DataValueError,
     FormatError,
@@ -146,7 +147,7 @@ def test_csv_batches_match_the_csv_module() -> None:
     assert loader.progress == 1.0 and loader.format == "csv"
     assert loader.schema() == [
         {"name": "x", "dtype": "float32", "shape": [2], "kind": "tensor"},
-        {"name": "y", "dtype": "int64", "shape": [], "kind": "scalar"},
+        {"name": "y", "dtype": "float32", "shape": [], "kind": "scalar"},
     ]
 
 
@@ -178,8 +179,11 @@ def test_columns_names_and_cast() -> None:
     loader = load(CSV, "t.csv", columns=["f2"], label="label", names=["a", "b"])
     b = run(loader.next_batch())
     assert b["a"].tolist() == [[2.0], [4.25]]
-    loader = load(CSV, "t.csv", label="label", cast={"int64": "int32"})
+    loader = load(CSV, "t.csv", label="label", label_dtype="int32")
     assert run(loader.next_batch())["y"].dtype.name == "int32"
+    # cast is of the other fields; the label's dtype is labelDtype's (float32 by default)
+    b = run(load(CSV, "t.csv", label="label", cast={"float32": "float64"}).next_batch())
+    assert (b["x"].dtype.name, b["y"].dtype.name) == ("float64", "float32")
 
 
 def f32(x: float) -> float:
@@ -513,5 +517,5 @@ def test_synchronous_batches_are_the_awaited_ones() -> None:
     assert digest(now.next_batch_sync()) == digest(run(awaited.next_batch()))
     with pytest.raises(DataValueError, match="no data loaded"):
         JsLoader(2).next_batch_sync()
-    with pytest.raises(DataValueError, match="await next_batch"):
+    with pytest.raises(CannotBlockError, match="workers load it.*await loader.nextBatch"):
         load(CSV, "t.csv", workers=1).next_batch_sync()

@@ -78,7 +78,7 @@ async def streamed_epoch(n: int, bs: int) -> tuple[int, int, int]:
             expected = [row(i) for i in range(seen, seen + len(y))]
             assert x == [[f32(a), f32(c)] for a, c, _ in expected]
             assert y == [t for _, _, t in expected]
-            assert b["x"].dtype.name == "float32" and b["y"].dtype.name == "int64"
+            assert b["x"].dtype.name == "float32" and b["y"].dtype.name == "float32"
             seen += len(y)
             batches += 1
         peak = tracemalloc.get_traced_memory()[1]

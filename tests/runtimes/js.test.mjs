@@ -14,7 +14,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import http from "node:http";
 import { CAPS, ENGINES, launch, skipReason } from "../../tools/pyodide/engines.mjs";
+import { API_CSV, IRIS_CLASSES, IRIS_CSV, runApiChecks, seedModule } from "./jsapi_checks.mjs";
 import { p2Checks, p2Idx } from "./p2_checks.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -79,6 +81,10 @@ before(async () => {
   fs.writeFileSync(path.join(data, "signin.html"), page);
   fs.writeFileSync(path.join(data, "export.csv"), `\ufeff\n  ${page.replace("<!DOCTYPE", "<!doctype")}`);
   fs.writeFileSync(path.join(data, "add.onnx"), addModel());
+  fs.writeFileSync(path.join(data, "iris.csv"), IRIS_CSV);
+  // the seed plan's example, its import path the only change: for Node.js and for the page
+  fs.writeFileSync(path.join(data, "seed_node.mjs"), seedModule(new URL("../../js/index.mjs", import.meta.url).href));
+  fs.writeFileSync(path.join(data, "seed_page.mjs"), seedModule("/js/index.mjs"));
   ({ proc: server, url: base } = await startServe(data));
 });
 
@@ -86,6 +92,79 @@ after(() => {
   server?.kill("SIGTERM");
   fs.rmSync(data, { recursive: true, force: true });
 });
+
+/**
+ * An HTTP server in front of `target`: /api/dataset answers API_CSV as text/csv (no extension
+ * tells the format) and /api/blob bytes as application/octet-stream; the rest is `target`'s.
+ */
+async function apiServer(target) {
+  const server = http.createServer((req, res) => {
+    if (req.url === "/api/dataset" || req.url === "/api/blob") {
+      const csv = req.url === "/api/dataset";
+      res.writeHead(200, { "content-type": csv ? "text/csv; charset=utf-8" : "application/octet-stream" });
+      res.end(req.method === "HEAD" ? undefined : csv ? API_CSV : "\x00\x01\x02");
+      return;
+    }
+    const up = http.request(new URL(req.url, target), { method: req.method, headers: { ...req.headers, host: new URL(target).host } },
+      (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); });
+    up.on("error", (e) => { res.writeHead(502); res.end(String(e)); });
+    req.pipe(up);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${server.address().port}` };
+}
+
+/** The results of runApiChecks (jsapi_checks.mjs), under Node.js or in a page. */
+function assertApiChecks(r) {
+  const rows = API_CSV.trim().split("\n").slice(1).map((l) => l.split(",").map(Number));
+  // the seed example: every row once, in order, in batches of 32, then the loop ended
+  assert.deepEqual(r.seed.sizes, [32, 32, 6]);
+  assert.deepEqual(r.seed.keys, ["x", "x", "x"]);
+  assert.deepEqual(r.seed.x, rows.flat());
+  // next_batch(): a batch, not a Promise; mixed with nextBatch() one epoch; EndOfEpoch; next epoch
+  assert.equal(r.sync.isPromise, false);
+  assert.deepEqual(r.sync.mixed, r.sync.asyncEpoch);
+  assert.deepEqual(r.sync.end, { isEndOfEpoch: true, epoch: 0, name: "EndOfEpoch" });
+  assert.deepEqual(r.sync.again, r.sync.nextEpoch[0]);
+  assert.notDeepEqual(r.sync.nextEpoch, r.sync.asyncEpoch); // reshuffled
+  assert.equal(r.sync.streaming, true);
+  assert.equal(r.sync.refused.isTorshDataError, true);
+  assert.equal(r.sync.refused.pythonType, "CannotBlockError");
+  assert.match(r.sync.refused.message, /await loader\.nextBatch\(\)/);
+  // six nextBatch() in flight: the batches of six awaited one by one (5 batches, then null)
+  assert.deepEqual(r.queue.concurrent, r.queue.sequential);
+  assert.equal(r.queue.sequential[5], null);
+  assert.equal(new Set(r.queue.sequential.slice(0, 5).map(String)).size, 5);
+  // labels: sorted classes, float32 indices TF.js trains on (fit with accuracy, fitDataset)
+  const species = IRIS_CSV.trim().split("\n").slice(1).map((l) => l.split(",").at(-1));
+  assert.deepEqual(r.labels.classes, IRIS_CLASSES);
+  assert.deepEqual(r.labels.yInfo, { dtype: "float32", ctor: "Float32Array" });
+  assert.deepEqual([...r.labels.ys].sort(), species.map((c) => IRIS_CLASSES.indexOf(c)).sort());
+  for (const h of [r.labels.fit, r.labels.fitDataset]) {
+    assert.ok(h.acc.every((a) => a >= 0 && a <= 1) && h.loss.every(Number.isFinite), JSON.stringify(h));
+  }
+  assert.equal(r.labels.fit.acc.length, 1);
+  assert.equal(r.labels.fitDataset.acc.length, 2);
+  assert.equal(r.labels.fitDataset.batchesSeen, 2 * r.labels.len); // each fitDataset epoch one loader epoch
+  assert.deepEqual(r.labels.int32.classes, [...IRIS_CLASSES].reverse());
+  assert.equal(r.labels.int32.ctor, "Int32Array");
+  assert.deepEqual(r.labels.int32.ys, species.map((c) => 2 - IRIS_CLASSES.indexOf(c)));
+  assert.equal(r.labels.numericClasses, null);
+  assert.equal(r.labels.tooBig.pythonType, "DataValueError");
+  assert.match(r.labels.tooBig.message, /the label 16777217 of column 'y' does not fit float32 exactly.*labelDtype: int32/);
+  assert.equal(r.labels.streamingStrings.pythonType, "FormatError");
+  assert.match(r.labels.streamingStrings.message, /'virginica' of column 'species' is a class name.*classes option/);
+  // defects: Python's errors as TorshDataError, the response's content type used or named
+  for (const [key, type, why] of [["readmeNormalize", "ShapeError", /shape \(2,\)/],
+    ["badCast", "DataTypeError", /option 'cast': unknown dtype 'int128'/],
+    ["unknownType", "DataValueError", /content type 'application\/octet-stream'.*format option/]]) {
+    const e = r.defects[key];
+    assert.deepEqual([e.isTorshDataError, e.isError, e.name, e.pythonType], [true, true, type, type], key);
+    assert.match(e.message, why, key);
+    assert.doesNotMatch(e.message, /jsnull|Traceback/, key);
+  }
+  assert.deepEqual(r.defects.byContentType, { format: "csv", samples: 70 });
+}
 
 /** Batches of a CSV with a seed, computed by CPython (the same loader, natively). */
 function nativeBatches(options, batchSize) {
@@ -162,7 +241,7 @@ describe("under Node.js", () => {
 
   test("loadFromUrl: CSV batches, shuffled as natively, into TensorFlow.js", async () => {
     const tf = await import("@tensorflow/tfjs");
-    const opts = { shuffle: true, seed: 5, label: "label", cast: { int64: "int32" } };
+    const opts = { shuffle: true, seed: 5, label: "label", labelDtype: "int32" };
     const loader = new td.WasmDataLoader(4, opts);
     await loader.loadFromUrl(`${base}/train.csv`);
     assert.equal(loader.len, 6);
@@ -196,9 +275,9 @@ describe("under Node.js", () => {
 
   test("onnxruntime-web runs a model on a batch", async () => {
     const ort = await import("onnxruntime-web");
-    const loader = new td.WasmDataLoader(8, { label: "label" });
+    const loader = new td.WasmDataLoader(8, { label: "label", labelDtype: "int64" });
     await loader.load_from_url(`${base}/train.csv`);
-    const batch = await loader.next_batch();
+    const batch = loader.next_batch();
     const x = new ort.Tensor(batch.x.dtype, batch.x.data, batch.x.shape);
     const y = new ort.Tensor(batch.y.dtype, batch.y.data, batch.y.shape); // int64: BigInt64Array
     assert.equal(y.type, "int64");
@@ -382,6 +461,25 @@ asyncio.run(main())`, file], { env: ENV, encoding: "utf8" });
     checkP2(await p2Checks(td, P2), pythonP2());
   });
 
+  test("the web developer's path: the seed example verbatim, sync next_batch, queued nextBatch, labels, defects", async () => {
+    const tf = await import("@tensorflow/tfjs");
+    const api = await apiServer(base);
+    // Node.js has no page: the example's '/api/dataset' resolves against globalThis.location
+    globalThis.location = { href: `${api.url}/` };
+    try {
+      const r = await runApiChecks({ td, tf, dataDir: base, apiBase: api.url,
+        importSeed: () => import(path.join(data, "seed_node.mjs")) });
+      assertApiChecks(r);
+    } finally {
+      delete globalThis.location;
+      api.server.close();
+    }
+  });
+
+  test("the default export is init", async () => {
+    assert.equal(td.default, td.init);
+  });
+
   test("the capability probe agrees with Python's", async () => {
     const { pyodide } = await td.init();
     const py = JSON.parse(pyodide.runPython("import json, torsh_data; json.dumps(torsh_data.capabilities())"));
@@ -390,10 +488,31 @@ asyncio.run(main())`, file], { env: ENV, encoding: "utf8" });
   });
 });
 
-test("index.d.ts: tsc --noEmit --strict accepts the typed examples", () => {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p",
-    path.join(ROOT, "js/tsconfig.json")], { encoding: "utf8" });
+test("index.d.ts: tsc --noEmit --strict accepts the typed examples and js/README.md's code, without casts", () => {
+  // js/README.md's code blocks that are modules, compiled beside js/examples/*.ts
+  const dir = path.join(ROOT, "build/js-readme-ts");
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const readme = fs.readFileSync(path.join(ROOT, "js/README.md"), "utf8");
+  const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]).filter((c) => c.startsWith("import "));
+  assert.ok(blocks.length >= 1 && blocks[0].includes("fitDataset(loader.toTfDataset(tf)"), "the README's TF.js example");
+  blocks.forEach((code, i) => fs.writeFileSync(path.join(dir, `readme_${i}.mts`), code));
+  const js = path.relative(dir, path.join(ROOT, "js"));
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
+    extends: `${js}/tsconfig.json`,
+    compilerOptions: { paths: { "torsh-data": [`${js}/index.d.ts`] } },
+    include: ["*.mts", `${js}/examples/*.ts`],
+  }));
+  const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", dir],
+    { encoding: "utf8" });
   assert.equal(r.status, 0, r.stdout + r.stderr);
+  // no type assertions: the types must fit TF.js and ONNX Runtime Web as they are
+  const examples = fs.readdirSync(path.join(ROOT, "js/examples")).filter((f) => f.endsWith(".ts"));
+  for (const [name, code] of [...examples.map((f) => [f, fs.readFileSync(path.join(ROOT, "js/examples", f), "utf8")]),
+    ...blocks.map((c, i) => [`README block ${i}`, c])]) {
+    const casts = code.split("\n").filter((l) => /\)\s+as\s|\w\s+as\s+(?!\w+\s+from\b)[\w"'{[]/.test(l.replace(/import \* as \w+|\/\/.*$/g, "")));
+    assert.deepEqual(casts, [], `${name} has a cast`);
+  }
 });
 
 /** Run `fn(session, errors)` in a new headless `engine`; `errors()` lists the page's errors. */
@@ -448,6 +567,21 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
       assert.equal(r.errorType, "FormatError");
       assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
     });
+  });
+
+  test("the web developer's path: the seed example verbatim, sync next_batch, queued nextBatch, labels, defects", async () => {
+    const api = await apiServer(site.url); // the repository, and /api/dataset as text/csv
+    try {
+      await inPage(engine, async (page, errors) => {
+        await open(page, `${api.url}/tests/runtimes/js_page.html`, "runApiChecks");
+        const r = await page.evaluate(() => window.runApiChecks("/build/js-test-data"));
+        assert.equal(r.error, undefined, r.error);
+        assertApiChecks(r);
+        assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
+      });
+    } finally {
+      api.server.close();
+    }
   });
 
   test("the boot snapshot: made, restored with the same batches, a damaged one replaced", async () => {

@@ -3,6 +3,7 @@
 import * as td from "/js/index.mjs";
 import * as tf from "/node_modules/@tensorflow/tfjs/dist/tf.fesm.min.js";
 import * as ort from "/node_modules/onnxruntime-web/dist/ort.bundle.min.mjs";
+import { runApiChecks } from "./jsapi_checks.mjs";
 
 const INIT = { indexURL: "/node_modules/pyodide/" };
 
@@ -79,6 +80,18 @@ window.runChecks = async (dataDir) => {
       caps, pyCaps, observed, expected, sums: [s1, s2], firstFromCache, secondFromCache, errorType, worker,
       ortOut: Array.from(out.data), ortExpected: rows.slice(0, 8).flatMap((r) => [2 * r[0], 2 * r[1]]),
     };
+  } catch (e) {
+    return { error: `${e}\n${e?.stack ?? ""}` + (e?.traceback ? "\n" + e.traceback : "") };
+  }
+};
+
+// The web developer's path (jsapi_checks.mjs), the same checks as under Node.js; the page is
+// served through js.test.mjs's apiServer, so '/api/dataset' is this origin's.
+window.runApiChecks = async (dataDir) => {
+  try {
+    await td.init(INIT); // the seed example's own init() then returns this runtime
+    return await runApiChecks({ td, tf, dataDir, apiBase: location.origin,
+      importSeed: () => import(`${dataDir}/seed_page.mjs`) });
   } catch (e) {
     return { error: `${e}\n${e?.stack ?? ""}` + (e?.traceback ? "\n" + e.traceback : "") };
   }

@@ -2,9 +2,10 @@
 
 ``options`` reads the JavaScript options and tells a source's format (from the format
 registry, ``torsh_data.formats._registry``); ``stream`` opens sources through
-:func:`~torsh_data.io.open_dataset` and makes samples of their records; ``transforms`` applies
-the ``transforms`` option; ``loader`` holds :class:`JsLoader`; ``convert`` turns batches into
-JavaScript objects.
+:func:`~torsh_data.io.open_dataset` and makes samples of their records; ``labels`` turns a
+string label column into class indices and gives labels their dtype (NOTE [ Labels for
+TensorFlow.js ]); ``transforms`` applies the ``transforms`` option; ``loader`` holds
+:class:`JsLoader`; ``convert`` turns batches into JavaScript objects.
 
 ``WasmDataLoader`` and ``WasmDataProcessor`` in JavaScript hold a :class:`JsLoader` and call
 its coroutines (and, for an in-memory source without workers, its synchronous
@@ -27,7 +28,7 @@ facade's batches are that pipeline's, byte for byte.
 
 from .._capabilities import PerformanceMonitor, capabilities
 from .loader import JsLoader, warm_up
-from .options import FORMATS, guess_format, parse_options
+from .options import FORMATS, format_or_none, guess_format, parse_options
 from .transforms import apply_transforms
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "PerformanceMonitor",
     "apply_transforms",
     "capabilities",
+    "format_or_none",
     "guess_format",
     "parse_options",
     "warm_up",

@@ -9,11 +9,12 @@ from typing import Any
 
 from .._capabilities import PerformanceMonitor
 from .._checks import check_bool, check_int
-from .._errors import DataTypeError, DataValueError
+from .._errors import CannotBlockError, DataTypeError, DataValueError
 from ..formats import FORMATS as REGISTRY
 from ..tabular import FeatureRow, collate_feature_rows
 from ..tensor import Tensor
 from .convert import batch_to_js
+from .labels import LabelCodec
 from .options import format_or_none, guess_format, parse_options
 from .stream import (
     DEFAULT_IN_MEMORY_BYTES,
@@ -76,6 +77,8 @@ class JsLoader:
         self.names: list[str] | None = None
         self.monitor = PerformanceMonitor()
         self._it: Any = None
+        self._sync = False  # whether _it is a synchronous iterator
+        self.labels: LabelCodec | None = None
         self.epoch = 0
         self.synchronous = False
 
@@ -140,6 +143,10 @@ class JsLoader:
         )  # fmt: skip
         self.names = None
         entry = REGISTRY[fmt]
+        label = opts.get("label")
+        self.labels = None
+        if entry.records == "csv" and label is not None:
+            self.labels = LabelCodec(label, opts.get("classes"), opts.get("label_dtype", "float32"))
         if entry.reader is None:  # idx, npz: read whole
             if entry.whole is None:
                 raise DataValueError(f"{name}: format {fmt!r} is not read whole; see guess_format")
@@ -166,7 +173,7 @@ class JsLoader:
         opts, name = self.options, src.name
         if opts.get("shuffle"):
             records = list(await ds.load())
-            return materialise(fmt, records, opts, name)
+            return materialise(fmt, records, opts, name, self.labels)
         limit = check_int(
             "in_memory_bytes", opts.get("in_memory_bytes", DEFAULT_IN_MEMORY_BYTES), 0
         )
@@ -176,11 +183,12 @@ class JsLoader:
             async for rec in it:
                 head.append(rec)
                 if src.bytes_read > limit:
-                    return StreamedSamples(ds, to_samples(fmt, opts, name), head, it)
+                    sample = to_samples(fmt, opts, name, self.labels)
+                    return StreamedSamples(ds, sample, head, it)
         except BaseException:
             await it.aclose()
             raise
-        return materialise(fmt, head, opts, name)
+        return materialise(fmt, head, opts, name, self.labels)
 
     async def _load_shards(self, url: str) -> int:
         """Every shard of a manifest (:class:`~torsh_data.io.ShardedDataset`), in memory."""
@@ -257,30 +265,9 @@ class JsLoader:
         if self.synchronous or self.loader is None:
             return self.next_batch_sync()
         t0 = time.perf_counter()
-        if self._it is None:
-            self.loader.set_epoch(self.epoch)
-            self._it = self.loader.__aiter__()
         try:
-            batch = await self._it.__anext__()
+            batch = await self._epoch(sync=False).__anext__()
         except StopAsyncIteration:
-            self._ended()
-            return None
-        return self._made(batch, t0)
-
-    def next_batch_sync(self) -> dict[str, Any] | None:
-        """:meth:`next_batch` without awaiting, where :attr:`synchronous` is true (see
-        NOTE [ Synchronous batches ]); a DataValueError elsewhere."""
-        if self.loader is None:
-            raise DataValueError("no data loaded: call load_from_url/file/stream first")
-        if not self.synchronous:
-            raise DataValueError("this source streams or uses workers: await next_batch()")
-        t0 = time.perf_counter()
-        if self._it is None:
-            self.loader.set_epoch(self.epoch)
-            self._it = iter(self.loader)
-        try:
-            batch = next(self._it)
-        except StopIteration:
             self._ended()
             return None
         return self._made(batch, t0)
@@ -295,6 +282,47 @@ class JsLoader:
         self.monitor.record("batch", time.perf_counter() - t0)
         return out
 
+    def next_batch_sync(self) -> dict[str, Any] | None:
+        """:meth:`next_batch` without awaiting anything: for data in memory, loaded without
+        ``workers`` (what the JavaScript ``next_batch()`` calls). Mixed with
+        :meth:`next_batch`, the two continue one epoch.
+
+        Raises:
+            CannotBlockError: the source streams, or the loader has workers: their batches
+                arrive asynchronously (use ``await loader.nextBatch()``).
+        """
+        streams = isinstance(self.dataset, StreamedSamples)
+        if streams or self.options.get("workers"):
+            why = "this source streams" if streams else "workers load it"
+            raise CannotBlockError(
+                f"next_batch() returns a batch at once only for data in memory, and {why}: "
+                "use 'await loader.nextBatch()' or 'for await (const batch of loader)'"
+            )
+        t0 = time.perf_counter()
+        try:
+            batch = next(self._epoch(sync=True))
+        except StopIteration:
+            self._ended()
+            return None
+        return self._made(batch, t0)
+
+    def _epoch(self, sync: bool) -> Any:
+        """The current epoch's iterator, synchronous or not; switching kinds mid-epoch
+        continues the epoch where it was (:meth:`DataLoader.state_dict`)."""
+        if self.loader is None:
+            raise DataValueError("no data loaded: call load_from_url/file/stream first")
+        if self._it is not None and self._sync != sync:
+            state = self.loader.state_dict()
+            if state["epoch"] != self.epoch:  # every batch handed out: the epoch ends now
+                raise StopIteration if sync else StopAsyncIteration
+            self.loader.load_state_dict(state)
+        elif self._it is None:
+            self.loader.set_epoch(self.epoch)
+        else:
+            return self._it
+        self._it, self._sync = (iter(self.loader) if sync else self.loader.__aiter__()), sync
+        return self._it
+
     def _named(self, batch: Any) -> dict[str, Any]:
         if isinstance(batch, dict):
             named = {str(k): v for k, v in batch.items()}
@@ -304,8 +332,11 @@ class JsLoader:
         else:
             named = {(self.names or ["x"])[0]: batch}
         cast = self.options.get("cast") or {}
+        label = self.names[-1] if self.labels is not None and self.names else None
         for k, v in named.items():
-            if isinstance(v, Tensor) and v.dtype.name in cast:
+            if k == label and self.labels is not None:
+                named[k] = self.labels.output(v)  # NOTE [ Labels for TensorFlow.js ]
+            elif isinstance(v, Tensor) and v.dtype.name in cast:
                 named[k] = v.astype(cast[v.dtype.name])
         return named
 
@@ -346,6 +377,7 @@ class JsLoader:
                 "format": self.format,
                 "name": self.source_name,
                 "epoch": self.epoch,
+                "classes": None if self.labels is None else self.labels.classes,
                 "schema": self.schema(),
             }
         )

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import io as _io  # noqa: F401  (io registers the "shards" format in FORMATS)
+from .._dtype import dtype
 from .._errors import DataTypeError, DataValueError
 from .._json import load_json
 from ..formats import FORMATS as REGISTRY
 from ..formats import sniff_format as sniff
+from .labels import LABEL_DTYPES
 
 __all__ = ["FORMATS", "format_or_none", "guess_format", "parse_options"]
 
@@ -26,6 +28,7 @@ _ALIASES = {  # camelCase -> snake_case option names
     "chunkSize": "chunk_size",
     "maxBytes": "max_bytes",
     "inMemoryBytes": "in_memory_bytes",
+    "labelDtype": "label_dtype",
 }
 
 
@@ -68,6 +71,8 @@ _KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "max_bytes": ("an integer >= 1", _int(1)),
     "tokenize": _FLAG,
     "in_memory_bytes": ("an integer >= 0", _int(0)),
+    "label_dtype": ('"float32", "int32" or "int64"', lambda v: v in LABEL_DTYPES),
+    "classes": ("a list of class names", _list_of(str)),
 }
 _OPTIONS = frozenset(_KINDS)
 
@@ -127,11 +132,17 @@ def parse_options(options: str | dict[str, Any] | None) -> dict[str, Any]:
         if not ok(value):
             wrong = DataValueError if type(value) is int else DataTypeError
             raise wrong(f"option {key!r} must be {what}, got {value!r:.200}")
+        if key == "cast":
+            for name in (*value, *value.values()):
+                try:
+                    dtype(name)
+                except DataTypeError as exc:
+                    raise DataTypeError(f"option 'cast': {exc}") from None
         out[key] = value
     return out
 
 
-def format_or_none(name: str, content_type: str | None) -> str | None:
+def format_or_none(name: str, content_type: str | None = None) -> str | None:
     """:func:`guess_format`, or None when the name and type do not tell."""
     try:
         return guess_format(name=name, content_type=content_type)

@@ -32,6 +32,7 @@ from ..io import iter_source
 from ..io._sources import is_one_shot
 from ..tabular import FeatureRow, feature_row, records_to_tensors
 from ..tensor import Tensor, stack
+from .labels import LabelCodec
 
 __all__ = [
     "CountedSource",
@@ -110,11 +111,18 @@ def _pick(record: Any, columns: list[Any], name: str, i: int) -> dict[Any, Any]:
     return {c: record[c] for c in columns}
 
 
-def to_samples(fmt: str, options: dict[str, Any], name: str) -> Callable[[Any, int], Any]:
-    """The function ``(record, index) -> sample`` of a format's records."""
+def to_samples(
+    fmt: str, options: dict[str, Any], name: str, labels: LabelCodec | None = None
+) -> Callable[[Any, int], Any]:
+    """The function ``(record, index) -> sample`` of a format's records (``labels``: the
+    label column's class indices, NOTE [ Labels for TensorFlow.js ])."""
     columns = options.get("columns")
     if FORMATS[fmt].records == "csv":
         label = options.get("label")
+        if labels is not None:
+            return lambda r, i: feature_row(
+                labels.encode(r, name, i), columns=columns, label=label, name=name, index=i
+            )
         return lambda r, i: feature_row(r, columns=columns, label=label, name=name, index=i)
     if fmt == "npy":
 
@@ -135,16 +143,31 @@ def to_samples(fmt: str, options: dict[str, Any], name: str) -> Callable[[Any, i
     return lambda r, i: r
 
 
-def materialise(fmt: str, records: list[Any], options: dict[str, Any], name: str) -> Any:
+def materialise(
+    fmt: str,
+    records: list[Any],
+    options: dict[str, Any],
+    name: str,
+    labels: LabelCodec | None = None,
+) -> Any:
     """The records of a whole source as a map-style dataset of samples: CSV and NPY as
-    columns (one ``[N, ...]`` tensor each), the rest as a list."""
+    columns (one ``[N, ...]`` tensor each), the rest as a list (``labels``: as for
+    :func:`to_samples`, its classes learnt from ``records``)."""
     from ..formats import RecordDataset
 
     tabular = FORMATS[fmt].records == "csv"
+    if tabular and records and labels is not None:
+        labels.fit(records, name)
+        if labels.classes is not None:
+            records = [labels.encode(r, name, i) for i, r in enumerate(records)]
     if tabular and records:
-        return records_to_tensors(
+        table = records_to_tensors(
             records, columns=options.get("columns"), label=options.get("label"), name=name
         )
+        if labels is None:
+            return table
+        x, y = table.tensors  # every label checked and converted once, at load
+        return TensorDataset(x, labels.output(y))
     if fmt == "npy" and records:
         to_samples(fmt, options, name)(records[0], 0)  # a 0-d array raises
         return TensorDataset(stack(records))
