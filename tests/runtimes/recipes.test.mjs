@@ -14,8 +14,8 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { launch } from "../../tools/pyodide/engines.mjs";
-import { PYTHON, ROOT, copyExample, npmInstall, packTarball, removeFreshDirs } from "./recipe_support.mjs";
+import { ENGINES, launch } from "../../tools/pyodide/engines.mjs";
+import { PYTHON, ROOT, copyExample, npmInstall, packTarball, removeFreshDirs, run } from "./recipe_support.mjs";
 import { serveDir } from "./serve.mjs";
 
 const ENV = { ...process.env, PYTHONPATH: path.join(ROOT, "src") };
@@ -48,9 +48,11 @@ async function openExample(name) {
   return { dir, url, page };
 }
 
+// (Chromium only: the recipes are about the package, not the engine; the engines are js.test.mjs's)
+const CHROMIUM = { timeout: 600_000, skip: ENGINES.includes("chromium") ? false : "TORSH_ENGINES leaves out chromium" };
 const badDiagnostics = (page) => page.diagnostics.filter((d) => /^(page error|CSP|HTTP [45])/.test(d));
 
-test("an import map under torsh-data serve's CSP reaches a first batch", { timeout: 600_000 }, async () => {
+test("an import map under torsh-data serve's CSP reaches a first batch", CHROMIUM, async () => {
   const { dir, url, page } = await openExample("importmap");
   try {
     const r = await page.evaluate(() => window.result);
@@ -69,7 +71,7 @@ test("an import map under torsh-data serve's CSP reaches a first batch", { timeo
   }
 });
 
-test("a module Worker through torsh-data/worker: batches, errors, requests in flight, no hangs", { timeout: 600_000 }, async () => {
+test("a module Worker through torsh-data/worker: batches, errors, requests in flight, no hangs", CHROMIUM, async () => {
   const { page } = await openExample("worker");
   try {
     const r = await page.evaluate(() => window.result);
@@ -130,4 +132,31 @@ test("a module Worker through torsh-data/worker: batches, errors, requests in fl
   } finally {
     await page.close();
   }
+});
+
+test("torsh-data/worker's types, from the installed package, compile under tsc --strict", () => {
+  const dir = copyExample("worker");
+  npmInstall(dir, tarball);
+  fs.writeFileSync(path.join(dir, "check.ts"), `
+import { TorshDataError, type Batch } from "torsh-data";
+import { WorkerClient, serveWorker, type WorkerLoaded } from "torsh-data/worker";
+
+export async function page(url: URL): Promise<number> {
+  const client = new WorkerClient(url);
+  const info: WorkerLoaded = await client.load({ url: "train.csv", batchSize: 8, options: { label: "y" } });
+  let n = info.len ?? 0;
+  for await (const batch of client) { const b: Batch = batch; n += Object.keys(b).length; }
+  const next: Batch | null = await client.next();
+  try { n += await client.reset(); } catch (e) { if (e instanceof TorshDataError) n += e.traceback.length; }
+  client.terminate();
+  return n + (next ? 1 : 0);
+}
+export const worker = () => serveWorker({ init: { indexURL: "/pyodide/" } });
+`);
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, target: "es2022", module: "nodenext", moduleResolution: "nodenext",
+      lib: ["es2022", "dom", "dom.iterable"], types: [], skipLibCheck: false },
+    files: ["check.ts"],
+  }));
+  run(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", dir], { cwd: dir });
 });

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { launch } from "../../tools/pyodide/engines.mjs";
+import { ENGINES, launch } from "../../tools/pyodide/engines.mjs";
 import { PYTHON, ROOT, copyExample, npmInstall, packTarball, removeFreshDirs, run } from "./recipe_support.mjs";
 import { serveDir } from "./serve.mjs";
 
@@ -30,7 +30,8 @@ test("the example compiles under tsc --strict", () => {
   run(path.join(app, "node_modules/.bin/tsc"), ["--strict", "--noEmit", "-p", app], { cwd: app });
 });
 
-test("vite build, then one epoch of TF.js training in Chromium from dist/", { timeout: 600_000 }, async () => {
+test("vite build, then one epoch of TF.js training in Chromium from dist/",
+  { timeout: 600_000, skip: ENGINES.includes("chromium") ? false : "TORSH_ENGINES leaves out chromium" }, async () => {
   run(path.join(app, "node_modules/.bin/vite"), ["build"], { cwd: app, timeoutMs: 300_000 });
   const dist = path.join(app, "dist");
   for (const f of ["index.html", "flowers.csv", "pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip"]) {
