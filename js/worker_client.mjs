@@ -16,8 +16,9 @@
  * `next_batch()` at once would race), so any number may be in flight. A batch's buffers are
  * moved (transferred), not copied; a load's `stream` is transferred too. An error rejects that
  * request's promise with a `TorshDataError`; a worker that fails to start or throws outside a
- * request (its script 404s, an import fails) rejects every pending and later request, so
- * nothing hangs; `terminate()` rejects the pending ones and stops the worker.
+ * request before serveWorker() started (its script 404s, an import fails, its top level
+ * throws) rejects every pending and later request, so nothing hangs; serveWorker() says
+ * `{torshData: 1, serving: true}` when it starts. `terminate()` rejects the pending ones.
  */
 import { TorshDataError, WasmDataProcessor, transferables } from "./index.mjs";
 
@@ -57,8 +58,9 @@ export function serveWorker(options = {}, scope = globalThis) {
   scope.addEventListener("message", (event) => {
     const d = event.data;
     if (d?.torshData !== TAG || typeof d.id !== "number") return;
-    queue = queue.then(() => answer(d.id, d.message));
+    queue = queue.then(() => answer(d.id, d.message)).catch(() => {}); // one failure never stalls the rest
   });
+  scope.postMessage({ torshData: TAG, serving: true });
   return processor;
 }
 
@@ -73,9 +75,11 @@ export class WorkerClient {
     this._next = 1;
     this._pending = new Map(); // id -> {resolve, reject}
     this._broken = null; // the error every request rejects with once the worker is gone
+    this._serving = false; // serveWorker() has started in the worker
     this._onMessage = (event) => {
       const d = event.data;
       if (d?.torshData !== TAG) return;
+      if (d.serving) { this._serving = true; return; }
       const p = this._pending.get(d.id);
       if (!p) return;
       this._pending.delete(d.id);
@@ -86,11 +90,13 @@ export class WorkerClient {
       }
     };
     this._onError = (event) => {
-      event.preventDefault?.();
-      const what = event.message ? `threw: ${event.message}` +
-        (event.filename ? ` (${event.filename}:${event.lineno})` : "")
-        : "failed to start: its script or one of its imports could not be loaded (see the browser console)";
-      this._fail(new TorshDataError(`torsh-data: the worker ${what}`, { pythonType: "WorkerError" }));
+      // Once serving, the worker answers every request (errors included): an error outside one
+      // is the worker's own business, left to the console.
+      if (this._serving) return;
+      const why = event.message ? `it threw ${event.message}` +
+        (event.filename ? ` (${event.filename}:${event.lineno})` : "") + " before serveWorker() started"
+        : "its script or one of its imports could not be loaded (see the browser console)";
+      this._fail(new TorshDataError(`torsh-data: the worker failed to start: ${why}`, { pythonType: "WorkerError" }));
     };
     this._onMessageError = () => {
       this._fail(new TorshDataError("torsh-data: a message from the worker could not be deserialized",

@@ -105,6 +105,11 @@ test("a module Worker through torsh-data/worker: batches, errors, requests in fl
       out.dead = await settle(Promise.race([dead.init(),
         new Promise((r) => setTimeout(() => r("still pending after 30 s"), 30_000))]));
       out.deadAgain = await settle(dead.next());
+      // ... and so does one whose top level throws before serveWorker() (a blob: module worker)
+      const script = URL.createObjectURL(new Blob(['throw new Error("boom at the top level");'], { type: "text/javascript" }));
+      const thrown = new WorkerClient(new Worker(script, { type: "module" }));
+      out.thrown = await settle(Promise.race([thrown.load({ url: "x.csv" }),
+        new Promise((r) => setTimeout(() => r("still pending after 30 s"), 30_000))]));
       // terminate(): the pending request rejects
       const pending = settle(client.next());
       client.terminate();
@@ -127,6 +132,8 @@ test("a module Worker through torsh-data/worker: batches, errors, requests in fl
     assert.equal(checks.dead.error?.pythonType, "WorkerError", JSON.stringify(checks.dead));
     assert.match(checks.dead.error.message, /failed to start/);
     assert.equal(checks.deadAgain.error?.pythonType, "WorkerError");
+    assert.equal(checks.thrown.error?.pythonType, "WorkerError", JSON.stringify(checks.thrown));
+    assert.match(checks.thrown.error.message, /failed to start: it threw .*boom at the top level/);
     assert.equal(checks.terminated.error?.pythonType, "WorkerError");
     assert.match(checks.terminated.error.message, /terminated/);
   } finally {
