@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import http.client
 import os
 import random
@@ -327,3 +329,46 @@ def test_gzip_cache_refuses_a_file_that_changed_since_its_stat(tmp_path: Path) -
     assert cache.get(str(path), st) is None and not cache.items
     fresh = cache.get(str(path), os.stat(path))
     assert fresh is not None and gzip.decompress(fresh) == b"a" * 6000
+
+
+IMPORT_MAP = '\n{"imports": {"torsh-data": "./node_modules/torsh-data/index.mjs"}}\n'
+
+
+def _script_src(headers: dict[str, str]) -> list[str]:
+    csp = headers["content-security-policy"]
+    return next(d.split()[1:] for d in csp.split("; ") if d.startswith("script-src "))
+
+
+def _sha256_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def test_csp_allows_the_pages_import_maps_by_hash(site: Path) -> None:
+    # NOTE [ Import maps under the CSP ]: the map's hash is allowed, the page's other inline
+    # script is not, and a connection's next response does not inherit the page's hashes.
+    (site / "map.html").write_text(
+        f"<!doctype html><SCRIPT Type='importmap'>{IMPORT_MAP}</SCRIPT>"
+        "<script>alert(1)</script><script type=module src=m.mjs></script>"
+    )
+    for addr in serve(site):
+        conn = http.client.HTTPConnection(*addr, timeout=10)
+        try:
+            conn.request("GET", "/map.html")
+            r = conn.getresponse()
+            page = {k.lower(): v for k, v in r.getheaders()}
+            r.read()
+            assert _script_src(page) == ["'self'", "'wasm-unsafe-eval'", _sha256_source(IMPORT_MAP)]
+            assert _sha256_source("alert(1)") not in page["content-security-policy"]
+            if r.will_close:  # gzipped responses end with their connection
+                conn.close()
+                conn = http.client.HTTPConnection(*addr, timeout=10)
+            conn.request("GET", "/index.html", headers={"Accept-Encoding": "identity"})
+            r = conn.getresponse()
+            other = {k.lower(): v for k, v in r.getheaders()}
+            r.read()
+            assert _script_src(other) == ["'self'", "'wasm-unsafe-eval'"]
+        finally:
+            conn.close()
+        status, revalidated, _ = request(addr, "/map.html", If_None_Match=page["etag"])
+        assert status == 304
+        assert _sha256_source(IMPORT_MAP) in _script_src(revalidated)

@@ -23,6 +23,15 @@ NOTE [ CSP for Pyodide ]: Pyodide 0.29/314 compiles its WebAssembly with
 under exactly this policy, and the demo works under it too. Module Web Workers started from
 same-origin files need nothing more than ``worker-src 'self'``.
 
+NOTE [ Import maps under the CSP ]: an inline ``<script type="importmap">`` is an inline script
+to the CSP, so ``script-src 'self'`` blocks it (the page's bare ``import "torsh-data"`` then
+fails: a blank page). Browsers take no external import map (``src`` on one is an error: HTML
+spec, whatwg/html#8355), so for each ``.html`` file it serves the server adds the
+``'sha256-...'`` of each of the page's import maps to ``script-src`` (:func:`importmap_hashes`;
+CSP hashes cover import maps: web-platform-tests ``import-maps/csp/hash.html``). Other inline
+scripts stay blocked. Import maps do not reach Web Workers (MDN, ``<script type="importmap">``):
+a worker imports the package by its URL and passes ``init({ indexURL })`` for Pyodide.
+
 NOTE [ gzip responses ]: a file whose type compresses well is sent gzipped when the request's
 ``Accept-Encoding`` allows ``gzip`` and asks for no ``Range`` (a range is of the file's own
 bytes); such responses carry ``Vary: Accept-Encoding`` and an ETag of their own (the file's
@@ -37,6 +46,7 @@ length of the bytes a page's ``fetch`` reads (and a client trusting it would cut
 from __future__ import annotations
 
 import argparse
+import base64
 import email.utils
 import errno
 import gzip
@@ -52,7 +62,16 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
-__all__ = ["COMPRESSIBLE", "CSP", "MIME_TYPES", "accepts_gzip", "main", "make_server"]
+__all__ = [
+    "COMPRESSIBLE",
+    "CSP",
+    "MIME_TYPES",
+    "accepts_gzip",
+    "csp_with_hashes",
+    "importmap_hashes",
+    "main",
+    "make_server",
+]
 
 CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
@@ -84,6 +103,45 @@ _GZ_MAX_FILE = 64 << 20
 _GZ_CACHE_BYTES = 256 << 20
 _REDIRECT = "\x00redirect"  # a directory asked for without its trailing slash
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
+_IMPORTMAP = re.compile(
+    rb"<script\b[^>]*?\btype\s*=\s*[\"']?importmap[\"']?[^>]*>(.*?)</script\s*>", re.I | re.S
+)
+_HTML_MAX = 4 << 20  # pages larger than this are served without hashing their import maps
+
+
+def importmap_hashes(html: bytes) -> list[str]:
+    """The CSP hash sources of a page's inline import maps (NOTE [ Import maps under the CSP ]).
+
+    >>> importmap_hashes(b'<script type="importmap">{"imports": {}}</script><script>x</script>')
+    ["'sha256-CJt/FpW3RQlGvqBeO/YK74xrTm1ctS6rLMJu1bV4fMc='"]
+    """
+    out = []
+    for m in _IMPORTMAP.finditer(html):
+        digest = base64.b64encode(hashlib.sha256(m.group(1)).digest()).decode()
+        if f"'sha256-{digest}'" not in out:
+            out.append(f"'sha256-{digest}'")
+    return out
+
+
+def csp_with_hashes(csp: str, hashes: list[str]) -> str:
+    """``csp`` with ``hashes`` added to its ``script-src`` (made from ``default-src`` if absent).
+
+    >>> csp_with_hashes("default-src 'self'; script-src 'self'", ["'sha256-AA=='"])
+    "default-src 'self'; script-src 'self' 'sha256-AA=='"
+    >>> csp_with_hashes("default-src 'self'", ["'sha256-AA=='"])
+    "default-src 'self'; script-src 'self' 'sha256-AA=='"
+    """
+    if not hashes:
+        return csp
+    parts = [p.strip() for p in csp.split(";") if p.strip()]
+    names = [p.split()[0].lower() for p in parts]
+    if "script-src" in names:
+        i = names.index("script-src")
+        parts[i] = " ".join([parts[i], *hashes])
+    else:
+        default = parts[names.index("default-src")].split()[1:] if "default-src" in names else []
+        parts.append(" ".join(["script-src", *default, *hashes]))
+    return "; ".join(parts)
 
 
 def accepts_gzip(header: str | None) -> bool:
@@ -145,6 +203,8 @@ class _Handler(SimpleHTTPRequestHandler):
     }
     server_version = "torsh-data-serve"
     config: ClassVar[dict[str, Any]] = {}
+    #: The CSP hashes of the import maps of the page being sent (NOTE [ Import maps under the CSP ]).
+    script_hashes: list[str]
 
     def handle(self) -> None:
         try:
@@ -161,7 +221,8 @@ class _Handler(SimpleHTTPRequestHandler):
         cfg = self.config
         if cfg.get("csp"):
             connect = " ".join(["'self'", *cfg.get("connect_src", [])])
-            self.send_header("Content-Security-Policy", f"{cfg['csp']}; connect-src {connect}")
+            csp = csp_with_hashes(cfg["csp"], getattr(self, "script_hashes", []))
+            self.send_header("Content-Security-Policy", f"{csp}; connect-src {connect}")
         if cfg.get("coop_coep"):
             self.send_header("Cross-Origin-Opener-Policy", "same-origin")
             self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
@@ -179,6 +240,7 @@ class _Handler(SimpleHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
 
     def do_OPTIONS(self) -> None:
+        self.script_hashes = []
         origin = self.headers.get("Origin")
         ok = bool(self.config.get("cors")) and origin == self.config["cors"]
         self.send_response(HTTPStatus.NO_CONTENT if ok else HTTPStatus.FORBIDDEN)
@@ -216,6 +278,7 @@ class _Handler(SimpleHTTPRequestHandler):
         self._send(body=False)
 
     def _send(self, body: bool) -> None:
+        self.script_hashes = []  # this request's (a connection serves several)
         try:
             path = self._resolve()
         except UnicodeDecodeError:
@@ -230,6 +293,9 @@ class _Handler(SimpleHTTPRequestHandler):
             return
         st = os.stat(path)
         size = st.st_size
+        if self.config.get("csp") and path.endswith((".html", ".htm")) and size <= _HTML_MAX:
+            with open(path, "rb") as f:
+                self.script_hashes = importmap_hashes(f.read())
         etag = '"' + hashlib.sha1(f"{st.st_mtime_ns}-{size}".encode()).hexdigest()[:16] + '"'
         spec = self.headers.get("Range")
         vary = os.path.splitext(path)[1].lower() in COMPRESSIBLE and size <= _GZ_MAX_FILE
