@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterator
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -33,6 +33,7 @@ __all__ = [
     "js_module",
     "run_blocking",
     "runtime_name",
+    "wait_for",
 ]
 
 T = TypeVar("T")
@@ -60,6 +61,43 @@ def runtime_name() -> str:
     if not IN_PYODIDE:
         return "cpython"
     return "pyodide-browser" if IN_BROWSER else "pyodide-node"
+
+
+async def wait_for(aw: Awaitable[T], timeout: float | None) -> T:
+    """:func:`asyncio.wait_for` whose timer goes when the wait ends.
+
+    Pyodide's event loop schedules ``call_later`` with ``setTimeout`` and never clears it when
+    the handle is cancelled, so under Node.js every finished :func:`asyncio.wait_for` kept the
+    process alive until its timeout (120 s after a stream's last chunk). Here the timer is a
+    ``setTimeout`` cleared as soon as ``aw`` settles.
+
+    >>> asyncio.run(wait_for(asyncio.sleep(0, "done"), 1.0))
+    'done'
+    """
+    if not IN_PYODIDE or timeout is None:
+        return await asyncio.wait_for(aw, timeout)
+    js = js_module()
+    from pyodide.ffi import create_proxy  # type: ignore[import-not-found, unused-ignore]
+
+    task = asyncio.ensure_future(aw)
+    fired = False
+
+    def expire() -> None:
+        nonlocal fired
+        fired = True
+        task.cancel()
+
+    callback = create_proxy(expire)
+    timer = js.setTimeout(callback, max(0.0, timeout) * 1000)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if fired:
+            raise asyncio.TimeoutError from None
+        raise
+    finally:
+        js.clearTimeout(timer)
+        callback.destroy()
 
 
 def js_module() -> ModuleType:

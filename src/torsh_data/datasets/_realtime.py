@@ -31,7 +31,7 @@ from typing import Any
 
 from .._checks import check_int
 from .._errors import DataTypeError, DataValueError, SourceError
-from .._runtime import IN_PYODIDE
+from .._runtime import IN_PYODIDE, wait_for
 from ._base import IterableDataset
 
 __all__ = ["RealTimeDataset"]
@@ -202,7 +202,7 @@ class RealTimeDataset(IterableDataset[Any]):
             return
         remaining = None if deadline is None else deadline - time.monotonic()
         try:
-            await asyncio.wait_for(fut, remaining)
+            await wait_for(fut, remaining)
         except asyncio.TimeoutError:
             raise SourceError(f"RealTimeDataset stayed {state} for {self.timeout} s") from None
 

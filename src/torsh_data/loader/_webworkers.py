@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _worker_info
 from .._errors import DataValueError
 from .._ffi import create_proxy, js_array, js_object, to_js, to_uint8array
-from .._runtime import IN_BROWSER, IN_PYODIDE, iterate_blocking, js_module
+from .._runtime import IN_BROWSER, IN_PYODIDE, iterate_blocking, js_module, wait_for
 from ._fetch import Fetcher
 from ._pool import PoolExecutor, Reply, WorkerEnd, WorkerError, WorkerFailure, adrive, epoch_spec
 from ._transfer import code_for, dumps, pack, unpack
@@ -423,7 +423,7 @@ class WebWorkerExecutor(PoolExecutor):
         pool = self._pool
         assert pool is not None
         try:
-            kind, wid, data = await asyncio.wait_for(pool.inbox.get(), self.poll)
+            kind, wid, data = await wait_for(pool.inbox.get(), self.poll)
         except asyncio.TimeoutError:
             return None
         if kind == "fatal":
