@@ -211,7 +211,8 @@ class RandomResizedCrop(Transform):
     ``w = round(sqrt(s * A * r))`` by ``h = round(sqrt(s * A / r))`` and the first attempt
     with ``0 < w <= W`` and ``0 < h <= H`` is placed at ``top = randbelow(H - h + 1)``,
     ``left = randbelow(W - w + 1)``. If none fits, the central crop with the ratio clamped
-    to ``ratio`` is used. The crop is then resized as :class:`Resize` does (same
+    to ``ratio`` is used (at least one pixel wide, where torchvision would round a side of a
+    tiny image to 0). The crop is then resized as :class:`Resize` does (same
     ``interpolation``, ``antialias`` and ``exact``; bilinear with antialias by default).
 
     Args:
@@ -262,9 +263,9 @@ class RandomResizedCrop(Transform):
                 return gen.randbelow(h - ch + 1), gen.randbelow(w - cw + 1), ch, cw
         in_ratio = w / h if h else 0.0
         if in_ratio < r0:
-            cw, ch = w, round(w / r0)
+            cw, ch = w, max(round(w / r0), 1)
         elif in_ratio > r1:
-            ch, cw = h, round(h * r1)
+            ch, cw = h, max(round(h * r1), 1)
         else:
             ch, cw = h, w
         return (h - ch) // 2, (w - cw) // 2, ch, cw
