@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import uint8_images
-from support import needs_torch
+from support import needs_numpy, needs_torch
 
 from torsh_data import DataTypeError, DataValueError, ShapeError, Tensor, TorshDataError
 from torsh_data import random as tdr
@@ -351,3 +351,33 @@ def test_bad_images_raise_package_errors():
             t(Tensor(b"", shape=(0, 3)))
         with pytest.raises(ShapeError):
             t.kernel(Tensor(bytes(4), shape=(4,)), [None] * 4)
+
+
+@needs_numpy
+@pytest.mark.native_only(reason="numpy is not installed in the Pyodide test environment")
+@given(
+    st.integers(1, 3),
+    st.sampled_from([1, 2, 3, 4]),
+    sizes,
+    sizes,
+    sizes,
+    sizes,
+    st.booleans(),
+    st.binary(min_size=3 * 4 * 12 * 12, max_size=3 * 4 * 12 * 12),
+)
+def test_numpy_path_gives_the_pure_bytes(n, c, h, w, oh, ow, antialias, raw):
+    """With numpy imported the uint8 passes run in numpy; the bytes are the pure path's."""
+    import sys
+
+    import numpy  # noqa: F401  (imported: the numpy path is taken)
+
+    batch = Tensor(raw[: n * h * w * c], shape=(n, h, w, c))
+    t = Resize((oh, ow), "bilinear", antialias=antialias)
+    fast = t.batch(batch).tobytes()
+    saved = sys.modules["numpy"]
+    sys.modules["numpy"] = None  # type: ignore[assignment]  # what sys.modules.get sees
+    try:
+        pure = t.batch(batch).tobytes()
+    finally:
+        sys.modules["numpy"] = saved
+    assert fast == pure

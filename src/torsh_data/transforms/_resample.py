@@ -16,6 +16,7 @@ positions and weights are computed once per ``(in_size, out_size, antialias)``.
   two integer multiplications and two additions, and the result is one strided slice of its
   bytes (weights are shifted so that the ``>> p`` lands on a byte boundary). No Python loop
   runs per pixel.
+* With numpy already imported, numpy does the same integer arithmetic (the same bytes).
 * Float images are computed in float64 from the same positions and rounded once to their
   float type (torch rounds to float32 after each step, so the last bit may differ); other
   integer types likewise, then rounded half up and clamped.
@@ -30,6 +31,7 @@ import array
 import functools
 import math
 import operator
+import sys
 from typing import Any
 
 from .. import _dtype
@@ -101,9 +103,12 @@ def linear_taps(in_size: int, out_size: int, antialias: bool) -> Taps:
 
 
 class _IntPlan:
-    """One uint8 pass: per output line its source lines and lane weights (see the note)."""
+    """One uint8 pass: per output line its source lines and lane weights (see the note).
 
-    __slots__ = ("byte", "lane", "lines", "overflow", "rounding")
+    ``lines`` holds per output line ``(sources, weights)`` padded with zero weights to the
+    same number of taps (at least 2), so one comprehension computes every line."""
+
+    __slots__ = ("byte", "ints", "lane", "lines", "overflow", "prec", "rounding", "taps")
 
     def __init__(self, in_size: int, out_size: int, antialias: bool) -> None:
         taps = linear_taps(in_size, out_size, antialias)
@@ -115,10 +120,14 @@ class _IntPlan:
         self.byte = (prec + 7) // 8  # the byte of a lane that holds the result
         shift = 8 * self.byte - prec
         self.rounding = (1 << (prec - 1)) << shift if prec else 0
-        lines, biggest = [], 0
+        self.taps = max(2, max((len(ws) for _, ws in taps), default=0))
+        lines, biggest, self.ints, self.prec = [], 0, [], prec
         for lo, ws in taps:
             ints = [int(w * scale - 0.5) if w * scale < 0 else int(w * scale + 0.5) for w in ws]
-            lines.append(tuple((lo + k, q << shift) for k, q in enumerate(ints) if q))
+            pad = self.taps - len(ints)
+            srcs = tuple(range(lo, lo + len(ints))) + (lo,) * pad
+            lines.append((srcs, tuple(q << shift for q in ints) + (0,) * pad))
+            self.ints.append(tuple(ints) + (0,) * pad)
             biggest = max(biggest, sum(ints))
         high = 255 * (biggest << shift) + self.rounding
         self.overflow = (high >> (8 * self.byte)) > 255
@@ -154,16 +163,17 @@ def _int_pass(joined: Any, count: int, plan: _IntPlan) -> bytes:
     frm = int.from_bytes
     ints = [frm(view[k * size : (k + 1) * size], "little") for k in range(count)]
     rounding = _ones(n, lane) * plan.rounding
-    raws = []
-    for taps in plan.lines:
-        if len(taps) == 2:
-            (a, wa), (b, wb) = taps
-            acc = ints[a] * wa + ints[b] * wb + rounding
-        else:
-            acc = rounding
-            for src, w in taps:
-                acc += ints[src] * w
-        raws.append(acc.to_bytes(size, "little"))
+    if plan.taps == 2:
+        raws = [
+            (ints[a] * wa + ints[b] * wb + rounding).to_bytes(size, "little")
+            for (a, b), (wa, wb) in plan.lines
+        ]
+    else:
+        mul = operator.mul
+        raws = [
+            sum(map(mul, [ints[k] for k in srcs], ws), rounding).to_bytes(size, "little")
+            for srcs, ws in plan.lines
+        ]
     raw = b"".join(raws)
     if plan.overflow and raw[byte + 1 :: lane].strip(b"\x00"):  # clamp lanes above 255
         return bytes(min(v >> (8 * byte), 255) for v in _lanes(raw, lane))
@@ -186,6 +196,15 @@ def transpose(data: Any, a: int, b: int, u: int) -> bytearray:
     """
     out = bytearray(a * b * u)
     if not out:
+        return out
+    if u == 1:  # plain byte slices: no views to make
+        raw = data if isinstance(data, (bytes, bytearray)) else bytes(data)
+        if b <= a:
+            for j in range(b):
+                out[j * a : (j + 1) * a] = raw[j::b]
+        else:
+            for i in range(a):
+                out[i::a] = raw[i * b : (i + 1) * b]
         return out
     src = memoryview(data).cast("B").cast(_CODES[u])  # type: ignore[call-overload]
     dst = memoryview(out).cast(_CODES[u])  # type: ignore[call-overload]
@@ -229,8 +248,44 @@ def _regroup(data: Any, a: int, b: int, row: int) -> bytes:
     return b"".join([blk for j in range(b) for blk in blocks[j::b]])
 
 
+@functools.lru_cache(maxsize=128)
+def _numpy_taps(np: Any, size: int, out: int, aa: bool, axis: int) -> list[tuple[Any, Any]]:
+    """Per tap: the source index of every output line and its weight, shaped to broadcast
+    along ``axis`` of an ``(N, H, W, C)`` array."""
+    plan = _int_plan(size, out, aa)
+    shape = [1, 1, 1, 1]
+    shape[axis] = out
+    return [
+        (
+            np.array([s[k] for s, _ in plan.lines], dtype=np.intp),
+            np.array([w[k] for w in plan.ints], dtype=np.int32).reshape(shape),
+        )
+        for k in range(plan.taps)
+    ]
+
+
+def _numpy_uint8(
+    np: Any, data: Any, n: int, h: int, w: int, u: int, oh: int, ow: int, aa: bool
+) -> bytes:
+    """:func:`_uint8` with numpy doing the same integer arithmetic (so the same bytes)."""
+    grid = np.frombuffer(data, dtype=np.uint8).reshape(n, h, w, u)
+    for axis, size, out in ((2, w, ow), (1, h, oh)):
+        if size == out:
+            continue
+        plan = _int_plan(size, out, aa)
+        taps = _numpy_taps(np, size, out, aa, axis)
+        acc = np.int32(1 << (plan.prec - 1))
+        for srcs, wts in taps:  # sums < 255 * 2**23: int32 holds them
+            acc = acc + np.take(grid, srcs, axis=axis) * wts
+        grid = np.minimum(acc >> plan.prec, 255).astype(np.uint8)
+    return bytes(np.ascontiguousarray(grid).tobytes())
+
+
 def _uint8(data: Any, n: int, h: int, w: int, u: int, oh: int, ow: int, aa: bool) -> bytes:
     """Bilinear uint8: ``n`` images ``h x w`` of ``u``-byte pixels -> ``oh x ow``."""
+    np = sys.modules.get("numpy")
+    if np is not None:
+        return _numpy_uint8(np, data, n, h, w, u, oh, ow, aa)
     grid, wide = _widen(data, u)
     rows = n * h
     if w != ow:  # columns of every row of every image, as lines
