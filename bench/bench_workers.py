@@ -7,7 +7,10 @@ library and worker count, the time to first batch and the first epoch (starting 
 workers), the steady samples/s and the speed-up over the library's own 0-worker run (see
 :func:`scaling`). The batches of every torsh-data worker count are checked to be the same.
 
-    python bench/bench_workers.py [--samples N] [--rounds R]
+    python bench/bench_workers.py [--samples N] [--rounds R] [--counts 0,1,2]
+
+The last lines give each worker count's samples/s of torsh-data divided by torch's (the
+"Resize row" of BENCHMARKS.md is ``--counts 0``).
 """
 
 from __future__ import annotations
@@ -200,12 +203,15 @@ async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=1536)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--counts", default="0,1,2", help="worker counts, comma-separated")
     args = ap.parse_args()
+    counts = tuple(int(c) for c in args.counts.split(","))
     images, labels = p2_idx(args.samples)
     print(f"{args.samples} samples, batch 64, {td.runtime_name()} Python {sys.version.split()[0]}")
     print(HEADER)
     # torsh-data first: importing torch makes every later garbage collection in this process
     # slower, which would slow the 0-worker runs (in this process) but not the workers
+    results: dict[str, dict[int, dict[str, float]]] = {}
     for name, make in (("torsh-data", torsh_loader), ("torch", torch_loader)):
         if name == "torch":
             try:
@@ -217,9 +223,17 @@ async def main() -> None:
             lambda n, make=make, kw=kw: make(images, labels, n, **(kw if n else {})),
             args.rounds,
             digest=name != "torch",
+            counts=counts,
         )
         report(name, result)
+        results[name] = result
     print(LEGEND.format(rounds=args.rounds))
+    if len(results) == 2:
+        for n in counts:
+            ratio = results["torsh-data"][n]["best"] / results["torch"][n]["best"]
+            print(f"torsh-data / torch, {n} workers: {ratio:.2f}x")
+    if counts == (0,):
+        return
     # the VM's second core comes and goes: this varied from 1.2x to 2.0x between runs here
     print(f"machine: 2 processes of pure-Python arithmetic run {machine_ceiling():.2f}x one")
 
