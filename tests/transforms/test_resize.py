@@ -381,3 +381,15 @@ def test_numpy_path_gives_the_pure_bytes(n, c, h, w, oh, ow, antialias, raw):
     finally:
         sys.modules["numpy"] = saved
     assert fast == pure
+
+
+def test_lanes_above_255_are_clamped():
+    """torch clamps each pass to [0, 255]; rounded weights can sum above one in principle, so
+    a plan whose lanes may exceed 255 clamps them (forced here by doubling the weights)."""
+    from torsh_data.transforms import _resample
+
+    plan = _resample._IntPlan(2, 1, False)  # one output from two sources, 1/2 each
+    ((srcs, ws),) = plan.lines
+    plan.lines = [(srcs, tuple(2 * w for w in ws))]
+    plan.overflow, plan.lane = True, plan.byte + 2
+    assert _resample._int_pass(bytes([200, 10, 100, 20]), 2, plan) == bytes([255, 30])
