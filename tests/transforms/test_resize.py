@@ -26,6 +26,23 @@ from torsh_data.transforms import (
 sizes = st.integers(1, 12)
 
 
+def resize_cases(channels: list[int]) -> list[st.SearchStrategy]:
+    """Strategies of ``(n, c, h, w, oh, ow, antialias, raw)``: up to 3 images of up to 12 x 12
+    pixels of ``c`` bytes, an output size, and enough random bytes."""
+    side = sizes
+    raw = st.binary(min_size=3 * 4 * 12 * 12, max_size=3 * 4 * 12 * 12)
+    return [
+        st.integers(1, 3),
+        st.sampled_from(channels),
+        side,
+        side,
+        side,
+        side,
+        st.booleans(),
+        raw,
+    ]
+
+
 # --- a per-pixel reference of torch's uint8 bilinear path ------------------------------------
 
 
@@ -111,16 +128,7 @@ def test_wide_uint8_lines_stay_exact():
 
 @needs_torch
 @pytest.mark.native_only(reason="compares with torch, which Pyodide does not have")
-@given(
-    st.integers(1, 3),
-    st.sampled_from([1, 3, 4]),
-    sizes,
-    sizes,
-    sizes,
-    sizes,
-    st.booleans(),
-    st.binary(min_size=3 * 4 * 12 * 12, max_size=3 * 4 * 12 * 12),
-)
+@given(*resize_cases([1, 3, 4]))
 def test_uint8_equals_torch(n, c, h, w, oh, ow, antialias, raw):
     """uint8 bilinear (antialias on and off) and nearest give torch's bytes exactly, batches
     through the kernel as well."""
@@ -355,16 +363,7 @@ def test_bad_images_raise_package_errors():
 
 @needs_numpy
 @pytest.mark.native_only(reason="numpy is not installed in the Pyodide test environment")
-@given(
-    st.integers(1, 3),
-    st.sampled_from([1, 2, 3, 4]),
-    sizes,
-    sizes,
-    sizes,
-    sizes,
-    st.booleans(),
-    st.binary(min_size=3 * 4 * 12 * 12, max_size=3 * 4 * 12 * 12),
-)
+@given(*resize_cases([1, 2, 3, 4]))
 def test_numpy_path_gives_the_pure_bytes(n, c, h, w, oh, ow, antialias, raw):
     """With numpy imported the uint8 passes run in numpy; the bytes are the pure path's."""
     import sys

@@ -197,17 +197,13 @@ def transpose(data: Any, a: int, b: int, u: int) -> bytearray:
     out = bytearray(a * b * u)
     if not out:
         return out
+    src: Any
+    dst: Any
     if u == 1:  # plain byte slices: no views to make
-        raw = data if isinstance(data, (bytes, bytearray)) else bytes(data)
-        if b <= a:
-            for j in range(b):
-                out[j * a : (j + 1) * a] = raw[j::b]
-        else:
-            for i in range(a):
-                out[i::a] = raw[i * b : (i + 1) * b]
-        return out
-    src = memoryview(data).cast("B").cast(_CODES[u])  # type: ignore[call-overload]
-    dst = memoryview(out).cast(_CODES[u])  # type: ignore[call-overload]
+        src, dst = (data if isinstance(data, (bytes, bytearray)) else bytes(data)), out
+    else:
+        src = memoryview(data).cast("B").cast(_CODES[u])  # type: ignore[call-overload]
+        dst = memoryview(out).cast(_CODES[u])  # type: ignore[call-overload]
     if b <= a:
         for j in range(b):
             dst[j * a : (j + 1) * a] = src[j::b]
