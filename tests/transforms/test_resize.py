@@ -392,3 +392,9 @@ def test_lanes_above_255_are_clamped():
     plan.lines = [(srcs, tuple(2 * w for w in ws))]
     plan.overflow, plan.lane = True, plan.byte + 2
     assert _resample._int_pass(bytes([200, 10, 100, 20]), 2, plan) == bytes([255, 30])
+
+
+def test_images_without_channels_resize_to_empty_images():
+    for mode in ("nearest", "bilinear"):
+        out = Resize((2, 3), mode)(Tensor(b"", shape=(1, 1, 0)))
+        assert out.shape == (2, 3, 0) and out.tobytes() == b""

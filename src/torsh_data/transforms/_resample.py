@@ -387,7 +387,7 @@ def resample(
     ``oh x ow`` with ``mode`` ``"nearest"`` or ``"bilinear"``."""
     if min(h, w, oh, ow) <= 0:
         raise DataValueError(f"cannot resize a {h}x{w} image to {oh}x{ow}")
-    if planes == 0:
+    if planes == 0 or u == 0:  # no images, or pixels of no channels
         return b""
     if mode == "nearest":
         return _nearest(data, planes, h, w, u, oh, ow)
