@@ -10,6 +10,12 @@ browser's scaler in a page) for bilinear uint8 images and uses its result when t
 those bytes differ between runtimes and from torch by small amounts. It falls back to the
 exact path when the runtime has no scaler.
 
+The parameters and their defaults follow torchvision 0.28's documented ``v2.Resize`` and
+``v2.RandomResizedCrop`` (docs.pytorch.org/vision/0.28/generated/torchvision.transforms.v2.Resize.html
+and .../torchvision.transforms.v2.RandomResizedCrop.html): ``antialias=True`` by default, an
+int size matches the smaller edge, ``max_size`` bounds the longer one; only ``Resize``'s
+default interpolation differs (``nearest`` here, kept from earlier releases).
+
 Both offer ``kernel(x, gens)`` (NOTE [ Batch kernels ] in :mod:`._compose`): ``Resize``
 resizes a whole ``(N, ...)`` batch in one pass; ``RandomResizedCrop`` draws every sample's
 crop from its stream, then resizes the crops one by one (their sizes differ).
