@@ -7,7 +7,13 @@ library and worker count, the time to first batch and the first epoch (starting 
 workers), the steady samples/s and the speed-up over the library's own 0-worker run (see
 :func:`scaling`). The batches of every torsh-data worker count are checked to be the same.
 
-    python bench/bench_workers.py [--samples N] [--rounds R]
+    python bench/bench_workers.py [--samples N] [--rounds R] [--counts 0,1,2]
+
+The last lines give each worker count's samples/s of torsh-data divided by torch's (the
+"Resize row" of BENCHMARKS.md is ``--counts 0``). ``--json`` times only torsh-data's
+0-worker loader, synchronously, and prints ``{"p2_resize": {"workers_0": {"samples_per_s":
+...}}}``, so ``bench/wasm_ratio.py bench_workers.py`` compares it with Pyodide's (numpy is
+not imported on either side).
 """
 
 from __future__ import annotations
@@ -196,16 +202,39 @@ def machine_ceiling(rounds: int = 5, n: int = 4_000_000) -> float:
     return one / two
 
 
-async def main() -> None:
+def json_main(samples: int, rounds: int) -> None:
+    """The 0-worker torsh-data rate alone (no event loop, no torch), as JSON."""
+    import json
+
+    images, labels = p2_idx(samples)
+    loader = torsh_loader(images, labels, 0)
+    best = 0.0
+    for r in range(rounds + 1):
+        t0, n = time.perf_counter(), 0
+        for _, y in loader:
+            n += len(y)
+        if r:  # the first epoch warms the plans and caches
+            best = max(best, n / (time.perf_counter() - t0))
+    print(json.dumps({"p2_resize": {"workers_0": {"samples_per_s": best}}}))
+
+
+def parse() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=1536)
     ap.add_argument("--rounds", type=int, default=5)
-    args = ap.parse_args()
+    ap.add_argument("--counts", default="0,1,2", help="worker counts, comma-separated")
+    ap.add_argument("--json", action="store_true", help="torsh-data, 0 workers, as JSON")
+    return ap.parse_args()
+
+
+async def main(args: argparse.Namespace) -> None:
+    counts = tuple(int(c) for c in args.counts.split(","))
     images, labels = p2_idx(args.samples)
     print(f"{args.samples} samples, batch 64, {td.runtime_name()} Python {sys.version.split()[0]}")
     print(HEADER)
     # torsh-data first: importing torch makes every later garbage collection in this process
     # slower, which would slow the 0-worker runs (in this process) but not the workers
+    results: dict[str, dict[int, dict[str, float]]] = {}
     for name, make in (("torsh-data", torsh_loader), ("torch", torch_loader)):
         if name == "torch":
             try:
@@ -217,12 +246,24 @@ async def main() -> None:
             lambda n, make=make, kw=kw: make(images, labels, n, **(kw if n else {})),
             args.rounds,
             digest=name != "torch",
+            counts=counts,
         )
         report(name, result)
+        results[name] = result
     print(LEGEND.format(rounds=args.rounds))
+    if len(results) == 2:
+        for n in counts:
+            ratio = results["torsh-data"][n]["best"] / results["torch"][n]["best"]
+            print(f"torsh-data / torch, {n} workers: {ratio:.2f}x")
+    if counts == (0,):
+        return
     # the VM's second core comes and goes: this varied from 1.2x to 2.0x between runs here
     print(f"machine: 2 processes of pure-Python arithmetic run {machine_ceiling():.2f}x one")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    ARGS = parse()
+    if ARGS.json:  # no event loop: Pyodide runs this part as well
+        json_main(ARGS.samples, ARGS.rounds)
+    else:
+        asyncio.run(main(ARGS))

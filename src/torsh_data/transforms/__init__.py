@@ -72,6 +72,7 @@ from ._geometry import (
 )
 from ._image import ConvertDtype, Normalize, ToTensor
 from ._noise import GaussianNoise, RandomErasing
+from ._resize import RandomResizedCrop
 from ._rotate import RandomRotation, rotate
 from ._tabular import FillMissing, MinMaxScale, OneHot, SelectColumns, Standardize
 
@@ -104,6 +105,7 @@ __all__ = [
     "RandomErasing",
     "RandomHorizontalFlip",
     "RandomHue",
+    "RandomResizedCrop",
     "RandomRotation",
     "RandomSaturation",
     "RandomVerticalFlip",

@@ -227,6 +227,11 @@ class ColorJitter(Transform):
     adjustments, then one uniform factor for each enabled one (brightness, contrast,
     saturation, hue), then the enabled ones in the permuted order.
 
+    No batch kernel (NOTE [ Batch kernels ]): every sample has its own factors, and contrast
+    needs the image's own mean, so each sample needs its own tables (uint8 brightness and
+    contrast are already one ``bytes.translate`` per image); saturation and hue combine
+    channels per pixel in float64, which no per-channel table reproduces exactly.
+
     >>> from torsh_data import Tensor, random as tdr
     >>> img = Tensor(bytes([10, 200, 30] * 4), shape=(2, 2, 3))
     >>> with tdr.sample_scope(seed=0, epoch=0, index=0):

@@ -23,7 +23,7 @@ from .._errors import DataTypeError, DataValueError
 from ..random import _GOLDEN, _MASK64, SampleGenerator, sample_generator
 from ..tensor import Tensor
 from ._compose import Transform, _probability
-from ._pixels import from_value_planes, pack_fill, value_bound, value_planes
+from ._pixels import from_value_planes, layout, pack_fill, value_bound, value_planes
 
 __all__ = ["GaussianNoise", "RandomErasing", "normals"]
 
@@ -89,6 +89,10 @@ class GaussianNoise(Transform):
     Float tensors get the noise in their own units and, with ``clip``, are clamped to
     [0, 1] (torchvision's ``GaussianNoise``). Integer tensors get it in pixel units, rounded
     half to even and clamped to the dtype's range.
+
+    No batch kernel (NOTE [ Batch kernels ]): each value gets its own normal draw and its
+    own rounding, so the batch form would be the same per-value work as the per-sample one;
+    a lookup table is exact only per (value, draw) pair, 256 x 65536 entries for uint8.
 
     Args:
         mean: the noise mean.
@@ -162,10 +166,11 @@ class RandomErasing(Transform):
             raise DataValueError(f"value must be a number, a sequence or 'random', got {value!r}")
         self.value = value
 
-    def get_params(self, h: int, w: int) -> tuple[int, int, int, int] | None:
+    def get_params(self, h: int, w: int, gen: Any = None) -> tuple[int, int, int, int] | None:
         """``(top, left, height, width)`` of the rectangle to erase, or None (same draws as
-        a call; the ``p`` draw is not included)."""
-        gen = sample_generator()
+        a call; the ``p`` draw is not included), drawn from ``gen`` (default: the sample's
+        stream)."""
+        gen = sample_generator() if gen is None else gen
         area = h * w
         log_lo, log_hi = math.log(self.ratio[0]), math.log(self.ratio[1])
         for _ in range(10):
@@ -187,21 +192,62 @@ class RandomErasing(Transform):
             return t
         top, left, eh, ew = box
         dt, c = t.dtype, len(planes)
-        if self.value == "random":
-            gen = sample_generator()
-            if dt.kind == "f":
-                fills = [normals(gen, eh * ew) for _ in range(c)]
-            else:
-                hi = int(value_bound(dt))
-                fills = [[gen.randbelow(hi + 1) for _ in range(eh * ew)] for _ in range(c)]
-        else:
-            fills = [[v] * (eh * ew) for v in pack_fill(self.value, dt, c)]
+        fills = self._fills(dt, c, eh * ew, sample_generator())
         for k in range(c):
             plane = planes[k]
             for r in range(eh):
                 start = (top + r) * w + left
                 plane[start : start + ew] = fills[k][r * ew : (r + 1) * ew]
         return from_value_planes(planes, t)
+
+    def _fills(self, dt: Any, c: int, n: int, gen: Any) -> list[list[Any]]:
+        """The ``n`` values of each of the ``c`` channels written into the rectangle."""
+        if self.value == "random":
+            if dt.kind == "f":
+                return [normals(gen, n) for _ in range(c)]
+            hi = int(value_bound(dt))
+            return [[gen.randbelow(hi + 1) for _ in range(n)] for _ in range(c)]
+        return [[v] * n for v in pack_fill(self.value, dt, c)]
+
+    def kernel(self, x: Tensor, gens: Sequence[Any]) -> Any:
+        """NOTE [ Batch kernels ]: every sample's draws from its own stream, then each
+        rectangle written into a copy of the batch, one slice assignment per rectangle row
+        (per channel plane of a float ``(C, H, W)`` image)."""
+        _, h, w, u, c = layout(x, True)
+        dt = x.dtype
+        n = x.shape[0]
+        if dt.kind == "b" or dt._array_code is None or len(gens) != n:
+            return NotImplemented
+        out = bytearray(x._data)
+        planar = dt.kind == "f" and len(x.shape) == 4  # (N, C, H, W): one plane per channel
+        size, row = h * w * u, w * u
+        for i, gen in enumerate(gens):
+            if gen.random() >= self.p:
+                continue
+            box = self.get_params(h, w, gen)
+            if box is None:
+                continue
+            top, left, eh, ew = box
+            fills = self._fills(dt, c, eh * ew, gen)
+            if planar:
+                for k in range(c):
+                    packed = bytes(dt.pack(fills[k]))
+                    base = (i * c + k) * size + top * row + left * u
+                    for r in range(eh):
+                        out[base + r * row : base + r * row + ew * u] = packed[
+                            r * ew * u : (r + 1) * ew * u
+                        ]
+                continue
+            flat: list[Any] = [0] * (eh * ew * c)
+            for k in range(c):
+                flat[k::c] = fills[k]
+            packed = bytes(dt.pack(flat))
+            base = i * size + top * row + left * u
+            for r in range(eh):
+                out[base + r * row : base + r * row + ew * u] = packed[
+                    r * ew * u : (r + 1) * ew * u
+                ]
+        return Tensor._make(memoryview(out), dt, x.shape)
 
     def __repr__(self) -> str:
         return f"RandomErasing(p={self.p}, scale={self.scale}, ratio={self.ratio})"

@@ -137,6 +137,10 @@ class RandomRotation(Transform):
     One uniform draw per call. See :func:`rotate` for the geometry, ``interpolation`` and
     ``fill``; the size is kept (``expand=False``).
 
+    No batch kernel (NOTE [ Batch kernels ]): the source map depends on the angle, a fresh
+    float per sample, so no map can be shared by two samples or precomputed; a batch form
+    would build one map per sample exactly as the per-sample path does.
+
     >>> from torsh_data import Tensor, random as tdr
     >>> img = Tensor(bytes(range(16)), shape=(4, 4))
     >>> with tdr.sample_scope(seed=0, epoch=0, index=0):
