@@ -324,9 +324,11 @@ class SampleStreams:
         self._scope = _Scope(derive_seed(seed, "sample", epoch), 0)
         self._token: contextvars.Token[_Scope | None] | None = None
 
-    def at(self, index: int | str) -> None:
+    def at(self, index: int | str, gen: SampleGenerator | None = None) -> None:
+        """Make the current sample ``index``; with ``gen``, that stream as it stands (a batch
+        kernel's fallback hands each sample's own stream back this way)."""
         self._scope.index = index
-        self._scope.gen = None
+        self._scope.gen = gen
 
     def __enter__(self) -> SampleStreams:
         self._token = _current.set(self._scope)

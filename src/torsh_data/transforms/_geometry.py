@@ -7,7 +7,9 @@ byte slices (see :mod:`._pixels`), so the cost is a few C calls per image, not p
 
 Random transforms draw from :func:`torsh_data.random.sample_generator`, so inside a
 :class:`~torsh_data.DataLoader` the result depends only on ``(seed, epoch, index)``.
-``Pad`` and ``CenterCrop`` also have ``.batch(images)`` for ``(N, ...)`` batches.
+Pad, crops and flips have batch kernels (NOTE [ Batch kernels ]): a few C calls per image
+of the batch, the random parameters drawn first from each image's stream; ``Pad`` and
+``CenterCrop`` (which draw nothing) also have ``.batch(images)`` for ``(N, ...)`` batches.
 
 >>> img = Tensor(bytes(range(9)), shape=(3, 3))
 >>> Pad(1)(img).shape, CenterCrop(1)(img).tolist()
@@ -160,9 +162,13 @@ class Pad(_Filler):
         padding = tuple(a + b for a, b in zip(self.padding, nxt.padding, strict=True))
         return RandomCrop(nxt.size, padding, self.fill, nxt.pad_if_needed)
 
-    def batch(self, imgs: Any) -> Tensor:
-        """Pad every image of an ``(N, ...)`` batch."""
-        return self._pad(_tensor(imgs), self.padding, True)
+    deterministic = True
+
+    def kernel(self, x: Tensor, gens: Any) -> Any:
+        """Pad every image of an ``(N, ...)`` batch (one frame join for the batch)."""
+        if x.ndim not in (3, 4):
+            return NotImplemented
+        return self._pad(x, self.padding, True)
 
     def __repr__(self) -> str:
         return f"Pad(padding={self.padding}, fill={self.fill!r})"
@@ -231,6 +237,25 @@ class RandomCrop(_Filler):
             fn = windows[k] = make(k)
         return Tensor._make(memoryview(fn(t._data)), t.dtype, shape)
 
+    def kernel(self, x: Tensor, gens: Sequence[Any]) -> Any:
+        """Every sample's window drawn from its stream, then one prepared struct call and
+        join per image (the window functions are kept per position, as per sample)."""
+        if x.ndim not in (3, 4) or not x.shape[0]:
+            return NotImplemented
+        one = x[0]
+        positions, _, shape, windows, make = _plan_for(self._plans, one, self._plan)
+        ks = [g.randbelow(positions) for g in gens] if positions > 1 else [0] * len(gens)
+        if len(windows) + len(ks) > 4096:
+            windows.clear()
+        for k in set(ks).difference(windows):
+            windows[k] = make(k)
+        step, data = one.nbytes, x._data
+        parts = [
+            windows[k](data[i : i + step])
+            for i, k in zip(range(0, x.nbytes, step), ks, strict=True)
+        ]
+        return Tensor._make(memoryview(b"".join(parts)), x.dtype, (len(ks), *shape))
+
     def __repr__(self) -> str:
         return f"RandomCrop(size={self.size}, padding={self.padding}, fill={self.fill!r})"
 
@@ -257,12 +282,16 @@ class CenterCrop(_Filler):
         data = crop(t._data, p, h, w, u, top, left, th, tw)
         return Tensor._make(memoryview(data), t.dtype, with_hw(t, th, tw, batch))
 
+    deterministic = True
+
     def __call__(self, img: Any) -> Tensor:
         return self._apply(_tensor(img), False)
 
-    def batch(self, imgs: Any) -> Tensor:
-        """Crop the centre of every image of an ``(N, ...)`` batch."""
-        return self._apply(_tensor(imgs), True)
+    def kernel(self, x: Tensor, gens: Any) -> Any:
+        """Crop the centre of every image of an ``(N, ...)`` batch (one struct call)."""
+        if x.ndim not in (3, 4):
+            return NotImplemented
+        return self._apply(x, True)
 
     def __repr__(self) -> str:
         return f"CenterCrop(size={self.size})"
@@ -293,6 +322,26 @@ class _RandomFlip(Transform):
         if sample_generator().random() < self.p:
             return Tensor._make(memoryview(self._flip(t._data, *geom[1:])), t.dtype, t.shape)
         return t
+
+    def kernel(self, x: Tensor, gens: Sequence[Any]) -> Any:
+        """Each sample's draw first; then the drawn samples are flipped together, as one
+        buffer of their planes (one flip call), and put back between the others."""
+        if x.ndim not in (3, 4) or not x.shape[0]:
+            return NotImplemented
+        p = self.p
+        flips = [g.random() < p for g in gens]
+        if not any(flips):
+            return x
+        n, step, data = len(flips), x.nbytes // len(flips), x._data
+        planes, h, w, u, _ = layout(x[0])
+        if all(flips):
+            return Tensor._make(memoryview(self._flip(data, n * planes, h, w, u)), x.dtype, x.shape)
+        rows = [data[i : i + step] for i in range(0, n * step, step)]
+        chosen = [r for r, f in zip(rows, flips, strict=True) if f]
+        done = self._flip(b"".join(chosen), len(chosen) * planes, h, w, u)
+        flipped = iter([done[i : i + step] for i in range(0, len(done), step)])
+        parts = [next(flipped) if f else r for r, f in zip(rows, flips, strict=True)]
+        return Tensor._make(memoryview(b"".join(parts)), x.dtype, x.shape)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(p={self.p})"
