@@ -10,15 +10,18 @@ new kernel is checked here as soon as it exists. Corresponds to torchvision's
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import NUMPY_REASON, has_module
 
 import torsh_data as td
 from torsh_data import Tensor
@@ -143,9 +146,34 @@ def _check(t: Any, xs: list[Tensor], seed: int) -> None:
     assert [g.next64() for g in gens] == ends, f"{t!r} drew differently from the per-sample path"
 
 
+NUMPY_MODES = [
+    "bare",
+    pytest.param(
+        "numpy", marks=pytest.mark.native_only(reason="numpy kernels (Pyodide here has no numpy)")
+    ),
+]
+
+
+@contextlib.contextmanager
+def _numpy_mode(mode: str) -> Iterator[None]:
+    """numpy hidden from the kernels (``bare``) or loaded (``numpy``) inside."""
+    if mode == "numpy":
+        if not has_module("numpy"):
+            pytest.skip(NUMPY_REASON)
+        importlib.import_module("numpy")
+        yield
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, "numpy", None)
+        yield
+
+
+@pytest.mark.parametrize("mode", NUMPY_MODES)
 @pytest.mark.parametrize("cls", list(KERNEL_CASES), ids=lambda c: c.__name__)
 @given(data=st.data(), seed=st.integers(0, 2**32))
-def test_kernel_gives_the_per_sample_bytes(cls: type, data: st.DataObject, seed: int) -> None:
+def test_kernel_gives_the_per_sample_bytes(
+    cls: type, mode: str, data: st.DataObject, seed: int
+) -> None:
     instances, inputs = KERNEL_CASES[cls]
     t = data.draw(instances)
     assert type(t) is cls
@@ -153,7 +181,8 @@ def test_kernel_gives_the_per_sample_bytes(cls: type, data: st.DataObject, seed:
     if cls is T.Normalize:
         c = _channels(xs)
         t = T.Normalize(t.mean * c, t.std * c) if data.draw(st.booleans()) else t
-    _check(t, xs, seed)
+    with _numpy_mode(mode):  # drawn first: Hypothesis itself looks for numpy
+        _check(t, xs, seed)
 
 
 def _transform_modules() -> list[Any]:
