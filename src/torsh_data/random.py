@@ -252,15 +252,28 @@ class SampleGenerator:
 
     def random(self) -> float:
         """A float in [0, 1)."""
-        return (self.next64() >> 11) * 2.0**-53
+        # next64() written out: these two draws are most of a batch kernel's Python work
+        self._state = z = (self._state + _GOLDEN) & _MASK64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        return ((z ^ (z >> 31)) >> 11) * 2.0**-53
 
     def randbelow(self, n: int) -> int:
         """An integer in [0, n), without modulo bias."""
         if n <= 0:
             raise DataValueError(f"randbelow needs n > 0, got {n}")
         k = n.bit_length()
-        while True:
-            r = self.getrandbits(k)
+        if k > 64:
+            while True:
+                r = self.getrandbits(k)
+                if r < n:
+                    return r
+        shift = 64 - k
+        while True:  # getrandbits(k) with next64() written out
+            self._state = z = (self._state + _GOLDEN) & _MASK64
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+            r = (z ^ (z >> 31)) >> shift
             if r < n:
                 return r
 
@@ -360,7 +373,9 @@ def sample_generators(seed: int, epoch: int, indices: Sequence[int | str]) -> li
     True
     """
     base = derive_seed(seed, "sample", epoch)
-    return [_Scope(base, i).generator() for i in indices]
+    if not all(type(i) is int for i in indices):
+        return [_Scope(base, i).generator() for i in indices]
+    return [SampleGenerator(_mix64((base + (i + 1) * _GOLDEN) & _MASK64)) for i in indices]
 
 
 def sample_generator() -> Generator | SampleGenerator:
