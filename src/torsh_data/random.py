@@ -375,7 +375,7 @@ def sample_generators(seed: int, epoch: int, indices: Sequence[int | str]) -> li
     base = derive_seed(seed, "sample", epoch)
     if not all(type(i) is int for i in indices):
         return [_Scope(base, i).generator() for i in indices]
-    return [SampleGenerator(_mix64((base + (i + 1) * _GOLDEN) & _MASK64)) for i in indices]
+    return [SampleGenerator(_mix64((base + (i + 1) * _GOLDEN) & _MASK64)) for i in indices]  # type: ignore[operator]
 
 
 def sample_generator() -> Generator | SampleGenerator:

@@ -34,8 +34,18 @@ from ..transforms import apply_kernels, kernel_plan, kernels_enabled
 __all__ = ["batch_plan", "transformed_batch"]
 
 
+_KERNELS_OF: dict[int, tuple[Any, bool]] = {}  # id(transform) -> (transform, has a kernel)
+
+
 def _has_kernel(transform: Any) -> bool:
-    return any(line.endswith(": batch") for line in kernel_plan(transform))
+    """Whether some step of ``transform`` has a kernel (kept per transform: asked per batch)."""
+    found = _KERNELS_OF.get(id(transform))
+    if found is None or found[0] is not transform:
+        if len(_KERNELS_OF) > 64:
+            _KERNELS_OF.clear()
+        has = any(line.endswith(": batch") for line in kernel_plan(transform))
+        found = _KERNELS_OF[id(transform)] = (transform, has)
+    return found[1]
 
 
 def _pure_batch(base: Any) -> Any:
@@ -77,9 +87,9 @@ def transformed_batch(ds: Any, indices: Sequence[int], streams: SampleStreams | 
     """The batch of ``ds`` (a :class:`TransformDataset`) at ``indices``, made as NOTE
     [ Lifted pipelines ] says, or ``NotImplemented``."""
     transform, target = ds.transform, ds.target_transform
-    if streams is None or transform is None or not kernels_enabled():
+    if streams is None or transform is None or not _has_kernel(transform):
         return NotImplemented
-    if not _has_kernel(transform):
+    if not kernels_enabled():
         return NotImplemented
     indices = list(indices)
     if not indices:

@@ -362,7 +362,8 @@ def apply_kernels(transform: Any, xs: Tensor | list[Any], gens: Sequence[Any]) -
 
 def kernel_plan(transform: Any) -> list[str]:
     """How :func:`apply_kernels` runs ``transform``: one line per step, batch-wise or per
-    sample and why (fused steps appear as one).
+    sample and why (fused steps appear as one; with ``TORSH_DATA_KERNELS=0`` every step
+    runs per sample instead, see :func:`kernels_enabled`).
 
     >>> from torsh_data.transforms import RandomHorizontalFlip, ToTensor, Normalize
     >>> for line in kernel_plan(Compose([RandomHorizontalFlip(), Lambda(abs), ToTensor(),
@@ -372,8 +373,6 @@ def kernel_plan(transform: Any) -> list[str]:
     Lambda(abs): per sample (no kernel)
     ToTensor()+Normalize(mean=[0.5], std=[0.5]): batch
     """
-    if not kernels_enabled():
-        return [f"{step!r}: per sample (TORSH_DATA_KERNELS=0)" for step in _steps_of(transform)]
     return [
         f"{step!r}: batch"
         if callable(getattr(step, "kernel", None))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import array
 import enum
 import math
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,7 +34,18 @@ from .._errors import DataTypeError, DataValueError
 from ..random import sample_generator
 from ..tensor import Tensor
 from ._compose import Transform
-from ._pixels import crop, fill_pixels, hflip, layout, pad, pad_crop_fn, vflip, with_hw
+from ._pixels import (
+    crop,
+    fill_pixels,
+    hflip,
+    layout,
+    numpy_crops,
+    numpy_flips,
+    pad,
+    pad_crop_fn,
+    vflip,
+    with_hw,
+)
 
 __all__ = [
     "CenterCrop",
@@ -200,8 +212,11 @@ class RandomCrop(_Filler):
         self.pad_if_needed = bool(pad_if_needed)
         self._plans: dict[tuple[Any, ...], Any] = {}
 
-    def _plan(self, t: Tensor) -> tuple[int, int, tuple[int, ...], dict[int, Any], Any]:
-        """Per input shape: (positions, columns, output shape, window functions, factory)."""
+    def _plan(
+        self, t: Tensor
+    ) -> tuple[int, tuple[int, tuple[int, int, int, int]], tuple[int, ...], dict[int, Any], Any]:
+        """Per input shape: (positions, (columns, padding), output shape, window functions,
+        factory)."""
         p, h, w, u, _ = layout(t)
         ltrb = self.padding
         th, tw = self.size
@@ -224,7 +239,7 @@ class RandomCrop(_Filler):
                 return lambda data: crop(data, p, h, w, u, top, left, th, tw)
             return pad_crop_fn(p, h, w, u, ltrb, (top, left, th, tw), fills)
 
-        return (ph - th + 1) * cols, cols, with_hw(t, th, tw), {}, make
+        return (ph - th + 1) * cols, (cols, ltrb), with_hw(t, th, tw), {}, make
 
     def __call__(self, img: Any) -> Tensor:
         t = img if type(img) is Tensor else _tensor(img)
@@ -243,8 +258,16 @@ class RandomCrop(_Filler):
         if x.ndim not in (3, 4) or not x.shape[0]:
             return NotImplemented
         one = x[0]
-        positions, _, shape, windows, make = _plan_for(self._plans, one, self._plan)
+        positions, (cols, ltrb), shape, windows, make = _plan_for(self._plans, one, self._plan)
         ks = [g.randbelow(positions) for g in gens] if positions > 1 else [0] * len(gens)
+        np = sys.modules.get("numpy")
+        if np is not None and one.nbytes:
+            corners = np.divmod(np.array(ks, dtype=np.intp), cols)
+            geometry = (len(ks), *layout(one)[:4])
+            cropped = numpy_crops(
+                np, x._data, geometry, ltrb, self.size, corners, self._fills(one, False)
+            )
+            return Tensor._make(memoryview(cropped), x.dtype, (len(ks), *shape))
         if len(windows) + len(ks) > 4096:
             windows.clear()
         for k in set(ks).difference(windows):
@@ -334,6 +357,11 @@ class _RandomFlip(Transform):
             return x
         n, step, data = len(flips), x.nbytes // len(flips), x._data
         planes, h, w, u, _ = layout(x[0])
+        np = sys.modules.get("numpy")
+        if np is not None and step:
+            axis = 3 if self._flip is hflip else 2
+            done = numpy_flips(np, data, (n, planes, h, w, u), flips, axis)
+            return Tensor._make(memoryview(done), x.dtype, x.shape)
         if all(flips):
             return Tensor._make(memoryview(self._flip(data, n * planes, h, w, u)), x.dtype, x.shape)
         rows = [data[i : i + step] for i in range(0, n * step, step)]
