@@ -149,7 +149,8 @@ class Tensor:
 
         Bounds are checked once (``min``/``max``), then one join of the rows' memoryview
         slices. (Building the slices with ``map(slice, ...)`` and ``operator.itemgetter``
-        measured slower than this comprehension: 20 against 13 us for 64 rows.) With numpy in use and enough indices, numpy gathers the rows (the same bytes).
+        measured slower than this comprehension: 20 against 13 us for 64 rows.) With numpy
+        in use and enough indices, numpy gathers the rows (the same bytes).
         """
         n, row, data = len(self), self._row_bytes(), self._data
         np = sys.modules.get("numpy")
