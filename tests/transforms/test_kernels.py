@@ -376,6 +376,10 @@ def test_plan_says_why() -> None:
         "TransformDataset: per sample (collate_fn list takes the samples)"
     ]
     assert "per index" in td.DataLoader(DATASETS["drawing_base"](), batch_size=2).plan()[0]
+    assert "per sample" in td.DataLoader(DATASETS["subset"](), batch_size=2).plan()[0]
+    assert td.DataLoader(td.Subset(_images(), [1, 2]), batch_size=2).plan() == [
+        "Subset of TensorDataset: batched fetch (__getbatch__)"
+    ]
     assert (
         "no transform step has a kernel"
         in td.DataLoader(td.TransformDataset(_images(), T.Lambda(abs)), batch_size=2).plan()[0]

@@ -291,15 +291,30 @@ class Subset(Dataset[T_co]):
             return [self[i] for i in indices]
         return _getitems(self.dataset, [self.indices[i] for i in indices])
 
-    def __getbatch__(self, indices: Sequence[int]) -> Any:
+    def _inner_batch(self) -> Any:
+        """The dataset's batched fetch when a batch may go through it (NOTE [ Batched
+        fetch ]: not one that draws, whose streams follow the loader's numbering)."""
         getbatch = getattr(self.dataset, "__getbatch__", None)
         if (
             getbatch is None
             or getattr(self.dataset, "batch_streams", False)
             or type(self).__getitem__ is not Subset.__getitem__
         ):
+            return None
+        return getbatch
+
+    def __getbatch__(self, indices: Sequence[int]) -> Any:
+        getbatch = self._inner_batch()
+        if getbatch is None:
             return NotImplemented
         return getbatch([self.indices[i] for i in indices])
+
+    def batch_plan(self) -> list[str]:
+        """How a loader makes this subset's batches (see :meth:`DataLoader.plan`)."""
+        inner = type(self.dataset).__name__
+        if self._inner_batch() is None:
+            return [f"Subset of {inner}: per sample (its batched fetch cannot serve a subset)"]
+        return [f"Subset of {inner}: batched fetch (__getbatch__)"]
 
     def __len__(self) -> int:
         return len(self.indices)
