@@ -327,6 +327,14 @@ class TransformDataset(Dataset[Any]):
     sample becomes ``transform(sample)``. Random transforms inside draw from the stream of the
     sample being loaded, so the result is a function of ``(seed, epoch, index)``.
 
+    In a :class:`~torsh_data.DataLoader` whose ``collate_fn`` is ``default_collate`` (or a
+    :class:`~torsh_data.transforms.BatchTransform` over it, which is that and one more step)
+    the batch is made batch-wise: each step of ``transform`` with a kernel runs once on the
+    stacked batch, the others per sample (NOTE [ Lifted pipelines ] in
+    ``datasets/_batched.py``), with the same bytes. With any other ``collate_fn`` the samples
+    are made one by one, as that function must see them. ``loader.plan()`` says which steps
+    run how; ``TORSH_DATA_KERNELS=0`` in the environment turns the batch path off.
+
     >>> ds = TransformDataset(TensorDataset([1, 2], [0, 1]), transform=lambda x: x.item() * 10)
     >>> ds[1][0], ds[1][1].item()
     (20, 1)
