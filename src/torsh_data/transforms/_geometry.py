@@ -31,7 +31,7 @@ from typing import Any
 
 from .._dtype import DType
 from .._errors import DataTypeError, DataValueError
-from ..random import sample_generator
+from ..random import randbelow_each, random_each, sample_generator
 from ..tensor import Tensor
 from ._compose import Transform
 from ._pixels import (
@@ -259,7 +259,7 @@ class RandomCrop(_Filler):
             return NotImplemented
         one = x[0]
         positions, (cols, ltrb), shape, windows, make = _plan_for(self._plans, one, self._plan)
-        ks = [g.randbelow(positions) for g in gens] if positions > 1 else [0] * len(gens)
+        ks = randbelow_each(gens, positions) if positions > 1 else [0] * len(gens)
         np = sys.modules.get("numpy")
         if np is not None and one.nbytes:
             corners = np.divmod(np.array(ks, dtype=np.intp), cols)
@@ -352,7 +352,7 @@ class _RandomFlip(Transform):
         if x.ndim not in (3, 4) or not x.shape[0]:
             return NotImplemented
         p = self.p
-        flips = [g.random() < p for g in gens]
+        flips = [u < p for u in random_each(gens)]
         if not any(flips):
             return x
         n, step, data = len(flips), x.nbytes // len(flips), x._data
