@@ -384,3 +384,25 @@ def test_plan_says_why() -> None:
         "no transform step has a kernel"
         in td.DataLoader(td.TransformDataset(_images(), T.Lambda(abs)), batch_size=2).plan()[0]
     )
+
+
+@given(
+    seed=st.integers(0, 2**64 - 1),
+    epoch=st.integers(0, 2**40),
+    indices=st.lists(st.integers(0, 2**64) | st.integers(0, 50), max_size=40),
+    n=st.integers(1, 2**64 + 1) | st.integers(1, 40),
+)
+def test_streams_in_lanes_are_the_streams(
+    seed: int, epoch: int, indices: list[int], n: int
+) -> None:
+    """NOTE [ Streams in lanes ]: the batch draws are the per-stream draws, and leave every
+    stream where the per-stream calls leave it."""
+    lanes = sample_generators(seed, epoch, indices)
+    one_by_one = []
+    for i in indices:
+        with sample_scope(seed, epoch, i):
+            one_by_one.append(td.random.sample_generator())
+    assert [g.seed for g in lanes] == [g.seed for g in one_by_one]
+    assert td.random.randbelow_each(lanes, n) == [g.randbelow(n) for g in one_by_one]
+    assert td.random.random_each(lanes) == [g.random() for g in one_by_one]
+    assert [g.next64() for g in lanes] == [g.next64() for g in one_by_one]
