@@ -108,8 +108,11 @@ def p1_torch(csv: bytes) -> dict[str, dict[str, float]]:
 
 
 def p2_torsh(images: bytes, labels: bytes, batch_tail: bool) -> dict[str, float]:
-    """Per sample: padded random crop and flip. ``batch_tail``: ToTensor + Normalize run once
-    per collated batch (BatchTransform; the same bytes), else per sample as well."""
+    """Padded random crop and flip in the dataset's transform. ``batch_tail``: ToTensor +
+    Normalize run once per collated batch (BatchTransform; the same bytes), else in the
+    transform as well: the user's untouched pipeline. Either way the loader runs the
+    transform's steps through their batch kernels (``loader.plan()`` shows it; set
+    ``TORSH_DATA_KERNELS=0`` to measure the per-sample path)."""
     t0 = time.perf_counter()
     ds = formats.idx_dataset(images, labels)
     geometry = [transforms.RandomCrop(28, padding=2), transforms.RandomHorizontalFlip(0.5)]

@@ -46,6 +46,8 @@ __all__ = [
     "laplaces",
     "manual_seed",
     "normals",
+    "randbelow_each",
+    "random_each",
     "sample_generator",
     "sample_generators",
     "sample_scope",
@@ -252,15 +254,28 @@ class SampleGenerator:
 
     def random(self) -> float:
         """A float in [0, 1)."""
-        return (self.next64() >> 11) * 2.0**-53
+        # next64() written out: these two draws are most of a batch kernel's Python work
+        self._state = z = (self._state + _GOLDEN) & _MASK64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        return ((z ^ (z >> 31)) >> 11) * 2.0**-53
 
     def randbelow(self, n: int) -> int:
         """An integer in [0, n), without modulo bias."""
         if n <= 0:
             raise DataValueError(f"randbelow needs n > 0, got {n}")
         k = n.bit_length()
-        while True:
-            r = self.getrandbits(k)
+        if k > 64:
+            while True:
+                r = self.getrandbits(k)
+                if r < n:
+                    return r
+        shift = 64 - k
+        while True:  # getrandbits(k) with next64() written out
+            self._state = z = (self._state + _GOLDEN) & _MASK64
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+            r = (z ^ (z >> 31)) >> shift
             if r < n:
                 return r
 
@@ -324,9 +339,11 @@ class SampleStreams:
         self._scope = _Scope(derive_seed(seed, "sample", epoch), 0)
         self._token: contextvars.Token[_Scope | None] | None = None
 
-    def at(self, index: int | str) -> None:
+    def at(self, index: int | str, gen: SampleGenerator | None = None) -> None:
+        """Make the current sample ``index``; with ``gen``, that stream as it stands (a batch
+        kernel's fallback hands each sample's own stream back this way)."""
         self._scope.index = index
-        self._scope.gen = None
+        self._scope.gen = gen
 
     def __enter__(self) -> SampleStreams:
         self._token = _current.set(self._scope)
@@ -358,7 +375,99 @@ def sample_generators(seed: int, epoch: int, indices: Sequence[int | str]) -> li
     True
     """
     base = derive_seed(seed, "sample", epoch)
-    return [_Scope(base, i).generator() for i in indices]
+    n = len(indices)
+    if not all(type(i) is int and i >= 0 for i in indices) or n < _LANE_MIN:
+        return [_Scope(base, i).generator() for i in indices]
+    mask, _, packing = _lanes(n)  # NOTE [ Streams in lanes ]
+    bases = int.from_bytes(packing.pack(*[base & _MASK64] * n), "little")
+    ones = [(i + 1) & _MASK64 for i in indices]  # type: ignore[operator]
+    steps = int.from_bytes(packing.pack(*ones), "little")
+    seeds = _mix_lanes((((steps * _GOLDEN) & mask) + bases) & mask, mask)
+    return list(map(SampleGenerator, packing.unpack(seeds.to_bytes(packing.size, "little"))))
+
+
+# --- one draw from each of many streams (batch kernels) ---------------------------------------
+#
+# NOTE [ Streams in lanes ]: a batch kernel draws once from each sample's stream. Written per
+# stream, SplitMix64 is a dozen operations on 64-bit Python ints per draw, which costs five
+# times as much in WebAssembly as natively. Here the N states sit in one big integer, one
+# 128-bit lane each (64 bits of state, 64 bits of room), so each step of the mix is one
+# big-integer operation for the whole batch (a C loop), masked back to 64 bits per lane
+# before anything can carry into the next lane. The numbers are the per-stream ones.
+
+_LANE_MIN = 8  # fewer streams than this are drawn one by one
+_lane_cache: dict[int, tuple[int, int, struct.Struct]] = {}
+
+
+def _lanes(n: int) -> tuple[int, int, struct.Struct]:
+    """(the 64-bit mask of every lane, _GOLDEN in every lane, the lane packing) for ``n``."""
+    found = _lane_cache.get(n)
+    if found is None:
+        if len(_lane_cache) > 64:
+            _lane_cache.clear()
+        packing = struct.Struct("<" + "Q8x" * n)
+        found = _lane_cache[n] = (
+            int.from_bytes(packing.pack(*[_MASK64] * n), "little"),
+            int.from_bytes(packing.pack(*[_GOLDEN] * n), "little"),
+            packing,
+        )
+    return found
+
+
+def _mix_lanes(z: int, mask: int) -> int:
+    """:func:`_mix64` of every lane of ``z``."""
+    z = (((z ^ (z >> 30)) & mask) * 0xBF58476D1CE4E5B9) & mask
+    z = (((z ^ (z >> 27)) & mask) * 0x94D049BB133111EB) & mask
+    return (z ^ (z >> 31)) & mask
+
+
+def _next_each(gens: Sequence[Any]) -> list[int] | None:
+    """``[g.next64() for g in gens]`` in lanes, or None when the streams are not all
+    :class:`SampleGenerator` or too few."""
+    n = len(gens)
+    if n < _LANE_MIN or any(type(g) is not SampleGenerator for g in gens):
+        return None
+    mask, golden, packing = _lanes(n)
+    states = (int.from_bytes(packing.pack(*[g._state for g in gens]), "little") + golden) & mask
+    for g, state in zip(gens, packing.unpack(states.to_bytes(packing.size, "little")), strict=True):
+        g._state = state
+    return list(packing.unpack(_mix_lanes(states, mask).to_bytes(packing.size, "little")))
+
+
+def random_each(gens: Sequence[Any]) -> list[float]:
+    """``[g.random() for g in gens]``, each stream advanced as that call advances it (NOTE
+    [ Streams in lanes ]).
+
+    >>> a, b = sample_generators(0, 0, range(9)), sample_generators(0, 0, range(9))
+    >>> random_each(a) == [g.random() for g in b]
+    True
+    """
+    words = _next_each(gens)
+    if words is None:
+        return [g.random() for g in gens]
+    return [(z >> 11) * 2.0**-53 for z in words]
+
+
+def randbelow_each(gens: Sequence[Any], n: int) -> list[int]:
+    """``[g.randbelow(n) for g in gens]``, each stream advanced as that call advances it,
+    rejected draws included (NOTE [ Streams in lanes ]).
+
+    >>> a, b = sample_generators(0, 0, range(9)), sample_generators(0, 0, range(9))
+    >>> randbelow_each(a, 25) == [g.randbelow(25) for g in b]
+    True
+    """
+    if n <= 0:
+        raise DataValueError(f"randbelow needs n > 0, got {n}")
+    k = n.bit_length()
+    words = _next_each(gens) if k <= 64 else None
+    if words is None:
+        return [g.randbelow(n) for g in gens]
+    shift = 64 - k
+    out = [z >> shift for z in words]
+    for i, r in enumerate(out):
+        if r >= n:  # rejected: this stream draws on, as randbelow does
+            out[i] = gens[i].randbelow(n)
+    return out
 
 
 def sample_generator() -> Generator | SampleGenerator:

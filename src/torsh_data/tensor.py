@@ -147,7 +147,10 @@ class Tensor:
     def take(self, indices: Sequence[int]) -> Tensor:
         """A new tensor of the rows at ``indices`` along the first axis (a copy).
 
-        With numpy in use and enough indices, numpy gathers the rows (the same bytes).
+        Bounds are checked once (``min``/``max``), then one join of the rows' memoryview
+        slices. (Building the slices with ``map(slice, ...)`` and ``operator.itemgetter``
+        measured slower than this comprehension: 20 against 13 us for 64 rows.) With numpy
+        in use and enough indices, numpy gathers the rows (the same bytes).
         """
         n, row, data = len(self), self._row_bytes(), self._data
         np = sys.modules.get("numpy")
@@ -161,14 +164,15 @@ class Tensor:
                     )
                 gathered = np.asarray(self).take(idx, axis=0)
                 return Tensor._make(memoryview(gathered).cast("B"), self.dtype, gathered.shape)
-        parts = []
-        for i in indices:
-            if not -n <= i < n:
-                raise DataIndexError(f"index {i} is out of range for a first axis of size {n}")
-            i %= n
-            parts.append(data[i * row : (i + 1) * row])
+        picked = indices if isinstance(indices, (list, range)) else list(indices)
+        if picked and (min(picked) < -n or max(picked) >= n):
+            bad = next(i for i in picked if not -n <= i < n)
+            raise DataIndexError(f"index {bad} is out of range for a first axis of size {n}")
+        if picked and min(picked) < 0:
+            picked = [i % n for i in picked]
+        rows = [data[i * row : i * row + row] for i in picked]
         return Tensor._make(
-            memoryview(bytearray().join(parts)), self.dtype, (len(parts), *self.shape[1:])
+            memoryview(bytearray().join(rows)), self.dtype, (len(rows), *self.shape[1:])
         )
 
     def __iter__(self) -> Iterator[Tensor]:

@@ -517,5 +517,5 @@ def test_synchronous_batches_are_the_awaited_ones() -> None:
     assert digest(now.next_batch_sync()) == digest(run(awaited.next_batch()))
     with pytest.raises(DataValueError, match="no data loaded"):
         JsLoader(2).next_batch_sync()
-    with pytest.raises(CannotBlockError, match="workers load it.*await loader.nextBatch"):
+    with pytest.raises(CannotBlockError, match=r"workers load it.*await loader\.nextBatch"):
         load(CSV, "t.csv", workers=1).next_batch_sync()

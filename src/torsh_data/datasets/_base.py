@@ -23,8 +23,9 @@ from typing import Any, Generic, TypeVar
 from .._checks import check_int
 from .._errors import CombineError, DataIndexError, DataTypeError, DataValueError
 from .._interop import is_torch_tensor
-from ..random import Generator, derive_seed, draw_seed, seed_source
+from ..random import Generator, SampleStreams, derive_seed, draw_seed, seed_source
 from ..tensor import Tensor
+from ._batched import batch_plan, transformed_batch
 
 __all__ = [
     "ChainDataset",
@@ -53,6 +54,15 @@ class Dataset(Generic[T_co]):
     ``[self[i] for i in indices]`` (or ``NotImplemented``). The loader uses it when its
     ``collate_fn`` is ``default_collate``, turning a batch into one bulk operation;
     :class:`TensorDataset` gathers each tensor's rows with one buffer join.
+
+    A batched fetch that draws random numbers says so with ``batch_streams = True``: the
+    loader then calls ``__getbatch__(indices, streams)`` with its
+    :class:`~torsh_data.random.SampleStreams`, and sample ``i`` must draw from the stream of
+    ``indices[i]``, as ``self[indices[i]]`` would in the loader. Such a fetch is only valid
+    under the loader's own numbering, so wrappers that renumber indices (:class:`Subset`)
+    and a :class:`TransformDataset` above it fetch per index instead.
+    :class:`TransformDataset` is the one here: its batches run the transform's kernels
+    (NOTE [ Batch kernels ] in :mod:`torsh_data.transforms`).
     """
 
     def __getitem__(self, index: int) -> T_co:
@@ -281,11 +291,30 @@ class Subset(Dataset[T_co]):
             return [self[i] for i in indices]
         return _getitems(self.dataset, [self.indices[i] for i in indices])
 
-    def __getbatch__(self, indices: Sequence[int]) -> Any:
+    def _inner_batch(self) -> Any:
+        """The dataset's batched fetch when a batch may go through it (NOTE [ Batched
+        fetch ]: not one that draws, whose streams follow the loader's numbering)."""
         getbatch = getattr(self.dataset, "__getbatch__", None)
-        if getbatch is None or type(self).__getitem__ is not Subset.__getitem__:
+        if (
+            getbatch is None
+            or getattr(self.dataset, "batch_streams", False)
+            or type(self).__getitem__ is not Subset.__getitem__
+        ):
+            return None
+        return getbatch
+
+    def __getbatch__(self, indices: Sequence[int]) -> Any:
+        getbatch = self._inner_batch()
+        if getbatch is None:
             return NotImplemented
         return getbatch([self.indices[i] for i in indices])
+
+    def batch_plan(self) -> list[str]:
+        """How a loader makes this subset's batches (see :meth:`DataLoader.plan`)."""
+        inner = type(self.dataset).__name__
+        if self._inner_batch() is None:
+            return [f"Subset of {inner}: per sample (its batched fetch cannot serve a subset)"]
+        return [f"Subset of {inner}: batched fetch (__getbatch__)"]
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -297,6 +326,14 @@ class TransformDataset(Dataset[Any]):
     A sample ``(x, y, ...)`` becomes ``(transform(x), target_transform(y), ...)``; any other
     sample becomes ``transform(sample)``. Random transforms inside draw from the stream of the
     sample being loaded, so the result is a function of ``(seed, epoch, index)``.
+
+    In a :class:`~torsh_data.DataLoader` whose ``collate_fn`` is ``default_collate`` (or a
+    :class:`~torsh_data.transforms.BatchTransform` over it, which is that and one more step)
+    the batch is made batch-wise: each step of ``transform`` with a kernel runs once on the
+    stacked batch, the others per sample (NOTE [ Lifted pipelines ] in
+    ``datasets/_batched.py``), with the same bytes. With any other ``collate_fn`` the samples
+    are made one by one, as that function must see them. ``loader.plan()`` says which steps
+    run how; ``TORSH_DATA_KERNELS=0`` in the environment turns the batch path off.
 
     >>> ds = TransformDataset(TensorDataset([1, 2], [0, 1]), transform=lambda x: x.item() * 10)
     >>> ds[1][0], ds[1][1].item()
@@ -318,6 +355,20 @@ class TransformDataset(Dataset[Any]):
         self.dataset = dataset
         self.transform = transform
         self.target_transform = target_transform
+
+    #: Its batched fetch draws from the loader's streams (NOTE [ Batched fetch ]).
+    batch_streams = True
+
+    def __getbatch__(self, indices: Sequence[int], streams: SampleStreams | None = None) -> Any:
+        """The loader's batch at ``indices``: the transform's kernels on the whole batch
+        (NOTE [ Lifted pipelines ] in ``datasets/_batched.py``), or ``NotImplemented``
+        (outside a loader's ``streams``, or where the per-sample path must run)."""
+        return transformed_batch(self, indices, streams)
+
+    def batch_plan(self) -> list[str]:
+        """How a loader makes this dataset's batches: which steps run batch-wise, which per
+        sample and why (what :meth:`DataLoader.plan` shows)."""
+        return batch_plan(self)
 
     def __getitem__(self, index: int) -> Any:
         sample = self.dataset[index]

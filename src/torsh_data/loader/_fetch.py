@@ -19,7 +19,7 @@ from .._worker_info import dataset_splits_stream
 from ..collate import default_collate
 from ..random import SampleStreams
 
-__all__ = ["Exhausted", "Fetcher", "IterableFetcher", "MapFetcher", "build_fetcher"]
+__all__ = ["Exhausted", "Fetcher", "IterableFetcher", "MapFetcher", "build_fetcher", "finisher"]
 
 
 class Exhausted(Exception):
@@ -59,6 +59,12 @@ class MapFetcher(Fetcher):
 
     With ``auto_collation`` a task is a list of indices, collated into one batch; without, a
     task is one index and its sample is passed to ``collate_fn`` alone.
+
+    A dataset with ``__getbatch__`` (NOTE [ Batched fetch ] in :mod:`torsh_data.datasets`)
+    makes the whole batch when ``collate_fn`` is ``default_collate``, or is ``finish`` after
+    it (``collate_fn.after_default_collate``, as :class:`~torsh_data.transforms.BatchTransform`
+    says); one with ``batch_streams = True`` is handed this fetcher's streams, so its random
+    draws are the samples' ``(seed, epoch, index)`` streams.
     """
 
     kind = "map"
@@ -73,9 +79,10 @@ class MapFetcher(Fetcher):
     ) -> None:
         super().__init__(dataset, collate_fn, seed, epoch)
         self.auto_collation = auto_collation
-        self.batched_fetch = (
-            getattr(dataset, "__getbatch__", None) if collate_fn is default_collate else None
-        )
+        self.finish = None if collate_fn is default_collate else finisher(collate_fn)
+        lifted = collate_fn is default_collate or self.finish is not None
+        self.batched_fetch = getattr(dataset, "__getbatch__", None) if lifted else None
+        self.batch_streams = bool(getattr(dataset, "batch_streams", False))
 
     def params(self) -> dict[str, Any]:
         return {"auto_collation": self.auto_collation}
@@ -87,9 +94,12 @@ class MapFetcher(Fetcher):
                 streams.at(task)
                 return self.collate_fn(ds[task])
             if self.batched_fetch is not None:  # NOTE [ Batched fetch ] in datasets.py
-                batch = self.batched_fetch(task)
+                if self.batch_streams:
+                    batch = self.batched_fetch(task, streams)
+                else:
+                    batch = self.batched_fetch(task)
                 if batch is not NotImplemented:
-                    return batch
+                    return batch if self.finish is None else self.finish(batch)
             getitems = getattr(ds, "__getitems__", None)
             if getitems is not None:
                 streams.at(f"items:{task[0]}" if task else "items")
@@ -100,6 +110,12 @@ class MapFetcher(Fetcher):
                     streams.at(i)
                     samples.append(ds[i])
         return self.collate_fn(samples)
+
+
+def finisher(collate_fn: Any) -> Callable[[Any], Any] | None:
+    """``f`` when ``collate_fn`` says it is ``f(default_collate(samples))``, else None."""
+    finish = getattr(collate_fn, "after_default_collate", None)
+    return finish if callable(finish) else None
 
 
 class IterableFetcher(Fetcher):

@@ -17,7 +17,7 @@ from ..datasets import _is_iterable_dataset
 from ..random import draw_seed, seed_source
 from ..samplers import BatchSampler, RandomSampler, SequentialSampler
 from ._executor import Executor, Failed, default_executor
-from ._fetch import Fetcher, IterableFetcher, MapFetcher
+from ._fetch import Fetcher, IterableFetcher, MapFetcher, finisher
 from ._helpers import pin_memory as pin_batch
 
 __all__ = ["DataLoader"]
@@ -214,6 +214,46 @@ class DataLoader(Generic[T_co]):
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def plan(self) -> list[str]:
+        """How a batch is made, one line per step: which run batch-wise (one bulk operation
+        for the whole batch) and which per sample, and why. The batches are the same either
+        way; this is about speed (NOTE [ Lifted pipelines ] in ``datasets/_batched.py``).
+
+        >>> from torsh_data import TensorDataset, TransformDataset, Tensor
+        >>> from torsh_data.transforms import Compose, Lambda, RandomCrop, ToTensor
+        >>> images = TensorDataset(Tensor(bytes(4 * 64), shape=(4, 8, 8)), [0, 1, 2, 3])
+        >>> pipeline = Compose([RandomCrop(6), Lambda(lambda x: x), ToTensor()])
+        >>> for line in DataLoader(TransformDataset(images, pipeline), batch_size=2).plan():
+        ...     print(line)
+        TensorDataset: batched fetch (__getbatch__)
+        RandomCrop(size=(6, 6), padding=(0, 0, 0, 0), fill=0): batch
+        Lambda(<lambda>): per sample (no kernel)
+        ToTensor(): batch
+        default_collate of the other fields
+        """
+        ds = self.dataset
+        name = type(ds).__name__
+        if self._iterable:
+            return [f"{name}: per sample (an iterable dataset is read sample by sample)"]
+        if self.batch_sampler is None:
+            return [f"{name}: per sample (batch_size=None)"]
+        finish = None
+        if self.collate_fn is not default_collate:
+            finish = finisher(self.collate_fn)
+            if finish is None:
+                who = getattr(self.collate_fn, "__name__", type(self.collate_fn).__name__)
+                return [f"{name}: per sample (collate_fn {who} takes the samples)"]
+        describe = getattr(ds, "batch_plan", None)
+        if callable(describe):
+            lines = list(describe())
+        elif callable(getattr(ds, "__getbatch__", None)):
+            lines = [f"{name}: batched fetch (__getbatch__)"]
+        else:
+            lines = [f"{name}: per sample (no __getbatch__)", "default_collate"]
+        if finish is not None:
+            lines.append(f"{self.collate_fn!r}: on the collated batch")
+        return lines
 
     # --- iteration -----------------------------------------------------------------------
     def _index_sampler(self) -> Any:

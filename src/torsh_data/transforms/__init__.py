@@ -11,9 +11,14 @@ row's result, stacked (so a table's column can be transformed in one call).
 
 Image transforms read the layout from the dtype: integer images are ``(H, W[, C])`` (as
 decoded), float images ``(C, H, W)`` (after :class:`ToTensor`); a 2-D tensor is one channel.
-``ToTensor``, ``Normalize``, ``ConvertDtype``, ``Pad``, ``CenterCrop`` and ``Compose`` of those
-also act on a whole collated batch with ``.batch(batch)``; :class:`BatchTransform` is the
-``collate_fn`` that does so inside a loader.
+Transforms may have a batch kernel (NOTE [ Batch kernels ] in ``_compose.py``): the same
+transform on a stacked batch with bulk operations, every sample drawing from its own stream.
+A :class:`~torsh_data.TransformDataset` in a :class:`~torsh_data.DataLoader` runs its
+pipeline through them (:func:`apply_kernels`; :meth:`~torsh_data.DataLoader.plan` shows which
+steps run batch-wise), with the per-sample path's exact bytes. The deterministic ones
+(``ToTensor``, ``Normalize``, ``ConvertDtype``, ``Pad``, ``CenterCrop`` and ``Compose`` of
+those) also act on a whole collated batch with ``.batch(batch)``; :class:`BatchTransform`
+is the ``collate_fn`` that does so inside a loader.
 
 Augmentation: :class:`ColorJitter` (and one-factor :class:`RandomBrightness` ...),
 :class:`RandomRotation`, :class:`GaussianNoise`, :class:`RandomErasing`; pipelines with
@@ -60,7 +65,17 @@ from ._color import (
     adjust_hue,
     adjust_saturation,
 )
-from ._compose import Compose, Conditional, Lambda, RandomApply, RandomChoice, Transform
+from ._compose import (
+    Compose,
+    Conditional,
+    Lambda,
+    RandomApply,
+    RandomChoice,
+    Transform,
+    apply_kernels,
+    kernel_plan,
+    kernels_enabled,
+)
 from ._geometry import (
     CenterCrop,
     InterpolationMode,
@@ -118,6 +133,9 @@ __all__ = [
     "adjust_contrast",
     "adjust_hue",
     "adjust_saturation",
+    "apply_kernels",
+    "kernel_plan",
+    "kernels_enabled",
     "rotate",
 ]
 

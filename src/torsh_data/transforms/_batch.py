@@ -24,7 +24,9 @@ class BatchTransform:
 
     Deterministic per-sample steps at the end of a pipeline (``ToTensor``, ``Normalize``,
     ``ConvertDtype``, ``Pad``, ``CenterCrop``) give the same bytes run once on the batch, at a
-    fraction of the per-sample cost::
+    fraction of the per-sample cost (a :class:`~torsh_data.TransformDataset` in a loader
+    already runs such steps batch-wise through their kernels, so this is only needed to move
+    them out of the dataset's transform)::
 
         per_sample = Compose([RandomCrop(28, padding=2), RandomHorizontalFlip()])
         loader = DataLoader(TransformDataset(mnist, per_sample), batch_size=64,
@@ -35,6 +37,10 @@ class BatchTransform:
         field: which field of the collated batch to transform: an index for tuple/list
             samples, a key for dict samples, or ``None`` when the batch is a tensor.
         collate_fn: how samples are collated first (default ``default_collate``).
+
+    With the default ``collate_fn`` it is ``finish(default_collate(samples))``, so a loader
+    may take the dataset's batched fetch (NOTE [ Batched fetch ] in :mod:`torsh_data.datasets`)
+    and call :meth:`finish` on it: the same batch (``after_default_collate`` says so).
     """
 
     def __init__(
@@ -44,7 +50,7 @@ class BatchTransform:
         collate_fn: Callable[[Sequence[Any]], Any] = default_collate,
     ) -> None:
         batch = getattr(transform, "batch", None)
-        if not callable(batch):
+        if not callable(batch) or not getattr(transform, "deterministic", True):
             raise DataTypeError(
                 f"{type(transform).__name__} has no batch mode; BatchTransform needs a transform "
                 "with .batch() (ToTensor, Normalize, ConvertDtype, Pad, CenterCrop, Compose)"
@@ -53,7 +59,15 @@ class BatchTransform:
         self._batch = batch
 
     def __call__(self, samples: Sequence[Any]) -> Any:
-        batch = self.collate_fn(samples)
+        return self.finish(self.collate_fn(samples))
+
+    @property
+    def after_default_collate(self) -> Callable[[Any], Any] | None:
+        """:meth:`finish` when this is ``finish`` after ``default_collate``, else None."""
+        return self.finish if self.collate_fn is default_collate else None
+
+    def finish(self, batch: Any) -> Any:
+        """The transform applied to the field of an already collated batch."""
         if self.field is None:
             return self._batch(batch)
         try:

@@ -19,13 +19,25 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._errors import DataTypeError, DataValueError
-from ..random import sample_generator
+from ..random import SampleStreams, sample_generator
+from ..tensor import Tensor, stack
 
-__all__ = ["Compose", "Conditional", "Lambda", "RandomApply", "RandomChoice", "Transform"]
+__all__ = [
+    "Compose",
+    "Conditional",
+    "Lambda",
+    "RandomApply",
+    "RandomChoice",
+    "Transform",
+    "apply_kernels",
+    "kernel_plan",
+    "kernels_enabled",
+]
 
 TransformFn = Callable[[Any], Any]
 
@@ -50,10 +62,38 @@ class Transform:
     sample ``i`` drawing from ``gens[i]``, so a loader may run either path; it returns
     ``NotImplemented`` when it cannot handle this input (the caller then runs the per-sample
     path). :func:`torsh_data.random.sample_generators` gives the streams.
+
+    A kernel returns ``NotImplemented`` before it draws anything, so the caller's per-sample
+    fallback starts every stream where it was. :func:`apply_kernels` runs a pipeline this
+    way (each step batch-wise where it can, per sample where it cannot) and is what a
+    :class:`~torsh_data.TransformDataset` in a :class:`~torsh_data.DataLoader` uses; a
+    transform that draws nothing also sets ``deterministic = True``, which gives it
+    :meth:`batch` (its kernel on a collated batch, outside any loader).
     """
+
+    #: True when the transform never draws random numbers (its kernel ignores ``gens``).
+    deterministic = False
 
     def __call__(self, sample: Any) -> Any:
         raise NotImplementedError
+
+    def batch(self, samples: Any) -> Any:
+        """This transform on a whole collated ``(N, ...)`` batch, at once.
+
+        Only for deterministic transforms with a ``kernel`` (random transforms draw per
+        sample: they run batch-wise inside a loader, see NOTE [ Batch kernels ]).
+        """
+        kernel = getattr(self, "kernel", None)
+        if kernel is None or not self.deterministic:
+            raise DataTypeError(
+                f"{self!r} has no batch mode (it draws per sample or has no kernel); apply it "
+                "per sample in the dataset instead"
+            )
+        x = samples if isinstance(samples, Tensor) else Tensor(samples)
+        out = kernel(x, [None] * (x.shape[0] if x.shape else 0))
+        if out is NotImplemented:
+            return stack(_per_sample(self, list(x), [None] * len(x)))
+        return out
 
     def then(self, other: TransformFn) -> Compose:
         """``other`` applied after this transform, as one :class:`Compose`."""
@@ -99,9 +139,10 @@ def _fuse(transforms: list[TransformFn]) -> list[TransformFn]:
 class Compose(Transform):
     """Apply transforms in order.
 
-    ``compose.batch(batch)`` applies each transform's ``batch`` method to a collated batch;
-    it raises :class:`~torsh_data.DataTypeError` if one of them has none (random transforms
-    draw per sample, so they work on samples only).
+    ``compose.kernel(x, gens)`` runs the pipeline on a stacked batch (NOTE [ Batch kernels ]):
+    each step's kernel where it has one, the others per sample. ``compose.batch(batch)``
+    does so outside a loader when every step is deterministic; it raises
+    :class:`~torsh_data.DataTypeError` otherwise (random steps draw per sample).
 
     Args:
         transforms: the callables, applied first to last.
@@ -116,16 +157,15 @@ class Compose(Transform):
             sample = step(sample)
         return sample
 
-    def batch(self, samples: Any) -> Any:
-        """Apply every transform to a whole batch (each must have a ``batch`` method)."""
-        for step in self._steps:
-            fn = getattr(step, "batch", None)
-            if fn is None:
-                raise DataTypeError(
-                    f"{step!r} has no batch mode; apply it per sample in the dataset instead"
-                )
-            samples = fn(samples)
-        return samples
+    @property
+    def deterministic(self) -> bool:  # type: ignore[override]
+        return all(getattr(step, "deterministic", False) for step in self._steps)
+
+    def kernel(self, x: Tensor, gens: Sequence[Any]) -> Tensor:
+        """Every step on the stacked batch ``x``; the results must stack again (a
+        :class:`~torsh_data.ShapeError` names the sample and the shapes otherwise)."""
+        out = apply_kernels(self, x, gens)
+        return out if isinstance(out, Tensor) else stack(out)
 
     def __repr__(self) -> str:
         inner = "".join(f"\n    {t!r}," for t in self.transforms)
@@ -242,3 +282,100 @@ class Conditional(Transform):
 
     def __repr__(self) -> str:
         return f"Conditional({self.transform!r}, {self.predicate!r})"
+
+
+# --- running a pipeline batch-wise -------------------------------------------------------------
+
+
+def kernels_enabled() -> bool:
+    """False when the environment sets ``TORSH_DATA_KERNELS=0``: loaders then run every
+    transform per sample, as without kernels (for debugging a kernel; the batches are the
+    same either way). Read at each batch, so worker processes follow the parent's setting."""
+    return os.environ.get("TORSH_DATA_KERNELS", "1") != "0"
+
+
+def _steps_of(transform: Any) -> list[Any]:
+    """The steps ``transform`` runs, nested :class:`Compose` flattened (its fused steps)."""
+    if type(transform) is not Compose:
+        return [transform]
+    return [s for step in transform._steps for s in _steps_of(step)]
+
+
+def _stacked(xs: list[Any]) -> Tensor | None:
+    """``xs`` as one stacked Tensor, or None unless all are Tensors of one shape and dtype."""
+    first = xs[0] if xs else None
+    if type(first) is not Tensor:
+        return None
+    shape, dt = first.shape, first.dtype
+    for t in xs:
+        if type(t) is not Tensor or t.shape != shape or t.dtype is not dt:
+            return None
+    return stack(xs)
+
+
+def _per_sample(step: Any, xs: list[Any], gens: Sequence[Any]) -> list[Any]:
+    """``[step(x) for x in xs]``, sample ``i`` drawing from ``gens[i]`` (None: a fresh stream)."""
+    streams = SampleStreams(0, 0)
+    out = []
+    with streams:
+        for i, (x, gen) in enumerate(zip(xs, gens, strict=True)):
+            streams.at(i, gen)
+            out.append(step(x))
+    return out
+
+
+def apply_kernels(transform: Any, xs: Tensor | list[Any], gens: Sequence[Any]) -> Any:
+    """``transform`` on ``N`` samples at once, sample ``i`` drawing from ``gens[i]``.
+
+    ``xs`` is the samples (a list) or their stack (an ``(N, ...)`` Tensor). Each step with a
+    ``kernel`` runs on the stacked batch (NOTE [ Batch kernels ]); a step without one, or
+    whose kernel returns ``NotImplemented``, or that meets samples of different shapes,
+    runs per sample, and the next step may be batch-wise again. The result is the stacked
+    batch (a Tensor) when the last step ran batch-wise, else the list of samples; either way
+    the same values as ``[transform(x) for x in xs]``, so ``default_collate`` of the list
+    and the stack agree.
+
+    >>> from torsh_data import Tensor
+    >>> from torsh_data.random import sample_generators
+    >>> from torsh_data.transforms import Pad, ToTensor
+    >>> x = Tensor(bytes(8), shape=(2, 2, 2))
+    >>> apply_kernels(Compose([Pad(1), ToTensor()]), x, sample_generators(0, 0, [0, 1])).shape
+    (2, 1, 4, 4)
+    """
+    cur: Any = xs
+    if len(xs) != len(gens):
+        raise DataValueError(f"apply_kernels: {len(xs)} samples and {len(gens)} streams")
+    use = kernels_enabled()
+    for step in _steps_of(transform):
+        kernel = getattr(step, "kernel", None) if use else None
+        if kernel is not None:
+            x = cur if type(cur) is Tensor else _stacked(cur)
+            if x is not None:
+                out = kernel(x, gens)
+                if out is not NotImplemented:
+                    cur = out
+                    continue
+                cur = x
+        cur = _per_sample(step, list(cur), gens)
+    return cur
+
+
+def kernel_plan(transform: Any) -> list[str]:
+    """How :func:`apply_kernels` runs ``transform``: one line per step, batch-wise or per
+    sample and why (fused steps appear as one; with ``TORSH_DATA_KERNELS=0`` every step
+    runs per sample instead, see :func:`kernels_enabled`).
+
+    >>> from torsh_data.transforms import RandomHorizontalFlip, ToTensor, Normalize
+    >>> for line in kernel_plan(Compose([RandomHorizontalFlip(), Lambda(abs), ToTensor(),
+    ...                                  Normalize(0.5, 0.5)])):
+    ...     print(line)
+    RandomHorizontalFlip(p=0.5): batch
+    Lambda(abs): per sample (no kernel)
+    ToTensor()+Normalize(mean=[0.5], std=[0.5]): batch
+    """
+    return [
+        f"{step!r}: batch"
+        if callable(getattr(step, "kernel", None))
+        else f"{step!r}: per sample (no kernel)"
+        for step in _steps_of(transform)
+    ]

@@ -7,7 +7,9 @@ byte slices (see :mod:`._pixels`), so the cost is a few C calls per image, not p
 
 Random transforms draw from :func:`torsh_data.random.sample_generator`, so inside a
 :class:`~torsh_data.DataLoader` the result depends only on ``(seed, epoch, index)``.
-``Pad`` and ``CenterCrop`` also have ``.batch(images)`` for ``(N, ...)`` batches.
+Pad, crops and flips have batch kernels (NOTE [ Batch kernels ]): a few C calls per image
+of the batch, the random parameters drawn first from each image's stream; ``Pad`` and
+``CenterCrop`` (which draw nothing) also have ``.batch(images)`` for ``(N, ...)`` batches.
 
 >>> img = Tensor(bytes(range(9)), shape=(3, 3))
 >>> Pad(1)(img).shape, CenterCrop(1)(img).tolist()
@@ -20,15 +22,27 @@ Random transforms draw from :func:`torsh_data.random.sample_generator`, so insid
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._dtype import DType
 from .._errors import DataTypeError, DataValueError
-from ..random import sample_generator
+from ..random import randbelow_each, random_each, sample_generator
 from ..tensor import Tensor
 from ._compose import Transform
-from ._pixels import crop, fill_pixels, hflip, layout, pad, pad_crop_fn, vflip, with_hw
+from ._pixels import (
+    crop,
+    fill_pixels,
+    hflip,
+    layout,
+    numpy_crops,
+    numpy_flips,
+    pad,
+    pad_crop_fn,
+    vflip,
+    with_hw,
+)
 
 __all__ = [
     "CenterCrop",
@@ -157,9 +171,13 @@ class Pad(_Filler):
         padding = tuple(a + b for a, b in zip(self.padding, nxt.padding, strict=True))
         return RandomCrop(nxt.size, padding, self.fill, nxt.pad_if_needed)
 
-    def batch(self, imgs: Any) -> Tensor:
-        """Pad every image of an ``(N, ...)`` batch."""
-        return self._pad(_tensor(imgs), self.padding, True)
+    deterministic = True
+
+    def kernel(self, x: Tensor, gens: Any) -> Any:
+        """Pad every image of an ``(N, ...)`` batch (one frame join for the batch)."""
+        if x.ndim not in (3, 4):
+            return NotImplemented
+        return self._pad(x, self.padding, True)
 
     def __repr__(self) -> str:
         return f"Pad(padding={self.padding}, fill={self.fill!r})"
@@ -191,8 +209,11 @@ class RandomCrop(_Filler):
         self.pad_if_needed = bool(pad_if_needed)
         self._plans: dict[tuple[Any, ...], Any] = {}
 
-    def _plan(self, t: Tensor) -> tuple[int, int, tuple[int, ...], dict[int, Any], Any]:
-        """Per input shape: (positions, columns, output shape, window functions, factory)."""
+    def _plan(
+        self, t: Tensor
+    ) -> tuple[int, tuple[int, tuple[int, int, int, int]], tuple[int, ...], dict[int, Any], Any]:
+        """Per input shape: (positions, (columns, padding), output shape, window functions,
+        factory)."""
         p, h, w, u, _ = layout(t)
         ltrb = self.padding
         th, tw = self.size
@@ -215,7 +236,7 @@ class RandomCrop(_Filler):
                 return lambda data: crop(data, p, h, w, u, top, left, th, tw)
             return pad_crop_fn(p, h, w, u, ltrb, (top, left, th, tw), fills)
 
-        return (ph - th + 1) * cols, cols, with_hw(t, th, tw), {}, make
+        return (ph - th + 1) * cols, (cols, ltrb), with_hw(t, th, tw), {}, make
 
     def __call__(self, img: Any) -> Tensor:
         t = img if type(img) is Tensor else _tensor(img)
@@ -227,6 +248,33 @@ class RandomCrop(_Filler):
                 windows.clear()
             fn = windows[k] = make(k)
         return Tensor._make(memoryview(fn(t._data)), t.dtype, shape)
+
+    def kernel(self, x: Tensor, gens: Sequence[Any]) -> Any:
+        """Every sample's window drawn from its stream, then one prepared struct call and
+        join per image (the window functions are kept per position, as per sample)."""
+        if x.ndim not in (3, 4) or not x.shape[0]:
+            return NotImplemented
+        one = x[0]
+        positions, (cols, ltrb), shape, windows, make = _plan_for(self._plans, one, self._plan)
+        ks = randbelow_each(gens, positions) if positions > 1 else [0] * len(gens)
+        np = sys.modules.get("numpy")
+        if np is not None and one.nbytes:
+            corners = np.divmod(np.array(ks, dtype=np.intp), cols)
+            geometry = (len(ks), *layout(one)[:4])
+            cropped = numpy_crops(
+                np, x._data, geometry, ltrb, self.size, corners, self._fills(one, False)
+            )
+            return Tensor._make(memoryview(cropped), x.dtype, (len(ks), *shape))
+        if len(windows) + len(ks) > 4096:
+            windows.clear()
+        for k in set(ks).difference(windows):
+            windows[k] = make(k)
+        step, data = one.nbytes, x._data
+        parts = [
+            windows[k](data[i : i + step])
+            for i, k in zip(range(0, x.nbytes, step), ks, strict=True)
+        ]
+        return Tensor._make(memoryview(b"".join(parts)), x.dtype, (len(ks), *shape))
 
     def __repr__(self) -> str:
         return f"RandomCrop(size={self.size}, padding={self.padding}, fill={self.fill!r})"
@@ -254,12 +302,16 @@ class CenterCrop(_Filler):
         data = crop(t._data, p, h, w, u, top, left, th, tw)
         return Tensor._make(memoryview(data), t.dtype, with_hw(t, th, tw, batch))
 
+    deterministic = True
+
     def __call__(self, img: Any) -> Tensor:
         return self._apply(_tensor(img), False)
 
-    def batch(self, imgs: Any) -> Tensor:
-        """Crop the centre of every image of an ``(N, ...)`` batch."""
-        return self._apply(_tensor(imgs), True)
+    def kernel(self, x: Tensor, gens: Any) -> Any:
+        """Crop the centre of every image of an ``(N, ...)`` batch (one struct call)."""
+        if x.ndim not in (3, 4):
+            return NotImplemented
+        return self._apply(x, True)
 
     def __repr__(self) -> str:
         return f"CenterCrop(size={self.size})"
@@ -290,6 +342,31 @@ class _RandomFlip(Transform):
         if sample_generator().random() < self.p:
             return Tensor._make(memoryview(self._flip(t._data, *geom[1:])), t.dtype, t.shape)
         return t
+
+    def kernel(self, x: Tensor, gens: Sequence[Any]) -> Any:
+        """Each sample's draw first; then the drawn samples are flipped together, as one
+        buffer of their planes (one flip call), and put back between the others."""
+        if x.ndim not in (3, 4) or not x.shape[0]:
+            return NotImplemented
+        p = self.p
+        flips = [u < p for u in random_each(gens)]
+        if not any(flips):
+            return x
+        n, step, data = len(flips), x.nbytes // len(flips), x._data
+        planes, h, w, u, _ = layout(x[0])
+        np = sys.modules.get("numpy")
+        if np is not None and step:
+            axis = 3 if self._flip is hflip else 2
+            done = numpy_flips(np, data, (n, planes, h, w, u), flips, axis)
+            return Tensor._make(memoryview(done), x.dtype, x.shape)
+        if all(flips):
+            return Tensor._make(memoryview(self._flip(data, n * planes, h, w, u)), x.dtype, x.shape)
+        rows = [data[i : i + step] for i in range(0, n * step, step)]
+        chosen = [r for r, f in zip(rows, flips, strict=True) if f]
+        done = self._flip(b"".join(chosen), len(chosen) * planes, h, w, u)
+        flipped = iter([done[i : i + step] for i in range(0, len(done), step)])
+        parts = [next(flipped) if f else r for r, f in zip(rows, flips, strict=True)]
+        return Tensor._make(memoryview(b"".join(parts)), x.dtype, x.shape)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(p={self.p})"

@@ -7,8 +7,9 @@ translates per channel instead of a Python loop per pixel. Inside :class:`Compos
 ``ToTensor()`` followed by ``Normalize(...)`` becomes one table per channel,
 ``float32((float32(v / 255) - mean) / std)``, the same bits as the two steps.
 
-All three offer ``.batch(images)`` for a collated ``(N, H, W[, C])`` uint8 or
-``(N, C, H, W)`` float batch, one bulk operation over the whole buffer.
+All three have a batch kernel (NOTE [ Batch kernels ]) and ``.batch(images)`` for a collated
+``(N, H, W[, C])`` uint8 or ``(N, C, H, W)`` float batch: one bulk operation over the whole
+buffer (for uint8 input four ``translate`` calls per channel plane, whatever ``N``).
 
 >>> img = Tensor(bytes([0, 51, 255, 102]), shape=(2, 2))
 >>> ToTensor()(img).tolist()
@@ -56,6 +57,9 @@ def _uint8_to_float32(t: Tensor, batch: bool, tables: Any) -> Tensor:
         out[2::4] = src.translate(t2)
         out[3::4] = src.translate(t3)
         return Tensor._make(memoryview(out), _dtype.float32, (1, *shape))
+    np = sys.modules.get("numpy")
+    if batch and np is not None and t.dtype is _dtype.uint8 and t.nbytes:
+        return _uint8_to_float32_numpy(np, t, tables)
     planes, n, c, _ = uint8_planes(t, batch)
     out = bytearray(4 * t.nbytes)
     pos = 0
@@ -63,6 +67,27 @@ def _uint8_to_float32(t: Tensor, batch: bool, tables: Any) -> Tensor:
         translate_float32(plane, tables(i % c), out, pos)
         pos += 4 * len(plane)
     return Tensor._make(memoryview(out), _dtype.float32, chw_shape(t, batch, n, c))
+
+
+_NUMPY_TABLES: dict[tuple[bytes, ...], Any] = {}
+
+
+def _uint8_to_float32_numpy(np: Any, t: Tensor, tables: Any) -> Tensor:
+    """The batch conversion with numpy loaded: each channel one ``take`` from its table's
+    256 float32 values (the tables' own bytes, so the same bits)."""
+    n, h, w, _, c = layout(t, True)
+    a = np.frombuffer(t._data, dtype=np.uint8).reshape(n, h, w, c)
+    out = np.empty((n, c, h, w), dtype=np.float32)
+    for k in range(c):
+        four = tables(k)
+        lut = _NUMPY_TABLES.get(four)
+        if lut is None:
+            if len(_NUMPY_TABLES) > 64:
+                _NUMPY_TABLES.clear()
+            raw = np.stack([np.frombuffer(b, dtype=np.uint8) for b in four], axis=1)
+            lut = _NUMPY_TABLES[four] = np.ascontiguousarray(raw).view(np.float32).reshape(256)
+        out[:, k] = lut.take(a[..., k])
+    return Tensor._make(memoryview(out).cast("B"), _dtype.float32, chw_shape(t, True, n, c))
 
 
 class ToTensor(Transform):
@@ -73,12 +98,16 @@ class ToTensor(Transform):
     :class:`ConvertDtype`). ``batch`` takes ``(N, H, W[, C])`` and gives ``(N, C, H, W)``.
     """
 
+    deterministic = True
+
     def __call__(self, img: Any) -> Tensor:
         return _uint8_to_float32(_tensor(img), False, _unit_tables)
 
-    def batch(self, imgs: Any) -> Tensor:
-        """Convert a whole ``(N, H, W[, C])`` uint8 batch at once."""
-        return _uint8_to_float32(_tensor(imgs), True, _unit_tables)
+    def kernel(self, x: Tensor, gens: Any) -> Any:
+        """The whole ``(N, H, W[, C])`` uint8 batch through the tables at once."""
+        if x.ndim not in (3, 4):
+            return NotImplemented
+        return _uint8_to_float32(x, True, _unit_tables)
 
     def _fuse_next(self, nxt: Any) -> Any:
         if type(nxt) is Normalize:
@@ -155,12 +184,17 @@ class Normalize(Transform):
             )
         return mean, std
 
+    deterministic = True
+
     def __call__(self, img: Any) -> Tensor:
         return self._apply(_tensor(img), False)
 
-    def batch(self, imgs: Any) -> Tensor:
-        """Normalize a whole ``(N, C, H, W)`` float batch at once."""
-        return self._apply(_tensor(imgs), True)
+    def kernel(self, x: Tensor, gens: Any) -> Any:
+        """A whole ``(N, C, H, W)`` float batch at once (with numpy: one array operation;
+        without, the same float arithmetic per value as the per-sample path)."""
+        if x.ndim not in (3, 4):
+            return NotImplemented
+        return self._apply(x, True)
 
     def _apply(self, t: Tensor, batch: bool) -> Tensor:
         if t.dtype.kind != "f":
@@ -193,8 +227,10 @@ class Normalize(Transform):
         return f"Normalize(mean={self.mean}, std={self.std})"
 
 
-class _ToTensorNormalize:
+class _ToTensorNormalize(Transform):
     """``ToTensor()`` then ``Normalize(...)`` as one lookup table per channel (same bits)."""
+
+    deterministic = True
 
     def __init__(self, normalize: Normalize) -> None:
         self.normalize = normalize
@@ -221,9 +257,10 @@ class _ToTensorNormalize:
                 return _uint8_to_float32(t, False, lambda c: one)
         return _uint8_to_float32(t, False, self._channel_tables(layout(t)[4]))
 
-    def batch(self, imgs: Any) -> Tensor:
-        t = _tensor(imgs)
-        return _uint8_to_float32(t, True, self._channel_tables(layout(t, True)[4]))
+    def kernel(self, x: Tensor, gens: Any) -> Any:
+        if x.ndim not in (3, 4):
+            return NotImplemented
+        return _uint8_to_float32(x, True, self._channel_tables(layout(x, True)[4]))
 
     def __repr__(self) -> str:
         return f"ToTensor()+{self.normalize!r}"
@@ -241,8 +278,10 @@ class ConvertDtype(Transform):
     * int -> int: floor division or multiplication by ``(max_in + 1) // (max_out + 1)``.
     * float -> float: plain rounding.
 
-    It works element-wise, so ``batch`` is the same operation on a whole batch.
+    It works element-wise, so its kernel is the same operation on a whole batch.
     """
+
+    deterministic = True
 
     def __init__(self, dtype: Any) -> None:
         self.dtype = _dtype.dtype(dtype)
@@ -295,9 +334,9 @@ class ConvertDtype(Transform):
             ints = [v * factor for v in ivals]
         return Tensor._make(memoryview(to.pack(ints)), to, t.shape)
 
-    def batch(self, imgs: Any) -> Tensor:
+    def kernel(self, x: Tensor, gens: Any) -> Tensor:
         """The same element-wise conversion on a whole batch."""
-        return self(imgs)
+        return self(x)
 
     def __repr__(self) -> str:
         return f"ConvertDtype({self.dtype.name})"
