@@ -304,3 +304,27 @@ def test_random_split_with_a_torch_generator() -> None:
     first, second = _split(generator=g), _split(generator=g)  # the generator advances
     assert first != second
     assert _split(generator=torch.default_generator) != _split(generator=torch.default_generator)
+
+
+@pytest.mark.parametrize("split", ["subset", "random_split", "nested"])
+def test_a_subset_of_a_random_pipeline_does_not_depend_on_the_batch_size(split: str) -> None:
+    """Each sample of a subset draws from its own (seed, epoch, index) stream, as without the
+    subset; one stream per batch made the augmentations change with the batch size."""
+    base = td.TransformDataset(
+        td.TensorDataset(td.arange(0, 40)),
+        transform=lambda s: (s[0].item(), td.random.sample_generator().randbelow(1 << 30)),
+    )
+    if split == "subset":
+        ds: Any = td.Subset(base, list(range(3, 30)))
+    elif split == "random_split":
+        ds = td.random_split(base, [0.5, 0.5], seed=7)[0]
+    else:
+        ds = td.Subset(td.Subset(base, list(range(1, 35))), list(range(0, 30, 2)))
+
+    def samples(batch_size: int) -> list[Any]:
+        loader = td.DataLoader(ds, batch_size=batch_size, shuffle=True, seed=5)
+        return sorted(p for b in loader for p in zip(b[0].tolist(), b[1].tolist(), strict=True))
+
+    one = samples(1)
+    assert len(one) == len(ds) and samples(4) == one == samples(len(ds))
+    assert len({draw for _, draw in one}) == len(one)  # the draws are the samples' own

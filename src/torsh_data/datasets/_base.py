@@ -291,6 +291,18 @@ class Subset(Dataset[T_co]):
             return [self[i] for i in indices]
         return _getitems(self.dataset, [self.indices[i] for i in indices])
 
+    @property
+    def getitems_per_sample(self) -> bool:
+        """Whether :meth:`__getitems__` only gets the samples one by one (the dataset below
+        has no ``__getitems__`` of its own). A loader then fetches per index instead, so each
+        sample draws from its own ``(seed, epoch, index)`` stream, as it would without the
+        subset: a subset (or :func:`random_split`) of a random pipeline gives the same
+        samples whatever the batch size."""
+        if type(self).__getitem__ is not Subset.__getitem__:
+            return True
+        inner = getattr(self.dataset, "__getitems__", None)
+        return inner is None or bool(getattr(self.dataset, "getitems_per_sample", False))
+
     def _inner_batch(self) -> Any:
         """The dataset's batched fetch when a batch may go through it (NOTE [ Batched
         fetch ]: not one that draws, whose streams follow the loader's numbering)."""

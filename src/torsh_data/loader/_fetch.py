@@ -64,7 +64,9 @@ class MapFetcher(Fetcher):
     makes the whole batch when ``collate_fn`` is ``default_collate``, or is ``finish`` after
     it (``collate_fn.after_default_collate``, as :class:`~torsh_data.transforms.BatchTransform`
     says); one with ``batch_streams = True`` is handed this fetcher's streams, so its random
-    draws are the samples' ``(seed, epoch, index)`` streams.
+    draws are the samples' ``(seed, epoch, index)`` streams. A dataset's own ``__getitems__``
+    gets the whole batch in one stream (it cannot be split per sample), unless the dataset
+    says ``getitems_per_sample`` (a :class:`~torsh_data.Subset` over a dataset without one).
     """
 
     kind = "map"
@@ -101,7 +103,7 @@ class MapFetcher(Fetcher):
                 if batch is not NotImplemented:
                     return batch if self.finish is None else self.finish(batch)
             getitems = getattr(ds, "__getitems__", None)
-            if getitems is not None:
+            if getitems is not None and not getattr(ds, "getitems_per_sample", False):
                 streams.at(f"items:{task[0]}" if task else "items")
                 samples = list(getitems(task))
             else:
