@@ -19,6 +19,7 @@ import math
 import operator
 import sys
 from collections.abc import Iterator, Sequence
+from itertools import repeat
 from typing import Any
 
 from . import _dtype
@@ -161,14 +162,17 @@ class Tensor:
                     )
                 gathered = np.asarray(self).take(idx, axis=0)
                 return Tensor._make(memoryview(gathered).cast("B"), self.dtype, gathered.shape)
-        parts = []
-        for i in indices:
-            if not -n <= i < n:
-                raise DataIndexError(f"index {i} is out of range for a first axis of size {n}")
-            i %= n
-            parts.append(data[i * row : (i + 1) * row])
+        idx = indices if isinstance(indices, list) else list(indices)
+        if idx and not (-n <= min(idx) and max(idx) < n):
+            bad = next(i for i in idx if not -n <= i < n)
+            raise DataIndexError(f"index {bad} is out of range for a first axis of size {n}")
+        # One slice per row, cut and joined by C-level maps: no Python step per index.
+        starts = list(map(operator.mul, map(operator.mod, idx, repeat(n)), repeat(row)))
+        rows = map(slice, starts, map(operator.add, starts, repeat(row)))
         return Tensor._make(
-            memoryview(bytearray().join(parts)), self.dtype, (len(parts), *self.shape[1:])
+            memoryview(bytearray().join(map(data.__getitem__, rows))),
+            self.dtype,
+            (len(idx), *self.shape[1:]),
         )
 
     def __iter__(self) -> Iterator[Tensor]:

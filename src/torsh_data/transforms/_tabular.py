@@ -39,9 +39,18 @@ __all__ = ["FillMissing", "MinMaxScale", "OneHot", "SelectColumns", "Standardize
 class _Rowwise:
     """NOTE [ Row-wise transforms ]: a transform whose class says ``rowwise = True`` is
     deterministic, and given a whole ``[N, F]`` tensor it returns what it returns for each
-    row, stacked; so a column of rows can be transformed in one call instead of N."""
+    row, stacked; so a column of rows can be transformed in one call instead of N. That call
+    is also its batch kernel (NOTE [ Batch kernels ] in ``_compose.py``): it draws nothing,
+    so ``kernel(x, gens)`` is ``self(x)`` on the stacked samples."""
 
     rowwise: ClassVar[bool] = True
+    _kernel_ndim: ClassVar[int] = 2  # the samples are rows [F], stacked [N, F]
+
+    def kernel(self, x: Any, gens: Sequence[Any]) -> Any:
+        """The transform of the stacked samples ``x`` at once (NOTE [ Batch kernels ])."""
+        if not isinstance(x, Tensor) or x.ndim != self._kernel_ndim or x.shape[0] != len(gens):
+            return NotImplemented
+        return self(x)  # type: ignore[operator]
 
 
 def _tensor_columns(data: Tensor) -> list[list[float]]:
@@ -160,9 +169,7 @@ class _Fitted(_Rowwise):
         if t.dtype.kind != "f":
             vals = list(map(float, vals))
         out = self._apply(vals, shift * n, scale * n)
-        return Tensor._make(
-            memoryview(bytearray(array.array("f", out).tobytes())), _dtype.float32, t.shape
-        )
+        return Tensor._make(memoryview(array.array("f", out)).cast("B"), _dtype.float32, t.shape)
 
     def _params(self) -> tuple[list[float], list[float]]:
         raise NotImplementedError
@@ -366,6 +373,8 @@ class MinMaxScale(_Fitted):
 class OneHot(_Rowwise):
     """An integer label -> a float32 one-hot vector of ``num_classes``; a 1-D integer Tensor
     (or list) of labels -> ``[N, num_classes]``."""
+
+    _kernel_ndim = 1  # the samples are labels, stacked [N]
 
     def __init__(self, num_classes: int) -> None:
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:

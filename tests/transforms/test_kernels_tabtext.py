@@ -1,0 +1,172 @@
+"""Batch paths of the tabular and text transforms give exactly the per-sample results.
+
+``KERNEL_CASES`` lists the tabular transforms with a ``kernel(x, gens)`` (NOTE [ Batch
+kernels ] in transforms/_compose.py): for random stacked samples, ``kernel`` must give the
+bytes of ``stack([t(x[i]) for i in range(N)])``. The text tests hold the batch forms
+(``basic_english_batch``, a vocabulary lookup, ``text_collate``) to the per-sample ones.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import torsh_data as td
+from torsh_data import random as tdr
+from torsh_data import transforms
+from torsh_data.text import Vocab, basic_english, basic_english_batch, text_collate
+
+FLOATS = st.floats(-1e6, 1e6, allow_nan=False, width=32)
+
+
+def _fitted(make: Callable[[], Any]) -> Callable[[list[list[float]]], Any]:
+    return lambda rows: make().fit(rows)
+
+
+# (name, build(rows) -> transform, how a sample looks: "row" [F] or "label" [])
+KERNEL_CASES: list[tuple[str, Callable[[list[list[float]]], Any], str]] = [
+    ("Standardize", _fitted(transforms.Standardize), "row"),
+    ("MinMaxScale", _fitted(transforms.MinMaxScale), "row"),
+    ("MinMaxScale(-1, 1)", _fitted(lambda: transforms.MinMaxScale((-1.0, 1.0))), "row"),
+    ("SelectColumns([0])", lambda rows: transforms.SelectColumns([0]), "row"),
+    ("SelectColumns([-1, 0])", lambda rows: transforms.SelectColumns([-1, 0]), "row"),
+    ("FillMissing(0.5)", lambda rows: transforms.FillMissing(0.5), "row"),
+    ("FillMissing({0: 2})", lambda rows: transforms.FillMissing({0: 2.0}), "row"),
+    ("OneHot(10)", lambda rows: transforms.OneHot(10), "label"),
+]
+
+
+@st.composite
+def tables(draw: Any) -> list[list[float]]:
+    n, f = draw(st.integers(1, 70)), draw(st.integers(1, 6))
+    return draw(st.lists(st.lists(FLOATS, min_size=f, max_size=f), min_size=n, max_size=n))
+
+
+@pytest.mark.parametrize(("name", "build", "kind"), KERNEL_CASES, ids=[c[0] for c in KERNEL_CASES])
+@given(rows=tables(), nan_at=st.none() | st.tuples(st.integers(0, 69), st.integers(0, 5)))
+def test_kernel_equals_per_sample(
+    name: str, build: Callable[[list[list[float]]], Any], kind: str, rows: Any, nan_at: Any
+) -> None:
+    t = build(rows)
+    if kind == "label":
+        x = td.Tensor([int(abs(r[0])) % 10 for r in rows], dtype="int64")
+    else:
+        if nan_at is not None and "FillMissing" in name:
+            rows[nan_at[0] % len(rows)][nan_at[1] % len(rows[0])] = float("nan")
+        x = td.Tensor(rows, dtype="float32")
+    gens = tdr.sample_generators(0, 0, range(len(x)))
+    got = t.kernel(x, gens)
+    want = td.stack([t(x[i]) for i in range(len(x))])
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert got.tobytes() == want.tobytes()
+
+
+def test_kernel_declines_what_it_cannot_take() -> None:
+    scale = transforms.Standardize().fit([[1.0, 2.0], [3.0, 5.0]])
+    gens = tdr.sample_generators(0, 0, range(2))
+    assert scale.kernel(td.Tensor([1.0, 2.0]), gens) is NotImplemented  # not stacked rows
+    assert scale.kernel(td.Tensor([[1.0, 2.0]]), gens) is NotImplemented  # 1 row, 2 streams
+    assert transforms.OneHot(3).kernel(td.Tensor([[1]]), gens[:1]) is NotImplemented
+
+
+# --- text -------------------------------------------------------------------------------------
+
+_PUNCT = st.sampled_from([*"'\".,()!?;:<>/ br\t\n\u3000\x1c\0AaÉİΣς", "<br />", "<BR />", "ΟΣ"])
+TEXTS = st.lists(st.lists(st.one_of(_PUNCT, st.text(max_size=4)), max_size=12).map("".join))
+
+# torchtext.data.utils._basic_english_normalize's patterns, applied in order after lower()
+_TORCHTEXT = [
+    (re.compile(p), r)
+    for p, r in [
+        (r"\'", " '  "),
+        (r"\"", ""),
+        (r"\.", " . "),
+        (r"<br \/>", " "),
+        (r",", " , "),
+        (r"\(", " ( "),
+        (r"\)", " ) "),
+        (r"\!", " ! "),
+        (r"\?", " ? "),
+        (r"\;", " "),
+        (r"\:", " "),
+        (r"\s+", " "),
+    ]
+]
+
+
+def torchtext_basic_english(line: str) -> list[str]:
+    line = line.lower()
+    for pattern, repl in _TORCHTEXT:
+        line = pattern.sub(repl, line)
+    return line.split()
+
+
+@given(TEXTS)
+def test_basic_english_batch_equals_per_text_and_torchtext(texts: list[str]) -> None:
+    got = basic_english_batch(texts)
+    assert got == [basic_english(t) for t in texts]
+    assert got == [torchtext_basic_english(t) for t in texts]
+
+
+@given(st.lists(st.text(), max_size=6))
+def test_basic_english_batch_any_text(texts: list[str]) -> None:
+    assert basic_english_batch(texts) == [torchtext_basic_english(t) for t in texts]
+
+
+def test_basic_english_batch_rejects_non_text() -> None:
+    with pytest.raises(td.DataTypeError, match="takes a str, not bytes"):
+        basic_english_batch(["a", b"b"])  # type: ignore[list-item]
+
+
+WORDS = st.text(st.sampled_from("abcé!"), max_size=3)
+
+
+@given(st.lists(WORDS, unique=True, min_size=1, max_size=8), st.lists(WORDS, max_size=12))
+def test_vocab_lookup_equals_one_by_one(itos: list[str], tokens: list[str]) -> None:
+    vocab = Vocab(itos, default_index=0)
+    assert vocab.lookup_indices(tokens) == [vocab.get_stoi().get(t, 0) for t in tokens]
+    assert vocab.lookup_indices(iter(tokens)) == vocab.lookup_indices(tokens)
+    strict = Vocab(itos)
+    unknown = [t for t in tokens if t not in strict]
+    if unknown:
+        with pytest.raises(td.DataValueError, match="no default index"):
+            strict.lookup_indices(tokens)
+    else:
+        assert strict.lookup_indices(tokens) == vocab.lookup_indices(tokens)
+
+
+@given(
+    st.lists(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=9), min_size=1, max_size=6),
+    st.integers(-5, 5),
+    st.sampled_from(["right", "left"]),
+    st.none() | st.integers(0, 10),
+)
+def test_text_collate_equals_padding_each_row(
+    seqs: list[list[int]], pad: int, side: str, max_length: int | None
+) -> None:
+    batch = text_collate(seqs, pad_id=pad, padding_side=side, max_length=max_length)
+    rows = [s[:max_length] if max_length is not None else s for s in seqs]
+    width = max(map(len, rows))
+    ids, mask = [], []
+    for r in rows:
+        gap = width - len(r)
+        ids.append(r + [pad] * gap if side == "right" else [pad] * gap + r)
+        mask.append([1] * len(r) + [0] * gap if side == "right" else [0] * gap + [1] * len(r))
+    assert batch.ids.shape == (len(rows), width) and batch.ids.tolist() == ids
+    assert batch.attention_mask.tolist() == mask
+    assert batch.lengths.tolist() == [len(r) for r in rows]
+    flat = [v for r in ids for v in r]
+    assert batch.ids.tobytes() == struct.pack(f"<{len(flat)}q", *flat)
+
+
+def test_text_collate_rejects_what_int64_cannot_hold() -> None:
+    with pytest.raises(td.DataValueError, match="int64"):
+        text_collate([[1], [2**63]])
+    with pytest.raises(td.DataValueError, match="int64"):
+        text_collate([[1.5]])
