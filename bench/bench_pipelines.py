@@ -5,7 +5,10 @@ prints samples per second and the time to the first batch. ``--json`` prints the
 JSON (wasm_ratio.py runs this file in Pyodide and divides). ``--no-numpy`` hides numpy from
 torsh-data, to measure the dependency-free path beside the numpy one.
 
-    python bench/bench_pipelines.py [--quick] [--json] [--no-numpy] [--only p1|p2]
+    python bench/bench_pipelines.py [--quick] [--json] [--no-numpy] [--torch] [--only p1|p2|p3]
+
+``--torch`` also runs the torch peers (torch + pandas for P1); with ``--no-numpy`` they run in
+a child interpreter that sees numpy, so one command prints the bare install's ratios.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import importlib.util
 import io
 import json
 import platform
+import subprocess
 import sys
 import sysconfig
 import time
@@ -87,7 +91,21 @@ def p1_torsh(csv: bytes) -> dict[str, dict[str, float]]:
     return p1_figures(loader, prepared, parsed)
 
 
+def torch_in_child(call: str) -> Any:
+    """``call`` (an expression over this module and ``data``) run in a fresh interpreter that
+    sees numpy: with ``--no-numpy`` torsh-data must not find numpy, but pandas needs it."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import json, data; "
+        f"import bench_pipelines as b; print(json.dumps({call}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def p1_torch(csv: bytes) -> dict[str, dict[str, float]]:
+    if sys.modules.get("numpy", False) is None:  # hidden by --no-numpy
+        rows = csv.count(b"\n") - 1
+        return torch_in_child(f"b.p1_torch(data.p1_csv({rows}))")  # type: ignore[no-any-return]
     import pandas as pd
     import torch
     from torch.utils.data import DataLoader, TensorDataset
@@ -204,6 +222,8 @@ def p3_torsh(lines: list[str], labels: list[int], batched: bool = True) -> dict[
 
 
 def p3_torch(lines: list[str], labels: list[int]) -> dict[str, float]:
+    if sys.modules.get("numpy", False) is None:  # hidden by --no-numpy
+        return torch_in_child(f"b.p3_torch(*data.p3_lines({len(lines)}))")  # type: ignore[no-any-return]
     import re
     from collections import Counter
 

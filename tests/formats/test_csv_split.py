@@ -119,6 +119,9 @@ def test_numeric_table_takes_the_flat_split(rows: list[tuple[float, float, int]]
     assert simple(data)
     fast, slow = both_paths(data, label="y", output="columnar", missing="nan")
     assert fast == slow
+    for kw in ({"columns": ["y", "a"]}, {"columns": ["b", "y"]}, {"label": "a"}):
+        fast, slow = both_paths(data, output="columnar", **kw)  # gathers of other columns
+        assert fast == slow
     x, y = read_csv(data, label="y", output="columnar", missing="nan")
     assert x.tobytes() == array("f", [v for a, b, _ in rows for v in (a, b)]).tobytes()
     assert y.tolist() == [lab for _, _, lab in rows]

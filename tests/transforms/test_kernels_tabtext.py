@@ -170,3 +170,32 @@ def test_text_collate_rejects_what_int64_cannot_hold() -> None:
         text_collate([[1], [2**63]])
     with pytest.raises(td.DataValueError, match="int64"):
         text_collate([[1.5]])
+
+
+@pytest.mark.parametrize(
+    ("bad", "column"),
+    [
+        ([float("nan")], 1),
+        ([float("inf")], 1),
+        ([float("inf"), float("-inf")], 1),  # fsum raises ValueError on these
+        ([float("-inf"), float("nan")], 1),
+    ],
+)
+def test_standardize_fit_names_the_first_column_that_is_not_finite(
+    bad: list[float], column: int
+) -> None:
+    rows = [[1.0, 2.0, 3.0] for _ in range(3)]
+    for i, v in enumerate(bad):
+        rows[i][column] = v
+    rows[2][2] = float("nan")  # a later column too: the first is named
+    for data in (rows, td.Tensor(rows, dtype="float64")):
+        with pytest.raises(td.DataValueError, match=f"column {column} has NaN or infinite"):
+            transforms.Standardize().fit(data)
+
+
+def test_standardize_fit_overflow_is_reported_after_later_columns_are_checked() -> None:
+    rows = [[1e308, 1.0], [1e308, float("nan")]]
+    with pytest.raises(td.DataValueError, match="column 1 has NaN"):
+        transforms.Standardize().fit(rows)
+    with pytest.raises(OverflowError):
+        transforms.Standardize().fit([[1e308, 1.0], [1e308, 2.0]])

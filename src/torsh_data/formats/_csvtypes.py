@@ -117,17 +117,26 @@ class Table:
 
     def _gather(self, columns: list[int]) -> Any:
         """The cells of ``columns``, row by row, as one iterable."""
-        rows, f = self.rows, len(columns)
+        rows: Any = self.rows
+        f = len(columns)
         if f == 0:
             return ()
         if f == 1:
             return self.cells(columns[0])
         if self.flat:
-            if columns == list(range(self.width)):
+            width = self.width
+            if columns == list(range(width)):
                 return rows
-            out: list[Any] = [None] * (self.n * f)
+            dropped = sorted(set(range(width)) - set(columns), reverse=True)
+            if columns == sorted(columns) and len(dropped) <= f:
+                out: list[Any] = rows[:]  # kept columns in order: delete the others, last first
+                for j in dropped:
+                    del out[j::width]
+                    width -= 1
+                return out
+            out = [None] * (self.n * f)
             for k, j in enumerate(columns):
-                out[k::f] = rows[j :: self.width]
+                out[k::f] = rows[j::width]
             return out
         if columns == list(range(columns[0], columns[0] + f)):
             return chain.from_iterable(map(itemgetter(slice(columns[0], columns[0] + f)), rows))

@@ -97,15 +97,40 @@ def _rows(data: Any, field: int | str | None) -> list[list[float]]:
     return out
 
 
-def _columns(data: Any, field: int | str | None) -> list[list[float]]:
+def _columns(data: Any, field: int | str | None, check: bool = True) -> list[list[float]]:
     if isinstance(data, Tensor):
         cols = _tensor_columns(data)
     else:
         cols = [list(c) for c in zip(*_rows(data, field), strict=True)]
-    for j, col in enumerate(cols):
-        if not all(map(math.isfinite, col)):
-            raise DataValueError(f"column {j} has NaN or infinite values (use FillMissing first)")
+    if check:
+        for j, col in enumerate(cols):
+            if not all(map(math.isfinite, col)):
+                _not_finite(j)
     return cols
+
+
+def _not_finite(j: int) -> None:
+    raise DataValueError(f"column {j} has NaN or infinite values (use FillMissing first)")
+
+
+def _finite_sums(cols: list[list[float]]) -> list[float]:
+    """``math.fsum`` of each column, which is finite exactly when every value is (a NaN or an
+    infinity makes the sum NaN, infinite or a ValueError), so no separate pass checks them."""
+    sums = []
+    for j, col in enumerate(cols):
+        try:
+            total = math.fsum(col)
+        except ValueError:  # inf and -inf in one column
+            total = math.nan
+        except OverflowError:  # finite values whose sum overflows, unless a column has others
+            for k in range(j, len(cols)):
+                if not all(map(math.isfinite, cols[k])):
+                    _not_finite(k)
+            raise
+        if not math.isfinite(total):
+            _not_finite(j)
+        sums.append(total)
+    return sums
 
 
 def _numpy_moments(np: Any, data: Tensor) -> tuple[list[float], list[float]]:
@@ -277,9 +302,9 @@ class Standardize(_Fitted):
         if np is not None and isinstance(data, Tensor) and data.numel() >= 4096:
             self.mean, var = _numpy_moments(np, data)
         else:
-            cols = _columns(data, field)
+            cols = _columns(data, field, check=False)
             n = len(cols[0]) if cols else 0
-            self.mean = [math.fsum(c) / n for c in cols]
+            self.mean = [total / n for total in _finite_sums(cols)]
             var = [
                 _sum_of_squares(list(map(operator.sub, c, repeat(m)))) / n
                 for c, m in zip(cols, self.mean, strict=True)
