@@ -8,7 +8,6 @@ bytes of ``stack([t(x[i]) for i in range(N)])``. The text tests hold the batch f
 
 from __future__ import annotations
 
-import re
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import torchtext_basic_english
 
 import torsh_data as td
 from torsh_data import random as tdr
@@ -79,32 +79,6 @@ def test_kernel_declines_what_it_cannot_take() -> None:
 
 _PUNCT = st.sampled_from([*"'\".,()!?;:<>/ br\t\n\u3000\x1c\0AaÉİΣς", "<br />", "<BR />", "ΟΣ"])
 TEXTS = st.lists(st.lists(st.one_of(_PUNCT, st.text(max_size=4)), max_size=12).map("".join))
-
-# torchtext.data.utils._basic_english_normalize's patterns, applied in order after lower()
-_TORCHTEXT = [
-    (re.compile(p), r)
-    for p, r in [
-        (r"\'", " '  "),
-        (r"\"", ""),
-        (r"\.", " . "),
-        (r"<br \/>", " "),
-        (r",", " , "),
-        (r"\(", " ( "),
-        (r"\)", " ) "),
-        (r"\!", " ! "),
-        (r"\?", " ? "),
-        (r"\;", " "),
-        (r"\:", " "),
-        (r"\s+", " "),
-    ]
-]
-
-
-def torchtext_basic_english(line: str) -> list[str]:
-    line = line.lower()
-    for pattern, repl in _TORCHTEXT:
-        line = pattern.sub(repl, line)
-    return line.split()
 
 
 @given(TEXTS)
