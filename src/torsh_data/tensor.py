@@ -15,11 +15,11 @@ True
 
 from __future__ import annotations
 
+import array
 import math
 import operator
 import sys
 from collections.abc import Iterator, Sequence
-from itertools import repeat
 from typing import Any
 
 from . import _dtype
@@ -163,14 +163,20 @@ class Tensor:
                 gathered = np.asarray(self).take(idx, axis=0)
                 return Tensor._make(memoryview(gathered).cast("B"), self.dtype, gathered.shape)
         idx = indices if isinstance(indices, list) else list(indices)
-        if idx and not (-n <= min(idx) and max(idx) < n):
-            bad = next(i for i in idx if not -n <= i < n)
-            raise DataIndexError(f"index {bad} is out of range for a first axis of size {n}")
-        # One slice per row, cut and joined by C-level maps: no Python step per index.
-        starts = list(map(operator.mul, map(operator.mod, idx, repeat(n)), repeat(row)))
-        rows = map(slice, starts, map(operator.add, starts, repeat(row)))
+        if idx:
+            lo, hi = min(idx), max(idx)
+            if lo < -n or hi >= n:
+                bad = next(i for i in idx if not -n <= i < n)
+                raise DataIndexError(f"index {bad} is out of range for a first axis of size {n}")
+            if lo < 0:
+                idx = [i % n for i in idx]
+        code = self.dtype.memoryview_format
+        if len(self.shape) == 1 and len(idx) > 1 and code in _ARRAY_CODES:
+            # one integer per index: gathered by one itemgetter over a typed view, in C
+            out = array.array(code, operator.itemgetter(*idx)(data.cast(code)))  # type: ignore[call-overload]
+            return Tensor._make(memoryview(out).cast("B"), self.dtype, (len(idx),))
         return Tensor._make(
-            memoryview(bytearray().join(map(data.__getitem__, rows))),
+            memoryview(bytearray().join([data[i * row : (i + 1) * row] for i in idx])),
             self.dtype,
             (len(idx), *self.shape[1:]),
         )
@@ -300,6 +306,11 @@ def _has_buffer(obj: Any) -> bool:
     except TypeError:
         return False
     return True
+
+
+# Integer formats memoryview and array.array share: their values round-trip through Python
+# ints bit for bit (floats may not: a float32 signalling NaN comes back quiet).
+_ARRAY_CODES = frozenset("bBhHiIlLqQ")
 
 
 def _from_raw(mv: memoryview, dtype: DType, shape: Sequence[int] | None) -> Tensor:

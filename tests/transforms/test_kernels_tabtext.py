@@ -173,3 +173,32 @@ def test_standardize_fit_overflow_is_reported_after_later_columns_are_checked() 
         transforms.Standardize().fit(rows)
     with pytest.raises(OverflowError):
         transforms.Standardize().fit([[1e308, 1.0], [1e308, 2.0]])
+
+
+# --- the batched fetch of rows (P1's TensorDataset.__getbatch__) -------------------------------
+
+
+@given(
+    st.sampled_from(["int64", "uint8", "int16", "float32", "float64", "bool"]),
+    st.integers(0, 3),
+    st.integers(1, 40),
+    st.data(),
+)
+def test_take_gives_the_bytes_of_each_row(dtype: str, width: int, n: int, data: Any) -> None:
+    raw = data.draw(st.binary(min_size=n * max(width, 1) * 8, max_size=n * max(width, 1) * 8))
+    base = td.Tensor(raw, dtype="uint8")  # arbitrary bytes, NaN payloads included
+    itemsize = {"int64": 8, "uint8": 1, "int16": 2, "float32": 4, "float64": 8, "bool": 1}
+    count = n * max(width, 1)
+    shape = (n, width) if width else (n,)
+    t = td.Tensor(base[: count * itemsize[dtype]].tobytes(), dtype="uint8")
+    t = td.Tensor._make(t._data, td.Tensor([0], dtype=dtype).dtype, shape)
+    if dtype == "bool":
+        t = td.Tensor._make(memoryview(bytearray(b % 2 for b in t.tobytes())), t.dtype, shape)
+    idx = data.draw(st.lists(st.integers(-n, n - 1), max_size=50))
+    row = t.tobytes()[: len(t.tobytes()) // n] if n else b""
+    rows = [t.tobytes()[(i % n) * len(row) : (i % n + 1) * len(row)] for i in idx]
+    got = t.take(idx)
+    assert got.shape == (len(idx), *shape[1:]) and got.dtype == t.dtype
+    assert got.tobytes() == b"".join(rows)
+    with pytest.raises(td.DataIndexError, match=f"index {n} is out of range"):
+        t.take([*idx, n])
