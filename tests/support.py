@@ -111,3 +111,30 @@ class PythonOnlyLoop(asyncio.BaseEventLoop):
 
     def _write_to_self(self) -> None:
         pass
+
+
+# torchtext.data.utils._basic_english_normalize: its patterns and replacements, applied in this
+# order after lower() (pytorch/text@v0.18.0:torchtext/data/utils.py)
+TORCHTEXT_BASIC_ENGLISH = [
+    (r"\'", " '  "),
+    (r"\"", ""),
+    (r"\.", " . "),
+    (r"<br \/>", " "),
+    (r",", " , "),
+    (r"\(", " ( "),
+    (r"\)", " ) "),
+    (r"\!", " ! "),
+    (r"\?", " ? "),
+    (r"\;", " "),
+    (r"\:", " "),
+    (r"\s+", " "),
+]
+_TORCHTEXT_COMPILED = [(re.compile(p), r) for p, r in TORCHTEXT_BASIC_ENGLISH]
+
+
+def torchtext_basic_english(line: str) -> list[str]:
+    """torchtext's ``basic_english`` tokenizer, written as torchtext writes it."""
+    line = line.lower()
+    for pattern, repl in _TORCHTEXT_COMPILED:
+        line = pattern.sub(repl, line)
+    return line.split()

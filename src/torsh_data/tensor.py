@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import array
 import math
 import operator
 import sys
@@ -164,15 +165,23 @@ class Tensor:
                     )
                 gathered = np.asarray(self).take(idx, axis=0)
                 return Tensor._make(memoryview(gathered).cast("B"), self.dtype, gathered.shape)
-        picked = indices if isinstance(indices, (list, range)) else list(indices)
-        if picked and (min(picked) < -n or max(picked) >= n):
-            bad = next(i for i in picked if not -n <= i < n)
-            raise DataIndexError(f"index {bad} is out of range for a first axis of size {n}")
-        if picked and min(picked) < 0:
-            picked = [i % n for i in picked]
-        rows = [data[i * row : i * row + row] for i in picked]
+        idx = indices if isinstance(indices, list) else list(indices)
+        if idx:
+            lo, hi = min(idx), max(idx)
+            if lo < -n or hi >= n:
+                bad = next(i for i in idx if not -n <= i < n)
+                raise DataIndexError(f"index {bad} is out of range for a first axis of size {n}")
+            if lo < 0:
+                idx = [i % n for i in idx]
+        code = self.dtype.memoryview_format
+        if len(self.shape) == 1 and len(idx) > 1 and code in _ARRAY_CODES:
+            # one integer per index: gathered by one itemgetter over a typed view, in C
+            out = array.array(code, operator.itemgetter(*idx)(data.cast(code)))  # type: ignore[call-overload]
+            return Tensor._make(memoryview(out).cast("B"), self.dtype, (len(idx),))
         return Tensor._make(
-            memoryview(bytearray().join(rows)), self.dtype, (len(rows), *self.shape[1:])
+            memoryview(bytearray().join([data[i * row : (i + 1) * row] for i in idx])),
+            self.dtype,
+            (len(idx), *self.shape[1:]),
         )
 
     def __iter__(self) -> Iterator[Tensor]:
@@ -300,6 +309,11 @@ def _has_buffer(obj: Any) -> bool:
     except TypeError:
         return False
     return True
+
+
+# Integer formats memoryview and array.array share: their values round-trip through Python
+# ints bit for bit (floats may not: a float32 signalling NaN comes back quiet).
+_ARRAY_CODES = frozenset("bBhHiIlLqQ")
 
 
 def _from_raw(mv: memoryview, dtype: DType, shape: Sequence[int] | None) -> Tensor:

@@ -7,6 +7,7 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import torchtext_basic_english
 
 from torsh_data import DataTypeError, DataValueError
 from torsh_data.text import (
@@ -16,32 +17,6 @@ from torsh_data.text import (
     get_tokenizer,
     whitespace_tokenizer,
 )
-
-# torchtext.data.utils: _patterns / _replacements, applied in this order after lower().
-_TORCHTEXT_RULES = [
-    (r"\'", " '  "),
-    (r"\"", ""),
-    (r"\.", " . "),
-    (r"<br \/>", " "),
-    (r",", " , "),
-    (r"\(", " ( "),
-    (r"\)", " ) "),
-    (r"\!", " ! "),
-    (r"\?", " ? "),
-    (r"\;", " "),
-    (r"\:", " "),
-    (r"\s+", " "),
-]
-_COMPILED = [(re.compile(p), r) for p, r in _TORCHTEXT_RULES]
-
-
-def torchtext_basic_english(line: str) -> list[str]:
-    """torchtext's ``_basic_english_normalize``, written as torchtext writes it."""
-    line = line.lower()
-    for pattern, repl in _COMPILED:
-        line = pattern.sub(repl, line)
-    return line.split()
-
 
 CASES = [
     ("", []),

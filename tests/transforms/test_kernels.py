@@ -145,6 +145,28 @@ def _images(t: Any) -> st.SearchStrategy[list[Tensor]]:
     return image_batches()
 
 
+def _cells(nan: bool) -> st.SearchStrategy[float]:
+    return st.floats(-1e6, 1e6, allow_nan=False, width=32) | (
+        st.just(math.nan) if nan else st.nothing()
+    )
+
+
+#: tables of 3 float features: what the tabular transforms are fitted on and run over
+tables = st.lists(st.lists(_cells(False), min_size=3, max_size=3), min_size=2, max_size=6)
+
+
+def _rows(t: Any) -> st.SearchStrategy[list[Tensor]]:
+    nan = isinstance(t, T.FillMissing)
+    rows = st.lists(st.lists(_cells(nan), min_size=3, max_size=3), min_size=1, max_size=6)
+    return rows.map(lambda r: list(Tensor(r, dtype="float32")))
+
+
+def _labels(t: Any) -> st.SearchStrategy[list[Tensor]]:
+    return st.lists(st.integers(0, 9), min_size=1, max_size=6).map(
+        lambda v: list(Tensor(v, dtype="int64"))
+    )
+
+
 #: transform class -> (strategy of instances, the strategy of batches an instance accepts)
 KERNEL_CASES: dict[type, tuple[st.SearchStrategy[Any], Callable[[Any], st.SearchStrategy[Any]]]] = {
     T.Pad: (st.builds(T.Pad, paddings, st.integers(0, 1)), _any),
@@ -164,6 +186,16 @@ KERNEL_CASES: dict[type, tuple[st.SearchStrategy[Any], Callable[[Any], st.Search
         st.builds(T.RandomResizedCrop, out_sizes, ranges, ratios, modes, st.booleans()),
         _images,
     ),
+    T.Standardize: (tables.map(lambda r: T.Standardize().fit(r)), _rows),
+    T.MinMaxScale: (
+        st.tuples(tables, st.sampled_from([(0.0, 1.0), (-1.0, 1.0)])).map(
+            lambda a: T.MinMaxScale(a[1]).fit(a[0])
+        ),
+        _rows,
+    ),
+    T.SelectColumns: (st.sampled_from([[0], [-1, 0], [2, 1]]).map(T.SelectColumns), _rows),
+    T.FillMissing: (st.sampled_from([0.5, {0: 2.0}]).map(T.FillMissing), _rows),
+    T.OneHot: (st.just(T.OneHot(10)), _labels),
     T.RandomErasing: (
         st.builds(T.RandomErasing, st.sampled_from([0.0, 0.5, 1.0]), ranges, ratios, fills),
         _images,

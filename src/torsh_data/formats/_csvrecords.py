@@ -20,7 +20,6 @@ import math
 import re
 from collections.abc import Sequence
 from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
 from .._errors import FormatError
@@ -138,7 +137,7 @@ class CsvRecordReader(IncrementalReader[dict[Any, Any]]):
         return list(map(dict, map(zip, repeat(keys), zip(*values, strict=False))))
 
     def _guessed(self, table: Table, j: int) -> list[Any]:
-        cells = list(map(itemgetter(j), table.rows))
+        cells = table.cells(j)
         out = _guess_all(cells)
         if "" in cells or any(map(str.isspace, cells)):
             # NOTE [ CSV text columns ] (formats/_csvtypes.py), record by record: once a

@@ -1,8 +1,9 @@
 """Typed columns of parsed CSV rows: inference, missing values, and C-level tensor building.
 
 NOTE [ CSV fast path ]: the columnar path converts every selected cell with one C-level
-chain ``array(code, map(float, chain.from_iterable(map(itemgetter(...), rows))))`` and no
-Python bytecode per cell. Only when that fails (a missing value, a bad number, an integer out
+chain ``array(code, list(map(float, cells)))`` and no Python bytecode per cell, the cells
+gathered from the rows by ``chain.from_iterable(map(itemgetter(...), rows))`` or, for a
+table split flat (NOTE [ CSV without quotes ] in ``_csvsplit.py``), by strided slices. Only when that fails (a missing value, a bad number, an integer out
 of range) does the per-column path run, which handles missing values and names the first bad
 cell; it yields the same values, so both paths give bit-identical tensors.
 
@@ -82,15 +83,20 @@ def _has_missing(cells: list[str]) -> bool:
 
 
 class Table:
-    """Rows of strings, their column names and start lines, for typed column reads."""
+    """Rows of strings, their column names and start lines, for typed column reads.
+
+    ``rows`` is a list of rows, or with ``flat=True`` one flat list of the cells in row-major
+    order (``len(names)`` per row).
+    """
 
     def __init__(
         self,
-        rows: list[list[str]],
+        rows: list[list[str]] | list[str],
         names: list[Any],
         lines: Sequence[int],
         source: str,
         policy: Policy,
+        flat: bool = False,
     ) -> None:
         self.rows, self.names, self.lines, self.source, self.policy = (
             rows,
@@ -99,6 +105,42 @@ class Table:
             source,
             policy,
         )
+        self.flat = flat
+        self.width = len(names)
+        self.n = len(rows) // self.width if flat and self.width else len(rows)
+
+    def cells(self, j: int) -> list[str]:
+        """The cells of column ``j``, top to bottom."""
+        if self.flat:
+            return self.rows[j :: self.width]  # type: ignore[return-value]
+        return list(map(itemgetter(j), self.rows))
+
+    def _gather(self, columns: list[int]) -> Any:
+        """The cells of ``columns``, row by row, as one iterable."""
+        rows: Any = self.rows
+        f = len(columns)
+        if f == 0:
+            return ()
+        if f == 1:
+            return self.cells(columns[0])
+        if self.flat:
+            width = self.width
+            if columns == list(range(width)):
+                return rows
+            dropped = sorted(set(range(width)) - set(columns), reverse=True)
+            if columns == sorted(columns) and len(dropped) <= f:
+                out: list[Any] = rows[:]  # kept columns in order: delete the others, last first
+                for j in dropped:
+                    del out[j::width]
+                    width -= 1
+                return out
+            out = [None] * (self.n * f)
+            for k, j in enumerate(columns):
+                out[k::f] = rows[j::width]
+            return out
+        if columns == list(range(columns[0], columns[0] + f)):
+            return chain.from_iterable(map(itemgetter(slice(columns[0], columns[0] + f)), rows))
+        return chain.from_iterable(map(itemgetter(*columns), rows))
 
     def index(self, column: Any) -> int:
         """The index of a column given by name or index."""
@@ -125,7 +167,7 @@ class Table:
     # --- Python values ------------------------------------------------------------------------
     def column(self, j: int, spec: Any) -> list[Any]:
         """Column ``j`` as Python values of the type ``spec`` (``None``: inferred)."""
-        cells = list(map(itemgetter(j), self.rows))
+        cells = self.cells(j)
         if spec is None:
             return self._infer(j, cells)
         if spec in ("str", str):
@@ -224,30 +266,17 @@ class Table:
     # --- tensors -------------------------------------------------------------------------------
     def matrix(self, columns: list[int], dt: DType) -> Tensor:
         """Columns as one ``[N, len(columns)]`` tensor of type ``dt``."""
-        rows, n, f = self.rows, len(self.rows), len(columns)
+        n, f = self.n, len(columns)
         code = dt.memoryview_format
         if code not in ("b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "f", "d"):
             code = None
         conv: Callable[[str], Any] = _CONVERTERS.get(dt.kind, int)
-        if f == 0:
-            flat: Any = ()
-        elif f == 1:
-            flat = map(itemgetter(columns[0]), rows)
-        elif columns == list(range(columns[0], columns[0] + f)):
-            flat = chain.from_iterable(map(itemgetter(slice(columns[0], columns[0] + f)), rows))
-        else:
-            flat = chain.from_iterable(map(itemgetter(*columns), rows))
         try:
-            if code is not None:
-                data: Any = array(code, map(conv, flat))
-            else:
-                data = dt.pack(list(map(conv, flat)))
+            values = list(map(conv, self._gather(columns)))
+            data: Any = array(code, values) if code is not None else dt.pack(values)
         except (ValueError, KeyError, OverflowError, DataValueError, DataTypeError):
             # Slow path: per column, with missing values and a located error.
-            cols = [
-                self._fit(j, self._convert(j, list(map(itemgetter(j), rows)), dt), dt)
-                for j in columns
-            ]
-            values = chain.from_iterable(zip(*cols, strict=False))
-            data = array(code, values) if code is not None else dt.pack(list(values))
+            cols = [self._fit(j, self._convert(j, self.cells(j), dt), dt) for j in columns]
+            flat = list(chain.from_iterable(zip(*cols, strict=False)))
+            data = array(code, flat) if code is not None else dt.pack(flat)
         return Tensor._make(memoryview(data).cast("B"), dt, (n, f))

@@ -38,7 +38,8 @@ from .._errors import DataTypeError, DataValueError, FormatError
 from ..datasets import TensorDataset
 from ..tensor import Tensor
 from ._csv_pandas import pandas_columnar
-from ._csvtypes import MissingPolicy, Table, missing_policy
+from ._csvsplit import split_simple
+from ._csvtypes import MissingPolicy, Policy, Table, missing_policy
 from ._source import IncrementalReader, Source, iter_chunks, read_bytes, source_name
 from ._textio import DEFAULT_MAX_LINE_BYTES, LineBuffer, RecordDataset
 
@@ -324,19 +325,6 @@ def read_csv(
         raise DataValueError(f"engine must be 'auto' or 'python', not {engine!r}")
     policy = missing_policy(missing)
     label_name = source_name(source, name)
-    if (
-        engine == "auto"
-        and output == "columnar"
-        and missing == "error"
-        and not dtypes
-        and quotechar == '"'
-        and encoding.lower().replace("-", "") in ("utf8", "ascii")
-    ):
-        data = read_bytes(source, name=label_name)
-        fast = pandas_columnar(data, header, delimiter, columns, label)
-        if fast is not None:
-            return fast
-        source = data
     reader = CsvReader(
         label_name,
         header=header,
@@ -346,19 +334,26 @@ def read_csv(
         max_line_bytes=max_line_bytes,
         track_lines=True,
     )
-    rows: list[list[str]] = []
-    for chunk in iter_chunks(source, 1 << 20, name=label_name):
-        rows += reader.feed(chunk)
-    rows += reader.close()
-    width = reader.width or 0
-    names: list[Any] = reader.header if reader.header is not None else list(range(width))
-    table = Table(rows, names, reader.row_lines or array("q"), label_name, policy)
+    data = read_bytes(source, name=label_name)
+    if (
+        engine == "auto"
+        and output == "columnar"
+        and missing == "error"
+        and not dtypes
+        and quotechar == '"'
+        and encoding.lower().replace("-", "") in ("utf8", "ascii")
+    ):
+        fast = pandas_columnar(data, header, delimiter, columns, label)
+        if fast is not None:
+            return fast
+    table = _table(reader, data, policy)
+    names = table.names
     keep, li, specs = _select(table, columns, label, dtypes)
     if output == "rows":
         if li is not None and li not in keep:
             keep.append(li)
         if not keep:
-            return [{} for _ in rows]
+            return [{} for _ in range(table.n)]
         values = [table.column(j, specs.get(j)) for j in keep]
         keys = [names[j] for j in keep]
         return list(map(dict, map(zip, repeat(keys), zip(*values, strict=False))))
@@ -367,7 +362,31 @@ def read_csv(
     if li is None:
         return x
     y = table.matrix([li], _dtype.dtype(specs.get(li, "int64")))
-    return x, y.reshape(len(rows))
+    return x, y.reshape(table.n)
+
+
+def _table(reader: CsvReader, data: bytes, policy: Policy) -> Table:
+    """The cells of ``data``: split flat when it is simple (NOTE [ CSV without quotes ]),
+    else row by row by ``reader``."""
+    fmt, name = reader._fmt, reader.name
+    split = split_simple(
+        data,
+        header=reader.header if reader.header is not None else reader._want_header,
+        delimiter=fmt["delimiter"],
+        quotechar=fmt["quotechar"],
+        encoding=reader._lines.encoding,
+        max_line_bytes=reader._lines.max_line_bytes,
+    )
+    if split is not None:
+        heads: list[Any] = split.header if split.header is not None else list(range(split.width))
+        return Table(split.cells, heads, split.lines, name, policy, flat=True)
+    rows: list[list[str]] = []
+    for chunk in iter_chunks(data, 1 << 20, name=name):
+        rows += reader.feed(chunk)
+    rows += reader.close()
+    width = reader.width or 0
+    cols: list[Any] = reader.header if reader.header is not None else list(range(width))
+    return Table(rows, cols, reader.row_lines or array("q"), name, policy)
 
 
 def _select(

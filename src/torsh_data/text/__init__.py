@@ -18,6 +18,7 @@ from .._exports import publish as _publish
 from ._basic import (
     RegexTokenizer,
     basic_english,
+    basic_english_batch,
     character_tokenizer,
     get_tokenizer,
     whitespace_tokenizer,
@@ -73,6 +74,7 @@ __all__ = [
     "Vocab",
     "VocabTransform",
     "basic_english",
+    "basic_english_batch",
     "bigrams",
     "bpe_from_files",
     "build_vocab_from_iterator",

@@ -11,7 +11,16 @@ torchtext's order, which matters: ``"<br;/>"`` becomes ``"<br />"`` only after `
 replaced, and torchtext keeps it), and the last one, ``\\s+`` -> ``" "``, is subsumed by
 ``str.split()``, which splits on the same Unicode whitespace as ``re``'s ``\\s``. That is
 about 3x faster than the regex chain natively and in Pyodide (``bench/bench_text.py``), and
-6x faster than two ``str.translate`` passes.
+6x faster than two ``str.translate`` passes; one ``str.translate`` with a table of all the
+single-character rules (``<br />`` replaced before it) was measured too: 2.6x slower than the
+chain natively and 1.4x slower in Pyodide, because a table with multi-character values takes
+``translate``'s per-character slow path.
+
+NOTE [ Tokenizing a batch at once ]: :func:`basic_english_batch` joins the texts with NUL,
+runs the chain once on the joined text and cuts it at the NULs: every rule replaces a literal
+without NUL, so no match crosses a text boundary, and ``lower()``'s only context rule (the
+final sigma) stops at a NUL as it does at the end of a text. A text holding NUL itself is
+tokenized alone. It saves the per-text calls: 5% natively, 20% in Pyodide.
 
 >>> basic_english("Hello, World! It's <br />fine.")
 ['hello', ',', 'world', '!', 'it', "'", 's', 'fine', '.']
@@ -22,13 +31,14 @@ about 3x faster than the regex chain natively and in Pyodide (``bench/bench_text
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .._errors import DataTypeError, DataValueError
 
 __all__ = [
     "RegexTokenizer",
     "basic_english",
+    "basic_english_batch",
     "character_tokenizer",
     "get_tokenizer",
     "whitespace_tokenizer",
@@ -47,10 +57,33 @@ def basic_english(text: str) -> list[str]:
     >>> basic_english('He said "no" (twice); then: left?')
     ['he', 'said', 'no', '(', 'twice', ')', 'then', 'left', '?']
     """
-    line = _check_text(text).lower()
+    return _normalize(_check_text(text).lower()).split()
+
+
+def _normalize(line: str) -> str:
+    """torchtext's replacements but the last (NOTE [ basic_english without regular expressions ])."""
     line = line.replace("'", " '  ").replace('"', "").replace(".", " . ").replace("<br />", " ")
     line = line.replace(",", " , ").replace("(", " ( ").replace(")", " ) ").replace("!", " ! ")
-    return line.replace("?", " ? ").replace(";", " ").replace(":", " ").split()
+    return line.replace("?", " ? ").replace(";", " ").replace(":", " ")
+
+
+def basic_english_batch(texts: Sequence[str]) -> list[list[str]]:
+    """``[basic_english(t) for t in texts]``, with one pass over the joined texts
+    (NOTE [ Tokenizing a batch at once ]).
+
+    >>> basic_english_batch(["Hi, you.", "", "ΟΔΟΣ!"])
+    [['hi', ',', 'you', '.'], [], ['οδος', '!']]
+    """
+    texts = list(texts)
+    if not all(isinstance(t, str) for t in texts):
+        bad = next(t for t in texts if not isinstance(t, str))
+        raise DataTypeError(f"a tokenizer takes a str, not {type(bad).__name__}")
+    joined = "\0".join(texts)
+    if joined.count("\0") != max(len(texts) - 1, 0):
+        return list(map(basic_english, texts))
+    if not texts:
+        return []
+    return list(map(str.split, _normalize(joined.lower()).split("\0")))
 
 
 def whitespace_tokenizer(text: str) -> list[str]:

@@ -88,7 +88,7 @@ class VocabTransform:
 
     def __call__(self, x: Any) -> Any:
         if _is_batch(x):
-            return [self.vocab.lookup_indices(s) for s in x]
+            return list(map(self.vocab.lookup_indices, x))
         return self.vocab.lookup_indices(x)
 
 

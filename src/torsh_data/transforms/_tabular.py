@@ -39,9 +39,18 @@ __all__ = ["FillMissing", "MinMaxScale", "OneHot", "SelectColumns", "Standardize
 class _Rowwise:
     """NOTE [ Row-wise transforms ]: a transform whose class says ``rowwise = True`` is
     deterministic, and given a whole ``[N, F]`` tensor it returns what it returns for each
-    row, stacked; so a column of rows can be transformed in one call instead of N."""
+    row, stacked; so a column of rows can be transformed in one call instead of N. That call
+    is also its batch kernel (NOTE [ Batch kernels ] in ``_compose.py``): it draws nothing,
+    so ``kernel(x, gens)`` is ``self(x)`` on the stacked samples."""
 
     rowwise: ClassVar[bool] = True
+    _kernel_ndim: ClassVar[int] = 2  # the samples are rows [F], stacked [N, F]
+
+    def kernel(self, x: Any, gens: Sequence[Any]) -> Any:
+        """The transform of the stacked samples ``x`` at once (NOTE [ Batch kernels ])."""
+        if not isinstance(x, Tensor) or x.ndim != self._kernel_ndim or x.shape[0] != len(gens):
+            return NotImplemented
+        return self(x)  # type: ignore[operator]
 
 
 def _tensor_columns(data: Tensor) -> list[list[float]]:
@@ -88,15 +97,40 @@ def _rows(data: Any, field: int | str | None) -> list[list[float]]:
     return out
 
 
-def _columns(data: Any, field: int | str | None) -> list[list[float]]:
+def _columns(data: Any, field: int | str | None, check: bool = True) -> list[list[float]]:
     if isinstance(data, Tensor):
         cols = _tensor_columns(data)
     else:
         cols = [list(c) for c in zip(*_rows(data, field), strict=True)]
-    for j, col in enumerate(cols):
-        if not all(map(math.isfinite, col)):
-            raise DataValueError(f"column {j} has NaN or infinite values (use FillMissing first)")
+    if check:
+        for j, col in enumerate(cols):
+            if not all(map(math.isfinite, col)):
+                _not_finite(j)
     return cols
+
+
+def _not_finite(j: int) -> None:
+    raise DataValueError(f"column {j} has NaN or infinite values (use FillMissing first)")
+
+
+def _finite_sums(cols: list[list[float]]) -> list[float]:
+    """``math.fsum`` of each column, which is finite exactly when every value is (a NaN or an
+    infinity makes the sum NaN, infinite or a ValueError), so no separate pass checks them."""
+    sums = []
+    for j, col in enumerate(cols):
+        try:
+            total = math.fsum(col)
+        except ValueError:  # inf and -inf in one column
+            total = math.nan
+        except OverflowError:  # finite values whose sum overflows, unless a column has others
+            for k in range(j, len(cols)):
+                if not all(map(math.isfinite, cols[k])):
+                    _not_finite(k)
+            raise
+        if not math.isfinite(total):
+            _not_finite(j)
+        sums.append(total)
+    return sums
 
 
 def _numpy_moments(np: Any, data: Tensor) -> tuple[list[float], list[float]]:
@@ -160,9 +194,7 @@ class _Fitted(_Rowwise):
         if t.dtype.kind != "f":
             vals = list(map(float, vals))
         out = self._apply(vals, shift * n, scale * n)
-        return Tensor._make(
-            memoryview(bytearray(array.array("f", out).tobytes())), _dtype.float32, t.shape
-        )
+        return Tensor._make(memoryview(array.array("f", out)).cast("B"), _dtype.float32, t.shape)
 
     def _params(self) -> tuple[list[float], list[float]]:
         raise NotImplementedError
@@ -270,9 +302,9 @@ class Standardize(_Fitted):
         if np is not None and isinstance(data, Tensor) and data.numel() >= 4096:
             self.mean, var = _numpy_moments(np, data)
         else:
-            cols = _columns(data, field)
+            cols = _columns(data, field, check=False)
             n = len(cols[0]) if cols else 0
-            self.mean = [math.fsum(c) / n for c in cols]
+            self.mean = [total / n for total in _finite_sums(cols)]
             var = [
                 _sum_of_squares(list(map(operator.sub, c, repeat(m)))) / n
                 for c, m in zip(cols, self.mean, strict=True)
@@ -366,6 +398,8 @@ class MinMaxScale(_Fitted):
 class OneHot(_Rowwise):
     """An integer label -> a float32 one-hot vector of ``num_classes``; a 1-D integer Tensor
     (or list) of labels -> ``[N, num_classes]``."""
+
+    _kernel_ndim = 1  # the samples are labels, stacked [N]
 
     def __init__(self, num_classes: int) -> None:
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
