@@ -38,6 +38,7 @@ from typing import Any, NamedTuple, TypeVar
 from .._errors import DataTypeError, DataValueError, SourceError
 from .._ffi import is_js as _is_js
 from .._ffi import to_bytes
+from .._runtime import wait_for
 from ..formats import iter_chunks, source_name
 from ._urls import is_remote
 
@@ -96,7 +97,7 @@ async def _wait(aw: Awaitable[T], timeout: float | None, label: str) -> T:
         return await aw
 
     try:
-        return await asyncio.wait_for(inner(), timeout)
+        return await wait_for(inner(), timeout)
     except asyncio.TimeoutError:
         raise SourceError(f"{label}: no data for {timeout} s (chunk_timeout)") from None
 
