@@ -32,9 +32,12 @@ const sha256 = async (bytes) => Array.from(new Uint8Array(await crypto.subtle.di
 /** True where both caches can work: a browser page or worker with IndexedDB and WebCrypto. */
 export const available = () => "indexedDB" in globalThis && Boolean(globalThis.crypto?.subtle);
 
-/** The key of both caches: Pyodide's version and the wheel's sha256. */
-export async function cacheKey(pyodideVersion, wheel) {
-  return `${pyodideVersion}:${await sha256(wheel)}`;
+/**
+ * The key of both caches: Pyodide's version, the wheel's sha256 and which standard library
+ * (`stdlib`: the precompiled one's sha256, NOTE [ Precompiled boot ], or Pyodide's own).
+ */
+export async function cacheKey(pyodideVersion, wheel, stdlib = "pyodide") {
+  return `${pyodideVersion}:${await sha256(wheel)}:${stdlib}`;
 }
 
 // NOTE [ Boot snapshot ]: most of a warm visit's boot is CPython starting inside WebAssembly

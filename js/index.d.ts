@@ -180,7 +180,12 @@ export class WasmDataLoader implements AsyncIterable<Batch> {
   /** Whether the source streams (larger than `inMemoryBytes`, no shuffle). */
   readonly streaming: boolean;
   /** 0 to 1; readable while loading. */
-  readonly progress: number;
+  /**
+   * Loading progress, 0 to 1, readable while a load is in flight; `null` (indeterminate)
+   * while the source's decoded size is unknown, as for a compressed response without a
+   * usable Content-Length; 1 once loaded.
+   */
+  readonly progress: number | null;
   readonly fromCache: boolean;
   readonly from_cache: boolean;
   readonly schema: FieldInfo[];
