@@ -116,7 +116,10 @@ function walk(FS, dir, out = []) {
  */
 export async function compileCache(pyodide, pkg, key) {
   const FS = pyodide.FS;
-  for (const p of walk(FS, pkg)) if (p.endsWith(".py")) FS.utime(p, PINNED_MTIME, PINNED_MTIME);
+  const files = walk(FS, pkg);
+  for (const p of files) if (p.endsWith(".py")) FS.utime(p, PINNED_MTIME, PINNED_MTIME);
+  // the wheel's own pycs (NOTE [ Precompiled boot ]) are neither stored nor written back
+  const shipped = new Set(files.filter((p) => p.endsWith(".pyc")));
   const stored = await idb("pyc", "readonly", (s) => s.get(key)).catch(() => undefined);
   if (stored) {
     for (const [p, b] of stored) { FS.mkdirTree(p.slice(0, p.lastIndexOf("/"))); FS.writeFile(p, b); }
@@ -127,8 +130,8 @@ export async function compileCache(pyodide, pkg, key) {
     done() {
       pyodide.runPython(`import sys; sys.dont_write_bytecode = ${before ? "True" : "False"}`);
       if (stored) return;
-      const files = walk(FS, pkg).filter((p) => p.endsWith(".pyc")).map((p) => [p, FS.readFile(p)]);
-      idb("pyc", "readwrite", (s) => { s.clear(); return s.put(files, key); }).catch(() => {});
+      const made = walk(FS, pkg).filter((p) => p.endsWith(".pyc") && !shipped.has(p)).map((p) => [p, FS.readFile(p)]);
+      idb("pyc", "readwrite", (s) => { s.clear(); return s.put(made, key); }).catch(() => {});
     },
   };
 }

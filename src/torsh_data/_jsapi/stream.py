@@ -73,8 +73,8 @@ class TimeSlicer:
     1
     """
 
-    def __init__(self, seconds: float = SLICE_SECONDS) -> None:
-        self.seconds = seconds
+    def __init__(self, seconds: float | None = None) -> None:
+        self.seconds = SLICE_SECONDS if seconds is None else seconds
         self.turns = 0
         self._since = time.perf_counter()
 
