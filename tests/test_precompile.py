@@ -9,6 +9,8 @@ import importlib
 import io
 import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,18 @@ def precompile():  # type: ignore[no-untyped-def]
         yield importlib.import_module("precompile")
     finally:
         sys.path.remove(str(TOOLS))
+
+
+@contextmanager
+def _on_path(entry: Path, modules: tuple[str, ...]) -> Iterator[None]:
+    """``entry`` on ``sys.path``; afterwards removed, with ``modules`` forgotten."""
+    sys.path.insert(0, str(entry))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(entry))
+        for m in modules:
+            sys.modules.pop(m, None)
 
 
 def _zip(files: dict[str, bytes]) -> bytes:
@@ -53,16 +67,11 @@ def test_compile_stdlib_replaces_the_named_modules_by_bytecode_that_zipimport_im
     assert names == ["tdpre_a/__init__.pyc", "tdpre_a/b.pyc", "tdpre_a/data.txt", "tdpre_c.py"]
     path = tmp_path / "lib.zip"
     path.write_bytes(out)
-    sys.path.insert(0, str(path))
-    try:
+    with _on_path(path, ("tdpre_a.b", "tdpre_a", "tdpre_c")):
         b = importlib.import_module("tdpre_a.b")
         c = importlib.import_module("tdpre_c")
         assert (b.Y, c.Z) == (2, 3)
         assert b.__file__.endswith("b.pyc")  # from the bytecode: there is no source
-    finally:
-        sys.path.remove(str(path))
-        for m in ("tdpre_a.b", "tdpre_a", "tdpre_c"):
-            sys.modules.pop(m, None)
 
 
 def test_add_pycs_adds_unchecked_pycs_and_a_record_that_lists_them(
@@ -95,13 +104,8 @@ def test_add_pycs_adds_unchecked_pycs_and_a_record_that_lists_them(
     with zipfile.ZipFile(io.BytesIO(out)) as z:
         z.extractall(tmp_path)
     (tmp_path / "tdpre_w/m.py").write_text("V = 'from the source'\n")
-    sys.path.insert(0, str(tmp_path))
-    try:
+    with _on_path(tmp_path, ("tdpre_w.m", "tdpre_w")):
         assert importlib.import_module("tdpre_w.m").V == "from the pyc"
-    finally:
-        sys.path.remove(str(tmp_path))
-        for m in ("tdpre_w.m", "tdpre_w"):
-            sys.modules.pop(m, None)
 
 
 def test_module_names(precompile) -> None:  # type: ignore[no-untyped-def]
