@@ -38,6 +38,15 @@ export interface InitOptions {
   snapshot?: boolean;
   /** More options for loadPyodide(). */
   loadPyodideOptions?: Record<string, unknown>;
+  /**
+   * Called as the boot goes (NOTE [ Boot progress ]): `phase` "download" (`loaded`/`total`:
+   * decoded bytes; `total` null while a size is unknown), "python", "install", "import",
+   * "snapshot", "ready". Not a boot option: a later init() call may add a listener.
+   */
+  onProgress?: (event: { phase: "download" | "python" | "install" | "import" | "snapshot" | "ready";
+    loaded: number; total: number | null }) => void;
+  /** false: boot with Pyodide's own standard library, not the precompiled one this package ships. */
+  stdlib?: boolean;
 }
 
 export interface Runtime {
