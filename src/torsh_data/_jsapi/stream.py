@@ -210,7 +210,9 @@ async def materialise_sliced(
     fmt: str, records: list[Any], options: dict[str, Any], name: str, slicer: TimeSlicer
 ) -> Any:
     """:func:`materialise`, giving the event loop turns: a CSV's records are made into
-    columns ``SLICE_RECORDS`` at a time (NOTE [ Loading yields ])."""
+    columns ``SLICE_RECORDS`` at a time, then freed that many at a time (freeing a large
+    list of records at once is itself a long task); ``records`` is left empty then
+    (NOTE [ Loading yields ])."""
     if FORMATS[fmt].records != "csv" or len(records) <= SLICE_RECORDS:
         return materialise(fmt, records, options, name)
     columns, label = options.get("columns"), options.get("label")
@@ -233,6 +235,9 @@ async def materialise_sliced(
             joined.append(
                 Tensor(data, dtype=first.dtype.name, shape=(len(records), *first.shape[1:]))
             )
+        while records:
+            del records[-SLICE_RECORDS:]
+            await slicer.pause()
         return TensorDataset(*joined)
     return materialise(fmt, records, options, name)
 
