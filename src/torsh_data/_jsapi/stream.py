@@ -21,7 +21,7 @@ IDX and NPZ have no incremental reader: they are read whole, and so is a downloa
 NOTE [ Loading yields ]: in a page, Python runs on the main thread, and a chunk that has
 already arrived resumes the load in a microtask, so without care a whole download is parsed
 in one task and the page cannot repaint (a 12 MB CSV blocked it for 1-2 s). A load therefore
-reads its source in small chunks (64 KiB) and, between chunks, gives the event loop a turn
+reads its source in small chunks (32 KiB) and, between chunks, gives the event loop a turn
 (``asyncio.sleep(0)``: a new task on Pyodide's loop) once it has run for ``SLICE_SECONDS``; the
 records of a CSV are made into columns a slice at a time the same way. ``progress`` counts
 the decoded bytes read; it is ``None`` (indeterminate) while their total is unknown, as for
@@ -56,11 +56,11 @@ __all__ = [
 
 DEFAULT_IN_MEMORY_BYTES = 64 << 20
 #: Bytes read at a time by a load (NOTE [ Loading yields ]).
-DEFAULT_LOAD_CHUNK = 1 << 16
+DEFAULT_LOAD_CHUNK = 1 << 15
 #: Seconds of work after which a load gives the event loop a turn.
-SLICE_SECONDS = 0.02
+SLICE_SECONDS = 0.015
 #: Records made into columns at a time.
-SLICE_RECORDS = 4096
+SLICE_RECORDS = 2048
 
 
 class TimeSlicer:
