@@ -11,6 +11,10 @@
  *
  * - bytes a first visit of the demo downloads, raw / gzip -9 / brotli -11 (as a server that
  *   compresses would send them), split into Pyodide and what torsh-data adds;
+ * - page load -> first batch cold and warm with when each boot phase began (init()'s
+ *   performance marks, NOTE [ Boot progress ]);
+ * - Chromium: the main thread during a 12 MB CSV load served gzipped (NOTE [ Loading yields ]):
+ *   the longest task (Long Tasks API; 0: none over 50 ms), the long tasks, animation frames;
  * - the demo in a browser (BENCH_ENGINE: chromium, the default, firefox or webkit): page load -> first batch, cold (empty profile), warm (reload:
  *   service worker + IndexedDB incl. the boot snapshot) and after a browser restart (same
  *   profile), and init() done -> first batch;
@@ -32,13 +36,14 @@ import { launch as launchEngine } from "../tools/pyodide/engines.mjs";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DEMO = path.join(ROOT, "examples/browser");
 const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
-const ROWS = 20_000, IMAGES = 10_000;
+const ROWS = 20_000, IMAGES = 10_000, BIG_ROWS = 75_000;
 
 function sizes() {
   const files = {
     pyodide: ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
       .map((f) => `vendor/pyodide/${f}`),
     "torsh-data wheel (browser build)": ["vendor/torsh-data/wheel/torsh_data.whl"],
+    "precompiled standard library (replaces Pyodide's python_stdlib.zip)": ["vendor/torsh-data/wheel/python_stdlib.zip"],
     ...(process.env.RELEASE_WHEEL ? { "torsh-data release wheel": [path.resolve(process.env.RELEASE_WHEEL)] } : {}),
     "torsh-data JS (index.mjs, boot_cache.mjs, pyodide_boot.mjs)": ["vendor/torsh-data/index.mjs",
       "vendor/torsh-data/boot_cache.mjs", "vendor/torsh-data/pyodide_boot.mjs"],
@@ -49,6 +54,7 @@ function sizes() {
   for (const [group, list] of Object.entries(files)) {
     const s = { raw: 0, gzip: 0, brotli: 0 };
     for (const f of list) {
+      if (!fs.existsSync(path.resolve(DEMO, f))) continue; // built with --no-precompile
       const b = fs.readFileSync(path.resolve(DEMO, f));
       s.raw += b.length;
       s.gzip += zlib.gzipSync(b, { level: 9 }).length;
@@ -110,6 +116,25 @@ window.bench = async (url, batch, options) => {
     best = Math.max(best, batches / (performance.now() - t) * 1000);
   }
   return { loadMs: loaded, batches, batchesPerS: best, samplesPerS: best * batch, timings: l.timings.python };
+};
+// the main thread while a large CSV loads: long tasks (> 50 ms, PerformanceObserver) and frames
+window.mainThread = async (url) => {
+  await init({ indexURL: new URL("./vendor/pyodide/", import.meta.url).href });
+  const tasks = [];
+  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) tasks.push(e.duration); });
+  obs.observe({ type: "longtask" });
+  let frames = 0, stop = false;
+  const frame = () => { frames++; if (!stop) requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+  const l = new WasmDataLoader(256, { shuffle: true, seed: 0, label: "label" });
+  const t0 = performance.now();
+  await l.loadFromUrl(url);
+  const loadMs = performance.now() - t0;
+  stop = true;
+  await new Promise((r) => setTimeout(r, 100)); // the last entries
+  obs.disconnect();
+  return { loadMs, samples: l.samples, bytes: l.loadedBytes, frames, longTasks: tasks.length,
+    longestTaskMs: tasks.length ? Math.max(...tasks) : 0, longTaskMs: tasks.reduce((a, b) => a + b, 0) };
 };`;
 
 // BENCH_ENGINE picks the browser (chromium, firefox or webkit; tools/pyodide/engines.mjs).
@@ -123,6 +148,7 @@ const tmp = path.join(DEMO, "bench");
 fs.mkdirSync(tmp, { recursive: true });
 fs.writeFileSync(path.join(tmp, "p1.csv"), p1Csv(ROWS));
 fs.writeFileSync(path.join(tmp, "p2-images-idx3-ubyte"), p2Idx(IMAGES));
+fs.writeFileSync(path.join(tmp, "big.csv"), p1Csv(BIG_ROWS)); // ~12 MB, served gzipped
 fs.writeFileSync(path.join(DEMO, "bench.html"), PAGE);
 fs.writeFileSync(path.join(DEMO, "bench_page.mjs"), PAGE_MJS);
 const server = await serve(DEMO);
@@ -136,7 +162,10 @@ for (let run = 0; run < RUNS; run++) {
   const first = async (page) => {
     await page.waitFor(() => window.demo?.loads.length >= 1 || window.demo?.error, null, 300_000);
     return page.evaluate(() => ({ firstBatchMs: window.demo.loads[0].firstBatchAt, initMs: window.demo.initMs,
-      initDoneToFirstBatchMs: window.demo.loads[0].loadMs, initTimings: window.demo.initTimings }));
+      initDoneToFirstBatchMs: window.demo.loads[0].loadMs, initTimings: window.demo.initTimings,
+      // NOTE [ Boot progress ] (index.mjs): when each boot phase began, ms after navigation
+      phases: Object.fromEntries(performance.getEntriesByType("mark").filter((m) => m.name.startsWith("torsh-data:"))
+        .map((m) => [m.name.slice(11), Math.round(m.startTime)])) }));
   };
   try {
     let page = await open(profile);
@@ -172,6 +201,11 @@ for (let run = 0; run < RUNS; run++) {
     result.p2 = await page.evaluate(() => window.bench("bench/p2-images-idx3-ubyte", 64, { shuffle: true, seed: 0,
       transforms: [{ name: "RandomCrop", args: [28], padding: 2 }, { name: "RandomHorizontalFlip", args: [0.5] },
         "ToTensor", { name: "Normalize", args: [0.1307, 0.3081] }] }));
+    if (ENGINE === "chromium") { // the Long Tasks API is Chromium's
+      await page.goto(server.url + "/bench.html"); // a fresh page: the loads above are gone
+      await page.waitFor(() => typeof window.mainThread === "function");
+      result.bigLoad = await page.evaluate(() => window.mainThread("bench/big.csv"));
+    }
   } finally {
     await page.close();
   }
@@ -206,6 +240,15 @@ result.median = {
   restartedPyodideMs: pick((r) => r.demoRestarted?.initTimings.pyodide),
   restartedWheelMs: pick((r) => r.demoRestarted?.initTimings.wheel),
   coldMakeSnapshotMs: pick((r) => r.demoCold.initTimings.makeSnapshot),
+  // boot phases (NOTE [ Boot progress ]): ms from navigation to each phase's start
+  coldPhases: Object.fromEntries(["download", "python", "install", "import", "snapshot", "ready"]
+    .map((p) => [p, pick((r) => r.demoCold.phases[p])])),
+  warmPhases: Object.fromEntries(["download", "python", "install", "import", "ready"]
+    .map((p) => [p, pick((r) => r.demoWarm.phases[p])])),
+  bigLoadMs: pick((r) => r.bigLoad.loadMs),
+  bigLoadLongestTaskMs: pick((r) => r.bigLoad.longestTaskMs),
+  bigLoadLongTasks: pick((r) => r.bigLoad.longTasks),
+  bigLoadFrames: pick((r) => r.bigLoad.frames),
   p1BatchesPerS: pick((r) => r.p1.batchesPerS),
   p1PythonBatchMs: pick((r) => r.p1.timings.batch.mean_ms),
   p1ToJsMs: pick((r) => r.p1.timings.to_js.mean_ms),

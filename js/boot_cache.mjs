@@ -32,9 +32,12 @@ const sha256 = async (bytes) => Array.from(new Uint8Array(await crypto.subtle.di
 /** True where both caches can work: a browser page or worker with IndexedDB and WebCrypto. */
 export const available = () => "indexedDB" in globalThis && Boolean(globalThis.crypto?.subtle);
 
-/** The key of both caches: Pyodide's version and the wheel's sha256. */
-export async function cacheKey(pyodideVersion, wheel) {
-  return `${pyodideVersion}:${await sha256(wheel)}`;
+/**
+ * The key of both caches: Pyodide's version, the wheel's sha256 and which standard library
+ * (`stdlib`: the precompiled one's sha256, NOTE [ Precompiled boot ], or Pyodide's own).
+ */
+export async function cacheKey(pyodideVersion, wheel, stdlib = "pyodide") {
+  return `${pyodideVersion}:${await sha256(wheel)}:${stdlib}`;
 }
 
 // NOTE [ Boot snapshot ]: most of a warm visit's boot is CPython starting inside WebAssembly
@@ -113,7 +116,10 @@ function walk(FS, dir, out = []) {
  */
 export async function compileCache(pyodide, pkg, key) {
   const FS = pyodide.FS;
-  for (const p of walk(FS, pkg)) if (p.endsWith(".py")) FS.utime(p, PINNED_MTIME, PINNED_MTIME);
+  const files = walk(FS, pkg);
+  for (const p of files) if (p.endsWith(".py")) FS.utime(p, PINNED_MTIME, PINNED_MTIME);
+  // the wheel's own pycs (NOTE [ Precompiled boot ]) are neither stored nor written back
+  const shipped = new Set(files.filter((p) => p.endsWith(".pyc")));
   const stored = await idb("pyc", "readonly", (s) => s.get(key)).catch(() => undefined);
   if (stored) {
     for (const [p, b] of stored) { FS.mkdirTree(p.slice(0, p.lastIndexOf("/"))); FS.writeFile(p, b); }
@@ -124,8 +130,8 @@ export async function compileCache(pyodide, pkg, key) {
     done() {
       pyodide.runPython(`import sys; sys.dont_write_bytecode = ${before ? "True" : "False"}`);
       if (stored) return;
-      const files = walk(FS, pkg).filter((p) => p.endsWith(".pyc")).map((p) => [p, FS.readFile(p)]);
-      idb("pyc", "readwrite", (s) => { s.clear(); return s.put(files, key); }).catch(() => {});
+      const made = walk(FS, pkg).filter((p) => p.endsWith(".pyc") && !shipped.has(p)).map((p) => [p, FS.readFile(p)]);
+      idb("pyc", "readwrite", (s) => { s.clear(); return s.put(made, key); }).catch(() => {});
     },
   };
 }

@@ -70,6 +70,15 @@ export interface InitOptions {
   snapshot?: boolean;
   /** More options for loadPyodide(). */
   loadPyodideOptions?: Record<string, unknown>;
+  /**
+   * Called as the boot goes (NOTE [ Boot progress ]): `phase` "download" (`loaded`/`total`:
+   * decoded bytes; `total` null while a size is unknown), "python", "install", "import",
+   * "snapshot", "ready". Not a boot option: a later init() call may add a listener.
+   */
+  onProgress?: (event: { phase: "download" | "python" | "install" | "import" | "snapshot" | "ready";
+    loaded: number; total: number | null }) => void;
+  /** false: boot with Pyodide's own standard library, not the precompiled one this package ships. */
+  stdlib?: boolean;
 }
 
 export interface Runtime {
@@ -83,6 +92,8 @@ export interface Runtime {
     snapshotError?: string;
     /** Milliseconds taken by making the snapshot (first visit). */
     makeSnapshot?: number;
+    /** Which standard library booted: the package's precompiled one, or Pyodide's own. */
+    stdlib: "precompiled" | "pyodide";
   };
   /** Resolves once this visit's boot snapshot is in IndexedDB (true), or none was made (false). */
   snapshotSaved: Promise<boolean>;
@@ -250,8 +261,14 @@ export class WasmDataLoader<const O extends LoaderOptions = LoaderOptions> imple
   readonly samples: number | null;
   /** Whether the source streams (larger than `inMemoryBytes`, no shuffle). */
   readonly streaming: boolean;
-  /** 0 to 1; readable while loading. */
-  readonly progress: number;
+  /**
+   * Loading progress, 0 to 1, readable while a load is in flight; `null` (indeterminate)
+   * while the source's decoded size is unknown, as for a compressed response without a
+   * usable Content-Length; 1 once loaded.
+   */
+  readonly progress: number | null;
+  /** Decoded bytes of the source read so far (grows while loading, whatever `progress` is). */
+  readonly loadedBytes: number;
   readonly fromCache: boolean;
   readonly from_cache: boolean;
   readonly schema: FieldInfo[];

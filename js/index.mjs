@@ -90,7 +90,13 @@ export function capabilities() {
 let runtime = null;
 
 /** The wheel shipped in this package (copied there by `npm run build`). */
+const PACKAGE_BASE = new URL("./", import.meta.url);
 const WHEEL_URL = new URL("./wheel/torsh_data.whl", import.meta.url);
+/** The precompiled standard library and what it is for (NOTE [ Precompiled boot ]). */
+const STDLIB_URL = new URL("./wheel/python_stdlib.zip", import.meta.url);
+const BOOT_URL = new URL("./wheel/boot.json", import.meta.url);
+/** A file: URL as the path loadPyodide reads under Node.js (it strips "file://"). */
+const fileURLToPathish = (u) => decodeURIComponent(u.pathname);
 
 async function readBytes(src) {
   if (src instanceof Uint8Array) return src;
@@ -118,79 +124,241 @@ async function importPyodide(options) {
   }
 }
 
+/** The precompiled standard library beside the wheel (NOTE [ Precompiled boot ]), or null. */
+async function bootManifest(options) {
+  if (options.wheel !== undefined || options.stdlib === false) return null; // another wheel: its own build
+  try {
+    const text = new TextDecoder().decode(await readBytes(BOOT_URL));
+    return JSON.parse(text);
+  } catch {
+    return null; // a package built with --no-precompile: Pyodide's own standard library
+  }
+}
+
+// NOTE [ Boot progress ]: init({ onProgress }) is called with `{ phase, loaded, total }`:
+// phase "download" while the boot's files arrive (loaded/total: decoded bytes of Pyodide's
+// files and the wheel; total null when a size is unknown), then "python" (CPython starts, or
+// its snapshot is restored), "install" (the wheel), "import" (torsh-data), "snapshot"
+// (making the next visit's), "ready". In a page, the bytes are counted on a clone of each
+// response to Pyodide's fetches (the original goes to WebAssembly.instantiateStreaming
+// untouched, so the browser's compiled-code cache still works); under Node.js the files
+// are read from disk and only the phases are reported.
+function bootProgress(options) {
+  let sizes = {};
+  const files = new Map(); // url -> { name, loaded, total (null: unknown), done }
+  let phase = null;
+  const report = () => {
+    let loaded = 0, total = 0;
+    for (const f of files.values()) {
+      loaded += f.loaded;
+      total = total === null || f.total === null ? null : total + f.total;
+    }
+    const event = { phase, loaded, total: files.size ? total : null };
+    for (const fn of progressListeners) {
+      try { fn(event); } catch (e) { console.error("torsh-data: an onProgress listener threw", e); }
+    }
+  };
+  const setPhase = (p) => {
+    if (p === phase) return;
+    phase = p;
+    globalThis.performance?.mark?.(`torsh-data:${p}`);
+    report();
+  };
+  const downloaded = () => { // the interpreter and its standard library are in: CPython starts
+    const names = [...files.values()].filter((f) => f.done).map((f) => f.name);
+    if (phase === "download" && names.some((n) => n.endsWith(".wasm")) && names.some((n) => n.endsWith(".zip"))) {
+      setPhase("python");
+    }
+  };
+  const count = (url, res) => {
+    const name = url.pathname.split("/").pop();
+    const encoding = res.headers.get("Content-Encoding");
+    const length = Number(res.headers.get("Content-Length"));
+    const f = { name, loaded: 0, done: false,
+      total: sizes[name] ?? ((!encoding || encoding === "identity") && length > 0 ? length : null) };
+    files.set(url.href, f);
+    const body = res.clone().body;
+    if (!body) return;
+    (async () => {
+      const reader = body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        f.loaded += value.byteLength;
+        report();
+      }
+      f.total = f.loaded; // the decoded size, known now
+      f.done = true;
+      report();
+      downloaded();
+    })().catch(() => {});
+  };
+  const base = options.indexURL ? new URL(String(options.indexURL), globalThis.location?.href).href : null;
+  const watched = (u) => u.href.startsWith(PACKAGE_BASE.href) || (base && u.href.startsWith(base)) ||
+    /(^|\/)(pyodide\.asm\.wasm|python_stdlib\.zip|pyodide-lock\.json)$/.test(u.pathname);
+  const original = globalThis.fetch;
+  let wrapper = null;
+  const unwrap = () => {
+    if (wrapper && globalThis.fetch === wrapper) globalThis.fetch = original;
+    wrapper = null;
+  };
+  if (!IS_NODE && typeof original === "function") {
+    wrapper = async function fetch(input, init) {
+      const res = await original.call(this ?? globalThis, input, init);
+      try {
+        const url = new URL(input instanceof Request ? input.url : String(input), globalThis.location?.href);
+        if (res.ok && watched(url)) count(url, res);
+      } catch { /* counting is best effort */ }
+      return res;
+    };
+    globalThis.fetch = wrapper;
+  }
+  return {
+    sizes(manifest) { sizes = manifest?.sizes ?? {}; },
+    phase(p) {
+      if (p !== "download") unwrap();
+      setPhase(p);
+    },
+    done: unwrap,
+  };
+}
+
 async function boot(options) {
   const timings = {};
   let t = now();
+  const manifestP = options.pyodide ? Promise.resolve(null) : bootManifest(options);
+  const progress = bootProgress(options);
+  progress.phase("download");
   const wheelBytes = options.wheel === false ? null : readBytes(options.wheel ?? WHEEL_URL);
   wheelBytes?.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   let pyodide = options.pyodide;
   let key = null;
   let restored = false, make = false;
   let snapshotSaved = Promise.resolve(false);
-  if (!pyodide) {
-    const mod = await importPyodide(options);
-    const config = {
-      ...(options.indexURL ? { indexURL: String(options.indexURL).replace(/\/?$/, "/") } : {}),
-      ...(options.loadPyodideOptions ?? {}),
-    };
-    // NOTE [ Boot snapshot ] (boot_cache.mjs): only for a Pyodide booted here with default options
-    const snapshots = wheelBytes && options.snapshot !== false && !options.loadPyodideOptions && bootCache.available();
-    let snap = null, error = null;
-    if (snapshots) {
-      key = await bootCache.cacheKey(mod.version, await wheelBytes);
-      snap = await bootCache.loadSnapshot(key).catch((e) => { error = e; return null; });
+  let stdlibTag = "pyodide";
+  try {
+    if (!pyodide) {
+      const [mod, manifest] = await Promise.all([importPyodide(options), manifestP]);
+      const userStdlib = options.loadPyodideOptions?.stdLibURL !== undefined;
+      const ours = manifest && manifest.pyodide === mod.version && !userStdlib;
+      if (ours) stdlibTag = manifest.stdlibSha256 ?? "precompiled";
+      timings.stdlib = ours ? "precompiled" : "pyodide";
+      const config = {
+        ...(options.indexURL ? { indexURL: String(options.indexURL).replace(/\/?$/, "/") } : {}),
+        ...(ours ? { stdLibURL: IS_NODE ? fileURLToPathish(STDLIB_URL) : STDLIB_URL.href } : {}),
+        ...(options.loadPyodideOptions ?? {}),
+      };
+      progress.sizes(manifest);
+      if (IS_NODE) progress.phase("python");
+      // NOTE [ Boot snapshot ] (boot_cache.mjs): only for a Pyodide booted here with default options
+      const snapshots = wheelBytes && options.snapshot !== false && !options.loadPyodideOptions && bootCache.available();
+      let snap = null, error = null;
+      if (snapshots) {
+        key = await bootCache.cacheKey(mod.version, await wheelBytes, stdlibTag);
+        snap = await bootCache.loadSnapshot(key).catch((e) => { error = e; return null; });
+      }
+      const started = await startPyodide(mod.loadPyodide, config, { snapshot: snap, make: Boolean(snapshots) });
+      ({ pyodide, restored } = started);
+      error ??= started.error;
+      if (error) {
+        await bootCache.dropSnapshots();
+        timings.snapshotError = `the boot snapshot was not restored (booting without it): ${error?.message ?? error}`;
+      }
+      make = Boolean(snapshots) && !restored;
     }
-    const started = await startPyodide(mod.loadPyodide, config, { snapshot: snap, make: Boolean(snapshots) });
-    ({ pyodide, restored } = started);
-    error ??= started.error;
-    if (error) {
-      await bootCache.dropSnapshots();
-      timings.snapshotError = `the boot snapshot was not restored (booting without it): ${error?.message ?? error}`;
-    }
-    make = Boolean(snapshots) && !restored;
-  }
-  timings.pyodide = now() - t;
-  t = now();
-  let compiled = null;
-  if (wheelBytes) {
-    const bytes = await wheelBytes;
-    const site = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
-    pyodide.unpackArchive(bytes, "wheel", { extractDir: site });
-    pyodide.runPython("import importlib; importlib.invalidate_caches()");
-    if (options.compileCache !== false && bootCache.available()) {
-      key ??= await bootCache.cacheKey(pyodide.version, bytes);
-      compiled = await bootCache.compileCache(pyodide, `${site}/torsh_data`, key).catch(() => null);
-    }
-  }
-  const api = pyodide.pyimport("torsh_data._jsapi");
-  timings.wheel = now() - t;
-  t = now();
-  timings.snapshot = restored ? "restored" : make ? "made" : "off";
-  if (restored) reseedRandom(pyodide);
-  else if (options.warmUp !== false) api.warm_up();
-  timings.warmUp = now() - t;
-  timings.compiledFromCache = Boolean(compiled?.hit);
-  compiled?.done();
-  if (make) {
+    timings.pyodide = now() - t;
     t = now();
-    const { made, error } = takeSnapshot(pyodide); // then Python's `js` is the page's globalThis
-    if (made) {
-      snapshotSaved = bootCache.saveSnapshot(key, made).then(() => true, () => false);
-    } else {
-      timings.snapshot = "off";
-      timings.snapshotError = `no boot snapshot made: ${error?.message ?? error}`;
+    let compiled = null;
+    if (wheelBytes) {
+      const bytes = await wheelBytes;
+      progress.phase("install");
+      const site = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
+      pyodide.unpackArchive(bytes, "wheel", { extractDir: site });
+      pyodide.runPython("import importlib; importlib.invalidate_caches()");
+      if (options.compileCache !== false && bootCache.available()) {
+        key ??= await bootCache.cacheKey(pyodide.version, bytes, stdlibTag);
+        compiled = await bootCache.compileCache(pyodide, `${site}/torsh_data`, key).catch(() => null);
+      }
     }
-    timings.makeSnapshot = now() - t;
+    progress.phase("import");
+    const api = pyodide.pyimport("torsh_data._jsapi");
+    timings.wheel = now() - t;
+    t = now();
+    timings.snapshot = restored ? "restored" : make ? "made" : "off";
+    if (restored) reseedRandom(pyodide);
+    else if (options.warmUp !== false) api.warm_up();
+    timings.warmUp = now() - t;
+    timings.compiledFromCache = Boolean(compiled?.hit);
+    compiled?.done();
+    if (make) {
+      progress.phase("snapshot");
+      t = now();
+      const { made, error } = takeSnapshot(pyodide); // then Python's `js` is the page's globalThis
+      if (made) {
+        snapshotSaved = bootCache.saveSnapshot(key, made).then(() => true, () => false);
+      } else {
+        timings.snapshot = "off";
+        timings.snapshotError = `no boot snapshot made: ${error?.message ?? error}`;
+      }
+      timings.makeSnapshot = now() - t;
+    }
+    progress.phase("ready");
+    return { pyodide, api, timings, snapshotSaved };
+  } finally {
+    progress.done();
   }
-  return { pyodide, api, timings, snapshotSaved };
+}
+
+// NOTE [ One runtime ]: a page has one Pyodide with torsh-data, booted by the first init();
+// later calls share it. A later call that names different boot options (another indexURL,
+// wheel, snapshot...) cannot have them: it rejects, naming the options that differ, instead
+// of silently returning a runtime booted otherwise. A call with no options, or the same ones,
+// gets the same runtime; `onProgress` is not a boot option (a later call's listener is added).
+let runtimeOptions = null;
+const progressListeners = new Set();
+
+/** The boot options that differ between two init() calls (onProgress is not one). */
+function differingOptions(a, b) {
+  const same = (x, y) => {
+    if (x === y) return true;
+    if ((typeof x === "string" || x instanceof URL) && (typeof y === "string" || y instanceof URL)) {
+      return String(x) === String(y);
+    }
+    const plain = (v) => v !== null && typeof v === "object" && (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype);
+    if (plain(x) && plain(y)) {
+      try { return JSON.stringify(x) === JSON.stringify(y); } catch { return false; }
+    }
+    return false;
+  };
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  keys.delete("onProgress");
+  return [...keys].filter((k) => !same(a[k], b[k])).sort();
 }
 
 /**
- * Boot Pyodide and install torsh-data; later calls return the first runtime.
+ * Boot Pyodide and install torsh-data; later calls share that runtime (NOTE [ One runtime ]):
+ * with no options or the same ones they resolve to it, with different ones they reject.
  * @param {import("./index.d.ts").InitOptions} [options]
  */
 export async function init(options = {}) {
-  if (!runtime) runtime = boot(options).catch((e) => { runtime = null; throw fromPython(e); });
+  const opts = options ?? {};
+  if (typeof opts.onProgress === "function") progressListeners.add(opts.onProgress);
+  if (!runtime) {
+    runtimeOptions = opts;
+    runtime = boot(opts).catch((e) => {
+      runtime = null;
+      runtimeOptions = null;
+      progressListeners.clear();
+      throw fromPython(e);
+    });
+  } else if (Object.keys(opts).some((k) => k !== "onProgress")) {
+    const differ = differingOptions(runtimeOptions, opts);
+    if (differ.length) {
+      throw new Error(`torsh-data: init() was already called with other options (${differ.join(", ")} ` +
+        "differ); a page has one runtime, booted by the first call. Call init() with the same " +
+        "options, or with none to get the running one.");
+    }
+  }
   const rt = await runtime;
   return { pyodide: rt.pyodide, timings: rt.timings, snapshotSaved: rt.snapshotSaved, version };
 }
@@ -392,8 +560,13 @@ export class WasmDataLoader {
   get samples() { return this._py ? callSync(() => this._py.num_samples()) ?? null : 0; }
   /** True when the source was too large to keep in memory and its batches stream. */
   get streaming() { return this._info?.streaming ?? false; }
-  /** Loading progress, 0 to 1 (readable while a load is in flight). */
-  get progress() { return this._py ? this._py.progress : 0; }
+  /**
+   * Loading progress, 0 to 1, readable while a load is in flight; null while the source's
+   * size is unknown (a compressed response has no decoded length): `loadedBytes` still counts.
+   */
+  get progress() { return this._py ? this._py.progress ?? null : 0; }
+  /** Decoded bytes of the source read so far by the current (or last) load. */
+  get loadedBytes() { return this._py ? this._py.bytes_loaded : 0; }
   /** True when the last loadFromUrl came from the cache. */
   get fromCache() { return this._info?.fromCache ?? false; }
   get from_cache() { return this.fromCache; }
@@ -490,7 +663,8 @@ export class WasmDataProcessor {
     const m = message ?? {};
     switch (m.type) {
       case "init":
-        await init(m.init ?? this.initOptions);
+        this.initOptions = m.init ?? this.initOptions; // the options of the loads that follow
+        await init(this.initOptions);
         return { type: "ready", capabilities: capabilities() };
       case "load": {
         await init(this.initOptions);

@@ -43,7 +43,7 @@ def _strip(source: str) -> str:
     return ast.unparse(tree) + "\n"
 
 
-def _record_hash(data: bytes) -> str:
+def record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
@@ -64,7 +64,7 @@ def build(wheel: Path, out_dir: Path) -> Path:
             files.append((info.filename, data))
     if record_name is None:
         raise SystemExit(f"{wheel}: not a wheel (no RECORD)")
-    record = "".join(f"{name},{_record_hash(data)},{len(data)}\n" for name, data in files)
+    record = "".join(f"{name},{record_hash(data)},{len(data)}\n" for name, data in files)
     files.append((record_name, (record + f"{record_name},,\n").encode()))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zout:

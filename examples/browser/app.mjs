@@ -4,12 +4,27 @@
 import { capabilities, init, WasmDataLoader } from "./vendor/torsh-data/index.mjs";
 
 const $ = (id) => document.getElementById(id);
-const state = (window.demo = { ready: false, loads: [], epochs: [], error: null });
+const state = (window.demo = { ready: false, loads: [], epochs: [], error: null, boot: [] });
 
-if ("serviceWorker" in navigator) {
-  // Offline after the first visit: the service worker keeps the page, Pyodide and the wheel;
-  // the datasets are kept by torsh-data's own cache (IndexedDB), which is what "Cache" shows.
-  navigator.serviceWorker.register("./sw.js").catch((e) => console.warn("no service worker:", e));
+/**
+ * Offline after the first visit: the service worker keeps the page, Pyodide, the wheel and
+ * the generated datasets from its install on (sw.js); datasets from elsewhere are kept by
+ * torsh-data's own cache (IndexedDB), which is what "Cache" shows. Registered once the first
+ * batch is shown, so that its downloads do not slow the first boot.
+ */
+function keepOffline() {
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.register("./sw.js").then(() => navigator.serviceWorker.ready)
+    .then(() => { state.offlineReady = true; })
+    .catch((e) => console.warn("no service worker:", e));
+}
+
+/** Empty what describes the last dataset (a failed load leaves none shown). */
+function clearDataset() {
+  for (const id of ["source", "cache", "samples", "throughput"]) $(id).textContent = "–";
+  $("schema").replaceChildren();
+  $("preview").replaceChildren();
+  $("epoch").disabled = true;
 }
 
 function fail(e) {
@@ -19,11 +34,40 @@ function fail(e) {
   console.warn(e?.traceback ?? e);
 }
 
+const MB = (n) => (n / 1e6).toFixed(1);
+
+/** The progress bar at `fraction` (0..1), or indeterminate (null) with `text` beside it. */
+function setProgress(fraction, text) {
+  const bar = $("progress");
+  if (fraction === null || !Number.isFinite(fraction)) bar.removeAttribute("value");
+  else bar.value = fraction;
+  $("progress-text").textContent = text;
+}
+
+// NOTE [ Boot progress ] in index.mjs: the phases init() reports, as the page says them.
+const PHASES = {
+  download: "Downloading Python", python: "Starting Python", install: "Installing torsh-data",
+  import: "Importing torsh-data", snapshot: "Saving a snapshot for the next visit", ready: "Python is ready",
+};
+
+function showBoot({ phase, loaded, total }) {
+  state.boot.push({ phase, loaded, total });
+  const bytes = total ? `${MB(loaded)} / ${MB(total)} MB` : loaded ? `${MB(loaded)} MB` : "";
+  if ($("status").dataset.phase !== phase) { // announced once per phase (aria-live)
+    $("status").dataset.phase = phase;
+    $("status").textContent = `${PHASES[phase] ?? phase}…`;
+  }
+  $("progress-label").textContent = "Starting";
+  setProgress(phase === "download" && total ? loaded / total : phase === "ready" ? 1 : null,
+    phase === "download" ? bytes : `${PHASES[phase] ?? phase} (${MB(loaded)} MB downloaded)`);
+}
+
 function showProgress(loader) {
+  $("progress-label").textContent = "Loading";
   const tick = () => {
-    const p = loader.progress;
-    $("progress").value = p;
-    $("progress-text").textContent = `${Math.round(p * 100)} %`;
+    const p = loader.progress; // null: the total is unknown (a compressed response)
+    const mb = loader.loadedBytes === undefined ? "" : ` (${MB(loader.loadedBytes)} MB)`;
+    setProgress(p, p === null ? `${mb.slice(2, -1) || "…"}` : `${Math.round(p * 100)} %${mb}`);
   };
   const timer = setInterval(tick, 50);
   return () => { clearInterval(timer); tick(); };
@@ -117,8 +161,10 @@ async function load(how, what, label) {
   try {
     $("status").classList.remove("error");
     $("status").textContent = `Loading ${label}…`;
-    $("epoch").disabled = true;
+    state.error = null;
+    clearDataset();
     current?.destroy();
+    current = null;
     const tokenize = /\.txt$/.test(label);
     const loader = (current = new WasmDataLoader(Number($("batch").value) || 32, {
       shuffle: $("shuffle").checked, seed: 0, cache: "torsh-demo", tokenize,
@@ -146,6 +192,9 @@ async function load(how, what, label) {
     $("epoch").disabled = false;
     await epoch(loader);
   } catch (e) {
+    current?.destroy();
+    current = null;
+    clearDataset();
     fail(e);
   }
 }
@@ -154,13 +203,16 @@ async function main() {
   const caps = capabilities();
   $("caps").textContent = Object.entries(caps).map(([k, v]) => `${k}: ${v}`).join(" · ");
   const t0 = performance.now();
-  const rt = await init({ indexURL: new URL("./vendor/pyodide/", import.meta.url).href });
+  const rt = await init({ indexURL: new URL("./vendor/pyodide/", import.meta.url).href, onProgress: showBoot });
   state.initMs = performance.now() - t0;
   state.initTimings = rt.timings;
   $("load-dataset").onclick = () => load("load_from_url", $("dataset").value, $("dataset").value);
   $("url-form").onsubmit = (e) => { e.preventDefault(); load("load_from_url", $("url").value, $("url").value); };
   $("file").onchange = () => { const f = $("file").files[0]; if (f) load("load_from_file", f, f.name); };
   const drop = $("drop");
+  drop.onkeydown = (e) => { // a button's keys: Enter and Space open the file picker
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("file").click(); }
+  };
   drop.ondragover = (e) => { e.preventDefault(); drop.classList.add("over"); };
   drop.ondragleave = () => drop.classList.remove("over");
   drop.ondrop = (e) => {
@@ -171,6 +223,7 @@ async function main() {
   $("epoch").onclick = () => current && epoch(current);
   state.ready = true;
   await load("load_from_url", $("dataset").value, $("dataset").value);
+  keepOffline();
 }
 
 main().catch(fail);

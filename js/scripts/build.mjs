@@ -11,6 +11,9 @@
  *   STORED so the server's gzip/brotli compresses across files) into DIR/browser/, and copies
  *   it to js/wheel/torsh_data.whl (the name init() loads); --release-wheel copies the release
  *   wheel as it is. PYTHON (default: the repository's .venv/bin/python) runs the tool.
+ * - precompiles, inside Pyodide, what a first visit imports (tools/precompile.mjs, NOTE
+ *   [ Precompiled boot ]): js/wheel/python_stdlib.zip, js/wheel/boot.json and the browser
+ *   wheel's pycs (--no-precompile: neither; init() then uses Pyodide's own standard library).
  * - --demo: copies js/ (index.mjs, the wheel) and Pyodide's core files from node_modules/pyodide
  *   into examples/browser/vendor/, and writes the demo's generated datasets into
  *   examples/browser/data/ (deterministic; no network).
@@ -29,13 +32,14 @@ const PYODIDE_FILES = [
 ];
 
 function parse(argv) {
-  const o = { wheel: null, wheelDir: path.join(ROOT, "dist"), demo: false, release: false };
+  const o = { wheel: null, wheelDir: path.join(ROOT, "dist"), demo: false, release: false, precompile: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--wheel") o.wheel = path.resolve(argv[++i]);
     else if (a === "--wheel-dir") o.wheelDir = path.resolve(argv[++i]);
     else if (a === "--demo") o.demo = true;
     else if (a === "--release-wheel") o.release = true;
+    else if (a === "--no-precompile") o.precompile = false;
     else { console.error(`build.mjs: unknown argument ${a}`); process.exit(2); }
   }
   return o;
@@ -159,13 +163,27 @@ const o = parse(process.argv.slice(2));
 copy(path.join(ROOT, "src/torsh_data/loader/pyodide_boot.mjs"), path.join(JS, "pyodide_boot.mjs"));
 const release = o.wheel ?? newestWheel(o.wheelDir);
 const wheel = o.release ? release : browserWheel(release);
+for (const f of ["boot.json", "python_stdlib.zip"]) fs.rmSync(path.join(JS, "wheel", f), { force: true });
+if (o.precompile && !o.release) {
+  const { precompile } = await import(path.join(ROOT, "tools/precompile.mjs"));
+  try {
+    const { boot } = await precompile({ pyodide: path.join(ROOT, "node_modules/pyodide"), wheel,
+      outDir: path.join(JS, "wheel") });
+    console.log(`precompiled for Pyodide ${boot.pyodide}: js/wheel/python_stdlib.zip, the wheel's modules`);
+  } catch (e) { // Pyodide's errors would print a line of its minified source
+    console.error(`build.mjs: tools/precompile.mjs failed: ${e?.message ?? e}`);
+    process.exit(1);
+  }
+}
 copy(wheel, path.join(JS, "wheel/torsh_data.whl"));
 console.log(`wheel: ${path.relative(ROOT, wheel)} -> js/wheel/torsh_data.whl (${fs.statSync(wheel).size} bytes` +
   `${o.release ? "" : `; release wheel ${fs.statSync(release).size}`})`);
 if (o.demo) {
   const vendor = path.join(DEMO, "vendor");
-  for (const f of ["index.mjs", "boot_cache.mjs", "pyodide_boot.mjs", "index.d.ts", "wheel/torsh_data.whl"]) {
-    copy(path.join(JS, f), path.join(vendor, "torsh-data", f));
+  fs.rmSync(path.join(vendor, "torsh-data"), { recursive: true, force: true });
+  for (const f of ["index.mjs", "boot_cache.mjs", "pyodide_boot.mjs", "index.d.ts", "wheel/torsh_data.whl",
+    "wheel/boot.json", "wheel/python_stdlib.zip"]) {
+    if (fs.existsSync(path.join(JS, f))) copy(path.join(JS, f), path.join(vendor, "torsh-data", f));
   }
   const pyodide = path.join(ROOT, "node_modules/pyodide");
   for (const f of PYODIDE_FILES) copy(path.join(pyodide, f), path.join(vendor, "pyodide", f));

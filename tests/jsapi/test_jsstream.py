@@ -240,3 +240,82 @@ def test_integral_float_labels_and_one_feature() -> None:
     assert run(ld.load_bytes(b"a,b,label\n1,2.5,0.0\n3,4,2e0\n", name="t.csv")) == 2
     b = run(ld.next_batch())
     assert b["x"].tolist() == [[2.5], [4.0]] and b["y"].tolist() == [0, 2]
+
+
+# --- NOTE [ Loading yields ] ------------------------------------------------------------------
+
+
+def test_progress_is_indeterminate_while_the_total_is_unknown_and_counts_decoded_bytes() -> None:
+    n = 3000
+    data = b"".join(csv_lines(n))
+    seen: list[tuple[float | None, int]] = []
+    loader = JsLoader(64, {"shuffle": True, "label": "label", "format": "csv"})
+
+    async def chunks() -> AsyncIterator[bytes]:  # no total: as a gzipped response
+        for i in range(0, len(data), 4096):
+            seen.append((loader.progress, loader.bytes_loaded))
+            yield data[i : i + 4096]
+
+    assert run(loader.load_stream(chunks())) == n
+    during = seen[2:]  # after the first chunk was counted
+    assert during and all(p is None for p, _ in during)
+    counts = [b for _, b in during]
+    assert counts == sorted(counts) and len(set(counts)) > 5
+    assert loader.progress == 1.0 and loader.bytes_loaded == len(data)
+
+
+def test_progress_is_a_fraction_when_the_total_is_known() -> None:
+    data = b"".join(csv_lines(2000))
+    seen: list[float | None] = []
+    loader = JsLoader(64, {"shuffle": True, "label": "label", "format": "csv"})
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(0, len(data), 4096):
+            seen.append(loader.progress)
+            yield data[i : i + 4096]
+
+    run(loader.load_stream(chunks(), len(data)))
+    assert all(p is not None and 0 <= p < 1 for p in seen)
+    assert seen == sorted(seen) and seen[-1] > 0.9  # type: ignore[type-var]
+    assert loader.progress == 1.0
+
+
+def test_a_load_gives_the_event_loop_a_turn_between_chunks_once_its_slice_is_used() -> None:
+    from torsh_data._jsapi.stream import CountedSource, TimeSlicer
+
+    data = b"x" * (10 * 4096)
+
+    async def read(slicer: TimeSlicer) -> int:
+        src = CountedSource(
+            data, "x.bin", None, lambda done, total: None, chunk_size=4096, slicer=slicer
+        )
+        return len(b"".join([chunk async for chunk in src]))
+
+    every = TimeSlicer(0.0)  # its slice is always used up: a turn after each chunk
+    assert run(read(every)) == len(data) and every.turns == 10
+    never = TimeSlicer(3600.0)
+    assert run(read(never)) == len(data) and never.turns == 0
+
+
+@pytest.mark.parametrize("label", ["label", None])
+def test_sliced_columns_equal_the_whole(label: str | None) -> None:
+    """A CSV made into columns a slice at a time gives the tensors of the whole at once."""
+    from torsh_data._jsapi.stream import SLICE_RECORDS, TimeSlicer, materialise, materialise_sliced
+
+    records = [{"a": i * 0.5, "b": i % 7, "label": i % 3} for i in range(2 * SLICE_RECORDS + 17)]
+    opts = {"label": label} if label else {}
+    whole = materialise("csv", records, opts, "x.csv")
+    sliced = run(materialise_sliced("csv", records, opts, "x.csv", TimeSlicer(0.0)))
+    assert records == []  # freed a slice at a time
+    assert len(sliced.tensors) == len(whole.tensors) == (2 if label else 1)
+    for s, w in zip(sliced.tensors, whole.tensors, strict=True):
+        assert s.equal(w)
+
+
+def test_sliced_columns_name_the_bad_record_by_its_index_in_the_whole() -> None:
+    from torsh_data._jsapi.stream import SLICE_RECORDS, TimeSlicer, materialise_sliced
+
+    records: list[dict[str, Any]] = [{"a": 1.0, "label": 0} for _ in range(SLICE_RECORDS + 10)]
+    records[SLICE_RECORDS + 3] = {"a": "oops", "label": 0}
+    with pytest.raises(DataValueError, match=str(SLICE_RECORDS + 3)):
+        run(materialise_sliced("csv", records, {"label": "label"}, "x.csv", TimeSlicer(0.0)))

@@ -158,3 +158,127 @@ for (const engine of ENGINES) test(`${engine}: the demo: load, pick and drop a f
     await page.close();
   }
 });
+
+// The page's promises, each held in a fresh profile: offline after ONE online visit (the
+// service worker precaches at install), boot progress with numbers, labelled controls, a live
+// status, a drop zone that opens on Enter and Space, and a failed URL that clears what was shown.
+for (const engine of ENGINES) test(`${engine}: the demo keeps its promises: offline after one visit, boot progress, keyboard, labels, a failed URL clears`,
+  { skip: skipReason(engine, "setInputFiles") ?? false }, async () => {
+  const own = await serve(); // stopped below: the page must then boot from the service worker
+  const page = await launch(engine, { timeoutMs: 240_000, viewport: { width: 1000, height: 900 } });
+  try {
+    await page.goto(own.url + "/");
+    await loads(page, 1);
+    let { state } = await lastLoad(page);
+    // boot progress: phases in order, with byte counts that grow to a known total
+    const phases = [...new Set(state.boot.map((e) => e.phase))];
+    assert.deepEqual(phases.filter((p) => p !== "snapshot"), ["download", "python", "install", "import", "ready"]);
+    const downloads = state.boot.filter((e) => e.phase === "download");
+    assert.ok(downloads.length >= 3, `download progress reported ${downloads.length} times`);
+    assert.ok(downloads.at(-1).loaded > 1e6, `only ${downloads.at(-1).loaded} bytes counted`);
+    assert.ok(state.boot.some((e) => e.total !== null && e.loaded > 0 && e.loaded <= e.total));
+    assert.equal(state.initTimings.stdlib, "precompiled", "the precompiled standard library is used");
+    // accessible names and a live status
+    const a11y = await page.evaluate(() => ({
+      url: document.querySelector("#url").labels.length,
+      progress: document.querySelector("#progress").labels.length,
+      live: document.querySelector("#status").getAttribute("aria-live"),
+      role: document.querySelector("#status").getAttribute("role"),
+      drop: [document.querySelector("#drop").getAttribute("role"), document.querySelector("#drop").tabIndex],
+    }));
+    assert.deepEqual(a11y, { url: 1, progress: 1, live: "polite", role: "status", drop: ["button", 0] });
+    // Enter and Space on the focused drop zone open the file picker
+    await page.evaluate(() => {
+      window.picks = 0;
+      document.querySelector("#file").addEventListener("click", (e) => { window.picks++; e.preventDefault(); });
+      const drop = document.querySelector("#drop");
+      drop.focus();
+      for (const key of ["Enter", " "]) drop.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true }));
+      drop.dispatchEvent(new KeyboardEvent("keydown", { key: "a", bubbles: true, cancelable: true }));
+    });
+    assert.equal(await page.evaluate(() => window.picks), 2);
+    // a URL that fails: the previous dataset is no longer shown, the error is
+    assert.equal(await count(page, "#preview canvas"), 32);
+    await page.evaluate((u) => {
+      document.querySelector("#url").value = u;
+      document.querySelector("#url-form").requestSubmit();
+    }, `${own.url}/data/missing.csv`);
+    await page.waitFor(() => window.demo.error !== null, null, 60_000);
+    const shown = await page.evaluate(() => ({
+      status: document.querySelector("#status").textContent, source: document.querySelector("#source").textContent,
+      schema: document.querySelector("#schema").rows.length, preview: document.querySelector("#preview").childElementCount,
+      epoch: document.querySelector("#epoch").disabled,
+    }));
+    assert.match(shown.status, /missing\.csv/);
+    assert.match(shown.status, /404/);
+    assert.deepEqual([shown.source, shown.schema, shown.preview, shown.epoch], ["–", 0, 0, true]);
+    // offline after this one visit: the service worker was installed once the first batch was in
+    await page.waitFor(() => window.demo.offlineReady === true, null, 120_000);
+    own.proc.kill("SIGTERM");
+    await new Promise((r) => own.proc.once("exit", r));
+    await page.reload();
+    await loads(page, 1);
+    ({ state } = await lastLoad(page));
+    assert.equal(state.loads[0].samples, 600);
+    assert.equal(await count(page, "#preview canvas"), 32);
+  } finally {
+    own.proc.kill("SIGTERM");
+    await page.close();
+  }
+});
+
+/** A CSV of `rows` rows of 20 floats and a label, about 125 bytes a row. */
+export function bigCsv(rows) {
+  let seed = 1;
+  const r = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const out = [Array.from({ length: 20 }, (_, j) => `f${j}`).join(",") + ",label"];
+  for (let i = 0; i < rows; i++) out.push(Array.from({ length: 20 }, () => (r() * 10 - 5).toFixed(4)).join(",") + `,${i % 10}`);
+  return out.join("\n") + "\n";
+}
+
+// NOTE [ Loading yields ] (src/torsh_data/_jsapi/stream.py): a CSV served gzipped (no usable
+// Content-Length) is loaded while the page keeps painting: progress is indeterminate (null)
+// and the decoded bytes grow, timers and animation frames keep coming during the load. Counts,
+// not timings (the longest task is bench_js.mjs's figure).
+for (const engine of ENGINES) test(`${engine}: a gzipped CSV loads with moving progress while the page repaints`,
+  { skip: engine === "chromium" ? false : "animation frames of a headless page are Chromium's here" }, async () => {
+  const rows = 32_000; // ~4 MB
+  const file = path.join(ROOT, "examples/browser/data/big-test.csv");
+  fs.writeFileSync(file, bigCsv(rows));
+  const own = await serve();
+  const page = await launch(engine, { timeoutMs: 240_000 });
+  try {
+    await page.goto(own.url + "/");
+    await loads(page, 1);
+    const r = await page.evaluate(async () => {
+      const td = await import("./vendor/torsh-data/index.mjs");
+      await td.init(); // the page's runtime
+      const loader = new td.WasmDataLoader(256, { shuffle: true, seed: 0, label: "label" });
+      let frames = 0, stop = false;
+      const frame = () => { frames++; if (!stop) requestAnimationFrame(frame); };
+      requestAnimationFrame(frame);
+      const seen = [];
+      const timer = setInterval(() => seen.push([loader.progress, loader.loadedBytes]), 10);
+      const res = await fetch("data/big-test.csv", { method: "HEAD" });
+      await loader.loadFromUrl("data/big-test.csv");
+      stop = true;
+      clearInterval(timer);
+      return { frames, seen, samples: loader.samples, progress: loader.progress, loadedBytes: loader.loadedBytes,
+        encoding: res.headers.get("Content-Encoding") };
+    });
+    const size = fs.statSync(file).size;
+    assert.equal(r.samples, rows);
+    assert.equal(r.progress, 1);
+    assert.equal(r.loadedBytes, size, "the decoded bytes are counted");
+    const during = r.seen.filter(([p]) => p !== 1);
+    assert.ok(during.some(([p]) => p === null), `progress was never indeterminate: ${JSON.stringify(r.seen.slice(0, 5))}`);
+    const distinct = new Set(during.map(([, b]) => b)).size;
+    assert.ok(distinct >= 5, `the byte count moved only ${distinct} times while loading`);
+    assert.ok(r.seen.length >= 20, `timers ran ${r.seen.length} times during the load`);
+    assert.ok(r.frames >= 10, `${r.frames} animation frames during the load`);
+  } finally {
+    own.proc.kill("SIGTERM");
+    fs.rmSync(file, { force: true });
+    await page.close();
+  }
+});

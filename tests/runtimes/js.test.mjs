@@ -232,11 +232,15 @@ describe("under Node.js", () => {
     await td.init();
   });
 
-  test("init() twice reuses the runtime", async () => {
+  test("init() twice reuses the runtime; different options reject, naming them", async () => {
     const a = await td.init();
-    const b = await td.init({ indexURL: "/ignored/" });
+    const b = await td.init({});
     assert.equal(a.pyodide, b.pyodide);
     assert.equal(a.pyodide.runPython("import torsh_data; torsh_data.__version__"), td.version);
+    await assert.rejects(td.init({ indexURL: "/elsewhere/", snapshot: false }),
+      /init\(\) was already called with other options \(indexURL, snapshot differ\)/);
+    const c = await td.init({ onProgress: () => {} }); // a listener is not a boot option
+    assert.equal(c.pyodide, a.pyodide);
   });
 
   test("loadFromUrl: CSV batches, shuffled as natively, into TensorFlow.js", async () => {

@@ -18,9 +18,11 @@ from .labels import LabelCodec
 from .options import format_or_none, guess_format, parse_options
 from .stream import (
     DEFAULT_IN_MEMORY_BYTES,
+    DEFAULT_LOAD_CHUNK,
     CountedSource,
     StreamedSamples,
     materialise,
+    materialise_sliced,
     reader_options,
     to_samples,
 )
@@ -68,7 +70,8 @@ class JsLoader:
         self.options = parse_options(options)
         check_bool("shuffle", self.options.get("shuffle", False))
         check_bool("drop_last", self.options.get("drop_last", False))
-        self.progress = 0.0
+        self.progress: float | None = 0.0
+        self.bytes_loaded = 0
         self.from_cache = False
         self.source_name: str | None = None
         self.format: str | None = None
@@ -84,8 +87,10 @@ class JsLoader:
 
     # ------------------------------------------------------------------ loading
     def _on_progress(self, done: int, total: int | None) -> None:
-        if total and self.progress < 1.0:
-            self.progress = min(done / total, 1.0) * 0.99  # 1.0 once parsed
+        """Decoded bytes read so far, of ``total`` (None: unknown; NOTE [ Loading yields ])."""
+        self.bytes_loaded = done
+        if self.progress is None or self.progress < 1.0:
+            self.progress = min(done / total, 1.0) * 0.99 if total else None  # 1.0 once parsed
 
     async def load_url(self, url: str, content_type: str | None = None) -> int:
         """Download and parse ``url`` as it arrives (through the cache when the ``cache``
@@ -136,10 +141,10 @@ class JsLoader:
         name = opts.get("name") or name or "<data>"
         ctype = opts.get("content_type") or content_type
         fmt = guess_format(opts.get("format"), name=name, content_type=ctype)
-        self.format, self.source_name, self.progress = fmt, name, 0.0
+        self.format, self.source_name, self.progress, self.bytes_loaded = fmt, name, 0.0, 0
         src = CountedSource(
             source, name, ctype, self._on_progress, total=total,
-            chunk_size=int(opts.get("chunk_size", 1 << 18)), fetch=fetch,
+            chunk_size=int(opts.get("chunk_size", DEFAULT_LOAD_CHUNK)), fetch=fetch,
         )  # fmt: skip
         self.names = None
         entry = REGISTRY[fmt]
@@ -173,7 +178,7 @@ class JsLoader:
         opts, name = self.options, src.name
         if opts.get("shuffle"):
             records = list(await ds.load())
-            return materialise(fmt, records, opts, name, self.labels)
+            return await materialise_sliced(fmt, records, opts, name, src.slicer, self.labels)
         limit = check_int(
             "in_memory_bytes", opts.get("in_memory_bytes", DEFAULT_IN_MEMORY_BYTES), 0
         )
@@ -188,7 +193,7 @@ class JsLoader:
         except BaseException:
             await it.aclose()
             raise
-        return materialise(fmt, head, opts, name, self.labels)
+        return await materialise_sliced(fmt, head, opts, name, src.slicer, self.labels)
 
     async def _load_shards(self, url: str) -> int:
         """Every shard of a manifest (:class:`~torsh_data.io.ShardedDataset`), in memory."""

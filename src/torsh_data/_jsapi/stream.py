@@ -17,11 +17,22 @@ epoch re-reads the source (a ``ReadableStream`` can be read once: one epoch), ``
 not used, and transforms that must be fitted on the data (``Standardize``...) are refused.
 IDX and NPZ have no incremental reader: they are read whole, and so is a download with the
 ``cache`` option (:func:`~torsh_data.io.iter_fetch` keeps its bytes to store them).
+
+NOTE [ Loading yields ]: in a page, Python runs on the main thread, and a chunk that has
+already arrived resumes the load in a microtask, so without care a whole download is parsed
+in one task and the page cannot repaint (a 12 MB CSV blocked it for 1-2 s). A load therefore
+reads its source in small chunks (32 KiB) and, between chunks, gives the event loop a turn
+(``asyncio.sleep(0)``: a new task on Pyodide's loop) once it has run for ``SLICE_SECONDS``; the
+records of a CSV are made into columns a slice at a time the same way. ``progress`` counts
+the decoded bytes read; it is ``None`` (indeterminate) while their total is unknown, as for
+a compressed response, whose ``Content-Length`` is not the decoded size.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -37,12 +48,42 @@ from .labels import LabelCodec
 __all__ = [
     "CountedSource",
     "StreamedSamples",
+    "TimeSlicer",
     "materialise",
+    "materialise_sliced",
     "reader_options",
     "to_samples",
 ]
 
 DEFAULT_IN_MEMORY_BYTES = 64 << 20
+#: Bytes read at a time by a load (NOTE [ Loading yields ]).
+DEFAULT_LOAD_CHUNK = 1 << 15
+#: Seconds of work after which a load gives the event loop a turn.
+SLICE_SECONDS = 0.015
+#: Records made into columns at a time.
+SLICE_RECORDS = 2048
+
+
+class TimeSlicer:
+    """``await slicer.pause()`` gives the event loop a turn once the caller has run for
+    ``seconds`` since the last turn (NOTE [ Loading yields ]); ``turns`` counts them.
+
+    >>> import asyncio
+    >>> slicer = TimeSlicer(0.0)
+    >>> asyncio.run(slicer.pause()); slicer.turns
+    1
+    """
+
+    def __init__(self, seconds: float | None = None) -> None:
+        self.seconds = SLICE_SECONDS if seconds is None else seconds
+        self.turns = 0
+        self._since = time.perf_counter()
+
+    async def pause(self) -> None:
+        if time.perf_counter() - self._since >= self.seconds:
+            await asyncio.sleep(0)
+            self.turns += 1
+            self._since = time.perf_counter()
 
 
 class CountedSource:
@@ -57,12 +98,14 @@ class CountedSource:
         on_progress: Callable[[int, int | None], None],
         *,
         total: int | None = None,
-        chunk_size: int = 1 << 18,
+        chunk_size: int = DEFAULT_LOAD_CHUNK,
         fetch: dict[str, Any] | None = None,
+        slicer: TimeSlicer | None = None,
     ) -> None:
         self.source, self.name, self.type = source, name, content_type or ""
         self.on_progress, self.total = on_progress, total
         self.chunk_size, self.fetch = chunk_size, dict(fetch or {})
+        self.slicer = slicer or TimeSlicer()
         self.bytes_read = 0  # bytes of the current pass
         self.passes = 0
 
@@ -78,13 +121,22 @@ class CountedSource:
             )
         self.passes += 1
         self.bytes_read = 0
-        return iter_source(
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        chunks = iter_source(
             self.source,
             chunk_size=self.chunk_size,
             progress=self._progress,
             name=self.name,
             **self.fetch,
         )
+        try:
+            async for chunk in chunks:
+                yield chunk  # the reader parses it before asking for the next one
+                await self.slicer.pause()
+        finally:
+            await chunks.aclose()
 
 
 def reader_options(fmt: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -156,18 +208,12 @@ def materialise(
     from ..formats import RecordDataset
 
     tabular = FORMATS[fmt].records == "csv"
-    if tabular and records and labels is not None:
-        labels.fit(records, name)
-        if labels.classes is not None:
-            records = [labels.encode(r, name, i) for i, r in enumerate(records)]
     if tabular and records:
+        records = _encode_labels(records, labels, name)
         table = records_to_tensors(
             records, columns=options.get("columns"), label=options.get("label"), name=name
         )
-        if labels is None:
-            return table
-        x, y = table.tensors  # every label checked and converted once, at load
-        return TensorDataset(x, labels.output(y))
+        return _labelled(table, labels)
     if fmt == "npy" and records:
         to_samples(fmt, options, name)(records[0], 0)  # a 0-d array raises
         return TensorDataset(stack(records))
@@ -175,6 +221,68 @@ def materialise(
         return RecordDataset([])
     sample = to_samples(fmt, options, name)
     return RecordDataset([sample(r, i) for i, r in enumerate(records)])
+
+
+def _encode_labels(records: list[Any], labels: LabelCodec | None, name: str) -> list[Any]:
+    """The records with their string labels as class indices (the classes learnt from
+    ``records``); the records themselves without ``labels`` or with numeric labels."""
+    if labels is None:
+        return records
+    labels.fit(records, name)
+    if labels.classes is None:
+        return records
+    return [labels.encode(r, name, i) for i, r in enumerate(records)]
+
+
+def _labelled(table: Any, labels: LabelCodec | None) -> Any:
+    """``(x, y)`` columns with ``y`` in the label dtype: every label checked and converted
+    once, at load."""
+    if labels is None:
+        return table
+    x, y = table.tensors
+    return TensorDataset(x, labels.output(y))
+
+
+async def materialise_sliced(
+    fmt: str,
+    records: list[Any],
+    options: dict[str, Any],
+    name: str,
+    slicer: TimeSlicer,
+    labels: LabelCodec | None = None,
+) -> Any:
+    """:func:`materialise`, giving the event loop turns: a CSV's records are made into
+    columns ``SLICE_RECORDS`` at a time, then freed that many at a time (freeing a large
+    list of records at once is itself a long task); ``records`` is left empty then
+    (NOTE [ Loading yields ])."""
+    if FORMATS[fmt].records != "csv" or len(records) <= SLICE_RECORDS:
+        return materialise(fmt, records, options, name, labels)
+    records[:] = _encode_labels(records, labels, name)
+    columns, label = options.get("columns"), options.get("label")
+    parts: list[tuple[Any, ...]] = []
+    for start in range(0, len(records), SLICE_RECORDS):
+        try:
+            part = records_to_tensors(
+                records[start : start + SLICE_RECORDS], columns=columns, label=label, name=name
+            )
+        except DataValueError:
+            break  # the whole list again below, so that the error names the record's index
+        if not all(isinstance(t, Tensor) for t in part.tensors):
+            break
+        parts.append(part.tensors)
+        await slicer.pause()
+    else:
+        joined = []
+        for i, first in enumerate(parts[0]):
+            data = b"".join(p[i].tobytes() for p in parts)
+            joined.append(
+                Tensor(data, dtype=first.dtype.name, shape=(len(records), *first.shape[1:]))
+            )
+        while records:
+            del records[-SLICE_RECORDS:]
+            await slicer.pause()
+        return _labelled(TensorDataset(*joined), labels)
+    return _labelled(materialise(fmt, records, options, name), labels)
 
 
 class StreamedSamples(IterableDataset[Any]):
