@@ -22,7 +22,8 @@ test("the tarball: its name, the files a page needs and nothing else, no install
   assert.equal(path.basename(tarball), `torsh-data-${PKG.version}.tgz`);
   const entries = run("tar", ["-tzf", tarball]).trim().split("\n").map((e) => e.replace(/^package\//, "")).sort();
   assert.deepEqual(entries, ["README.md", "boot_cache.mjs", "index.d.mts", "index.d.ts", "index.mjs", "package.json",
-    "pyodide_boot.mjs", "wheel/torsh_data.whl", "worker_client.d.ts", "worker_client.mjs"]);
+    "pyodide_boot.mjs", "wheel/boot.json", "wheel/python_stdlib.zip", "wheel/torsh_data.whl", "worker_client.d.ts",
+    "worker_client.mjs"]);
   const packed = JSON.parse(run("tar", ["-xzOf", tarball, "package/package.json"]));
   for (const hook of ["preinstall", "install", "postinstall", "prepare"]) {
     assert.equal(packed.scripts?.[hook], undefined, `an install script (${hook}) would run on npm install`);
