@@ -76,8 +76,12 @@ async def wait_for(aw: Awaitable[T], timeout: float | None) -> T:
     """
     if not IN_PYODIDE or timeout is None:
         return await asyncio.wait_for(aw, timeout)
-    js = js_module()
     from pyodide.ffi import create_proxy  # type: ignore[import-not-found, unused-ignore]
+    from pyodide.webloop import WebLoop  # type: ignore[import-not-found, unused-ignore]
+
+    if not isinstance(asyncio.get_running_loop(), WebLoop):  # a Python-only loop: its timers
+        return await asyncio.wait_for(aw, timeout)
+    js = js_module()
 
     task = asyncio.ensure_future(aw)
     fired = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import multiprocessing
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -26,7 +27,7 @@ T_co = TypeVar("T_co", covariant=True)
 
 #: Largest ``epoch`` and ``batches`` a loaded state may hold (a C ``ssize_t``, what
 #: ``itertools.islice`` takes).
-MAX_STATE_COUNT = (1 << 63) - 1
+MAX_STATE_COUNT = sys.maxsize  # 2**31 - 1 in WebAssembly (wasm32)
 
 # what torch's DataLoader refuses to change after construction (its iterators depend on them)
 _LOCKED = frozenset(
