@@ -8,6 +8,9 @@
  *
  * RUNS (default 3): the timings are measured that many times; the medians are printed after
  * the runs, with the load average before each run (the machine may be shared).
+ * The server is warmed first (each file the demo fetches requested once, gzip accepted), as a
+ * deployed server is: `torsh-data serve` compresses a file at its first request only (NOTE
+ * [ gzip responses ]); "cold" is the browser's profile. BENCH_COLD_SERVER=1 skips the warming.
  *
  * - bytes a first visit of the demo downloads, raw / gzip -9 / brotli -11 (as a server that
  *   compresses would send them), split into Pyodide and what torsh-data adds;
@@ -38,8 +41,8 @@ const DEMO = path.join(ROOT, "examples/browser");
 const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
 const ROWS = 20_000, IMAGES = 10_000, BIG_ROWS = 75_000;
 
-function sizes() {
-  const files = {
+function files() {
+  return {
     pyodide: ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
       .map((f) => `vendor/pyodide/${f}`),
     "torsh-data wheel (browser build)": ["vendor/torsh-data/wheel/torsh_data.whl"],
@@ -50,8 +53,11 @@ function sizes() {
     "demo page (html, css, app, sw)": ["index.html", "style.css", "app.mjs", "sw.js"],
     "demo dataset (shapes IDX)": ["data/shapes-images-idx3-ubyte"],
   };
+}
+
+function sizes() {
   const out = {};
-  for (const [group, list] of Object.entries(files)) {
+  for (const [group, list] of Object.entries(files())) {
     const s = { raw: 0, gzip: 0, brotli: 0 };
     for (const f of list) {
       if (!fs.existsSync(path.resolve(DEMO, f))) continue; // built with --no-precompile
@@ -152,6 +158,13 @@ fs.writeFileSync(path.join(tmp, "big.csv"), p1Csv(BIG_ROWS)); // ~12 MB, served 
 fs.writeFileSync(path.join(DEMO, "bench.html"), PAGE);
 fs.writeFileSync(path.join(DEMO, "bench_page.mjs"), PAGE_MJS);
 const server = await serve(DEMO);
+if (!process.env.BENCH_COLD_SERVER) { // NOTE [ gzip responses ]: a deployed server is warm
+  for (const f of Object.values(files()).flat()) {
+    if (!path.isAbsolute(f) && fs.existsSync(path.join(DEMO, f))) {
+      await (await fetch(`${server.url}/${f}`, { headers: { "accept-encoding": "gzip" } })).arrayBuffer();
+    }
+  }
+}
 try {
 for (let run = 0; run < RUNS; run++) {
   const result = { loadavg: os.loadavg().map((x) => Number(x.toFixed(2))) };

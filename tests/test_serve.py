@@ -328,7 +328,109 @@ def test_gzip_cache_refuses_a_file_that_changed_since_its_stat(tmp_path: Path) -
     path.write_bytes(b"a" * 6000)
     assert cache.get(str(path), st) is None and not cache.items
     fresh = cache.get(str(path), os.stat(path))
-    assert fresh is not None and gzip.decompress(fresh) == b"a" * 6000
+    assert fresh is not None and gzip.decompress(fresh[0]) == b"a" * 6000
+
+
+def _compressions(server: object) -> int:
+    return server.RequestHandlerClass.config["gzip"].compressions  # type: ignore[attr-defined, no-any-return]
+
+
+def serve_with(root: Path) -> Iterator[tuple[tuple[str, int], object]]:
+    server = make_server(root, port=0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield (str(host), int(port)), server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_only_the_first_request_compresses(site: Path) -> None:
+    # NOTE [ gzip responses ]: later responses are the kept bytes, byte for byte, and a
+    # changed file is compressed again.
+    files = gz_site(site)
+    for addr, server in serve_with(site):
+        first = request(addr, "/app.mjs", Accept_Encoding="gzip")
+        assert _compressions(server) == 1
+        for _ in range(3):
+            again = request(addr, "/app.mjs", Accept_Encoding="gzip")
+            assert again[2] == first[2] and again[1]["etag"] == first[1]["etag"]
+        assert _compressions(server) == 1 and gzip.decompress(first[2]) == files["app.mjs"]
+        request(addr, "/noise.whl", Accept_Encoding="gzip")  # does not shrink: remembered
+        request(addr, "/noise.whl", Accept_Encoding="gzip")
+        assert _compressions(server) == 2
+        (site / "app.mjs").write_bytes(b"export const changed = 2;\n" * 100)
+        os.utime(site / "app.mjs", ns=(1, 10**18))
+        assert gzip.decompress(request(addr, "/app.mjs", Accept_Encoding="gzip")[2]) == (
+            b"export const changed = 2;\n" * 100
+        )
+        assert _compressions(server) == 3
+
+
+def test_concurrent_first_requests_compress_once(site: Path) -> None:
+    # Six first requests of a file that takes a while to compress: one compression.
+    data = b"".join(b"%d,%d,%d\n" % (i, i * 7919 % 10007, i % 3) for i in range(200_000))
+    (site / "big.csv").write_bytes(data)
+    for addr, server in serve_with(site):
+        bodies: list[bytes] = []
+
+        def fetch(addr: tuple[str, int] = addr, bodies: list[bytes] = bodies) -> None:
+            bodies.append(request(addr, "/big.csv", Accept_Encoding="gzip")[2])
+
+        threads = [threading.Thread(target=fetch) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert len(bodies) == 6 and len(set(bodies)) == 1
+        assert gzip.decompress(bodies[0]) == data and _compressions(server) == 1
+
+
+def test_large_files_gzip_at_the_quick_level(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The gzip header's XFL byte says the level: 4 for the fastest (1), 0 for the default (6).
+    import torsh_data._serve as serve_module
+
+    gz_site(site)
+    monkeypatch.setattr(serve_module, "_GZ_QUICK_FROM", 4000)
+    for addr in serve(site):
+        assert request(addr, "/app.mjs", Accept_Encoding="gzip")[2][8] == 4  # 6600 bytes
+        assert request(addr, "/m.wasm", Accept_Encoding="gzip")[2][8] == 4  # 6408
+        (site / "small.js").write_bytes(b"let x = 1;\n" * 300)  # 3300
+        assert request(addr, "/small.js", Accept_Encoding="gzip")[2][8] == 0
+
+
+def test_a_sidecar_gz_is_sent_as_it_is(site: Path) -> None:
+    # As nginx's gzip_static: FILE.gz no older than FILE is the gzipped response, with nothing
+    # compressed; an older one, or one that is not gzip, is ignored.
+    files = gz_site(site)
+    side = gzip.compress(files["d.csv"], compresslevel=9, mtime=0)
+    (site / "d.csv.gz").write_bytes(side)
+    os.utime(site / "d.csv", ns=(1, 10**18))
+    os.utime(site / "d.csv.gz", ns=(1, 10**18 + 1))
+    for addr, server in serve_with(site):
+        _, headers, body = request(addr, "/d.csv", Accept_Encoding="gzip")
+        assert body == side and headers["content-encoding"] == "gzip"
+        assert _compressions(server) == 0
+        assert (
+            request(addr, "/d.csv", Accept_Encoding="gzip", If_None_Match=headers["etag"])[0] == 304
+        )
+        assert request(addr, "/d.csv")[2] == files["d.csv"]  # no gzip asked: the file
+        (site / "d.csv.gz").write_bytes(gzip.compress(files["d.csv"], compresslevel=1, mtime=0))
+        os.utime(site / "d.csv.gz", ns=(1, 10**18 + 2))
+        status, h2, _ = request(
+            addr, "/d.csv", Accept_Encoding="gzip", If_None_Match=headers["etag"]
+        )
+        assert status == 200 and h2["etag"] != headers["etag"]  # the tag follows the sidecar
+        os.utime(site / "d.csv.gz", ns=(1, 10**18 - 1))  # older than the file: stale
+        _, _, body = request(addr, "/d.csv", Accept_Encoding="gzip")
+        assert body != side and gzip.decompress(body) == files["d.csv"]
+        assert _compressions(server) == 1
+        (site / "app.mjs.gz").write_bytes(b"not gzip at all, twenty bytes+")
+        request(addr, "/app.mjs", Accept_Encoding="gzip")
+        assert _compressions(server) == 2
 
 
 IMPORT_MAP = '\n{"imports": {"torsh-data": "./node_modules/torsh-data/index.mjs"}}\n'

@@ -9,38 +9,26 @@ What a page running Pyodide needs from a server, and what ``python -m http.serve
 - ``--coop-coep``: the Cross-Origin-Opener/Embedder-Policy headers that make the page
   cross-origin isolated, for ``SharedArrayBuffer``.
 - ``Range`` requests (one range; ``206``/``416``), ``ETag`` revalidation (``304``).
-- gzip (NOTE [ gzip responses ]) of compressible files (WebAssembly, JavaScript, JSON, HTML,
-  CSS, wheels and zips of stored files, tar, CSV, text...) for clients that accept it.
-- ``--cors ORIGIN``: CORS headers for that one origin (and its preflight requests).
-- 127.0.0.1 by default; nothing outside DIR is served (``..`` and symlinks out are refused).
-- Port 8000 by default, or the next free one (up to :data:`PORT_TRIES` ports on) when it is
-  taken, which it says; a port given with ``--port`` is used or the command fails with a
-  message, not a traceback.
-
-NOTE [ CSP for Pyodide ]: Pyodide 0.29/314 compiles its WebAssembly with
-``WebAssembly.instantiateStreaming`` and creates no JavaScript from strings, so
-``'wasm-unsafe-eval'`` is enough; ``tests/runtimes/js.test.mjs`` boots it and runs a loader
-under exactly this policy, and the demo works under it too. Module Web Workers started from
-same-origin files need nothing more than ``worker-src 'self'``.
-
-NOTE [ Import maps under the CSP ]: an inline ``<script type="importmap">`` is an inline script
-to the CSP, so ``script-src 'self'`` blocks it (the page's bare ``import "torsh-data"`` then
-fails: a blank page). Browsers take no external import map (``src`` on one is an error: HTML
-spec, whatwg/html#8355), so for each ``.html`` file it serves the server adds the
-``'sha256-...'`` of each of the page's import maps to ``script-src`` (:func:`importmap_hashes`;
-CSP hashes cover import maps: web-platform-tests ``import-maps/csp/hash.html``). Other inline
-scripts stay blocked. Import maps do not reach Web Workers (MDN, ``<script type="importmap">``):
-a worker imports the package by its URL and passes ``init({ indexURL })`` for Pyodide.
-
-NOTE [ gzip responses ]: a file whose type compresses well is sent gzipped when the request's
+- gzip (NOTE [ gzip responses ]: a file whose type compresses well is sent gzipped when the request's
 ``Accept-Encoding`` allows ``gzip`` and asks for no ``Range`` (a range is of the file's own
 bytes); such responses carry ``Vary: Accept-Encoding`` and an ETag of their own (the file's
-with ``-gz``), so a cache never confuses the two. The compressed bytes are kept per file,
-size and mtime (at most ``_GZ_CACHE_BYTES`` in all; files over ``_GZ_MAX_FILE`` are sent as they
-are), and a file gzip does not shrink by a tenth (a wheel of deflated files) is sent as it is.
-The gzipped body is delimited by the end of the connection, with no ``Content-Length``:
-browsers decode it before the page sees it, so a length of the encoded bytes would not be the
-length of the bytes a page's ``fetch`` reads (and a client trusting it would cut the body).
+with ``-gz``), so a cache never confuses the two. The gzipped body is delimited by the end of
+the connection, with no ``Content-Length``: browsers decode it before the page sees it, so a
+length of the encoded bytes would not be the length of the bytes a page's ``fetch`` reads (and
+a client trusting it would cut the body).
+
+Only a file's first request compresses it (:class:`_GzipCache`): the gzipped bytes are kept
+by path, size and mtime, least recently used dropped first past ``_GZ_CACHE_BYTES`` in all
+(files over ``_GZ_MAX_FILE`` are sent as they are), and concurrent first requests of one file
+wait for a single compression. A file gzip does not shrink by a tenth (a wheel of deflated
+files, the precompiled standard library) is remembered as such and sent as it is. The level
+trades the first request's wait against size (measured on Pyodide's 9.6 MB
+``pyodide.asm.wasm``, 2 loaded cores: level 1 0.6 s -> 4.0 MB, 6 3.1 s -> 3.5 MB, 9 4.1 s ->
+3.5 MB): level 6 up to ``_GZ_QUICK_FROM`` bytes, level 1 above, where 13 % more bytes cost a
+few ms on the loopback a development server is used on, and 2.5 s of compression a first
+visitor waits for. As nginx's ``gzip_static``, a sidecar ``FILE.gz`` (made with ``gzip -9k``,
+say) that is no older than FILE is sent instead and nothing is compressed; its ETag follows
+both files.
 """
 
 from __future__ import annotations
@@ -101,6 +89,7 @@ COMPRESSIBLE = frozenset(
 )
 _GZ_MAX_FILE = 64 << 20
 _GZ_CACHE_BYTES = 256 << 20
+_GZ_QUICK_FROM = 4 << 20  # files this large are gzipped at level 1 (NOTE [ gzip responses ])
 _REDIRECT = "\x00redirect"  # a directory asked for without its trailing slash
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
 _IMPORTMAP = re.compile(
@@ -168,32 +157,72 @@ def accepts_gzip(header: str | None) -> bool:
 
 class _GzipCache:
     """The gzipped bytes of files by (path, size, mtime), least recently used dropped first;
-    ``None`` for a file gzip does not shrink by a tenth."""
+    ``None`` for a file gzip does not shrink by a tenth (NOTE [ gzip responses ]).
+
+    ``compressions`` counts the files compressed (a sidecar ``.gz`` or a kept result is none).
+    """
 
     def __init__(self, limit: int = _GZ_CACHE_BYTES) -> None:
-        self.limit, self.size = limit, 0
+        self.limit, self.size, self.compressions = limit, 0, 0
         self.items: OrderedDict[tuple[str, int, int], bytes | None] = OrderedDict()
         self.lock = threading.Lock()
+        self.busy: dict[tuple[str, int, int], threading.Lock] = {}  # compressions under way
 
-    def get(self, path: str, st: os.stat_result) -> bytes | None:
+    def get(self, path: str, st: os.stat_result) -> tuple[bytes, str] | None:
+        """The gzipped bytes of ``path`` and an ETag suffix naming them, or None: send it raw."""
+        side = _sidecar(path, st)
+        if side is not None:
+            return side
         key = (path, st.st_size, st.st_mtime_ns)
         with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
+            busy = self.busy.setdefault(key, threading.Lock())
+        with busy:  # a second first request waits for the first one's compression
+            with self.lock:
+                if key in self.items:
+                    self.items.move_to_end(key)
+                    data = self.items[key]
+                    return None if data is None else (data, "gz")
+            keep, data = self._compress(path, st)
+            with self.lock:
+                self.busy.pop(key, None)
+                if keep:
+                    self.items[key] = data
+                    self.size += len(data or b"")
+                    while self.size > self.limit and self.items:
+                        self.size -= len(self.items.popitem(last=False)[1] or b"")
+        return (data, "gz") if data else None
+
+    def _compress(self, path: str, st: os.stat_result) -> tuple[bool, bytes | None]:
+        """Whether to keep the result, and the gzip of the file (None: it does not shrink)."""
         with open(path, "rb") as f:
             raw = f.read(min(st.st_size, _GZ_MAX_FILE) + 1)
         if len(raw) != st.st_size or len(raw) > _GZ_MAX_FILE:
-            return None  # changed since its stat, or too large: sent as it is, not kept
-        data: bytes | None = gzip.compress(raw, compresslevel=6, mtime=0)
-        if data is not None and len(data) > 0.9 * len(raw):
-            data = None
-        with self.lock:
-            self.items[key] = data
-            self.size += len(data or b"")
-            while self.size > self.limit and self.items:
-                self.size -= len(self.items.popitem(last=False)[1] or b"")
-        return data
+            return False, None  # changed since its stat, or too large: sent as it is, not kept
+        level = 1 if len(raw) >= _GZ_QUICK_FROM else 6
+        self.compressions += 1
+        data = gzip.compress(raw, compresslevel=level, mtime=0)
+        return True, (None if len(data) > 0.9 * len(raw) else data)
+
+
+def _sidecar(path: str, st: os.stat_result) -> tuple[bytes, str] | None:
+    """A ``path.gz`` beside the file, no older than it, and its ETag suffix (gzip_static)."""
+    side = path + ".gz"
+    try:
+        real = os.path.realpath(side)
+        sst = os.stat(real)
+    except OSError:
+        return None
+    if (
+        os.path.dirname(real) != os.path.dirname(os.path.realpath(path))  # a link elsewhere
+        or sst.st_mtime_ns < st.st_mtime_ns
+        or not 18 <= sst.st_size <= _GZ_MAX_FILE
+    ):
+        return None
+    with open(real, "rb") as f:
+        data = f.read(sst.st_size + 1)
+    if len(data) != sst.st_size or data[:2] != b"\x1f\x8b":
+        return None
+    return data, "gzs" + hashlib.sha1(f"{sst.st_mtime_ns}-{sst.st_size}".encode()).hexdigest()[:8]
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -301,9 +330,10 @@ class _Handler(SimpleHTTPRequestHandler):
         vary = os.path.splitext(path)[1].lower() in COMPRESSIBLE and size <= _GZ_MAX_FILE
         gz = None
         if vary and not spec and accepts_gzip(self.headers.get("Accept-Encoding")):
-            gz = self.config["gzip"].get(path, st)
-            if gz is not None:
-                etag = etag[:-1] + '-gz"'
+            found = self.config["gzip"].get(path, st)
+            if found is not None:
+                gz, suffix = found
+                etag = etag[:-1] + f'-{suffix}"'
         if etag in _etags(self.headers.get("If-None-Match")):
             self.send_response(HTTPStatus.NOT_MODIFIED)
             self.send_header("ETag", etag)
