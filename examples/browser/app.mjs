@@ -206,6 +206,7 @@ async function main() {
   const rt = await init({ indexURL: new URL("./vendor/pyodide/", import.meta.url).href, onProgress: showBoot });
   state.initMs = performance.now() - t0;
   state.initTimings = rt.timings;
+  state.snapshotSaved = rt.snapshotSaved; // resolves once the next visit can restore it
   $("load-dataset").onclick = () => load("load_from_url", $("dataset").value, $("dataset").value);
   $("url-form").onsubmit = (e) => { e.preventDefault(); load("load_from_url", $("url").value, $("url").value); };
   $("file").onchange = () => { const f = $("file").files[0]; if (f) load("load_from_file", f, f.name); };
