@@ -319,3 +319,35 @@ def test_sliced_columns_name_the_bad_record_by_its_index_in_the_whole() -> None:
     records[SLICE_RECORDS + 3] = {"a": "oops", "label": 0}
     with pytest.raises(DataValueError, match=str(SLICE_RECORDS + 3)):
         run(materialise_sliced("csv", records, {"label": "label"}, "x.csv", TimeSlicer(0.0)))
+
+
+@pytest.mark.parametrize("bad_at", [None, 2 * 2048 + 5])
+def test_sliced_string_labels_equal_the_whole(bad_at: int | None) -> None:
+    """String labels learnt and encoded a slice at a time give the classes, indices and errors
+    of the whole at once (the codec's classes are sorted over every record)."""
+    from torsh_data._jsapi.labels import LabelCodec
+    from torsh_data._jsapi.stream import SLICE_RECORDS, TimeSlicer, materialise, materialise_sliced
+
+    names = ["virginica", "setosa", "versicolor"]
+    n = 2 * SLICE_RECORDS + 17
+
+    def records() -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = [
+            {"a": i * 0.5, "label": names[(i * 7) % 3] if i < n - 1 else "zzz"} for i in range(n)
+        ]
+        if bad_at is not None:
+            out[bad_at]["a"] = "oops"
+        return out
+
+    opts = {"label": "label"}
+    whole_codec, sliced_codec = (LabelCodec("label", None, "float32") for _ in range(2))
+    if bad_at is not None:
+        with pytest.raises(DataValueError, match=str(bad_at)):
+            run(materialise_sliced("csv", records(), opts, "x.csv", TimeSlicer(0.0), sliced_codec))
+        return
+    whole = materialise("csv", records(), opts, "x.csv", whole_codec)
+    sliced = run(materialise_sliced("csv", records(), opts, "x.csv", TimeSlicer(0.0), sliced_codec))
+    assert sliced_codec.classes == whole_codec.classes == sorted([*names, "zzz"])
+    for s, w in zip(sliced.tensors, whole.tensors, strict=True):
+        assert s.equal(w)
+    assert sliced.tensors[1][n - 1].item() == 3.0  # "zzz", seen only in the last slice

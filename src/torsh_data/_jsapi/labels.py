@@ -60,7 +60,17 @@ class LabelCodec:
         """Learn the classes (sorted) when the column holds strings and none were given."""
         if self._index is not None:
             return
-        values = {r.get(self.column) for r in records if isinstance(r, dict)}
+        self.learn(self.values(records))
+
+    def values(self, records: list[Any]) -> set[Any]:
+        """The distinct labels of ``records`` (:meth:`fit` in parts: join them, then
+        :meth:`learn`)."""
+        return {r.get(self.column) for r in records if isinstance(r, dict)}
+
+    def learn(self, values: set[Any]) -> None:
+        """:meth:`fit` from the distinct labels of all the records."""
+        if self._index is not None:
+            return
         if any(isinstance(v, str) for v in values):
             self.classes = sorted(str(v) for v in values if v is not None)
             self._index = {c: i for i, c in enumerate(self.classes)}

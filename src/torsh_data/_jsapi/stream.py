@@ -257,14 +257,20 @@ async def materialise_sliced(
     (NOTE [ Loading yields ])."""
     if FORMATS[fmt].records != "csv" or len(records) <= SLICE_RECORDS:
         return materialise(fmt, records, options, name, labels)
-    records[:] = _encode_labels(records, labels, name)
+    if labels is not None:  # the classes learnt a slice at a time, then each slice encoded
+        values: set[Any] = set()
+        for start in range(0, len(records), SLICE_RECORDS):
+            values |= labels.values(records[start : start + SLICE_RECORDS])
+            await slicer.pause()
+        labels.learn(values)
     columns, label = options.get("columns"), options.get("label")
     parts: list[tuple[Any, ...]] = []
     for start in range(0, len(records), SLICE_RECORDS):
+        chunk = records[start : start + SLICE_RECORDS]
+        if labels is not None and labels.classes is not None:
+            chunk = [labels.encode(r, name, start + i) for i, r in enumerate(chunk)]
         try:
-            part = records_to_tensors(
-                records[start : start + SLICE_RECORDS], columns=columns, label=label, name=name
-            )
+            part = records_to_tensors(chunk, columns=columns, label=label, name=name)
         except DataValueError:
             break  # the whole list again below, so that the error names the record's index
         if not all(isinstance(t, Tensor) for t in part.tensors):
@@ -282,7 +288,7 @@ async def materialise_sliced(
             del records[-SLICE_RECORDS:]
             await slicer.pause()
         return _labelled(TensorDataset(*joined), labels)
-    return _labelled(materialise(fmt, records, options, name), labels)
+    return materialise(fmt, records, options, name, labels)
 
 
 class StreamedSamples(IterableDataset[Any]):
