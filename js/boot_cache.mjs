@@ -18,8 +18,15 @@ function idb(store, mode, fn) {
     open.onerror = () => reject(open.error);
     open.onsuccess = () => {
       const db = open.result;
-      const tx = db.transaction(store, mode);
-      const req = fn(tx.objectStore(store));
+      let tx, req;
+      try { // a request can throw at once (a value IndexedDB cannot store): reject, not hang
+        tx = db.transaction(store, mode);
+        req = fn(tx.objectStore(store));
+      } catch (error) {
+        db.close();
+        reject(error);
+        return;
+      }
       tx.oncomplete = () => { db.close(); resolve(req?.result); };
       tx.onerror = tx.onabort = () => { db.close(); reject(tx.error); };
     };
@@ -57,49 +64,18 @@ export async function cacheKey(pyodideVersion, wheel, stdlib = "pyodide") {
 const scope = () => globalThis.constructor?.name ?? "global";
 
 /**
- * The stored snapshot for `key`: its bytes, or undefined when there is none (or it was stored
- * in an older layout); throws when the stored bytes are not what was saved (a piece's sha256
- * differs).
+ * The stored snapshot for `key`: its bytes, or undefined when there is none; throws when the
+ * stored bytes are not what was saved (their sha256 differs).
  */
 export async function loadSnapshot(key) {
   const entry = await idb("snapshot", "readonly", (s) => s.get(`${scope()}:${key}`)).catch(() => undefined);
-  if (!(entry?.blob instanceof Blob) || !Array.isArray(entry.sha256)) return undefined;
-  const bytes = new Uint8Array(await entry.blob.arrayBuffer());
-  const actual = await pieceDigests(bytes);
-  const i = actual.findIndex((d, j) => d !== entry.sha256[j]);
-  if (i >= 0 || actual.length !== entry.sha256.length || bytes.byteLength !== entry.length) {
-    const at = Math.max(i, 0) * SNAPSHOT_PIECE;
-    throw new Error(`the boot snapshot in IndexedDB '${DB}' is damaged: sha256 ${actual[Math.max(i, 0)]} of ` +
-      `${Math.min(SNAPSHOT_PIECE, bytes.byteLength - at)} bytes, saved as ${entry.sha256[Math.max(i, 0)]} ` +
-      `(the piece at byte ${at}; ${bytes.byteLength} bytes read, ${entry.length} saved)`);
+  if (!entry) return undefined;
+  const actual = entry.bytes instanceof Uint8Array ? await sha256(entry.bytes) : null;
+  if (actual !== entry.sha256) {
+    throw new Error(`the boot snapshot in IndexedDB '${DB}' is damaged: sha256 ${actual} of ` +
+      `${entry.bytes?.byteLength} bytes, saved as ${entry.sha256} of ${entry.length} bytes`);
   }
-  return bytes;
-}
-
-// NOTE [ Snapshot pieces ]: the ~30 MB snapshot is saved after init() resolves, when a page
-// typically starts its first load. One crypto.subtle.digest of it and one IndexedDB put of its
-// Uint8Array (structured clone) each blocked the main thread 60-80 ms in Chromium (24 MB: 81 ms
-// and 57 ms): the longest task at the start of a load. It is therefore hashed and copied into a
-// Blob SNAPSHOT_PIECE bytes at a time, each piece its own task, and stored as a Blob of those
-// pieces (IndexedDB keeps a Blob's bytes off the main thread) with one sha256 per piece.
-export const SNAPSHOT_PIECE = 2 << 20;
-
-async function pieceDigests(bytes) {
-  const out = [];
-  for (let at = 0; at < bytes.byteLength; at += SNAPSHOT_PIECE) {
-    out.push(await sha256(bytes.subarray(at, at + SNAPSHOT_PIECE)));
-  }
-  return out;
-}
-
-/** What is stored for a snapshot's `bytes` (NOTE [ Snapshot pieces ]). */
-export async function snapshotEntry(bytes) {
-  const pieces = [];
-  for (let at = 0; at < bytes.byteLength; at += SNAPSHOT_PIECE) {
-    pieces.push(new Blob([bytes.subarray(at, at + SNAPSHOT_PIECE)]));
-    await new Promise((resolve) => setTimeout(resolve, 0)); // each piece's copy its own task
-  }
-  return { blob: new Blob(pieces), sha256: await pieceDigests(bytes), length: bytes.byteLength };
+  return entry.bytes;
 }
 
 /** In `store`'s transaction: delete this scope's snapshots but `keep`. */
@@ -111,11 +87,11 @@ function dropScope(store, keep) {
 
 /** Store `bytes` as this scope's snapshot, dropping other wheels' and versions'; resolves when written. */
 export async function saveSnapshot(key, bytes) {
-  const entry = await snapshotEntry(bytes);
+  const digest = await sha256(bytes);
   const id = `${scope()}:${key}`;
   return idb("snapshot", "readwrite", (s) => {
     dropScope(s, id);
-    return s.put(entry, id);
+    return s.put({ bytes, sha256: digest, length: bytes.byteLength }, id);
   });
 }
 

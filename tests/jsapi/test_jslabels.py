@@ -165,3 +165,13 @@ def test_sync_batches_are_refused_where_they_arrive_asynchronously() -> None:
         JsLoader(2, '{"workers": 2}').next_batch_sync()
     with pytest.raises(DataValueError, match="no data loaded"):
         JsLoader(2).next_batch_sync()
+
+
+@pytest.mark.parametrize("value", [{"a": None}, ["int32"], 3, "int8"])
+def test_a_label_dtype_that_is_no_name_is_refused_clearly(value: object) -> None:
+    """Found by the fuzz suite: an object as labelDtype crashed the check (unhashable)."""
+    from torsh_data import TorshDataError
+    from torsh_data._jsapi import parse_options
+
+    with pytest.raises(TorshDataError, match="option 'label_dtype' must be"):
+        parse_options(json.dumps({"labelDtype": value}))

@@ -1,7 +1,6 @@
 // One visit of a page using the JS package, for the boot snapshot test in js.test.mjs: what
 // init() did, the batches of a seeded shuffled epoch and a few facts of the Python runtime.
 import * as td from "/js/index.mjs";
-import { snapshotEntry } from "/js/boot_cache.mjs";
 
 window.visit = async (dataDir) => {
   try {
@@ -25,23 +24,23 @@ const done = (req) => new Promise((resolve, reject) => {
   req.onerror = () => reject(req.error);
 });
 
-/** Damage the stored snapshot of this page: "bytes" flips a byte (its piece's sha256 no longer
- * matches); "build" changes the Pyodide build id in its header and stores matching sha256s. */
+/** Damage the stored snapshot of this page: "bytes" flips a byte (its sha256 no longer
+ * matches); "build" changes the Pyodide build id in its header and stores a matching sha256. */
 window.damage = async (how) => {
   const db = await done(indexedDB.open("torsh-data-compiled"));
   try {
     const store = (mode) => db.transaction("snapshot", mode).objectStore("snapshot");
     const key = (await done(store("readonly").getAllKeys())).find((k) => k.startsWith("Window:"));
     const entry = await done(store("readonly").get(key));
-    const bytes = new Uint8Array(await entry.blob.arrayBuffer());
+    const bytes = entry.bytes.slice();
     if (how === "bytes") {
       bytes[bytes.length >> 1] ^= 0xff;
-      entry.blob = new Blob([bytes]);
     } else {
       bytes[20] ^= 0xff; // inside the build id (header bytes 16-47)
-      Object.assign(entry, await snapshotEntry(bytes));
+      const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+      entry.sha256 = Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
     }
-    await done(store("readwrite").put(entry, key));
+    await done(store("readwrite").put({ ...entry, bytes }, key));
     return key;
   } finally {
     db.close();

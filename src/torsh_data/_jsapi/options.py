@@ -71,7 +71,10 @@ _KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "max_bytes": ("an integer >= 1", _int(1)),
     "tokenize": _FLAG,
     "in_memory_bytes": ("an integer >= 0", _int(0)),
-    "label_dtype": ('"float32", "int32" or "int64"', lambda v: v in LABEL_DTYPES),
+    "label_dtype": (
+        '"float32", "int32" or "int64"',
+        lambda v: type(v) is str and v in LABEL_DTYPES,
+    ),
     "classes": ("a list of class names", _list_of(str)),
 }
 _OPTIONS = frozenset(_KINDS)
