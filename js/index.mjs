@@ -449,13 +449,9 @@ export class WasmDataLoader {
     // one is set (as Deno's --location does); otherwise it is a path of Pyodide's file system.
     const relative = !/^[a-z][a-z0-9+.-]*:/i.test(String(url));
     const href = IS_NODE && relative && globalThis.location?.href ? new URL(String(url), globalThis.location.href).href : String(url);
-    return this._load(async (py) => {
-      const o = this.options;
-      if (contentType == null && !o.format && !o.name && (await api()).format_or_none(href) == null) {
-        contentType = await responseType(href); // an extensionless URL: its Content-Type tells
-      }
-      return py.load_url(href, contentType ?? undefined);
-    });
+    // an extensionless URL: the format comes from the Content-Type of the load's own response
+    // (NOTE [ Format from the response ] in src/torsh_data/_jsapi/loader.py), cached with the bytes
+    return this._load((py) => py.load_url(href, contentType ?? undefined));
   }
 
   /** Parse a user's File or Blob (read in slices). */
@@ -592,23 +588,6 @@ L.loadFromUrl = L.load_from_url;
 L.loadFromFile = L.load_from_file;
 L.loadFromStream = L.load_from_stream;
 L.loadFromBytes = L.load_from_bytes;
-
-/** The Content-Type of `url`'s response (HEAD, else the headers of a GET), or null. */
-async function responseType(url) {
-  let href;
-  try { href = new URL(url, globalThis.location?.href).href; } catch { return null; } // a path
-  if (!/^https?:/i.test(href)) return null;
-  for (const method of ["HEAD", "GET"]) {
-    const controller = new AbortController();
-    try {
-      const r = await fetch(href, { method, signal: controller.signal });
-      const type = r.ok ? r.headers.get("content-type") : null;
-      controller.abort(); // the body is read by the load itself
-      if (type) return type;
-    } catch { /* the load reports the network error */ }
-  }
-  return null;
-}
 
 /** One batch as TensorFlow.js tensors (toTfDataset). */
 function tfElement(tf, batch, xs, ys) {

@@ -22,7 +22,9 @@ request counter, so each test uses a fresh id):
 - ``/page/typed``, ``/page/sniffed``: an HTML page with status 200, sent as ``text/html``, or
   as ``text/csv`` but starting (after a BOM and white space) with ``<HTML``.
 - ``/mismatch/<n>``: ``body(n)`` with its last byte changed.
-- ``/log/<route>/<id>``: JSON list of the requests seen: ``{"t", "range", "if_range", "cookie"}``.
+- ``/csv/<id>?type=text/csv``: :data:`CSV` (no extension tells the format) sent as ``type``.
+- ``/log/<route>/<id>``: JSON list of the requests seen: ``{"t", "method", "range", "if_range",
+  "cookie"}``; a ``HEAD`` is logged too (and answered 405).
 - ``/nocors/<route>``: ``<route>`` without any CORS header (preflights fail too).
 
 Every other route sends ``Access-Control-Allow-Origin: *``, exposes ``Content-Length``,
@@ -53,6 +55,8 @@ PAGES = {
     "sniffed": b'\xef\xbb\xbf\r\n  <HTML lang="en"><title>503 Service Unavailable</title>',
 }
 MAX_SLOW_SECONDS = 30.0
+#: What ``/csv/<id>`` sends: 5 rows, 2 features and a label.
+CSV = b"a,b,label\n" + b"".join(b"%d,%d,%d\n" % (i, i * i, i % 2) for i in range(5))
 
 
 class _State:
@@ -147,6 +151,11 @@ class Handler(BaseHTTPRequestHandler):
             )
         self._head(204, headers)
 
+    def do_HEAD(self) -> None:
+        path = urlsplit(self.path).path.strip("/").split("/")
+        self.state.record("/".join(path[:2]), {"t": time.time(), "method": "HEAD"})
+        self._head(405, {"Content-Length": 0})
+
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         path = url.path
@@ -165,6 +174,7 @@ class Handler(BaseHTTPRequestHandler):
             key,
             {
                 "t": time.time(),
+                "method": "GET",
                 "range": self.headers.get("Range"),
                 "if_range": self.headers.get("If-Range"),
                 "cookie": self.headers.get("Cookie"),
@@ -235,6 +245,9 @@ class Handler(BaseHTTPRequestHandler):
             ctype = "text/html; charset=utf-8" if args[:1] == ["typed"] else "text/csv"
             self._head(200, {"Content-Type": ctype, "Content-Length": len(data)})
             self.wfile.write(data)
+        elif route == "csv":
+            self._head(200, {"Content-Type": q.get("type", "text/csv"), "Content-Length": len(CSV)})
+            self.wfile.write(CSV)
         elif route == "mismatch":
             bad = bytearray(body(n))
             if bad:

@@ -298,6 +298,37 @@ def test_fetch_with_cache(base: str, tmp_path: Any) -> None:
 
 
 @NEEDS_SERVER
+def test_info_gets_the_response_type_before_the_first_chunk_and_the_cache_keeps_it(
+    base: str, tmp_path: Any
+) -> None:
+    # NOTE [ Format from the response ] (_jsapi/loader.py): the type comes with the download
+    cache = Cache("typed", root=tmp_path)
+    ident = uid("t")
+    url = f"{base}/csv/{ident}?type=text/csv;%20charset=utf-8"
+
+    async def first_chunk_and_type() -> tuple[Any, bytes]:
+        info: dict[str, Any] = {}
+        chunks = iter_fetch(url, cache=cache, info=info, chunk_size=8)
+        first = await anext(chunks)
+        seen = info.get("content_type")  # before the rest of the body is read
+        rest = b"".join([c async for c in chunks])
+        return seen, first + rest
+
+    from server import CSV
+
+    assert run(first_chunk_and_type()) == ("text/csv; charset=utf-8", CSV)
+    assert run(first_chunk_and_type()) == ("text/csv; charset=utf-8", CSV)  # from the cache
+    assert [e["method"] for e in log(base, "csv", ident)] == ["GET"]
+    # without info nothing more is stored or read; a body cached without its type gives None
+    other = f"{base}/csv/{uid('u')}"
+    assert run(fetch_bytes(other, cache=cache)) == CSV
+    assert sorted(run(cache.keys())) == sorted([url, f"{url}#content-type", other])
+    info: dict[str, Any] = {"content_type": "stale"}
+    assert run(collect(iter_fetch(other, cache=cache, info=info))) == [CSV]
+    assert info == {"content_type": None}
+
+
+@NEEDS_SERVER
 def test_iter_fetch_miss_fills_cache(base: str, tmp_path: Any) -> None:
     cache = Cache("iter", root=tmp_path)
     url = f"{base}/ok/2500"

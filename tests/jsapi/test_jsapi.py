@@ -10,6 +10,9 @@ import math
 import statistics
 import struct
 import tarfile
+import time
+import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -519,3 +522,62 @@ def test_synchronous_batches_are_the_awaited_ones() -> None:
         JsLoader(2).next_batch_sync()
     with pytest.raises(CannotBlockError, match=r"workers load it.*await loader\.nextBatch"):
         load(CSV, "t.csv", workers=1).next_batch_sync()
+
+
+# ------------------------------------------------ format from the response
+
+
+@pytest.fixture(scope="module")
+def io_server() -> Iterator[tuple[str, Any]]:
+    """tests/io/server.py (its ``/csv/<id>`` route and request log), on a free port."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "io" / "server.py"
+    spec = importlib.util.spec_from_file_location("jsapi_io_server", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    server, url = module.start()
+    try:
+        yield url, module
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.native_only(
+    reason="starts an HTTP server thread; Node.js and Chromium: tests/runtimes/js.test.mjs"
+)
+def test_an_extensionless_url_takes_its_format_from_its_own_response(
+    io_server: tuple[str, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # NOTE [ Format from the response ]: one GET (no HEAD first); the cache keeps the type
+    base, server = io_server
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    ident = f"j{time.monotonic_ns()}"
+
+    def requests(ident: str) -> list[str]:
+        with urllib.request.urlopen(f"{base}/log/csv/{ident}", timeout=10) as r:
+            return [e["method"] for e in json.loads(r.read())]
+
+    expected = epoch(load(server.CSV, "t.csv", label="label"))
+    for from_cache in (False, True):
+        loader = JsLoader(2, json.dumps({"label": "label", "cache": "typed"}))
+        assert run(loader.load_url(f"{base}/csv/{ident}")) == 5
+        assert (loader.format, loader.from_cache) == ("csv", from_cache)
+        assert [
+            {k: v.tolist() for k, v in b.items()} for b in epoch(loader)
+        ] == [{k: v.tolist() for k, v in b.items()} for b in expected]
+        assert requests(ident) == ["GET"]
+    # a type that does not tell: the clear error, after that one GET
+    url = f"{base}/csv/{ident}o?type=application/octet-stream"
+    with pytest.raises(DataValueError) as info:
+        run(JsLoader(2).load_url(url))
+    message = str(info.value)
+    assert url in message and "'application/octet-stream'" in message
+    assert "pass the format option" in message
+    assert requests(f"{ident}o") == ["GET"]
+    # the format option, the contentType argument: no look at the response needed
+    for loader, ctype in ((JsLoader(2, '{"format": "csv"}'), None), (JsLoader(2), "text/csv")):
+        assert run(loader.load_url(url, ctype)) == 5 and loader.format == "csv"

@@ -94,13 +94,24 @@ class JsLoader:
 
     async def load_url(self, url: str, content_type: str | None = None) -> int:
         """Download and parse ``url`` as it arrives (through the cache when the ``cache``
-        option is set; see NOTE [ Streaming facade ])."""
+        option is set; see NOTE [ Streaming facade ]).
+
+        NOTE [ Format from the response ]: when neither the ``format`` option, the URL's
+        extension nor ``content_type`` tells the format (``/api/dataset`` served as
+        ``text/csv``), it is decided from the ``Content-Type`` of the load's own response:
+        the download starts, its first chunk is read (the headers are in by then, given
+        through ``iter_fetch(info=...)``), the format is chosen and the parse goes on from that
+        chunk. One request, no HEAD before it; with the ``cache`` option the type is stored
+        beside the bytes, so a reload offline finds both.
+        """
         fmt = self.options.get("format") or format_or_none(url, content_type)
         if fmt in REGISTRY and REGISTRY[fmt].dataset is not None:
             return await self._load_shards(url)
         cache = _cache(self.options.get("cache"))
         recording = _RecordingCache(cache) if cache is not None else None
         fetch: dict[str, Any] = {"expect": f"{fmt} data" if fmt else "data"}
+        if fmt is None:
+            fetch["info"] = {}  # the response's Content-Type (NOTE [ Format from the response ])
         if recording is not None:
             fetch["cache"] = recording
         n = await self.load_source(url, name=url, content_type=content_type, fetch=fetch)
@@ -134,18 +145,33 @@ class JsLoader:
         """Open ``source`` with :func:`~torsh_data.io.open_dataset` and set up the loader;
         returns the number of samples, or -1 while a streaming source's is unknown (see
         NOTE [ Streaming facade ])."""
-        from ..io import open_dataset
-
         t0 = time.perf_counter()
         opts = self.options
         name = opts.get("name") or name or "<data>"
         ctype = opts.get("content_type") or content_type
-        fmt = guess_format(opts.get("format"), name=name, content_type=ctype)
-        self.format, self.source_name, self.progress, self.bytes_loaded = fmt, name, 0.0, 0
+        self.source_name, self.progress, self.bytes_loaded = name, 0.0, 0
         src = CountedSource(
             source, name, ctype, self._on_progress, total=total,
             chunk_size=int(opts.get("chunk_size", DEFAULT_LOAD_CHUNK)), fetch=fetch,
         )  # fmt: skip
+        info = (fetch or {}).get("info")
+        if info is not None and not ctype and not opts.get("format"):
+            if format_or_none(name) is None:  # NOTE [ Format from the response ]
+                await src.begin()
+                ctype = info.get("content_type") or None
+                src.type = ctype or ""
+        try:
+            fmt = guess_format(opts.get("format"), name=name, content_type=ctype)
+            return await self._open(src, fmt, ctype, t0)
+        finally:
+            await src.aclose()  # a pass begun above and never read (an error before)
+
+    async def _open(self, src: CountedSource, fmt: str, ctype: str | None, t0: float) -> int:
+        """The rest of :meth:`load_source`, once the format is known."""
+        from ..io import open_dataset
+
+        opts, name = self.options, src.name
+        self.format = fmt
         self.names = None
         entry = REGISTRY[fmt]
         label = opts.get("label")

@@ -108,12 +108,47 @@ class CountedSource:
         self.slicer = slicer or TimeSlicer()
         self.bytes_read = 0  # bytes of the current pass
         self.passes = 0
+        self._begun: tuple[bytes | None, AsyncIterator[bytes]] | None = None
 
     def _progress(self, done: int, total: int | None) -> None:
         self.bytes_read = done
         self.on_progress(done, total or self.total)
 
+    async def begin(self) -> None:
+        """Start the first pass and read its first chunk, so that a URL's response headers
+        are in (NOTE [ Format from the response ] in ``loader.py``); the pass goes on from
+        that chunk at the next ``async for``. :meth:`aclose` ends it if none comes."""
+        chunks = self.__aiter__()
+        try:
+            first: bytes | None = await anext(chunks)
+        except StopAsyncIteration:
+            first = None
+        except BaseException:
+            await chunks.aclose()  # type: ignore[attr-defined]
+            raise
+        self._begun = (first, chunks)
+
+    async def aclose(self) -> None:
+        """End a pass :meth:`begin` started (its request with it)."""
+        begun, self._begun = self._begun, None
+        if begun is not None:
+            await begun[1].aclose()  # type: ignore[attr-defined]
+
+    async def _resume(
+        self, first: bytes | None, rest: AsyncIterator[bytes]
+    ) -> AsyncIterator[bytes]:
+        try:
+            if first is not None:
+                yield first
+                async for chunk in rest:
+                    yield chunk
+        finally:
+            await rest.aclose()  # type: ignore[attr-defined]
+
     def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._begun is not None:
+            begun, self._begun = self._begun, None
+            return self._resume(*begun)
         if self.passes and is_one_shot(self.source):
             raise SourceError(
                 f"{self.name}: a one-shot stream can be read once; pass shuffle: true (or a "

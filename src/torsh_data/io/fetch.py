@@ -27,6 +27,10 @@ What both give:
 - ``cache``: a :class:`~torsh_data.io.Cache`; a hit (verified, and matching ``sha256`` when
   given) is returned without a request; a miss is stored after a verified download (a
   cache that cannot store it, e.g. an entry larger than its ``max_bytes``, is skipped).
+- ``info`` (:func:`iter_fetch`): a dict given ``info["content_type"]``, the response's
+  ``Content-Type`` (or None), once its headers are in, before the first chunk: a caller
+  learns the type from the download itself, with no request of its own. With ``cache``, the
+  type is stored beside the body and given back on a hit, so it holds offline too.
 - ``credentials`` (browser): ``"same-origin"`` by default, so cookies and HTTP auth never go
   to another origin unless ``"include"``; natively nothing is sent but ``headers``.
 - ``expect``: what the body should be, e.g. ``"csv data"`` (default ``"data"``). An HTML page
@@ -208,6 +212,7 @@ async def _stream(
     credentials: str,
     chunk_size: int,
     expect: str | None,
+    info: dict[str, Any] | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """The body of ``url`` (or of its span) in chunks, with retries and resume."""
     req = _Request(url, timeout, cancel)
@@ -273,6 +278,8 @@ async def _stream(
                 validator = (tag if tag and not tag.startswith("W/") else None) or resp.header(
                     "Last-Modified"
                 )
+            if info is not None:
+                info["content_type"] = resp.header("Content-Type")
             # the body is looked at only where it starts at the resource's first byte
             body_start = status == 200 or pos == 0
             head = [] if expect is None else await _sniff(req, resp, chunk_size, expect, body_start)
@@ -362,6 +369,11 @@ def _cache_key(url: str, span: tuple[int, int | None]) -> str:
     return f"{url}#bytes={span[0]}-{'' if span[1] is None else span[1]}"
 
 
+def _type_key(key: str) -> str:
+    """The cache key of the ``Content-Type`` of the body stored under ``key``."""
+    return f"{key}#content-type"
+
+
 async def _cached(cache: Any, key: str, sha256: str | None) -> bytes | None:
     if cache is None:
         return None
@@ -398,11 +410,13 @@ async def iter_fetch(
     credentials: str = "same-origin",
     chunk_size: int = 1 << 16,
     expect: str | None = "data",
+    info: dict[str, Any] | None = None,
 ) -> AsyncIterator[bytes]:
     """Yield the body of ``url`` in chunks of at most ``chunk_size`` bytes.
 
     Arguments are those of :func:`fetch_bytes` (see the module docstring). With ``cache``, the
-    chunks are also kept in memory to store the whole body once it is verified.
+    chunks are also kept in memory to store the whole body once it is verified. ``info``: a
+    dict that receives ``"content_type"`` before the first chunk (from the cache on a hit).
 
     Raises:
         HTTPError, NetworkError, CORSError, IntegrityError, FetchTimeoutError,
@@ -419,6 +433,9 @@ async def iter_fetch(
     if hit is not None and expect is not None and not span[0] and html_page(None, hit):
         raise html_error(url, "none (a cached copy)", hit, expect)
     if hit is not None:
+        if info is not None:
+            stored = await cache.get(_type_key(key))
+            info["content_type"] = stored.decode("utf-8", "replace") if stored else None
         if progress is not None:
             progress(len(hit), len(hit))
         for i in range(0, len(hit), chunk_size):
@@ -438,6 +455,7 @@ async def iter_fetch(
         credentials,
         chunk_size,
         expect,
+        info,
     )
     try:
         async for chunk in stream:
@@ -447,6 +465,9 @@ async def iter_fetch(
     finally:
         await stream.aclose()
     if kept is not None:
+        ctype = None if info is None else info.get("content_type")
+        if ctype:  # before the body: a body stored is never without its type
+            await _store(cache, _type_key(key), ctype.encode())
         await _store(cache, key, b"".join(kept))
 
 
