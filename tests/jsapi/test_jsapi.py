@@ -566,9 +566,9 @@ def test_an_extensionless_url_takes_its_format_from_its_own_response(
         loader = JsLoader(2, json.dumps({"label": "label", "cache": "typed"}))
         assert run(loader.load_url(f"{base}/csv/{ident}")) == 5
         assert (loader.format, loader.from_cache) == ("csv", from_cache)
-        assert [
-            {k: v.tolist() for k, v in b.items()} for b in epoch(loader)
-        ] == [{k: v.tolist() for k, v in b.items()} for b in expected]
+        assert [{k: v.tolist() for k, v in b.items()} for b in epoch(loader)] == [
+            {k: v.tolist() for k, v in b.items()} for b in expected
+        ]
         assert requests(ident) == ["GET"]
     # a type that does not tell: the clear error, after that one GET
     url = f"{base}/csv/{ident}o?type=application/octet-stream"

@@ -76,10 +76,45 @@ def test_a_worker_gets_torsh_data_and_the_modules_the_dataset_uses() -> None:
     root = os.path.dirname(td.__file__)
     assert os.path.join(root, "loader", "_webworkers.py") in files
     assert os.path.join(root, "__init__.py") in files
-    assert not any("__pycache__" in p or p.endswith(".pyc") for p in files)
+    pycs = [p for p in files if "__pycache__" in p or p.endswith(".pyc")]
+    assert all(int.from_bytes(files[p][4:8], "little") & 1 for p in pycs), "hash-based only"
     with open(cases.__file__, "rb") as f:
         assert files[os.path.abspath(cases.__file__)] == f.read()
     assert not any(p.endswith(os.sep + "json" + os.sep + "__init__.py") for p in files)
+
+
+def test_a_worker_gets_the_hash_based_pycs_beside_the_sources(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # NOTE [ Worker standard library ]: the precompiled wheel's pycs (PEP 552, unchecked) go
+    # along; a timestamp pyc would not match the copy's time, so it stays behind
+    import importlib.util
+    import py_compile
+    from pathlib import Path
+
+    package = tmp_path / "pycpkg"
+    package.mkdir()
+    for name in ("__init__", "hashed", "timed"):
+        (package / f"{name}.py").write_text(f"NAME = {name!r}\n")
+    mode = py_compile.PycInvalidationMode
+    for name, how in (("hashed", mode.UNCHECKED_HASH), ("timed", mode.TIMESTAMP)):
+        py_compile.compile(str(package / f"{name}.py"), invalidation_mode=how, doraise=True)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    monkeypatch.delitem(sys.modules, "pycpkg", raising=False)
+    importlib.import_module("pycpkg")
+    files, _ = code_for({"pycpkg"})
+    hashed = importlib.util.cache_from_source(str(package / "hashed.py"))
+    timed = importlib.util.cache_from_source(str(package / "timed.py"))
+    assert files[hashed] == Path(hashed).read_bytes()
+    assert timed not in files and os.path.exists(timed)
+    assert {os.path.basename(p) for p in files if p.startswith(str(package))} == {
+        "__init__.py",
+        "hashed.py",
+        "timed.py",
+        os.path.basename(hashed),
+    }
+    sys.modules.pop("pycpkg", None)
 
 
 def test_a_dataset_from_main_is_refused_with_the_fix() -> None:
@@ -132,8 +167,9 @@ def test_the_worker_script_is_package_data_with_the_shared_boot_steps_inlined() 
     for name in ("startPyodide", "reseedRandom", "takeSnapshot"):
         assert source.count(f"function {name}(") == 1
         assert source.count(f"{name}(") >= 2  # defined and called
-    entry = 'py.pyimport("torsh_data.loader._webworkers")._worker_step'
-    assert entry in source and callable(_webworkers._worker_step)
+    assert 'py.pyimport("torsh_data.loader._webworkers")' in source
+    for entry in ("_worker_step", "_stdlib_kind"):  # what the worker calls there
+        assert f"here.{entry}" in source and callable(getattr(_webworkers, entry))
 
 
 def _polls_without_reply(ex: WebWorkerExecutor, ready: set[int], started: float) -> Any:

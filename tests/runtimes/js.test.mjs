@@ -18,6 +18,7 @@ import http from "node:http";
 import { CAPS, ENGINES, launch, skipReason } from "../../tools/pyodide/engines.mjs";
 import { API_CSV, IRIS_CLASSES, IRIS_CSV, runApiChecks, seedModule } from "./jsapi_checks.mjs";
 import { p2Checks, p2Idx } from "./p2_checks.mjs";
+import { workerStdlib } from "./worker_stdlib.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
@@ -96,11 +97,15 @@ after(() => {
 /**
  * An HTTP server in front of `target`: /api/dataset answers API_CSV as text/csv (no extension
  * tells the format) and /api/blob bytes as application/octet-stream; the rest is `target`'s.
+ * `requests` lists the "METHOD path" of each request to /api/.
  */
 async function apiServer(target) {
+  const requests = [];
   const server = http.createServer((req, res) => {
-    if (req.url === "/api/dataset" || req.url === "/api/blob") {
-      const csv = req.url === "/api/dataset";
+    if (req.url.startsWith("/api/")) requests.push(`${req.method} ${req.url}`);
+    const route = req.url.split("?")[0];
+    if (route === "/api/dataset" || route === "/api/blob") {
+      const csv = route === "/api/dataset";
       res.writeHead(200, { "content-type": csv ? "text/csv; charset=utf-8" : "application/octet-stream" });
       res.end(req.method === "HEAD" ? undefined : csv ? API_CSV : "\x00\x01\x02");
       return;
@@ -111,7 +116,17 @@ async function apiServer(target) {
     req.pipe(up);
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, url: `http://127.0.0.1:${server.address().port}` };
+  return { server, url: `http://127.0.0.1:${server.address().port}`, requests };
+}
+
+/** runApiChecks' requests to /api/ (NOTE [ Format from the response ]): one GET per load, no HEAD. */
+function assertApiRequests(requests) {
+  const count = (r) => requests.filter((x) => x === r).length;
+  assert.deepEqual(requests.filter((r) => !r.startsWith("GET ")), [], "only GETs");
+  assert.equal(count("GET /api/dataset"), 2, "the seed example's load and one typed load");
+  assert.equal(count("GET /api/blob"), 1);
+  assert.equal(count("GET /api/dataset?cached"), 1, "the cached reload made no request");
+  assert.equal(requests.length, 4, requests.join(", "));
 }
 
 /** The results of runApiChecks (jsapi_checks.mjs), under Node.js or in a page. */
@@ -164,6 +179,8 @@ function assertApiChecks(r) {
     assert.doesNotMatch(e.message, /jsnull|Traceback/, key);
   }
   assert.deepEqual(r.defects.byContentType, { format: "csv", samples: 70 });
+  assert.deepEqual(r.defects.cachedByType, [{ format: "csv", samples: 70, fromCache: false },
+    { format: "csv", samples: 70, fromCache: true }]);
 }
 
 /** Batches of a CSV with a seed, computed by CPython (the same loader, natively). */
@@ -465,6 +482,11 @@ asyncio.run(main())`, file], { env: ENV, encoding: "utf8" });
     checkP2(await p2Checks(td, P2), pythonP2());
   });
 
+  test("a loader worker boots with the precompiled standard library init() booted with", async () => {
+    const r = await workerStdlib(td, {});
+    assert.deepEqual([r.page, r.worker, r.same, r.batches, r.snapshot], ["precompiled", "precompiled", true, 8, "off"]);
+  });
+
   test("the web developer's path: the seed example verbatim, sync next_batch, queued nextBatch, labels, defects", async () => {
     const tf = await import("@tensorflow/tfjs");
     const api = await apiServer(base);
@@ -474,6 +496,7 @@ asyncio.run(main())`, file], { env: ENV, encoding: "utf8" });
       const r = await runApiChecks({ td, tf, dataDir: base, apiBase: api.url,
         importSeed: () => import(path.join(data, "seed_node.mjs")) });
       assertApiChecks(r);
+      assertApiRequests(api.requests);
     } finally {
       delete globalThis.location;
       api.server.close();
@@ -581,6 +604,7 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
         const r = await page.evaluate(() => window.runApiChecks("/build/js-test-data"));
         assert.equal(r.error, undefined, r.error);
         assertApiChecks(r);
+        assertApiRequests(api.requests);
         assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
       });
     } finally {
@@ -620,6 +644,26 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
       }
       assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
     });
+  });
+
+  test("loader Web Workers boot with the page's standard library: precompiled, or Pyodide's when the page has none", async () => {
+    for (const [init, stdlib] of [[{}, "precompiled"], [{ stdlib: false }, "pyodide"]]) {
+      await inPage(engine, async (page, errors) => {
+        await open(page, `${site.url}/tests/runtimes/js_page.html`, "runChecks");
+        const r = await page.evaluate(async (options) => {
+          const td = await import("/js/index.mjs");
+          const { workerStdlib } = await import("/tests/runtimes/worker_stdlib.mjs");
+          try {
+            return await workerStdlib(td, { indexURL: "/node_modules/pyodide/", snapshot: false, ...options });
+          } catch (e) {
+            return { error: `${e}\n${e?.traceback ?? ""}` };
+          }
+        }, init);
+        assert.equal(r.error, undefined, r.error);
+        assert.deepEqual([r.page, r.worker, r.same, r.batches, r.snapshot], [stdlib, stdlib, true, 8, "off"], JSON.stringify(r));
+        assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
+      });
+    }
   });
 
   test("P2 through nextBatch() gives CPython's DataLoader batches; a held batch outlives the next", async () => {

@@ -163,5 +163,12 @@ export async function runApiChecks({ td, tf, dataDir, apiBase, importSeed }) {
   const typed = new td.WasmDataLoader(100);
   await typed.loadFromUrl(`${apiBase}/api/dataset`);
   out.defects.byContentType = { format: typed.format, samples: typed.samples };
+  // the same with the cache twice: the second load reads the bytes and their type from it
+  out.defects.cachedByType = [];
+  for (let i = 0; i < 2; i++) {
+    const cached = new td.WasmDataLoader(100, { cache: "jsapi-checks-typed" });
+    await cached.loadFromUrl(`${apiBase}/api/dataset?cached`);
+    out.defects.cachedByType.push({ format: cached.format, samples: cached.samples, fromCache: cached.fromCache });
+  }
   return out;
 }

@@ -9,6 +9,7 @@ refers to (:func:`dumps` records them).
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import pickle
@@ -91,7 +92,9 @@ def code_for(modules: set[str]) -> tuple[dict[str, bytes], list[str]]:
 
     A package is loaded by name only when it came from Pyodide's own lockfile; anything else
     (torsh_data itself, a module of the user's, a wheel that micropip or ``%pip`` installed)
-    is copied as files.
+    is copied as files, with the hash-based pycs of this interpreter beside them (such as the
+    JavaScript package's precompiled wheel has, NOTE [ Precompiled boot ]): valid whatever
+    the copies' modification times, so a worker imports them without compiling.
     """
     tops = {"torsh_data"} | {m.partition(".")[0] for m in modules if m}
     if "__main__" in tops:
@@ -124,7 +127,23 @@ def code_for(modules: set[str]) -> tuple[dict[str, bytes], list[str]]:
                     if not name.endswith((".pyc", ".pyo")):
                         path = os.path.join(here, name)
                         files[path] = _read(path)
+                        files.update(_hash_pyc(path))
     return files, sorted(packages)
+
+
+def _hash_pyc(source: str) -> dict[str, bytes]:
+    """``{path: bytes}`` of the pyc of ``source`` (a ``.py``) when it is hash-based (PEP 552;
+    a timestamp pyc would not match the copy's modification time); else empty."""
+    if not source.endswith(".py") or sys.implementation.cache_tag is None:
+        return {}
+    try:
+        path = importlib.util.cache_from_source(source)
+        with open(path, "rb") as f:
+            data = f.read()
+    except (OSError, ValueError, NotImplementedError):
+        return {}
+    hash_based = len(data) >= 16 and int.from_bytes(data[4:8], "little") & 1
+    return {path: data} if hash_based and data[:4] == importlib.util.MAGIC_NUMBER else {}
 
 
 def _canonical(name: str) -> str:

@@ -35,6 +35,16 @@ worker: no worker fetches and compiles it again, and WebKit, which runs a fresh 
 in its interpreter first, reuses the code the earlier workers warmed (a 2-worker pool's boot
 took a third of the CPU there; Chromium unchanged).
 
+NOTE [ Worker standard library ]: a worker boots with the standard library the main runtime
+booted with (Pyodide's ``config.stdLibURL``): in a page of the JavaScript package that is its
+precompiled ``python_stdlib.zip`` (NOTE [ Precompiled boot ] in ``tools/precompile.py``),
+whose modules a boot imports are bytecode, so a worker does not compile them from source
+either; a main runtime on Pyodide's own zip (a package built with ``--no-precompile``, or
+Pyodide started directly) gives its workers Pyodide's own too. The hash-based pycs beside
+the files a worker gets (the precompiled wheel's) come along (:func:`._transfer.code_for`).
+A worker reports which it has (:attr:`WebWorkerExecutor.stdlib`); the zip's sha256 is part of
+the boot snapshot's key (a snapshot holds ``zipimport``'s index of that very zip).
+
 Iterate with ``async for``: a plain ``for`` waits for each batch through JSPI (NOTE [ Blocking
 on a promise ] in ``_runtime.py``), which WebKit/Safari does not have.
 """
@@ -139,6 +149,42 @@ def _index_url(url: str | None) -> str:
     return url
 
 
+def _stdlib_url() -> str | None:
+    """The standard library zip the main runtime booted with (NOTE [ Worker standard
+    library ]), absolute; None: Pyodide's own beside ``indexURL``."""
+    import pyodide_js
+
+    url = getattr(pyodide_js._api.config, "stdLibURL", None)
+    if url is None:
+        return None
+    if IN_BROWSER:
+        js = js_module()
+        return str(js.URL.new(str(url), js.location.href).href)
+    return str(url) if "://" in str(url) else os.path.abspath(str(url))
+
+
+def _stdlib_sha256() -> str:
+    """The sha256 of the standard library zip in this runtime's file system ("" if none)."""
+    digest = hashlib.sha256()
+    for path in sys.path:
+        if path.endswith(".zip") and os.path.isfile(path):
+            with open(path, "rb") as f:
+                digest.update(f.read())
+            return digest.hexdigest()
+    return ""
+
+
+def _stdlib_kind() -> str:
+    """``"precompiled"`` when this runtime imported standard library modules from bytecode
+    in its zip (NOTE [ Precompiled boot ]), else ``"pyodide"`` (compiled from sources)."""
+    zips = tuple(p + os.sep for p in sys.path if p.endswith(".zip"))
+    for module in list(sys.modules.values()):
+        where = getattr(module, "__file__", None) or ""
+        if zips and where.startswith(zips) and where.endswith(".pyc"):
+            return "precompiled"
+    return "pyodide"
+
+
 def _module_url(index_url: str) -> str:
     if "://" in index_url:
         return index_url.rstrip("/") + "/pyodide.mjs"
@@ -164,6 +210,7 @@ class _Pool:
         self.ready: set[int] = set()
         self.boot_times: dict[int, dict[str, float]] = {}
         self.snapshots: dict[int, str] = {}
+        self.stdlib: dict[int, str] = {}
         self._snapshot = snapshot
         self.started = time.monotonic()
         self.workers: list[Any] = []
@@ -215,6 +262,7 @@ class _Pool:
                 zip(_BOOT_PHASES, (float(x) for x in m.seconds), strict=True)
             )
             self.snapshots[wid] = str(m.snapshot)
+            self.stdlib[wid] = str(m.stdlib)
             if self.snapshots[wid] == "made":
                 self._snapshot(m.made.to_bytes())
             elif self.snapshots[wid].startswith("failed"):
@@ -277,12 +325,13 @@ async def _wasm_module(index_url: str) -> Any:
 
 
 def _snapshot_key(index_url: str, packages: list[str], files: dict[str, bytes]) -> str:
-    """What a boot snapshot depends on: Pyodide (version, where it is), the packages loaded
-    and torsh_data's files (a worker imports nothing else before the snapshot)."""
+    """What a boot snapshot depends on: Pyodide (version, where it is), the standard library
+    zip (its sha256), the packages loaded and torsh_data's files (a worker imports nothing
+    else before the snapshot)."""
     import pyodide_js
 
     package = next(iter(sys.modules[__name__.partition(".")[0]].__path__))  # torsh_data's folder
-    digest = hashlib.sha256("\0".join(sorted(packages)).encode())
+    digest = hashlib.sha256(f"{_stdlib_sha256()}\0".encode() + "\0".join(sorted(packages)).encode())
     for path in sorted(p for p in files if p.startswith(package + os.sep)):
         digest.update(f"\0{path}\0".encode() + hashlib.sha256(files[path]).digest())
     return f"{pyodide_js.version} {index_url} {digest.hexdigest()}"
@@ -315,6 +364,9 @@ class WebWorkerExecutor(PoolExecutor):
             import of torsh_data).
         snapshots: for each worker of the latest pool that is up, ``"restored"`` (started
             from a boot snapshot), ``"made"`` (made one), ``"off"``, or why it failed.
+        stdlib: for each worker of the latest pool that is up, ``"precompiled"`` (it booted
+            with the main runtime's precompiled standard library, NOTE [ Worker standard
+            library ]) or ``"pyodide"`` (Pyodide's own, compiled from sources).
     """
 
     def __init__(
@@ -348,6 +400,7 @@ class WebWorkerExecutor(PoolExecutor):
         self._pool_key: tuple[Any, ...] | None = None
         self.boot_times: dict[int, dict[str, float]] = {}
         self.snapshots: dict[int, str] = {}
+        self.stdlib: dict[int, str] = {}
 
     poll = 0.25  # seconds between checks while waiting for a message
 
@@ -389,6 +442,7 @@ class WebWorkerExecutor(PoolExecutor):
             "t": "boot",
             "module": _module_url(index),
             "indexURL": index,
+            "stdLibURL": _stdlib_url(),
             "packages": packages,
             "files": [[path, to_uint8array(data)] for path, data in files.items()],
             "snapshot": to_uint8array(snapshot) if snapshot else None,
@@ -407,6 +461,7 @@ class WebWorkerExecutor(PoolExecutor):
         self._pool_key = key
         self.boot_times = self._pool.boot_times
         self.snapshots = self._pool.snapshots
+        self.stdlib = self._pool.stdlib
         return self._pool
 
     def shutdown(self) -> None:

@@ -38,8 +38,9 @@ async function boot(m) {
       return { module: m.wasm, instance: await WebAssembly.instantiate(m.wasm, imports) };
     };
   }
-  const started = await startPyodide(loadPyodide, { indexURL: m.indexURL },
-    { snapshot: m.snapshot, make: m.makeSnapshot });
+  // the main runtime's standard library (NOTE [ Worker standard library ] in _webworkers.py)
+  const config = { indexURL: m.indexURL, ...(m.stdLibURL ? { stdLibURL: m.stdLibURL } : {}) };
+  const started = await startPyodide(loadPyodide, config, { snapshot: m.snapshot, make: m.makeSnapshot });
   const py = started.pyodide;
   let snapshot = started.restored ? "restored" : "off", made = null;
   if (started.error) snapshot = `failed to restore: ${(started.error && started.error.message) || started.error}`;
@@ -51,7 +52,9 @@ async function boot(m) {
   }
   py.runPython("import importlib; importlib.invalidate_caches()");
   t.push(performance.now());
-  step = py.pyimport("torsh_data.loader._webworkers")._worker_step;
+  const here = py.pyimport("torsh_data.loader._webworkers");
+  step = here._worker_step;
+  const stdlib = here._stdlib_kind();
   if (started.restored) {
     reseedRandom(py);
   } else if (m.makeSnapshot) {
@@ -60,7 +63,7 @@ async function boot(m) {
     snapshot = made ? "made" : `not made: ${(r.error && r.error.message) || r.error}`;
   }
   t.push(performance.now());
-  return { seconds: t.slice(1).map((x, i) => (x - t[i]) / 1000), snapshot, made };
+  return { seconds: t.slice(1).map((x, i) => (x - t[i]) / 1000), snapshot, made, stdlib };
 }
 listen((m) => {
   if (m.t === "boot") {
