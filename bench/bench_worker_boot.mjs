@@ -46,15 +46,7 @@ async function once(base, options) {
   try {
     await page.goto(`${base}/tests/runtimes/js_page.html`);
     await page.waitFor((n) => typeof window[n] === "function", "runChecks", 60_000);
-    return await page.evaluate(async (o) => {
-      const td = await import("/js/index.mjs");
-      const { workerStdlib } = await import("/tests/runtimes/worker_stdlib.mjs");
-      try {
-        return await workerStdlib(td, { indexURL: "/node_modules/pyodide/", snapshot: false, ...o });
-      } catch (e) {
-        return { error: `${e}\n${e?.traceback ?? ""}` };
-      }
-    }, options);
+    return await page.evaluate((o) => import("/tests/runtimes/worker_stdlib.mjs").then((m) => m.pageWorkerStdlib(o)), options);
   } finally {
     await page.close();
   }

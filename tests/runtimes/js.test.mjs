@@ -650,15 +650,7 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
     for (const [init, stdlib] of [[{}, "precompiled"], [{ stdlib: false }, "pyodide"]]) {
       await inPage(engine, async (page, errors) => {
         await open(page, `${site.url}/tests/runtimes/js_page.html`, "runChecks");
-        const r = await page.evaluate(async (options) => {
-          const td = await import("/js/index.mjs");
-          const { workerStdlib } = await import("/tests/runtimes/worker_stdlib.mjs");
-          try {
-            return await workerStdlib(td, { indexURL: "/node_modules/pyodide/", snapshot: false, ...options });
-          } catch (e) {
-            return { error: `${e}\n${e?.traceback ?? ""}` };
-          }
-        }, init);
+        const r = await page.evaluate((o) => import("/tests/runtimes/worker_stdlib.mjs").then((m) => m.pageWorkerStdlib(o)), init);
         assert.equal(r.error, undefined, r.error);
         assert.deepEqual([r.page, r.worker, r.same, r.batches, r.snapshot], [stdlib, stdlib, true, 8, "off"], JSON.stringify(r));
         assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);

@@ -32,3 +32,13 @@ export async function workerStdlib(td, options) {
   return { page: rt.timings.stdlib, worker: r.stdlib["0"], same: r.same, batches: r.batches, boot: r.boot["0"],
     snapshot: r.snapshots["0"] };
 }
+
+/** workerStdlib in a page served from the repository, with `options` added to init()'s; a failure as `{ error }`. */
+export async function pageWorkerStdlib(options) {
+  try {
+    const td = await import("/js/index.mjs");
+    return await workerStdlib(td, { indexURL: "/node_modules/pyodide/", snapshot: false, ...options });
+  } catch (e) {
+    return { error: `${e}\n${e?.traceback ?? ""}` };
+  }
+}
