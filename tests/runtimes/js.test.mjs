@@ -101,8 +101,12 @@ after(() => {
  */
 async function apiServer(target) {
   const requests = [];
+  const api = { requests, offline: false }; // offline: /api/ requests are refused
   const server = http.createServer((req, res) => {
-    if (req.url.startsWith("/api/")) requests.push(`${req.method} ${req.url}`);
+    if (req.url.startsWith("/api/")) {
+      requests.push(`${req.method} ${req.url}`);
+      if (api.offline) { req.socket.destroy(); return; }
+    }
     const route = req.url.split("?")[0];
     if (route === "/api/dataset" || route === "/api/blob") {
       const csv = route === "/api/dataset";
@@ -116,7 +120,7 @@ async function apiServer(target) {
     req.pipe(up);
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, url: `http://127.0.0.1:${server.address().port}`, requests };
+  return Object.assign(api, { server, url: `http://127.0.0.1:${server.address().port}` });
 }
 
 /** runApiChecks' requests to /api/ (NOTE [ Format from the response ]): one GET per load, no HEAD. */
@@ -605,6 +609,36 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
         assert.equal(r.error, undefined, r.error);
         assertApiChecks(r);
         assertApiRequests(api.requests);
+        assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
+      });
+    } finally {
+      api.server.close();
+    }
+  });
+
+  test("an extensionless URL with the cache: one GET, then after a reload offline from IndexedDB, type and all", async () => {
+    const api = await apiServer(site.url);
+    try {
+      await inPage(engine, async (page, errors) => {
+        const visit = async (reload) => {
+          await open(page, `${api.url}/tests/runtimes/js_page.html`, "runChecks", reload);
+          return page.evaluate(async () => {
+            const td = await import("/js/index.mjs");
+            await td.init({ indexURL: "/node_modules/pyodide/" });
+            const l = new td.WasmDataLoader(100, { cache: "js-test-typed" });
+            try {
+              await l.loadFromUrl("/api/dataset");
+            } catch (e) {
+              return { error: `${e}` };
+            }
+            return { format: l.format, samples: l.samples, fromCache: l.fromCache, rows: (await l.nextBatch()).x.shape[0] };
+          });
+        };
+        assert.deepEqual(await visit(false), { format: "csv", samples: 70, fromCache: false, rows: 70 });
+        assert.deepEqual(api.requests, ["GET /api/dataset"]);
+        api.offline = true;
+        assert.deepEqual(await visit(true), { format: "csv", samples: 70, fromCache: true, rows: 70 });
+        assert.deepEqual(api.requests, ["GET /api/dataset"], "offline: no request, the type came from the cache");
         assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
       });
     } finally {
