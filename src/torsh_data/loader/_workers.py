@@ -16,14 +16,16 @@ import multiprocessing as mp
 import os
 import queue
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _worker_info
 from .._errors import DataValueError
 from .._runtime import IN_PYODIDE
 from ._fetch import Fetcher
 from ._pool import PoolExecutor, Reply, WorkerEnd, WorkerError, drive, epoch_spec
-from ._shm import Lender, Writer, share_tracker
+
+if TYPE_CHECKING:  # _shm imports multiprocessing.shared_memory, which Pyodide may lack
+    from ._shm import Lender
 
 __all__ = ["ProcessExecutor", "WorkerError"]
 
@@ -46,6 +48,8 @@ def _worker_main(
     if failed is not None:
         results.put(failed)
         return
+    from ._shm import Writer
+
     writer = Writer(worker_id)
     try:
         while True:
@@ -114,6 +118,8 @@ class ProcessExecutor(PoolExecutor):
         ):
             return self._pool
         self.shutdown()
+        from ._shm import Lender, share_tracker
+
         share_tracker()
         self._lender = Lender(self.num_workers, self.prefetch_factor + 2, self._slot_size)
         results = self._ctx.Queue()
