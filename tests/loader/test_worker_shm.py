@@ -103,10 +103,24 @@ def test_without_shared_memory_batches_go_through_the_pipe(monkeypatch: Any) -> 
     assert lender.shipped == 0 and not lender.enabled
 
 
-def _abandon(it: Iterator[Any]) -> None:
-    next(it)
-    next(it)
-    it.close()  # type: ignore[attr-defined]
+class Unpicklable(Images):
+    def __getitem__(self, i: int) -> Any:
+        x, i = super().__getitem__(i)
+        return (x, i, lambda: i) if i == 40 else (x, i, None)
+
+
+def test_a_batch_that_cannot_be_pickled_fails_as_its_task_and_the_epoch_goes_on() -> None:
+    loader = DataLoader(Unpicklable(), batch_size=16, num_workers=2, collate_fn=list, timeout=30)
+    it = iter(loader)
+    got = [next(it) for _ in range(2)]
+    with pytest.raises(
+        Exception,
+        match=r"(?s)in DataLoader worker \d while loading indices "
+        r"\[32, 33, .*pickle",
+    ):
+        next(it)
+    got += list(it)
+    assert [s[1] for b in got for s in b] == [i for i in range(96) if not 32 <= i < 48]
 
 
 def _kill_a_worker(loader: DataLoader, it: Iterator[Any]) -> None:

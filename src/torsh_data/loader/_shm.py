@@ -66,8 +66,8 @@ def _attach(name: str) -> shared_memory.SharedMemory:
 def _close(shm: shared_memory.SharedMemory) -> None:
     try:
         shm.close()
-    except BufferError:  # a view is still referenced (a traceback's frame): unmapped with it
-        pass
+    except BufferError:  # a view is still referenced (a traceback's frame): unmapped with it;
+        shm._buf = shm._mmap = None  # type: ignore[attr-defined]  # SharedMemory.__del__ won't retry
 
 
 def _spans(sizes: list[int]) -> tuple[list[tuple[int, int]], int]:
@@ -172,7 +172,10 @@ class Lender:
             slots.clear()
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the resource tracker may be gone already
+            pass
 
 
 class Writer:

@@ -69,11 +69,10 @@ def _worker_main(
             task_id, task = payload
             assert end.fetcher is not None
             try:
-                batch = end.fetcher.fetch(task)
-            except BaseException as exc:
-                results.put(end.reply(task_id, task, exc=exc))
-            else:
-                results.put(writer.ship(end.reply(task_id, task, batch)))
+                msg = writer.ship(end.reply(task_id, task, end.fetcher.fetch(task)))
+            except BaseException as exc:  # the fetch raised, or its batch cannot be pickled
+                msg = end.reply(task_id, task, exc=exc)
+            results.put(msg)
     finally:
         writer.close()
 
