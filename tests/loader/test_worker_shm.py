@@ -17,7 +17,6 @@ import pytest
 
 import torsh_data as td
 from torsh_data import DataLoader, Tensor
-from torsh_data.loader import _shm
 from torsh_data.testing import batch_digest
 
 SHM = "/dev/shm"
@@ -93,6 +92,8 @@ def test_batches_that_grow_and_shrink() -> None:
 
 
 def test_without_shared_memory_batches_go_through_the_pipe(monkeypatch: Any) -> None:
+    from torsh_data.loader import _shm  # Pyodide has no multiprocessing.shared_memory
+
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise OSError(28, "No space left on device")
 
