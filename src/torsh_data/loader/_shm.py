@@ -1,9 +1,11 @@
 """How a worker process's batch reaches the main process: through a shared-memory slot.
 
-NOTE [ Shared batch slots ]: a worker whose batch holds at least :data:`MIN_BYTES` of Tensor
-data writes those buffers into a *slot* -- a shared-memory segment the main process created
-and lent to it -- and sends through the pipe only the pickled structure (Tensors as
-references), the slot and where each buffer lies. The main process copies each buffer out at
+NOTE [ Shared batch slots ]: a worker pickles its batch with each Tensor's buffer left out
+(:func:`~torsh_data.loader._transfer.pack`; other objects as the queue would pickle them, so
+torch tensors still travel as torch's shared-memory pickling has them). If the buffers come to
+at least :data:`MIN_BYTES`, it writes them into a *slot* -- a shared-memory segment the main
+process created and lent to it -- and sends through the pipe only the pickled structure, the
+slot and where each buffer lies; smaller ones go through the pipe beside the structure. The main process copies each buffer out at
 once, one ``memcpy`` per Tensor, into memory of its own, and lends the slot back with its next
 message to that worker. Pickling a 1 MiB batch into the pipe and out again cost 4-5 ms of the
 two processes' time for a batch that took 7 ms to make; this costs about 0.2 ms.
@@ -20,7 +22,7 @@ Ownership, so that nothing is left in ``/dev/shm`` on any exit path:
   only names lent but not used yet remain; its resource tracker, which the workers share
   (:func:`share_tracker`), unlinks those when the last of them exits.
 - A batch the caller gets never aliases shared memory: its lifetime is ordinary Python's.
-- A worker with no free slot large enough sends that batch through the pipe as before and
+- A worker with no free slot large enough sends that batch's buffers through the pipe and
   asks for one (``want``); the main process creates it (at most ``cap`` per worker) and lends
   it with its next message. Free slots too small are given back. Where shared memory cannot
   be created -- no ``/dev/shm``, or too little of it (the space is reserved with
@@ -112,8 +114,8 @@ class Lender:
 
     def receive(self, msg: Any) -> Any:
         """A worker's message as the reply it stands for, its buffers copied out."""
-        if not (type(msg) is tuple and msg and type(msg[0]) is str):
-            return msg  # a reply through the pipe, as it was
+        if type(msg[0]) is not str:
+            return msg  # a reply without a batch, as it was
         if msg[0] == "shm":
             _, wid, sid, header, spans = msg
             shm = self._slots[wid][sid]
@@ -124,13 +126,13 @@ class Lender:
             self._back[wid].append(sid)
             self.shipped += 1
             return unpack(parts)
-        _, wid, reply, want, retired = msg
+        _, wid, header, inline, want, retired = msg  # "pipe"
         for sid in retired:
             self._unlink(sid)
             _close(self._slots[wid].pop(sid))
         if want and self.enabled and len(self._slots[wid]) < self.cap:
             self._create(wid, want)
-        return reply
+        return unpack([header, *inline])
 
     def _create(self, wid: int, want: int, exact: bool = False) -> None:
         size = want if exact else -(-(want + want // 4) // _GRAIN) * _GRAIN
@@ -202,16 +204,18 @@ class Writer:
             return reply
         table = ForkingPickler(io.BytesIO()).dispatch_table  # as the queue pickles
         parts = pack(reply, dispatch_table=table)
+        header = bytes(parts[0])
         sizes = [len(p) for p in parts[1:]]
-        if sum(sizes) < MIN_BYTES:
-            return reply
         spans, need = _spans(sizes)
         fits = [sid for sid, shm in self._free.items() if shm.size >= need]
-        if not fits:
-            retired = [sid for sid, shm in self._free.items() if shm.size < need]
-            for sid in retired:
-                _close(self._free.pop(sid))
-            return ("pipe", self.wid, reply, need, retired)
+        if not fits or sum(sizes) < MIN_BYTES:  # through the pipe (bytearrays: writable there)
+            want, retired = 0, []
+            if sum(sizes) >= MIN_BYTES:
+                want = need
+                retired = [sid for sid, shm in self._free.items() if shm.size < need]
+                for sid in retired:
+                    _close(self._free.pop(sid))
+            return ("pipe", self.wid, header, [bytearray(p) for p in parts[1:]], want, retired)
         sid = min(fits, key=lambda s: self._free[s].size)
         shm = self._free.pop(sid)
         self._busy[sid] = shm
@@ -219,7 +223,7 @@ class Writer:
         assert buf is not None
         for (at, n), part in zip(spans, parts[1:], strict=True):
             buf[at : at + n] = part
-        return ("shm", self.wid, sid, bytes(parts[0]), spans)
+        return ("shm", self.wid, sid, header, spans)
 
     def close(self) -> None:
         for shm in (*self._free.values(), *self._busy.values()):
