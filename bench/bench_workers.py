@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -61,6 +62,30 @@ async def epoch(loader: Any, digest: bool) -> tuple[float, float, list[str], int
     return total, first or total, digests, n
 
 
+def _worker_pids(loader: Any) -> list[int]:
+    """The pids of a loader's worker processes (torsh-data's or torch's persistent ones)."""
+    pool = getattr(getattr(loader, "executor", None), "_pool", None)
+    procs = pool[0] if pool else getattr(getattr(loader, "_iterator", None), "_workers", [])
+    return [p.pid for p in procs]
+
+
+def cpu_seconds(loader: Any) -> float | None:
+    """CPU seconds used so far by this process and the loader's worker processes (None where
+    /proc is missing: not Linux, or in Pyodide)."""
+    if sys.platform == "emscripten" or not os.path.isdir("/proc/self"):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    total = time.process_time()
+    for pid in _worker_pids(loader):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return total
+
+
 async def scaling(
     make: Callable[[int], Any],
     rounds: int,
@@ -74,7 +99,11 @@ async def scaling(
     count, alternating, give the steady rate. ``best`` is the best epoch's samples/s;
     ``paired`` the median over rounds of an epoch's rate / the same round's 0-worker epoch's
     (a slow phase of the machine then hits both sides of the ratio). With ``digest`` the
-    batches of every count (their first epoch's) must be the same.
+    batches of every count (their first epoch's) must be the same. ``cpu_ms`` is the CPU
+    time per batch of the main process and the workers together, over the timed epochs
+    (where /proc tells it): unlike a rate, it does not depend on what else the machine runs,
+    so ``bound`` -- the rate ``cores`` cores could reach at that cost, each worker limited to
+    one core, against the 0-worker cost -- is the scaling a quiet machine allows.
     """
     loaders = {n: make(n) for n in counts}
     out: dict[int, dict[str, float]] = {}
@@ -83,10 +112,17 @@ async def scaling(
         total, first, digests[n], _ = await epoch(loaders[n], digest)
         out[n] = {"first_batch_s": first, "first_epoch_s": total}
     rates: dict[int, list[float]] = {n: [] for n in counts}
+    cpu = {n: 0.0 for n in counts}
+    batches = {n: 0 for n in counts}
     for _ in range(rounds):
         for n in counts:
+            before = cpu_seconds(loaders[n])
             total, _, _, samples = await epoch(loaders[n], False)
+            after = cpu_seconds(loaders[n])
             rates[n].append(samples / total)
+            if before is not None and after is not None:
+                cpu[n] += after - before
+                batches[n] += -(-samples // 64)
     if digest and len({tuple(d) for d in digests.values()}) != 1:
         raise AssertionError("worker counts gave other batches")
     for n in counts:
@@ -95,6 +131,11 @@ async def scaling(
         out[n]["paired"] = statistics.median(
             a / b for a, b in zip(rates[n], rates[counts[0]], strict=True)
         )
+        if batches[n] and batches[counts[0]]:
+            out[n]["cpu_ms"] = 1e3 * cpu[n] / batches[n]
+            base = 1e3 * cpu[counts[0]] / batches[counts[0]]
+            cores = os.cpu_count() or 1
+            out[n]["bound"] = base / out[n]["cpu_ms"] * min(cores, max(n, 1))
         executor = getattr(loaders[n], "executor", None)
         if n and executor is not None:
             out[n]["boot_times"] = getattr(executor, "boot_times", {})  # type: ignore[assignment]
@@ -105,20 +146,23 @@ async def scaling(
 
 HEADER = (
     f"{'library':12} {'workers':>7} {'first batch':>12} {'epoch 1':>9} {'samples/s':>10}"
-    f" {'vs 0':>7} {'per round':>10}"
+    f" {'vs 0':>7} {'per round':>10} {'cpu/batch':>10} {'bound':>6}"
 )
 LEGEND = (
     "samples/s: best of {rounds} alternating epochs after the first (which starts the workers);"
     " vs 0: best against best; per round: median over rounds of the epoch's rate / the same"
-    " round's 0-worker epoch's"
+    " round's 0-worker epoch's; cpu/batch: CPU ms per batch of the main process and the"
+    " workers together; bound: the 0-worker cpu/batch over this one's, times the cores the"
+    " workers can use (the speed-up a quiet machine allows)"
 )
 
 
 def report(name: str, result: dict[int, dict[str, float]]) -> None:
     for n, r in result.items():
+        cpu = f" {r['cpu_ms']:>8.2f}ms {r['bound']:>5.2f}x" if "cpu_ms" in r else ""
         print(
             f"{name:12} {n:>7} {r['first_batch_s']:>11.2f}s {r['first_epoch_s']:>8.2f}s"
-            f" {r['best']:>10,.0f} {r['vs0']:>6.2f}x {r['paired']:>9.2f}x"
+            f" {r['best']:>10,.0f} {r['vs0']:>6.2f}x {r['paired']:>9.2f}x{cpu}"
         )
 
 

@@ -1,4 +1,4 @@
-"""What crosses between the main runtime and a loader's Web Worker (see _webworkers.py).
+"""What crosses between the main runtime and a loader's worker (see _webworkers.py, _shm.py).
 
 Batches go out of band: :func:`pack` pickles a batch's structure while its Tensors' buffers
 stay separate parts (each becomes one transferable ``ArrayBuffer``), and :func:`unpack`
@@ -50,12 +50,14 @@ def dumps(obj: Any) -> tuple[bytes, set[str]]:
     return out.getvalue(), recorder.modules
 
 
-class _Packer(_Recorder):
+class _Packer(pickle.Pickler):
     """Pickle with Tensors' buffers left out, in ``parts``."""
 
-    def __init__(self, file: Any, parts: list[Any]) -> None:
-        super().__init__(file)
+    def __init__(self, file: Any, parts: list[Any], dispatch_table: Any = None) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.parts = parts
+        if dispatch_table is not None:
+            self.dispatch_table = dispatch_table
 
     def persistent_id(self, obj: Any) -> Any:
         if type(obj) is Tensor:
@@ -74,11 +76,14 @@ class _Unpacker(pickle.Unpickler):
         return Tensor._make(memoryview(self.parts[i]), _dtype.dtype(dtype), tuple(shape))
 
 
-def pack(obj: Any) -> list[Any]:
-    """``obj`` as ``[pickle, tensor buffers...]``: Tensors are not copied into the pickle."""
+def pack(obj: Any, dispatch_table: Any = None) -> list[Any]:
+    """``obj`` as ``[pickle, tensor buffers...]``: Tensors are not copied into the pickle.
+
+    ``dispatch_table``: the pickler's reducers (``copyreg``'s by default).
+    """
     parts: list[Any] = []
     out = io.BytesIO()
-    _Packer(out, parts).dump(obj)
+    _Packer(out, parts, dispatch_table).dump(obj)
     return [out.getbuffer(), *parts]
 
 

@@ -1,10 +1,12 @@
 """Worker processes: the loader's tasks run in a pool of processes, batches come back in order.
 
 The scheduling is :mod:`._pool`'s, shared with the Web Worker pool (NOTE [ Same batches with
-workers ] there); here is only how processes start, take messages and reply. Batches cross
-the process boundary pickled, Tensors as one buffer each (never element by element). A worker
-that raises sends its traceback and the task; one that dies is reported with its exit code
-within ``poll`` seconds; workers exit by themselves if the main process goes away.
+workers ] there); here is only how processes start, take messages and reply. A batch crosses
+the process boundary as a small pickled header, its Tensors' buffers through shared memory
+(NOTE [ Shared batch slots ] in ``_shm.py``; a small batch is pickled whole, Tensors as one
+buffer each, never element by element). A worker that raises sends its traceback and the
+task; one that dies is reported with its exit code within ``poll`` seconds; workers exit by
+themselves if the main process goes away.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ import multiprocessing as mp
 import os
 import queue
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import _worker_info
 from .._errors import DataValueError
 from .._runtime import IN_PYODIDE
 from ._fetch import Fetcher
 from ._pool import PoolExecutor, Reply, WorkerEnd, WorkerError, drive, epoch_spec
+
+if TYPE_CHECKING:  # _shm imports multiprocessing.shared_memory, which Pyodide may lack
+    from ._shm import Lender
 
 __all__ = ["ProcessExecutor", "WorkerError"]
 
@@ -43,27 +48,33 @@ def _worker_main(
     if failed is not None:
         results.put(failed)
         return
-    while True:
-        try:
-            msg = tasks.get(timeout=_POLL)
-        except queue.Empty:
-            if os.getppid() != parent:  # the main process is gone: do not linger
+    from ._shm import Writer
+
+    writer = Writer(worker_id)
+    try:
+        while True:
+            try:
+                msg = tasks.get(timeout=_POLL)
+            except queue.Empty:
+                if os.getppid() != parent:  # the main process is gone: do not linger
+                    return
+                continue
+            if msg is None:
                 return
-            continue
-        if msg is None:
-            return
-        kind, payload = msg
-        if kind == "epoch":
-            end.epoch(payload)
-            continue
-        task_id, task = payload
-        assert end.fetcher is not None
-        try:
-            batch = end.fetcher.fetch(task)
-        except BaseException as exc:
-            results.put(end.reply(task_id, task, exc=exc))
-        else:
-            results.put(end.reply(task_id, task, batch))
+            kind, payload, parcel = msg
+            writer.take(parcel)
+            if kind == "epoch":
+                end.epoch(payload)
+                continue
+            task_id, task = payload
+            assert end.fetcher is not None
+            try:
+                msg = writer.ship(end.reply(task_id, task, end.fetcher.fetch(task)))
+            except BaseException as exc:  # the fetch raised, or its batch cannot be pickled
+                msg = end.reply(task_id, task, exc=exc)
+            results.put(msg)
+    finally:
+        writer.close()
 
 
 class ProcessExecutor(PoolExecutor):
@@ -93,6 +104,8 @@ class ProcessExecutor(PoolExecutor):
         self._ctx: Any = mp.get_context(ctx) if isinstance(ctx, str) or ctx is None else ctx
         self._pool: tuple[list[Any], list[Any], Any] | None = None
         self._pool_key: tuple[Any, ...] | None = None
+        self._lender: Lender | None = None
+        self._slot_size = 0  # the largest shared-memory slot an earlier pool needed
 
     # --- the pool --------------------------------------------------------------------------
     def _start(self, fetcher: Fetcher) -> tuple[list[Any], list[Any], Any]:
@@ -104,6 +117,10 @@ class ProcessExecutor(PoolExecutor):
         ):
             return self._pool
         self.shutdown()
+        from ._shm import Lender, share_tracker
+
+        share_tracker()
+        self._lender = Lender(self.num_workers, self.prefetch_factor + 2, self._slot_size)
         results = self._ctx.Queue()
         procs, inboxes = [], []
         for wid in range(self.num_workers):
@@ -147,17 +164,22 @@ class ProcessExecutor(PoolExecutor):
         for q in (*inboxes, results):
             q.cancel_join_thread()
             q.close()
+        if self._lender is not None:  # after the workers exited: see NOTE [ Shared batch slots ]
+            self._slot_size = self._lender.largest
+            self._lender.close()
+            self._lender = None
 
     def _send(self, wid: int, message: Any) -> None:
-        assert self._pool is not None
-        self._pool[1][wid].put(message)
+        assert self._pool is not None and self._lender is not None
+        self._pool[1][wid].put((*message, self._lender.parcel(wid)))
 
     def _recv(self) -> Reply | None:
-        assert self._pool is not None
+        assert self._pool is not None and self._lender is not None
         try:
-            reply: Reply = self._pool[2].get(timeout=self.poll)
+            msg = self._pool[2].get(timeout=self.poll)
         except queue.Empty:
             return None
+        reply: Reply = self._lender.receive(msg)
         return reply
 
     def _idle(self) -> bool:
