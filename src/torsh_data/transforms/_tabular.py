@@ -64,7 +64,7 @@ def _tensor_columns(data: Tensor) -> list[list[float]]:
     f = data.shape[1]
     fmt = data.dtype.memoryview_format
     if fmt is not None:  # one strided view per column: no flat list of every value first
-        typed = data._data.cast("B").cast(fmt)
+        typed = data._data.cast("B").cast(fmt)  # type: ignore[call-overload]
         cols: list[list[Any]] = [typed[j::f].tolist() for j in range(f)]
     else:
         flat = data.dtype.unpack(data._data)
@@ -202,7 +202,7 @@ class _Fitted(_Rowwise):
         fmt = t.dtype.memoryview_format
         vals: Iterable[float]
         if t.dtype.kind == "f" and fmt is not None:
-            vals = t._data.cast("B").cast(fmt)  # iterated in C, no list of every value
+            vals = t._data.cast("B").cast(fmt)  # type: ignore[call-overload]  # iterated in C
         else:
             vals = map(float, t.dtype.unpack(t._data))
         out = array.array("f", self._apply(vals, shift * n, scale * n))
