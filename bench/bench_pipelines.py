@@ -76,6 +76,7 @@ def p1_figures(loader: Any, prepared: float, parsed: float) -> dict[str, dict[st
             "samples_per_s": run["samples"] / end_to_end,
             "first_batch_s": prepared + run["first_batch_s"],
             "parse_s": parsed,
+            "prepare_s": prepared,  # parse, statistics, scaling: before the first epoch
         },
     }
 

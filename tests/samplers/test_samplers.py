@@ -53,6 +53,23 @@ def test_random_sampler_num_samples_and_replacement() -> None:
     assert list(RandomSampler(range(0), seed=0)) == []
 
 
+def test_random_sampler_draws_one_permutation_cut_at_num_samples() -> None:
+    """Without replacement an epoch is the first ``num_samples`` of one permutation (or of
+    successive ones when it asks for more): the same indices however they are handed out."""
+    from torsh_data.random import Generator, derive_seed
+
+    for n, k in ((10, 10), (10, 4), (10, 1), (4, 10)):
+        s = RandomSampler(range(n), num_samples=k, seed=7)
+        for epoch in (0, 1):
+            gen = Generator(derive_seed(7, "shuffle", epoch))
+            want = [i for _ in range(-(-k // n)) for i in gen.permutation(n)][:k]
+            assert list(s) == want, (n, k, epoch)
+    s = RandomSampler(range(6), seed=1)  # batches cut from a half-used iterator stay disjoint
+    it = iter(s)
+    head = list(itertools.islice(it, 4))
+    assert sorted(head + list(it)) == list(range(6))
+
+
 def test_subset_random_sampler() -> None:
     s = SubsetRandomSampler([10, 20, 30, 40], seed=9)
     out = list(s)

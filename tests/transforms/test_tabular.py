@@ -220,6 +220,23 @@ def test_select_columns():
         SelectColumns([])
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int16", "int64", "uint8"])
+def test_tensor_fit_and_scale_equal_the_row_list_path(dtype: str) -> None:
+    """A Tensor of any numeric dtype is fitted and scaled from typed views; a list of rows
+    from Python floats: the same statistics and the same float32 bits."""
+    g = Generator(11)
+    width = 5
+    vals = [int(u * 200) for u in g.uniforms(60 * width)]
+    rows = [vals[i : i + width] for i in range(0, len(vals), width)]
+    t = Tensor(rows, dtype=dtype)
+    as_floats = [[float(v) for v in r] for r in t.tolist()]
+    for make in (Standardize, lambda: MinMaxScale((-1.0, 3.0))):
+        fitted, listed = make().fit(t), make().fit(as_floats)
+        assert fitted.state_dict() == listed.state_dict()
+        assert fitted(t).tobytes() == listed(Tensor(as_floats, dtype="float64")).tobytes()
+        assert fitted(t[2]).tobytes() == fitted(t).tobytes()[2 * width * 4 : 3 * width * 4]
+
+
 @needs_numpy
 def test_numpy_path_gives_the_same_bits() -> None:
     import sys

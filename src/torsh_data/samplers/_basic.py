@@ -234,9 +234,11 @@ class RandomSampler(_SeededSampler[int]):
         return list(self._stream())
 
     def _stream(self) -> Iterator[int]:
-        return _random_indices(
-            self._generator("shuffle"), len(self.data_source), self.num_samples, self.replacement
-        )
+        gen, n, k = self._generator("shuffle"), len(self.data_source), self.num_samples
+        if not self.replacement and k <= n:  # one permutation, handed out by its list's iterator
+            order = gen.permutation(n)
+            return iter(order if k == n else order[:k])
+        return _random_indices(gen, n, k, self.replacement)
 
 
 def _random_indices(gen: Generator, n: int, k: int, replacement: bool) -> Iterator[int]:

@@ -61,11 +61,17 @@ def _tensor_columns(data: Tensor) -> list[list[float]]:
         raise DataValueError(
             f"fit() needs at least one row of numbers, got {data.dtype} {data.shape}"
         )
-    flat = data.dtype.unpack(data._data)
-    if data.dtype.kind != "f":
-        flat = list(map(float, flat))
     f = data.shape[1]
-    return [flat[j::f] for j in range(f)]
+    fmt = data.dtype.memoryview_format
+    if fmt is not None:  # one strided view per column: no flat list of every value first
+        typed = data._data.cast("B").cast(fmt)  # type: ignore[call-overload]
+        cols: list[list[Any]] = [typed[j::f].tolist() for j in range(f)]
+    else:
+        flat = data.dtype.unpack(data._data)
+        cols = [flat[j::f] for j in range(f)]
+    if data.dtype.kind != "f":
+        cols = [list(map(float, c)) for c in cols]
+    return cols
 
 
 def _rows(data: Any, field: int | str | None) -> list[list[float]]:
@@ -171,7 +177,10 @@ class _Fitted(_Rowwise):
                 f"{type(self).__name__} is not fitted yet; call .fit(data) or load a state_dict"
             )
 
-    def _apply(self, values: list[float], shift: list[float], scale: list[float]) -> list[float]:
+    def _apply(
+        self, values: Iterable[float], shift: list[float], scale: list[float]
+    ) -> Iterable[float]:
+        """``values`` (row-major) scaled: an iterator, consumed once into the output."""
         raise NotImplementedError
 
     def __call__(self, row: Any) -> Tensor:
@@ -190,11 +199,14 @@ class _Fitted(_Rowwise):
             out64 = self._apply_numpy(np, x, np.array(shift), np.array(scale))
             return Tensor(out64.astype(np.float32).reshape(t.shape))
         n = t.numel() // f if f else 0
-        vals = t.dtype.unpack(t._data)
-        if t.dtype.kind != "f":
-            vals = list(map(float, vals))
-        out = self._apply(vals, shift * n, scale * n)
-        return Tensor._make(memoryview(array.array("f", out)).cast("B"), _dtype.float32, t.shape)
+        fmt = t.dtype.memoryview_format
+        vals: Iterable[float]
+        if t.dtype.kind == "f" and fmt is not None:
+            vals = t._data.cast("B").cast(fmt)  # type: ignore[call-overload]  # iterated in C
+        else:
+            vals = map(float, t.dtype.unpack(t._data))
+        out = array.array("f", self._apply(vals, shift * n, scale * n))
+        return Tensor._make(memoryview(out).cast("B"), _dtype.float32, t.shape)
 
     def _params(self) -> tuple[list[float], list[float]]:
         raise NotImplementedError
@@ -316,8 +328,10 @@ class Standardize(_Fitted):
     def _params(self) -> tuple[list[float], list[float]]:
         return self.mean, self.std
 
-    def _apply(self, values: list[float], shift: list[float], scale: list[float]) -> list[float]:
-        return list(map(operator.truediv, map(operator.sub, values, shift), scale))
+    def _apply(
+        self, values: Iterable[float], shift: list[float], scale: list[float]
+    ) -> Iterable[float]:
+        return map(operator.truediv, map(operator.sub, values, shift), scale)
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> Standardize:
@@ -370,10 +384,12 @@ class MinMaxScale(_Fitted):
     def _apply_numpy(self, np: Any, x: Any, shift: Any, scale: Any) -> Any:
         return self.feature_range[0] + (x - shift) / scale
 
-    def _apply(self, values: list[float], shift: list[float], scale: list[float]) -> list[float]:
+    def _apply(
+        self, values: Iterable[float], shift: list[float], scale: list[float]
+    ) -> Iterable[float]:
         lo = self.feature_range[0]
         scaled = map(operator.truediv, map(operator.sub, values, shift), scale)
-        return list(map(operator.add, repeat(lo), scaled))
+        return map(operator.add, repeat(lo), scaled)
 
     def _extra(self) -> dict[str, Any]:
         return {"feature_range": list(self.feature_range)}
