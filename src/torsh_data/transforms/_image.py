@@ -32,6 +32,7 @@ from .. import _dtype
 from .._dtype import DType
 from .._errors import DataTypeError, DataValueError, ShapeError
 from ..tensor import Tensor
+from . import _np_kernels as _np
 from ._compose import Transform
 from ._pixels import as_bytes, chw_shape, float32_tables, layout, translate_float32, uint8_planes
 
@@ -58,8 +59,10 @@ def _uint8_to_float32(t: Tensor, batch: bool, tables: Any) -> Tensor:
         out[3::4] = src.translate(t3)
         return Tensor._make(memoryview(out), _dtype.float32, (1, *shape))
     np = sys.modules.get("numpy")
-    if batch and np is not None and t.dtype is _dtype.uint8 and t.nbytes:
-        return _uint8_to_float32_numpy(np, t, tables)
+    if batch and np is not None and t.dtype is _dtype.uint8 and t.nbytes:  # NOTE [ numpy kernels ]
+        n, h, w, _, c = layout(t, True)
+        out = _np.lookup(np, t._data, (n, h, w, c), tables)
+        return Tensor._make(out, _dtype.float32, chw_shape(t, True, n, c))
     planes, n, c, _ = uint8_planes(t, batch)
     out = bytearray(4 * t.nbytes)
     pos = 0
@@ -67,27 +70,6 @@ def _uint8_to_float32(t: Tensor, batch: bool, tables: Any) -> Tensor:
         translate_float32(plane, tables(i % c), out, pos)
         pos += 4 * len(plane)
     return Tensor._make(memoryview(out), _dtype.float32, chw_shape(t, batch, n, c))
-
-
-_NUMPY_TABLES: dict[tuple[bytes, ...], Any] = {}
-
-
-def _uint8_to_float32_numpy(np: Any, t: Tensor, tables: Any) -> Tensor:
-    """The batch conversion with numpy loaded: each channel one ``take`` from its table's
-    256 float32 values (the tables' own bytes, so the same bits)."""
-    n, h, w, _, c = layout(t, True)
-    a = np.frombuffer(t._data, dtype=np.uint8).reshape(n, h, w, c)
-    out = np.empty((n, c, h, w), dtype=np.float32)
-    for k in range(c):
-        four = tables(k)
-        lut = _NUMPY_TABLES.get(four)
-        if lut is None:
-            if len(_NUMPY_TABLES) > 64:
-                _NUMPY_TABLES.clear()
-            raw = np.stack([np.frombuffer(b, dtype=np.uint8) for b in four], axis=1)
-            lut = _NUMPY_TABLES[four] = np.ascontiguousarray(raw).view(np.float32).reshape(256)
-        out[:, k] = lut.take(a[..., k])
-    return Tensor._make(memoryview(out).cast("B"), _dtype.float32, chw_shape(t, True, n, c))
 
 
 class ToTensor(Transform):
