@@ -46,8 +46,9 @@ def _tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _uint8_to_float32(t: Tensor, batch: bool, tables: Any) -> Tensor:
-    """HWC (NHWC) uint8 -> CHW (NCHW) float32 through per-channel tables ``tables(c)``."""
+def _uint8_to_float32(t: Tensor, batch: bool, tables: Any, stats: Any = None) -> Tensor:
+    """HWC (NHWC) uint8 -> CHW (NCHW) float32 through per-channel tables ``tables(c)``
+    (``stats(c)``: the tables' ``(mean, std)``, see ``_np_kernels.lookup``)."""
     shape = t.shape
     if not batch and len(shape) == 2 and t.dtype is _dtype.uint8:  # the hot path: one plane
         src = as_bytes(t._data)
@@ -61,7 +62,7 @@ def _uint8_to_float32(t: Tensor, batch: bool, tables: Any) -> Tensor:
     np = sys.modules.get("numpy")
     if batch and np is not None and t.dtype is _dtype.uint8 and t.nbytes:  # NOTE [ numpy kernels ]
         n, h, w, _, c = layout(t, True)
-        out = _np.lookup(np, t._data, (n, h, w, c), tables)
+        out = _np.lookup(np, t._data, (n, h, w, c), tables, stats)
         return Tensor._make(out, _dtype.float32, chw_shape(t, True, n, c))
     planes, n, c, _ = uint8_planes(t, batch)
     out = bytearray(4 * t.nbytes)
@@ -89,7 +90,7 @@ class ToTensor(Transform):
         """The whole ``(N, H, W[, C])`` uint8 batch through the tables at once."""
         if x.ndim not in (3, 4):
             return NotImplemented
-        return _uint8_to_float32(x, True, _unit_tables)
+        return _uint8_to_float32(x, True, _unit_tables, _unit_stats)
 
     def _fuse_next(self, nxt: Any) -> Any:
         if type(nxt) is Normalize:
@@ -102,6 +103,10 @@ class ToTensor(Transform):
 
 def _unit_tables(c: int) -> Any:
     return _UNIT_TABLES
+
+
+def _unit_stats(c: int) -> tuple[float, float]:
+    return 0.0, 1.0
 
 
 def _floats(value: Any, name: str) -> list[float]:
@@ -242,7 +247,13 @@ class _ToTensorNormalize(Transform):
     def kernel(self, x: Tensor, gens: Any) -> Any:
         if x.ndim not in (3, 4):
             return NotImplemented
-        return _uint8_to_float32(x, True, self._channel_tables(layout(x, True)[4]))
+        c = layout(x, True)[4]
+        return _uint8_to_float32(x, True, self._channel_tables(c), self._stats(c))
+
+    def _stats(self, channels: int) -> Any:
+        """``(mean, std)`` of channel ``c`` rounded to float32, as the tables use them."""
+        mean, std = self.normalize.channel_stats(channels)
+        return lambda c: tuple(_round(_dtype.float32, [mean[c], std[c]]))
 
     def __repr__(self) -> str:
         return f"ToTensor()+{self.normalize!r}"

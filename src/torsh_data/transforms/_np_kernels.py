@@ -101,21 +101,65 @@ def flips(
 
 
 _LUTS: dict[tuple[bytes, ...], Any] = {}
+_EXACT: dict[tuple[tuple[bytes, ...], float, float], bool] = {}
 
 
-def lookup(np: Any, data: Buffer, shape: tuple[int, int, int, int], tables: Any) -> memoryview:
+def lookup(
+    np: Any,
+    data: Buffer,
+    shape: tuple[int, int, int, int],
+    tables: Any,
+    stats: Any = None,
+) -> memoryview:
     """The ``(N, H, W, C)`` uint8 batch in ``data`` as ``(N, C, H, W)`` float32, channel
     ``k`` mapped through ``tables(k)``: four 256-byte ``translate`` tables whose byte ``j``
     of entry ``v`` is byte ``j`` of the float32 value (see ``float32_tables`` in
-    ``_pixels.py``). The values are those bytes, so the result is the pure path's."""
+    ``_pixels.py``), so the result is the pure path's.
+
+    ``stats(k)``, when given, is ``(mean, std)`` (float32 values) with which the table is
+    ``float32((float32(v / 255) - mean) / std)``: a channel whose 256 table values that
+    formula gives bit for bit, in numpy's float32 arithmetic, is computed by it (three
+    vector operations instead of a gather); a channel where it does not uses the table.
+    """
     n, h, w, c = shape
     a = np.frombuffer(data, dtype=np.uint8).reshape(shape)
     if c == 1:
-        return memoryview(_lut(np, tables(0)).take(a.reshape(n, 1, h, w), mode="wrap")).cast("B")
+        return memoryview(_channel(np, a.reshape(n, 1, h, w), tables(0), stats, 0)).cast("B")
     out = np.empty((n, c, h, w), dtype=np.float32)
     for k in range(c):
-        out[:, k] = _lut(np, tables(k)).take(a[..., k], mode="wrap")
+        out[:, k] = _channel(np, a[..., k], tables(k), stats, k)
     return memoryview(out).cast("B")
+
+
+def _channel(np: Any, a: Any, four: tuple[bytes, ...], stats: Any, k: int) -> Any:
+    """One channel of :func:`lookup`: ``a`` (uint8) through the table ``four``."""
+    if stats is not None:
+        mean, std = stats(k)
+        key = (four, mean, std)
+        exact = _EXACT.get(key)
+        if exact is None:
+            if len(_EXACT) > 64:
+                _EXACT.clear()
+            try:  # a formula that would warn (overflow, 0/0) is not used
+                with np.errstate(all="raise"):
+                    values = _affine(np, np.arange(256, dtype=np.uint8), mean, std)
+                exact = values.tobytes() == _lut(np, four).tobytes()
+            except FloatingPointError:
+                exact = False
+            _EXACT[key] = exact
+        if exact:
+            return _affine(np, a, mean, std)
+    return _lut(np, four).take(a, mode="wrap")
+
+
+def _affine(np: Any, a: Any, mean: float, std: float) -> Any:
+    """``((a / 255) - mean) / std`` in float32, each operation rounded to float32."""
+    out = np.divide(a, np.float32(255), dtype=np.float32)
+    if mean != 0.0:
+        np.subtract(out, np.float32(mean), out=out)
+    if std != 1.0:
+        np.divide(out, np.float32(std), out=out)
+    return out
 
 
 def _lut(np: Any, four: tuple[bytes, ...]) -> Any:
