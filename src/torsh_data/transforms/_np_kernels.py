@@ -50,7 +50,11 @@ def framed(
     else:
         padded = np.empty(padded_shape, dtype=np.uint8)
         padded[...] = np.frombuffer(pixels, dtype=np.uint8).reshape(1, p, 1, 1, u)
-    padded[:, :, top : top + h, left : left + w] = a
+    if a.size:  # the source rows copied as items of w * u bytes into the frame
+        row = np.dtype((np.void, w * u))
+        offset = (top * padded_shape[3] + left) * u
+        inner = np.ndarray((n, p, h), row, padded, offset, padded.strides[:3])
+        inner[...] = a.reshape(n, p, h, w * u).view(row).reshape(n, p, h)
     return padded
 
 
@@ -67,20 +71,20 @@ def crops(
     """Image ``i`` of the ``(N, P, H, W, u)`` batch in ``data``, padded by ``ltrb`` (see
     :func:`framed`), cropped to ``size`` at window position ``ks[i]`` (``top, left =
     divmod(ks[i], cols)``, as :class:`~torsh_data.transforms.RandomCrop` numbers them): one
-    padded copy and one gather from a view of its sliding windows for the whole batch."""
+    padded copy and one gather of window rows from a view of its sliding windows."""
     a = framed(np, data, shape, ltrb, fills)
     n, p, ph, pw, u = a.shape
     th, tw = size
-    s0, s1, s2, s3, s4 = a.strides
-    windows = np.ndarray(  # (N, rows, cols, P, th, tw, u): every window of every image
-        (n, ph - th + 1, pw - tw + 1, p, th, tw, u),
-        np.uint8,
+    s0, s1, s2, s3, _ = a.strides
+    windows = np.ndarray(  # (N, rows, cols, P, th): every window of every image, by rows
+        (n, ph - th + 1, pw - tw + 1, p, th),
+        np.dtype((np.void, tw * u)),  # a row of the window, copied as one item
         a,
         0,
-        (s0, s2, s3, s1, s2, s3, s4),
+        (s0, s2, s3, s1, s2),
     )
     tops, lefts = np.divmod(np.array(ks, dtype=np.intp), cols)
-    return memoryview(windows[np.arange(n), tops, lefts]).cast("B")
+    return memoryview(windows[np.arange(n), tops, lefts].view(np.uint8)).cast("B")
 
 
 def flips(
