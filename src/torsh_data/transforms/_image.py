@@ -62,8 +62,8 @@ def _uint8_to_float32(t: Tensor, batch: bool, tables: Any, stats: Any = None) ->
     np = sys.modules.get("numpy")
     if batch and np is not None and t.dtype is _dtype.uint8 and t.nbytes:  # NOTE [ numpy kernels ]
         n, h, w, _, c = layout(t, True)
-        out = _np.lookup(np, t._data, (n, h, w, c), tables, stats)
-        return Tensor._make(out, _dtype.float32, chw_shape(t, True, n, c))
+        found = _np.lookup(np, t._data, (n, h, w, c), tables, stats)
+        return Tensor._make(found, _dtype.float32, chw_shape(t, True, n, c))
     planes, n, c, _ = uint8_planes(t, batch)
     out = bytearray(4 * t.nbytes)
     pos = 0
