@@ -10,6 +10,7 @@ new kernel is checked here as soon as it exists. Corresponds to torchvision's
 
 from __future__ import annotations
 
+import array
 import contextlib
 import importlib
 import math
@@ -488,3 +489,79 @@ def test_streams_in_lanes_are_the_streams(
     assert td.random.randbelow_each(lanes, n) == [g.randbelow(n) for g in one_by_one]
     assert td.random.random_each(lanes) == [g.random() for g in one_by_one]
     assert [g.next64() for g in lanes] == [g.next64() for g in one_by_one]
+
+
+# --- the numpy kernels (NOTE [ numpy kernels ]): the pure path's bytes on full batches ----------
+
+
+def _p2_digests(mode: str, tail: bool, channels: int, seed: int) -> list[str]:
+    """Two epochs of a P2-shaped loader (pad + random crop, flip, ToTensor, Normalize; 64
+    images a batch, the last one short) with numpy hidden or loaded."""
+    g = td.random.Generator(seed)
+    n, shape = 150, ((28, 28) if channels == 1 else (28, 28, channels))
+    images = Tensor(g.bytes(n * math.prod(shape)), shape=(n, *shape))
+    ds = td.TensorDataset(images, list(range(n)))
+    mean, std = [0.1307, 0.2, 0.7][:channels], [0.3081, 0.5, 1e-3][:channels]
+    geometry = [T.RandomCrop(28, padding=2), T.RandomHorizontalFlip(), T.RandomVerticalFlip(0.2)]
+    finish = [T.ToTensor(), T.Normalize(mean, std)]
+    kw: dict[str, Any] = {"batch_size": 64, "shuffle": True, "seed": seed}
+    if tail:
+        kw["collate_fn"] = T.BatchTransform(T.Compose(finish))
+    steps = geometry if tail else geometry + finish
+    with _numpy_mode(mode):
+        loader = td.DataLoader(td.TransformDataset(ds, T.Compose(steps)), **kw)
+        return [batch_digest(b) for _ in range(2) for b in loader]
+
+
+@pytest.mark.native_only(reason="compares the numpy kernels with the pure ones (no numpy there)")
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("tail", [False, True], ids=["all_per_sample", "batch_tail"])
+def test_numpy_kernels_give_the_pure_batches(tail: bool, channels: int) -> None:
+    """Full batches of 64 (the sizes the benchmarks run) through every numpy kernel: crop
+    from the padded batch, flips, ToTensor + Normalize by formula or table."""
+    want = _p2_digests("bare", tail, channels, seed=3)
+    assert _p2_digests("numpy", tail, channels, seed=3) == want
+    # and the per-sample path (no kernels at all) agrees with both
+    os.environ["TORSH_DATA_KERNELS"] = "0"
+    try:
+        assert _p2_digests("bare", tail, channels, seed=3) == want
+    finally:
+        del os.environ["TORSH_DATA_KERNELS"]
+
+
+@pytest.mark.native_only(reason="compares the numpy kernels with the pure ones (no numpy there)")
+@given(
+    mean=st.floats(-1e3, 1e3) | st.sampled_from([0.0, -0.0, 1e-40, 3e38]),
+    std=st.floats(1e-6, 1e3) | st.sampled_from([1.0, 1e-40, 1e-30, 3e38, -2.0]),
+    data=st.data(),
+)
+def test_numpy_normalize_formula_or_table_gives_the_table_bits(
+    mean: float, std: float, data: st.DataObject
+) -> None:
+    """The fused ToTensor + Normalize kernel with numpy computes ``(v/255 - mean)/std`` only
+    where that gives the table's float32 bits (overflow, underflow, -0.0 included), and
+    gathers from the table elsewhere: the bytes equal the pure path's either way."""
+    xs = data.draw(batches(("hw", "hwc")))
+    step = T.Compose([T.ToTensor(), T.Normalize(mean, std)])._steps[0]
+    with _numpy_mode("bare"):
+        want = step.kernel(stack(xs), [None] * len(xs))
+    with _numpy_mode("numpy"):
+        got = step.kernel(stack(xs), [None] * len(xs))
+    assert got.shape == want.shape and got.tobytes() == want.tobytes()
+
+
+@pytest.mark.native_only(reason="calls numpy directly (no numpy there)")
+def test_numpy_lookup_checks_the_formula_against_the_table() -> None:
+    """Given statistics the table was not made with, the lookup keeps the table's values."""
+    if not has_module("numpy"):
+        pytest.skip(NUMPY_REASON)
+    import numpy as np
+
+    from torsh_data.transforms import _image, _np_kernels
+
+    x, shape, tables = bytes(range(256)), (1, 16, 16, 1), _image._unit_tables
+    unit = array.array("f", [v / 255 for v in range(256)]).tobytes()  # the pure path's values
+    assert bytes(_np_kernels.lookup(np, x, shape, tables)) == unit
+    assert bytes(_np_kernels.lookup(np, x, shape, tables, lambda c: (0.0, 1.0))) == unit
+    # the formula (v/255 - 0.5) / 2 does not give this table: it is refused, the table used
+    assert bytes(_np_kernels.lookup(np, x, shape, tables, lambda c: (0.5, 2.0))) == unit

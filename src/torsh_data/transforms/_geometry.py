@@ -30,14 +30,13 @@ from .._dtype import DType
 from .._errors import DataTypeError, DataValueError
 from ..random import randbelow_each, random_each, sample_generator
 from ..tensor import Tensor
+from . import _np_kernels as _np
 from ._compose import Transform
 from ._pixels import (
     crop,
     fill_pixels,
     hflip,
     layout,
-    numpy_crops,
-    numpy_flips,
     pad,
     pad_crop_fn,
     vflip,
@@ -258,13 +257,12 @@ class RandomCrop(_Filler):
         positions, (cols, ltrb), shape, windows, make = _plan_for(self._plans, one, self._plan)
         ks = randbelow_each(gens, positions) if positions > 1 else [0] * len(gens)
         np = sys.modules.get("numpy")
-        if np is not None and one.nbytes:
-            corners = np.divmod(np.array(ks, dtype=np.intp), cols)
+        if np is not None and one.nbytes:  # NOTE [ numpy kernels ]
             geometry = (len(ks), *layout(one)[:4])
-            cropped = numpy_crops(
-                np, x._data, geometry, ltrb, self.size, corners, self._fills(one, False)
+            cropped = _np.crops(
+                np, x._data, geometry, ltrb, self.size, ks, cols, self._fills(one, False)
             )
-            return Tensor._make(memoryview(cropped), x.dtype, (len(ks), *shape))
+            return Tensor._make(cropped, x.dtype, (len(ks), *shape))
         if len(windows) + len(ks) > 4096:
             windows.clear()
         for k in set(ks).difference(windows):
@@ -355,10 +353,9 @@ class _RandomFlip(Transform):
         n, step, data = len(flips), x.nbytes // len(flips), x._data
         planes, h, w, u, _ = layout(x[0])
         np = sys.modules.get("numpy")
-        if np is not None and step:
-            axis = 3 if self._flip is hflip else 2
-            done = numpy_flips(np, data, (n, planes, h, w, u), flips, axis)
-            return Tensor._make(memoryview(done), x.dtype, x.shape)
+        if np is not None and step:  # NOTE [ numpy kernels ]
+            done = _np.flips(np, data, (n, planes, h, w, u), flips, 3 if self._flip is hflip else 2)
+            return Tensor._make(done, x.dtype, x.shape)
         if all(flips):
             return Tensor._make(memoryview(self._flip(data, n * planes, h, w, u)), x.dtype, x.shape)
         rows = [data[i : i + step] for i in range(0, n * step, step)]

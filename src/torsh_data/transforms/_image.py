@@ -32,6 +32,7 @@ from .. import _dtype
 from .._dtype import DType
 from .._errors import DataTypeError, DataValueError, ShapeError
 from ..tensor import Tensor
+from . import _np_kernels as _np
 from ._compose import Transform
 from ._pixels import as_bytes, chw_shape, float32_tables, layout, translate_float32, uint8_planes
 
@@ -45,8 +46,9 @@ def _tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _uint8_to_float32(t: Tensor, batch: bool, tables: Any) -> Tensor:
-    """HWC (NHWC) uint8 -> CHW (NCHW) float32 through per-channel tables ``tables(c)``."""
+def _uint8_to_float32(t: Tensor, batch: bool, tables: Any, stats: Any = None) -> Tensor:
+    """HWC (NHWC) uint8 -> CHW (NCHW) float32 through per-channel tables ``tables(c)``
+    (``stats(c)``: the tables' ``(mean, std)``, see ``_np_kernels.lookup``)."""
     shape = t.shape
     if not batch and len(shape) == 2 and t.dtype is _dtype.uint8:  # the hot path: one plane
         src = as_bytes(t._data)
@@ -58,8 +60,10 @@ def _uint8_to_float32(t: Tensor, batch: bool, tables: Any) -> Tensor:
         out[3::4] = src.translate(t3)
         return Tensor._make(memoryview(out), _dtype.float32, (1, *shape))
     np = sys.modules.get("numpy")
-    if batch and np is not None and t.dtype is _dtype.uint8 and t.nbytes:
-        return _uint8_to_float32_numpy(np, t, tables)
+    if batch and np is not None and t.dtype is _dtype.uint8 and t.nbytes:  # NOTE [ numpy kernels ]
+        n, h, w, _, c = layout(t, True)
+        found = _np.lookup(np, t._data, (n, h, w, c), tables, stats)
+        return Tensor._make(found, _dtype.float32, chw_shape(t, True, n, c))
     planes, n, c, _ = uint8_planes(t, batch)
     out = bytearray(4 * t.nbytes)
     pos = 0
@@ -67,27 +71,6 @@ def _uint8_to_float32(t: Tensor, batch: bool, tables: Any) -> Tensor:
         translate_float32(plane, tables(i % c), out, pos)
         pos += 4 * len(plane)
     return Tensor._make(memoryview(out), _dtype.float32, chw_shape(t, batch, n, c))
-
-
-_NUMPY_TABLES: dict[tuple[bytes, ...], Any] = {}
-
-
-def _uint8_to_float32_numpy(np: Any, t: Tensor, tables: Any) -> Tensor:
-    """The batch conversion with numpy loaded: each channel one ``take`` from its table's
-    256 float32 values (the tables' own bytes, so the same bits)."""
-    n, h, w, _, c = layout(t, True)
-    a = np.frombuffer(t._data, dtype=np.uint8).reshape(n, h, w, c)
-    out = np.empty((n, c, h, w), dtype=np.float32)
-    for k in range(c):
-        four = tables(k)
-        lut = _NUMPY_TABLES.get(four)
-        if lut is None:
-            if len(_NUMPY_TABLES) > 64:
-                _NUMPY_TABLES.clear()
-            raw = np.stack([np.frombuffer(b, dtype=np.uint8) for b in four], axis=1)
-            lut = _NUMPY_TABLES[four] = np.ascontiguousarray(raw).view(np.float32).reshape(256)
-        out[:, k] = lut.take(a[..., k])
-    return Tensor._make(memoryview(out).cast("B"), _dtype.float32, chw_shape(t, True, n, c))
 
 
 class ToTensor(Transform):
@@ -107,7 +90,7 @@ class ToTensor(Transform):
         """The whole ``(N, H, W[, C])`` uint8 batch through the tables at once."""
         if x.ndim not in (3, 4):
             return NotImplemented
-        return _uint8_to_float32(x, True, _unit_tables)
+        return _uint8_to_float32(x, True, _unit_tables, _unit_stats)
 
     def _fuse_next(self, nxt: Any) -> Any:
         if type(nxt) is Normalize:
@@ -120,6 +103,10 @@ class ToTensor(Transform):
 
 def _unit_tables(c: int) -> Any:
     return _UNIT_TABLES
+
+
+def _unit_stats(c: int) -> tuple[float, float]:
+    return 0.0, 1.0
 
 
 def _floats(value: Any, name: str) -> list[float]:
@@ -260,7 +247,13 @@ class _ToTensorNormalize(Transform):
     def kernel(self, x: Tensor, gens: Any) -> Any:
         if x.ndim not in (3, 4):
             return NotImplemented
-        return _uint8_to_float32(x, True, self._channel_tables(layout(x, True)[4]))
+        c = layout(x, True)[4]
+        return _uint8_to_float32(x, True, self._channel_tables(c), self._stats(c))
+
+    def _stats(self, channels: int) -> Any:
+        """``(mean, std)`` of channel ``c`` rounded to float32, as the tables use them."""
+        mean, std = self.normalize.channel_stats(channels)
+        return lambda c: tuple(_round(_dtype.float32, [mean[c], std[c]]))
 
     def __repr__(self) -> str:
         return f"ToTensor()+{self.normalize!r}"

@@ -38,8 +38,6 @@ __all__ = [
     "float32_tables",
     "hflip",
     "layout",
-    "numpy_crops",
-    "numpy_flips",
     "pad",
     "pad_crop",
     "pad_crop_fn",
@@ -263,57 +261,6 @@ def vflip(data: Buffer, p: int, h: int, w: int, u: int) -> bytes:
     if p == 1:
         return b"".join(rows[::-1])
     return b"".join([b"".join(rows[i * h : (i + 1) * h][::-1]) for i in range(p)])
-
-
-# --- batches with numpy (the same bytes: pure data movement) ----------------------------------
-
-
-def numpy_crops(
-    np: Any,
-    data: Buffer,
-    shape: tuple[int, int, int, int, int],
-    ltrb: tuple[int, int, int, int],
-    size: tuple[int, int],
-    corners: tuple[list[int], list[int]],
-    fills: list[bytes],
-) -> bytes:
-    """Image ``i`` of a batch of ``shape = (N, P, H, W, u)``, padded by ``ltrb`` (plane ``j``
-    with ``fills[j % len(fills)]``), cropped to ``size`` at ``(tops[i], lefts[i])``: one
-    padded copy and one gather from its sliding windows for the whole batch."""
-    n, p, h, w, u = shape
-    left, top, right, bottom = ltrb
-    a = np.frombuffer(data, dtype=np.uint8).reshape(shape)
-    if any(ltrb):
-        pixels = b"".join(fills[j % len(fills)] for j in range(p))
-        padded = np.empty((n, p, h + top + bottom, w + left + right, u), dtype=np.uint8)
-        padded[...] = np.frombuffer(pixels, dtype=np.uint8).reshape(1, p, 1, 1, u)
-        padded[:, :, top : top + h, left : left + w] = a
-        a = padded
-    th, tw = size
-    _, _, ph, pw, _ = a.shape
-    s0, s1, s2, s3, s4 = a.strides
-    windows = np.lib.stride_tricks.as_strided(  # (N, rows, cols, P, th, tw, u), read only
-        a,
-        (n, ph - th + 1, pw - tw + 1, p, th, tw, u),
-        (s0, s2, s3, s1, s2, s3, s4),
-        writeable=False,
-    )
-    tops, lefts = corners
-    return windows[np.arange(n), tops, lefts].tobytes()
-
-
-def numpy_flips(
-    np: Any, data: Buffer, shape: tuple[int, int, int, int, int], flips: list[bool], axis: int
-) -> bytes:
-    """The images ``i`` of a ``(N, P, H, W, u)`` batch with ``flips[i]`` reversed along
-    ``axis`` (2: rows, upside down; 3: columns, left-right), the others as they are."""
-    a = np.frombuffer(data, dtype=np.uint8).reshape(shape)
-    out = a.copy()
-    chosen = np.flatnonzero(flips)
-    reverse = [slice(None)] * 5
-    reverse[0], reverse[axis] = chosen, slice(None, None, -1)
-    out[chosen] = a[tuple(reverse)]
-    return out.tobytes()
 
 
 # --- uint8 -> float32 by table ----------------------------------------------------------------
