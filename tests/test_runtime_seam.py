@@ -52,7 +52,7 @@ RUNTIME_TESTS = {
     "loader/_executor.py": 1,  # default_executor: Web Workers in Pyodide
     "loader/_helpers.py": 1,  # worker helpers in Pyodide
     "loader/_workers.py": 1,  # the process pool is native only
-    "loader/_webworkers.py": 8,  # page workers (one compiled wasm module) vs Node.js worker_threads
+    "loader/_webworkers.py": 9,  # page workers (one compiled wasm module, the page-relative stdlib URL) vs Node.js worker_threads
 }
 FLAGS = {"IN_PYODIDE", "IN_BROWSER"}
 
