@@ -157,3 +157,88 @@ def test_bucket_sampler_errors_and_loader() -> None:
     loader = DataLoader(data, batch_sampler=sampler, collate_fn=TokenCollate(pad_id=0))
     total = sum(int(b.lengths.tolist()[0] + b.lengths.tolist()[-1]) for b in loader)
     assert total == 16
+
+
+# --- one sample's tokens and batches take the same path's results (NOTE [ One sample's tokens ])
+
+TOKEN = st.text(st.sampled_from("ab<é"), max_size=3)
+
+
+@given(st.lists(TOKEN, max_size=8), st.integers(0, 9), st.sampled_from([list, tuple]))
+def test_truncate_and_lookup_of_one_sample_as_of_a_batch(
+    tokens: list[str], n: int, kind: type
+) -> None:
+    vocab = Vocab(["<unk>", "a", "b", "ab"], default_index=0)
+    sample = kind(tokens)
+    cut = Truncate(n)(sample)
+    assert type(cut) is list and cut == list(tokens[:n])
+    assert cut is not sample
+    ids = VocabTransform(vocab)(sample)
+    assert ids == [vocab[t] for t in tokens]
+    if tokens:  # the same rows as a batch (an empty list is one empty sample, not a batch)
+        assert Truncate(n)([sample, sample]) == [cut, cut]
+        assert VocabTransform(vocab)([sample, sample]) == [ids, ids]
+    cut.append("x")  # the result is the caller's: the input is untouched
+    assert list(sample) == tokens
+
+
+def test_one_sample_paths_refuse_what_is_no_token_list() -> None:
+    for bad in ("ab", 3, None, {"a": 1}):
+        with pytest.raises(DataTypeError, match="list of tokens"):
+            Truncate(2)(bad)
+        with pytest.raises(DataTypeError, match="list of tokens"):
+            VocabTransform(Vocab(["a"], default_index=0))(bad)
+    strict = VocabTransform(Vocab(["a"]))
+    with pytest.raises(DataValueError, match="no default index"):
+        strict(["a", "zz"])
+    with pytest.raises(DataValueError, match="no default index"):
+        strict(["zz"])
+
+
+@given(
+    st.lists(st.lists(st.integers(-(2**40), 2**40), max_size=6), min_size=1, max_size=5),
+    st.sampled_from(["right", "left"]),
+    st.data(),
+)
+def test_text_collate_of_mixed_kinds_equals_lists(
+    seqs: list[list[int]], side: str, data: st.DataObject
+) -> None:
+    # Plain sequences are taken as they are, any other kind per sample: the bytes agree.
+    import array
+
+    from torsh_data.text import Encoding
+
+    def as_kind(s: list[int], kind: str) -> object:
+        if kind == "tuple":
+            return tuple(s)
+        if kind == "array":
+            return array.array("q", s)
+        if kind == "tensor":
+            return Tensor(s, dtype="int64") if s else Tensor._make(memoryview(b""), int64, (0,))
+        if kind == "encoding":
+            return Encoding(s, ["t"] * len(s), [(0, 0)] * len(s))
+        return s
+
+    kinds = data.draw(
+        st.lists(
+            st.sampled_from(["list", "tuple", "array", "tensor", "encoding"]),
+            min_size=len(seqs),
+            max_size=len(seqs),
+        )
+    )
+    mixed = [as_kind(s, k) for s, k in zip(seqs, kinds, strict=True)]
+    want = text_collate(seqs, pad_id=-3, padding_side=side)
+    got = text_collate(mixed, pad_id=-3, padding_side=side)
+    for a, b in zip(want, got, strict=True):
+        assert a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def test_text_collate_names_the_sample_that_is_no_id_sequence() -> None:
+    with pytest.raises(DataTypeError, match="sample 1: expected a list of token ids"):
+        text_collate([[1], "23"])
+    with pytest.raises(DataTypeError, match="sample 0: expected a list of token ids"):
+        text_collate([b"\x01", [2]])
+    with pytest.raises(DataValueError, match="int64"):
+        text_collate([[1], [[2]]])  # a nested list is no id
+    with pytest.raises(DataValueError, match="int64"):
+        text_collate([(1, "2")])

@@ -52,6 +52,26 @@ def test_basic_english_batch_any_text(texts: list[str]) -> None:
 def test_basic_english_batch_rejects_non_text() -> None:
     with pytest.raises(td.DataTypeError, match="takes a str, not bytes"):
         basic_english_batch(["a", b"b"])  # type: ignore[list-item]
+    with pytest.raises(td.DataTypeError, match="takes a str, not NoneType"):
+        basic_english_batch(["a", "b", None])  # type: ignore[list-item]
+    with pytest.raises(td.DataTypeError, match="takes a str, not bytes"):
+        basic_english(b"a")  # type: ignore[arg-type]
+
+
+class _Str(str):
+    """A str subclass: accepted as text (its type differs from str's)."""
+
+
+@given(TEXTS, st.data())
+def test_basic_english_batch_takes_str_subclasses_and_iterables(
+    texts: list[str], data: st.DataObject
+) -> None:
+    wrap = data.draw(st.lists(st.booleans(), min_size=len(texts), max_size=len(texts)))
+    mixed = [_Str(t) if w else t for t, w in zip(texts, wrap, strict=True)]
+    want = [torchtext_basic_english(t) for t in texts]
+    assert basic_english_batch(mixed) == want
+    assert basic_english_batch(iter(mixed)) == want
+    assert [basic_english(t) for t in mixed] == want
 
 
 WORDS = st.text(st.sampled_from("abcé!"), max_size=3)

@@ -25,6 +25,7 @@ from ..tensor import Tensor
 __all__ = ["BucketBatchSampler", "TextBatch", "TokenCollate", "text_collate"]
 
 _ONE, _ZERO = array.array("q", [1]).tobytes(), bytes(8)
+_PLAIN = {list, tuple, array.array}
 
 
 class TextBatch(NamedTuple):
@@ -70,7 +71,10 @@ def text_collate(
         raise DataTypeError(f"pad_id must be an int, not {type(pad_id).__name__}")
     if not batch:
         raise DataValueError("cannot collate an empty batch")
-    seqs = [_as_ids(x, i) for i, x in enumerate(batch)]
+    if set(map(type, batch)) <= _PLAIN:  # id sequences as they are: one C pass checks them
+        seqs = list(batch)
+    else:
+        seqs = [_as_ids(x, i) for i, x in enumerate(batch)]
     if max_length is not None:
         if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 0:
             raise DataValueError(f"max_length must be an integer >= 0, got {max_length!r}")

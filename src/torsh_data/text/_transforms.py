@@ -20,13 +20,22 @@ from ._vocab import Vocab
 __all__ = ["AddToken", "PadTransform", "Sequential", "ToTensor", "Truncate", "VocabTransform"]
 
 
+_ROW = (list, tuple, Tensor)  # what a batch's items are
+
+
 def _is_batch(x: Any) -> bool:
     """A batch is a list/tuple whose first item is itself a list/tuple (or a 1-D Tensor)."""
     if isinstance(x, Tensor):
         return x.ndim == 2
     if not isinstance(x, (list, tuple)):
         raise DataTypeError(f"expected a list of tokens or a batch of them, not {type(x).__name__}")
-    return bool(x) and isinstance(x[0], (list, tuple, Tensor))
+    return bool(x) and isinstance(x[0], _ROW)
+
+
+# NOTE [ One sample's tokens ]: a loader calls these transforms once per sample, where the
+# checks cost as much as the work (Truncate's slice, a lookup of 30 tokens). A plain list
+# whose first item is no row is one sample's tokens: ``Truncate`` and ``VocabTransform`` test
+# that inline and skip ``_is_batch``; a list's slice is a new list already, so no copy follows.
 
 
 def _check_length(name: str, value: Any) -> int:
@@ -47,8 +56,10 @@ class Truncate:
 
     def __call__(self, x: Any) -> Any:
         n = self.max_seq_len
+        if type(x) is list and not (x and isinstance(x[0], _ROW)):  # NOTE [ One sample's tokens ]
+            return x[:n]
         if _is_batch(x):
-            return [list(s[:n]) for s in x]
+            return [s[:n] if type(s) is list else list(s[:n]) for s in x]
         return list(x[:n])
 
 
@@ -87,6 +98,8 @@ class VocabTransform:
         self.vocab = vocab
 
     def __call__(self, x: Any) -> Any:
+        if type(x) is list and not (x and isinstance(x[0], _ROW)):  # NOTE [ One sample's tokens ]
+            return self.vocab.lookup_indices(x)
         if _is_batch(x):
             return list(map(self.vocab.lookup_indices, x))
         return self.vocab.lookup_indices(x)
