@@ -136,36 +136,28 @@ def crop_flip(
     """
     n, h, w, u = shape
     th, tw = size
-    left, top = ltrb[0], ltrb[1]
+    left, top, right, bottom = ltrb
     row, out_row = w * u, tw * u
-    image = h * row
+    image = (h + top + bottom) * row
     src = memoryview(data).cast("B")
-    total = len(src)
     fill_row = fill * w
+    # the images with their fill rows between them (and room for the first and last strip)
+    step = h * row
+    framed = b"".join(
+        [
+            fill * left + fill_row * top,
+            (fill_row * (top + bottom)).join([src[i : i + step] for i in range(0, n * step, step)]),
+            fill_row * bottom + fill * (w + right),
+        ]
+    )
     # the images in groups of one (flip, column shift): contiguous in the strips below
     keys = [(f, c[1]) for f, c in zip(flips, corners, strict=True)]
     order = sorted(range(n), key=keys.__getitem__)
-    parts: list[Any] = []
-    for i in order:
-        wt, wl = corners[i]
-        r0, r1 = max(wt - top, 0), min(wt - top + th, h)
-        above = min(max(top - wt, 0), th)
-        if above:
-            parts.append(fill_row * above)
-        if r1 > r0:
-            start = i * image + r0 * row + (wl - left) * u
-            stop = start + (r1 - r0) * row
-            if start < 0:  # the first image's first row starts before the buffer
-                parts.append(bytes(-start))
-            parts.append(src[max(start, 0) : stop])
-            if stop > total:  # the last image's last row runs past it
-                parts.append(bytes(stop - total))
-        below = th - above - max(r1 - r0, 0)
-        if below:
-            parts.append(fill_row * below)
-    strips = bytearray().join(parts)  # th rows of W pixels per image, row r shifted by dx
-    # columns that came from the neighbouring row (window beyond the image's sides): fill
     size_in = th * row
+    starts = [i * image + corners[i][0] * row + corners[i][1] * u for i in order]
+    view = memoryview(framed)
+    strips = bytearray().join([view[s : s + size_in] for s in starts])
+    # columns that came from the neighbouring row (window beyond the image's sides): fill
     first = 0
     for (_, wl), run in itertools.groupby(keys[i] for i in order):
         count = len(list(run))
