@@ -1,14 +1,17 @@
 """One P2 batch, stage by stage, and the bulk operations it is made of.
 
-    python bench/p2_stages.py [--json] [--repeat N]
-    python bench/wasm_ratio.py --engines chromium bench/p2_stages.py    # the same in Pyodide
+    PYTHONPATH=src .venv/bin/python bench/p2_stages.py [--json] [--repeat N]
+    PYTHONPATH=src .venv/bin/python bench/wasm_ratio.py --engines chromium bench/p2_stages.py
 
 Each figure is the best of ``--repeat`` timings of one batch of 64 28x28 uint8 images
 (``RandomCrop(28, padding=2)``, ``RandomHorizontalFlip()``, ``ToTensor()``, ``Normalize``),
 given as ``samples_per_s`` so that ``wasm_ratio.py`` prints each one's WebAssembly ÷ native
 ratio: which operations lose most in WebAssembly. ``bound`` is the issue's hand-written
-batch-wise P2 (only C-level bulk calls); ``kernels`` the library's batch path on the same
-batch; ``ops`` the single operations (copies, ``translate``, strided assignment).
+batch-wise P2 (only C-level bulk calls, random draws not included); ``kernels`` the
+library's batch path on the same batch: each step's kernel (``crop``, ``flip``,
+``totensor_normalize``, all three in turn as ``unfused``) and the fused step ``Compose``
+makes of them (``fused``, draws included); ``ops`` single operations on buffers of a batch's
+size (copies, ``translate``, strided assignment).
 """
 
 from __future__ import annotations
@@ -36,11 +39,12 @@ N, H, W, PAD = 64, 28, 28, 2  # P2's batch: RandomCrop(28, padding=2) of 28x28
 
 
 def best(fn: Callable[[], Any], repeat: int) -> float:
-    """The shortest time of one call, from ``repeat`` timings of enough calls to span ten
-    milliseconds (a browser's clock is coarse)."""
+    """The shortest time of one call, from ``repeat`` timings of enough calls to span three
+    milliseconds (a browser's clock is coarse; short spans often miss a busy machine's
+    other work)."""
     fn()
     inner, t0 = 1, time.perf_counter()
-    while time.perf_counter() - t0 < 1e-2:
+    while time.perf_counter() - t0 < 3e-3:
         fn()
         inner += 1
     out = float("inf")
@@ -107,7 +111,7 @@ def bound(src: bytes, ks: list[int], flips: list[bool], t4: tuple[bytes, ...]) -
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--repeat", type=int, default=60)
     args = ap.parse_args()
     r = args.repeat
     images, labels = p2_idx(4096)
