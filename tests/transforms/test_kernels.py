@@ -518,7 +518,9 @@ def test_streams_in_lanes_are_the_streams(
     for i in indices:
         with sample_scope(seed, epoch, i):
             one_by_one.append(td.random.sample_generator())
-    assert [g.seed for g in lanes] == [g.seed for g in one_by_one]
     assert td.random.randbelow_each(lanes, n) == [g.randbelow(n) for g in one_by_one]
     assert td.random.random_each(lanes) == [g.random() for g in one_by_one]
+    # the stream objects, made where the lanes stand, go on from there
+    assert [g.seed for g in lanes] == [g.seed for g in one_by_one]
+    assert td.random.randbelow_each(lanes, n) == [g.randbelow(n) for g in one_by_one]
     assert [g.next64() for g in lanes] == [g.next64() for g in one_by_one]
