@@ -39,6 +39,7 @@ __all__ = [
     "Generator",
     "SampleGenerator",
     "SampleStreams",
+    "StreamLanes",
     "derive_seed",
     "draw_seed",
     "entropy_seed",
@@ -363,7 +364,9 @@ def sample_scope(seed: int, epoch: int, index: int | str) -> Iterator[None]:
         yield
 
 
-def sample_generators(seed: int, epoch: int, indices: Sequence[int | str]) -> list[SampleGenerator]:
+def sample_generators(
+    seed: int, epoch: int, indices: Sequence[int | str]
+) -> Sequence[SampleGenerator]:
     """Fresh streams of the samples ``(seed, epoch, i)`` for ``i`` in ``indices``: the streams
     :func:`sample_scope` and a loader give those samples, for batch kernels
     (NOTE [ Batch kernels ] in :mod:`torsh_data.transforms`).
@@ -383,7 +386,67 @@ def sample_generators(seed: int, epoch: int, indices: Sequence[int | str]) -> li
     ones = [(i + 1) & _MASK64 for i in indices]  # type: ignore[operator]
     steps = int.from_bytes(packing.pack(*ones), "little")
     seeds = _mix_lanes((((steps * _GOLDEN) & mask) + bases) & mask, mask)
-    return list(map(SampleGenerator, packing.unpack(seeds.to_bytes(packing.size, "little"))))
+    return StreamLanes(n, seeds)
+
+
+class StreamLanes(Sequence[SampleGenerator]):
+    """The streams of a batch, their states kept in lanes (NOTE [ Streams in lanes ]):
+    :func:`random_each` and :func:`randbelow_each` draw from all of them without a Python
+    object per stream. Indexing or iterating gives the :class:`SampleGenerator` objects
+    (made once, where the lanes stand; from then on they hold the states)."""
+
+    __slots__ = ("_gens", "_n", "_seeds", "_states")
+
+    def __init__(self, n: int, seeds: int) -> None:
+        self._n, self._seeds, self._states = n, seeds, seeds
+        self._gens: list[SampleGenerator] | None = None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.generators()[i]
+
+    def __iter__(self) -> Iterator[SampleGenerator]:
+        return iter(self.generators())
+
+    def generators(self) -> list[SampleGenerator]:
+        """The streams as objects."""
+        if self._gens is None:
+            packing = _lanes(self._n)[2]
+            seeds = packing.unpack(self._seeds.to_bytes(packing.size, "little"))
+            gens = self._gens = list(map(SampleGenerator, seeds))
+            if self._states != self._seeds:
+                states = packing.unpack(self._states.to_bytes(packing.size, "little"))
+                for g, state in zip(gens, states, strict=True):
+                    g._state = state
+        return self._gens
+
+    def next_each(self) -> list[int]:
+        """``[g.next64() for g in self]``, in lanes while no object was asked for."""
+        if self._gens is not None:
+            return [g.next64() for g in self._gens]
+        mask, golden, packing = _lanes(self._n)
+        self._states = states = (self._states + golden) & mask
+        return list(packing.unpack(_mix_lanes(states, mask).to_bytes(packing.size, "little")))
+
+    def redraw(self, rejected: list[int], n: int, out: list[int]) -> None:
+        """``out[i] = randbelow(n)`` drawn on from stream ``i`` for each ``i`` in ``rejected``
+        (their last draw was refused), as :meth:`SampleGenerator.randbelow` goes on."""
+        if self._gens is not None:
+            for i in rejected:
+                out[i] = self._gens[i].randbelow(n)
+            return
+        mask, _, packing = _lanes(self._n)
+        states = packing.unpack(self._states.to_bytes(packing.size, "little"))
+        steps = [0] * self._n
+        scratch = SampleGenerator(0)
+        for i in rejected:
+            scratch._state = states[i]
+            out[i] = scratch.randbelow(n)
+            steps[i] = (scratch._state - states[i]) & _MASK64
+        delta = int.from_bytes(packing.pack(*steps), "little")
+        self._states = (self._states + delta) & mask
 
 
 # --- one draw from each of many streams (batch kernels) ---------------------------------------
@@ -394,6 +457,9 @@ def sample_generators(seed: int, epoch: int, indices: Sequence[int | str]) -> li
 # 128-bit lane each (64 bits of state, 64 bits of room), so each step of the mix is one
 # big-integer operation for the whole batch (a C loop), masked back to 64 bits per lane
 # before anything can carry into the next lane. The numbers are the per-stream ones.
+# :func:`sample_generators` gives a loader's batch its streams as :class:`StreamLanes`, whose
+# states stay in the lanes from one draw to the next: no object per stream is made, read or
+# written unless a step asks for the streams one by one (a per-sample fallback does).
 
 _LANE_MIN = 8  # fewer streams than this are drawn one by one
 _lane_cache: dict[int, tuple[int, int, struct.Struct]] = {}
@@ -425,6 +491,8 @@ def _next_each(gens: Sequence[Any]) -> list[int] | None:
     """``[g.next64() for g in gens]`` in lanes, or None when the streams are not all
     :class:`SampleGenerator` or too few."""
     n = len(gens)
+    if type(gens) is StreamLanes:
+        return gens.next_each()
     if n < _LANE_MIN or any(type(g) is not SampleGenerator for g in gens):
         return None
     mask, golden, packing = _lanes(n)
@@ -464,9 +532,14 @@ def randbelow_each(gens: Sequence[Any], n: int) -> list[int]:
         return [g.randbelow(n) for g in gens]
     shift = 64 - k
     out = [z >> shift for z in words]
-    for i, r in enumerate(out):
-        if r >= n:  # rejected: this stream draws on, as randbelow does
-            out[i] = gens[i].randbelow(n)
+    rejected = [i for i, r in enumerate(out) if r >= n]
+    if not rejected:
+        return out
+    if type(gens) is StreamLanes:
+        gens.redraw(rejected, n, out)
+        return out
+    for i in rejected:  # this stream draws on, as randbelow does
+        out[i] = gens[i].randbelow(n)
     return out
 
 

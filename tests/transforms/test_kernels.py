@@ -30,6 +30,7 @@ from torsh_data import transforms as T
 from torsh_data.random import sample_generators, sample_scope
 from torsh_data.tensor import stack
 from torsh_data.testing import batch_digest
+from torsh_data.transforms._fused import FusedImage
 
 # --- strategies -------------------------------------------------------------------------------
 
@@ -134,6 +135,39 @@ def image_batches(draw: st.DrawFn, max_side: int = 9, floats: bool = True) -> li
     return list(x)
 
 
+@st.composite
+def fused_images(draw: st.DrawFn) -> Any:
+    """A fused step (NOTE [ Fusion ]): some of RandomCrop, RandomHorizontalFlip and ToTensor
+    (+ Normalize), at least two of them, as ``Compose`` fuses them."""
+    steps: list[Any] = []
+    if draw(st.booleans()):
+        crop = T.RandomCrop(
+            draw(sizes), draw(st.none() | paddings), draw(st.integers(0, 255)), True
+        )
+        steps.append(crop)
+    if not steps or draw(st.booleans()):
+        steps.append(T.RandomHorizontalFlip(draw(probabilities)))
+    if len(steps) == 1 or draw(st.booleans()):
+        steps.append(T.ToTensor())
+        if draw(st.booleans()):
+            steps.append(T.Normalize(draw(st.floats(-1, 1)), draw(st.floats(0.1, 2))))
+    (fused,) = T.Compose(steps)._steps
+    return fused
+
+
+@st.composite
+def strip_batches(draw: st.DrawFn, floats: bool) -> list[Tensor]:
+    """Up to 12 images (enough for the streams in lanes and for runs of equal draws):
+    uint8 ``(H, W)`` / ``(H, W, C)``, or with ``floats`` also float64 ``(H, W)``."""
+    n, h, w = draw(st.integers(1, 12)), draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    kind = draw(st.sampled_from(["u8", "u8c", "f64"] if floats else ["u8", "u8c"]))
+    shape = (n, h, w, draw(st.sampled_from([3, 4]))) if kind == "u8c" else (n, h, w)
+    raw = draw(st.binary(min_size=math.prod(shape), max_size=math.prod(shape)))
+    if kind == "f64":
+        return list(Tensor([v / 255 for v in raw], dtype="float64").reshape(*shape))
+    return list(Tensor(raw, shape=shape))
+
+
 resize_sides = st.integers(1, 12)
 out_sizes = st.one_of(resize_sides, st.tuples(resize_sides, resize_sides))
 modes = st.sampled_from(["nearest", "bilinear"])
@@ -182,6 +216,7 @@ KERNEL_CASES: dict[type, tuple[st.SearchStrategy[Any], Callable[[Any], st.Search
         _any,
     ),
     T.Compose: (pipelines(), _uint8),
+    FusedImage: (fused_images(), lambda t: strip_batches(t.tail is None)),
     T.Resize: (st.builds(T.Resize, out_sizes, modes, antialias=st.booleans()), _images),
     T.RandomResizedCrop: (
         st.builds(T.RandomResizedCrop, out_sizes, ranges, ratios, modes, st.booleans()),
@@ -269,7 +304,7 @@ def test_kernel_gives_the_per_sample_bytes(
 
 
 def _transform_modules() -> list[Any]:
-    mods = [T]
+    mods = [T, importlib.import_module("torsh_data.transforms._fused")]  # fused steps too
     for name in ("vision", "text", "tabular", "audio"):
         try:
             mods.append(importlib.import_module(f"torsh_data.{name}"))
@@ -449,10 +484,9 @@ def test_batch_transform_collate_takes_the_lifted_fetch() -> None:
 def test_plan_says_why() -> None:
     ds = DATASETS["tensor_dataset"]()
     plan = td.DataLoader(ds, batch_size=4).plan()
-    assert plan[:3] == [
+    assert plan[:2] == [  # the crop and the flip fused into one step (NOTE [ Fusion ])
         "TensorDataset: batched fetch (__getbatch__)",
-        "RandomCrop(size=(6, 6), padding=(1, 1, 1, 1), fill=0): batch",
-        "RandomHorizontalFlip(p=0.5): batch",
+        "RandomCrop(size=(6, 6), padding=(1, 1, 1, 1), fill=0)+RandomHorizontalFlip(p=0.5): batch",
     ]
     assert any(line.endswith("Lambda(<lambda>): per sample (no kernel)") for line in plan)
     assert td.DataLoader(ds, batch_size=4, collate_fn=list).plan() == [
@@ -485,9 +519,11 @@ def test_streams_in_lanes_are_the_streams(
     for i in indices:
         with sample_scope(seed, epoch, i):
             one_by_one.append(td.random.sample_generator())
-    assert [g.seed for g in lanes] == [g.seed for g in one_by_one]
     assert td.random.randbelow_each(lanes, n) == [g.randbelow(n) for g in one_by_one]
     assert td.random.random_each(lanes) == [g.random() for g in one_by_one]
+    # the stream objects, made where the lanes stand, go on from there
+    assert [g.seed for g in lanes] == [g.seed for g in one_by_one]
+    assert td.random.randbelow_each(lanes, n) == [g.randbelow(n) for g in one_by_one]
     assert [g.next64() for g in lanes] == [g.next64() for g in one_by_one]
 
 

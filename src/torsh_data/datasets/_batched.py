@@ -97,17 +97,18 @@ def transformed_batch(ds: Any, indices: Sequence[int], streams: SampleStreams | 
     base = ds.dataset
     found = _from_batch(base, indices)
     fields: list[Any] | None
-    gens: list[Any]
+    gens: Sequence[Any]
     if found is not None:
         xs, fields = found
         gens = sample_generators(streams.seed, streams.epoch, indices)
     else:
         samples: list[Any] = []
-        gens = []
+        made: list[Any] = []
         for i in indices:
             streams.at(i)
             samples.append(base[i])
-            gens.append(sample_generator())
+            made.append(sample_generator())
+        gens = made
         pair = _is_pair(samples[0])
         if any(_is_pair(s) != pair for s in samples):
             return NotImplemented

@@ -37,6 +37,7 @@ __all__ = [
     "apply_kernels",
     "kernel_plan",
     "kernels_enabled",
+    "run_steps",
 ]
 
 TransformFn = Callable[[Any], Any]
@@ -120,7 +121,9 @@ def _fuse(transforms: list[TransformFn]) -> list[TransformFn]:
     """Replace adjacent pairs that know a fused form (``a._fuse_next(b)``) by it.
 
     NOTE [ Fusion ]: ``ToTensor()`` followed by ``Normalize(...)`` becomes one lookup table per
-    channel, and ``Pad(n)`` followed by ``RandomCrop(...)`` one padded crop. A fused step must
+    channel, ``Pad(n)`` followed by ``RandomCrop(...)`` one padded crop, and adjacent
+    ``RandomCrop``, ``RandomHorizontalFlip`` and ``ToTensor`` (+ ``Normalize``) one
+    :class:`~torsh_data.transforms._fused.FusedImage` (NOTE [ Strip crops ]). A fused step must
     give the same bits (and make the same random draws) as the steps it replaces; the
     transform tests compare both paths.
     """
@@ -342,11 +345,18 @@ def apply_kernels(transform: Any, xs: Tensor | list[Any], gens: Sequence[Any]) -
     >>> apply_kernels(Compose([Pad(1), ToTensor()]), x, sample_generators(0, 0, [0, 1])).shape
     (2, 1, 4, 4)
     """
-    cur: Any = xs
     if len(xs) != len(gens):
         raise DataValueError(f"apply_kernels: {len(xs)} samples and {len(gens)} streams")
+    return run_steps(_steps_of(transform), xs, gens)
+
+
+def run_steps(steps: Sequence[Any], xs: Tensor | list[Any], gens: Sequence[Any]) -> Any:
+    """:func:`apply_kernels` for a list of steps. A fused step (one with ``parts``, the steps
+    it stands for) that meets samples of different shapes runs its parts this way, so those
+    that can still run batch-wise do."""
+    cur: Any = xs
     use = kernels_enabled()
-    for step in _steps_of(transform):
+    for step in steps:
         kernel = getattr(step, "kernel", None) if use else None
         if kernel is not None:
             x = cur if type(cur) is Tensor else _stacked(cur)
@@ -356,6 +366,9 @@ def apply_kernels(transform: Any, xs: Tensor | list[Any], gens: Sequence[Any]) -
                     cur = out
                     continue
                 cur = x
+            elif getattr(step, "parts", None):
+                cur = run_steps(step.parts, cur, gens)
+                continue
         cur = _per_sample(step, list(cur), gens)
     return cur
 

@@ -237,6 +237,12 @@ class RandomCrop(_Filler):
 
         return (ph - th + 1) * cols, (cols, ltrb), with_hw(t, th, tw), {}, make
 
+    def _fuse_next(self, nxt: Any) -> Any:
+        """With a following flip or ``ToTensor``: one :class:`FusedImage` (NOTE [ Strip crops ])."""
+        from ._fused import FusedImage
+
+        return FusedImage(self)._fuse_next(nxt)
+
     def __call__(self, img: Any) -> Tensor:
         t = img if type(img) is Tensor else _tensor(img)
         positions, _, shape, windows, make = _plan_for(self._plans, t, self._plan)
@@ -373,6 +379,12 @@ class RandomHorizontalFlip(_RandomFlip):
     """Mirror the image left-right with probability ``p`` (one draw per call)."""
 
     _flip = staticmethod(hflip)
+
+    def _fuse_next(self, nxt: Any) -> Any:
+        """With a following ``ToTensor``: one :class:`FusedImage` (NOTE [ Strip crops ])."""
+        from ._fused import FusedImage
+
+        return FusedImage(None, self)._fuse_next(nxt)
 
 
 class RandomVerticalFlip(_RandomFlip):
