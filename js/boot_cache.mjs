@@ -67,11 +67,12 @@ const scope = () => globalThis.constructor?.name ?? "global";
 // put from the success event of the one before (one transaction, so the pieces and their
 // header entry are written all or not at all): IndexedDB copies a value on the main thread
 // when it is put, and the ~30 MB snapshot put as one value held the page 55-80 ms, during
-// the first load of a first visit (init() resolves before the snapshot is saved). Pieces
+// the first load of a first visit (init() resolves before the snapshot is saved); a 4 MiB
+// piece took 17 ms of CPU on a busy machine, a 2 MiB one 3-8 ms. Pieces
 // are Uint8Arrays, not Blobs: WebKit never restored a snapshot kept in Blob pieces. The
 // header entry under the snapshot's id says how many pieces and the sha256 of their bytes;
 // piece i is under `${id}#${i}` (zero-padded, so the keys sort in order).
-const PIECE = 4 << 20;
+const PIECE = 2 << 20;
 const pieceKey = (id, i) => `${id}#${String(i).padStart(6, "0")}`;
 const piecesOf = (id) => IDBKeyRange.bound(`${id}#`, `${id}#\uffff`);
 
