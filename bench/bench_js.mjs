@@ -17,7 +17,9 @@
  * - page load -> first batch cold and warm with when each boot phase began (init()'s
  *   performance marks, NOTE [ Boot progress ]);
  * - Chromium: the main thread during a 12 MB CSV load served gzipped (NOTE [ Loading yields ]):
- *   the longest task (Long Tasks API; 0: none over 50 ms), the long tasks, animation frames;
+ *   the longest task (Long Tasks API; 0: none over 50 ms), the long tasks, animation frames,
+ *   and the longest tasks each with when it began (ms after the load's start) and where the
+ *   load was (still reading, or making columns after reading: `bigLoadTasks`, per run);
  * - the demo in a browser (BENCH_ENGINE: chromium, the default, firefox or webkit): page load -> first batch, cold (empty profile), warm (reload:
  *   service worker + IndexedDB incl. the boot snapshot) and after a browser restart (same
  *   profile), and init() done -> first batch;
@@ -123,24 +125,35 @@ window.bench = async (url, batch, options) => {
   }
   return { loadMs: loaded, batches, batchesPerS: best, samplesPerS: best * batch, timings: l.timings.python };
 };
-// the main thread while a large CSV loads: long tasks (> 50 ms, PerformanceObserver) and frames
+// the main thread while a large CSV loads: long tasks (> 50 ms, PerformanceObserver) and frames;
+// each long task with where the load was when it began (decoded bytes read, sampled each frame)
 window.mainThread = async (url) => {
   await init({ indexURL: new URL("./vendor/pyodide/", import.meta.url).href });
+  await new Promise((r) => setTimeout(r, 0)); // init()'s last task is the boot's, not the load's
   const tasks = [];
-  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) tasks.push(e.duration); });
+  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) tasks.push(e); });
   obs.observe({ type: "longtask" });
-  let frames = 0, stop = false;
-  const frame = () => { frames++; if (!stop) requestAnimationFrame(frame); };
-  requestAnimationFrame(frame);
   const l = new WasmDataLoader(256, { shuffle: true, seed: 0, label: "label" });
+  const read = []; // [ms, decoded bytes read so far], each frame
+  let frames = 0, stop = false;
+  const frame = () => { frames++; read.push([performance.now(), l.loadedBytes]); if (!stop) requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
   const t0 = performance.now();
   await l.loadFromUrl(url);
   const loadMs = performance.now() - t0;
   stop = true;
   await new Promise((r) => setTimeout(r, 100)); // the last entries
   obs.disconnect();
-  return { loadMs, samples: l.samples, bytes: l.loadedBytes, frames, longTasks: tasks.length,
-    longestTaskMs: tasks.length ? Math.max(...tasks) : 0, longTaskMs: tasks.reduce((a, b) => a + b, 0) };
+  const bytes = l.loadedBytes;
+  const where = (t) => { // the bytes read at the last frame before t: reading, or making columns after
+    const b = read.filter(([at]) => at <= t).pop()?.[1] ?? 0;
+    return b < bytes ? \`reading (\${(b / 1e6).toFixed(1)} of \${(bytes / 1e6).toFixed(1)} MB)\` : "after reading (columns, labels, loader)";
+  };
+  const ms = tasks.map((e) => e.duration);
+  return { loadMs, samples: l.samples, bytes, frames, longTasks: tasks.length,
+    longestTaskMs: ms.length ? Math.max(...ms) : 0, longTaskMs: ms.reduce((a, b) => a + b, 0),
+    tasks: tasks.map((e) => ({ atMs: Math.round(e.startTime - t0), ms: Math.round(e.duration), during: where(e.startTime) }))
+      .sort((a, b) => b.ms - a.ms).slice(0, 8) };
 };`;
 
 // BENCH_ENGINE picks the browser (chromium, firefox or webkit; tools/pyodide/engines.mjs).
@@ -271,4 +284,5 @@ result.median = {
   p2PythonBatchMs: pick((r) => r.p2.timings.batch.mean_ms),
   p2ToJsMs: pick((r) => r.p2.timings.to_js.mean_ms),
 };
+result.bigLoadTasks = runs.map((r) => r.bigLoad?.tasks ?? null);
 console.log(JSON.stringify(result, null, 2));

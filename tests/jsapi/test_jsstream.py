@@ -297,6 +297,43 @@ def test_a_load_gives_the_event_loop_a_turn_between_chunks_once_its_slice_is_use
     assert run(read(never)) == len(data) and never.turns == 0
 
 
+def test_the_cycle_collector_is_paused_while_loads_run_and_restored_after() -> None:
+    """NOTE [ Loading yields ]: no automatic collection while records are read (seen from
+    inside the source), on again once the last of two overlapping loads ends, also after one
+    failed; a collector the user had turned off stays off."""
+    import gc
+
+    seen: list[bool] = []
+
+    async def chunks(n: int, fail: bool = False) -> AsyncIterator[bytes]:
+        async for chunk in stream(n, 256):
+            seen.append(gc.isenabled())
+            await asyncio.sleep(0)  # the other load runs meanwhile
+            yield chunk
+        if fail:
+            raise OSError("the connection dropped")
+
+    async def both() -> list[Any]:
+        csv = {"format": "csv", "label": "label"}
+        ok, bad = JsLoader(4, csv), JsLoader(4, csv)
+        return await asyncio.gather(
+            ok.load_stream(chunks(300)), bad.load_stream(chunks(40, fail=True)),
+            return_exceptions=True,
+        )  # fmt: skip
+
+    assert gc.isenabled()
+    n, error = run(both())
+    assert n == 300 and isinstance(error, OSError)
+    assert seen and not any(seen)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert run(JsLoader(4, {"format": "csv"}).load_stream(chunks(10))) == 10
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 @pytest.mark.parametrize("label", ["label", None])
 def test_sliced_columns_equal_the_whole(label: str | None) -> None:
     """A CSV made into columns a slice at a time gives the tensors of the whole at once."""

@@ -24,23 +24,32 @@ const done = (req) => new Promise((resolve, reject) => {
   req.onerror = () => reject(req.error);
 });
 
-/** Damage the stored snapshot of this page: "bytes" flips a byte (its sha256 no longer
- * matches); "build" changes the Pyodide build id in its header and stores a matching sha256. */
+/** Damage the stored snapshot of this page (NOTE [ Snapshot pieces ] in boot_cache.mjs):
+ * "bytes" flips a byte of its middle piece (the sha256 no longer matches); "build" changes the
+ * Pyodide build id in its header (first piece) and stores a matching sha256. */
 window.damage = async (how) => {
   const db = await done(indexedDB.open("torsh-data-compiled"));
   try {
     const store = (mode) => db.transaction("snapshot", mode).objectStore("snapshot");
-    const key = (await done(store("readonly").getAllKeys())).find((k) => k.startsWith("Window:"));
+    const keys = await done(store("readonly").getAllKeys());
+    const key = keys.find((k) => k.startsWith("Window:") && !k.includes("#"));
+    const pieceKeys = keys.filter((k) => k.startsWith(`${key}#`)).sort();
     const entry = await done(store("readonly").get(key));
-    const bytes = entry.bytes.slice();
+    if (entry.pieces !== pieceKeys.length || entry.pieces < 2) throw new Error(`${entry.pieces} pieces, keys ${pieceKeys}`);
+    const pieces = await Promise.all(pieceKeys.map((k) => done(store("readonly").get(k))));
+    const at = how === "bytes" ? pieces.length >> 1 : 0;
+    pieces[at] = pieces[at].slice();
     if (how === "bytes") {
-      bytes[bytes.length >> 1] ^= 0xff;
+      pieces[at][pieces[at].length >> 1] ^= 0xff;
     } else {
-      bytes[20] ^= 0xff; // inside the build id (header bytes 16-47)
-      const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+      pieces[at][20] ^= 0xff; // inside the build id (header bytes 16-47)
+      const all = new Uint8Array(await new Blob(pieces).arrayBuffer());
+      const d = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
       entry.sha256 = Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
     }
-    await done(store("readwrite").put({ ...entry, bytes }, key));
+    const tx = store("readwrite");
+    tx.put(pieces[at], pieceKeys[at]);
+    await done(tx.put(entry, key));
     return key;
   } finally {
     db.close();

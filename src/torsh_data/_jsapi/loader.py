@@ -21,6 +21,7 @@ from .stream import (
     DEFAULT_LOAD_CHUNK,
     CountedSource,
     StreamedSamples,
+    collector_paused,
     materialise,
     materialise_sliced,
     reader_options,
@@ -178,20 +179,25 @@ class JsLoader:
         self.labels = None
         if entry.records == "csv" and label is not None:
             self.labels = LabelCodec(label, opts.get("classes"), opts.get("label_dtype", "float32"))
-        if entry.reader is None:  # idx, npz: read whole
-            if entry.whole is None:
-                raise DataValueError(f"{name}: format {fmt!r} is not read whole; see guess_format")
-            data = b"".join([chunk async for chunk in src])
-            dataset, names = entry.whole(data, name, opts.get("columns"))
-            self.names = list(opts.get("names") or names)
-        else:
-            ds = open_dataset(src, fmt, name=name, content_type=ctype, **reader_options(fmt, opts))
-            tabular = entry.records == "csv"
-            if tabular or fmt == "npy":
-                self.names = ["x", "y"] if tabular and opts.get("label") is not None else ["x"]
-            self.names = list(opts.get("names") or self.names or []) or None
-            dataset = await self._read(ds, src, fmt)
-        self._setup(apply_transforms(opts.get("transforms") or [], self.names, dataset))
+        with collector_paused():  # NOTE [ Loading yields ]
+            if entry.reader is None:  # idx, npz: read whole
+                if entry.whole is None:
+                    raise DataValueError(
+                        f"{name}: format {fmt!r} is not read whole; see guess_format"
+                    )
+                data = b"".join([chunk async for chunk in src])
+                dataset, names = entry.whole(data, name, opts.get("columns"))
+                self.names = list(opts.get("names") or names)
+            else:
+                ds = open_dataset(
+                    src, fmt, name=name, content_type=ctype, **reader_options(fmt, opts)
+                )
+                tabular = entry.records == "csv"
+                if tabular or fmt == "npy":
+                    self.names = ["x", "y"] if tabular and opts.get("label") is not None else ["x"]
+                self.names = list(opts.get("names") or self.names or []) or None
+                dataset = await self._read(ds, src, fmt)
+            self._setup(apply_transforms(opts.get("transforms") or [], self.names, dataset))
         self.monitor.record("parse", time.perf_counter() - t0)
         if not isinstance(self.dataset, StreamedSamples):
             self.progress = 1.0
