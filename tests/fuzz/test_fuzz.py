@@ -13,7 +13,7 @@ import sys
 import time
 
 import pytest
-from bounds import SECONDS, Collector, is_ours
+from bounds import CPU_CLOCK, SECONDS, Collector, is_ours
 from hypothesis import HealthCheck, given, settings
 from targets import TARGETS, Target
 
@@ -105,8 +105,8 @@ def test_other_exceptions_fail_and_keep_the_input(exc: Exception) -> None:
 
 def test_slow_input_is_a_hang() -> None:
     def spin(data: bytes) -> None:
-        end = time.perf_counter() + 0.3
-        while time.perf_counter() < end:
+        end = CPU_CLOCK() + 0.3
+        while CPU_CLOCK() < end:
             pass
 
     assert _classify(spin, seconds=0.1)[0] == "hang"
@@ -118,9 +118,9 @@ def test_endless_input_is_stopped() -> None:
         while True:
             pass
 
-    t0 = time.perf_counter()
+    t0 = CPU_CLOCK()
     assert _classify(forever, seconds=0.2)[0] == "hang"
-    assert time.perf_counter() - t0 < 2
+    assert CPU_CLOCK() - t0 < 2
 
 
 def test_large_allocation_is_a_memory_failure() -> None:
