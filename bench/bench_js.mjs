@@ -232,7 +232,21 @@ for (let run = 0; run < RUNS; run++) {
     if (ENGINE === "chromium") { // the Long Tasks API is Chromium's
       await page.goto(server.url + "/bench.html"); // a fresh page: the loads above are gone
       await page.waitFor(() => typeof window.mainThread === "function");
+      // BENCH_TRACE=file.json: a Chromium trace of this load (each long task's content)
+      const cdp = process.env.BENCH_TRACE ? await page.page.context().newCDPSession(page.page) : null;
+      const events = [];
+      if (cdp) {
+        cdp.on("Tracing.dataCollected", (e) => events.push(...e.value));
+        await cdp.send("Tracing.start", { transferMode: "ReportEvents", traceConfig: { includedCategories:
+          ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "v8.execute", "blink.user_timing", "IndexedDB", "toplevel"] } });
+      }
       result.bigLoad = await page.evaluate(() => window.mainThread("bench/big.csv"));
+      if (cdp) {
+        const done = new Promise((r) => cdp.once("Tracing.tracingComplete", r));
+        await cdp.send("Tracing.end");
+        await done;
+        fs.writeFileSync(process.env.BENCH_TRACE, JSON.stringify({ traceEvents: events }));
+      }
     }
   } finally {
     await page.close();

@@ -304,8 +304,36 @@ async function boot(options) {
     }
     progress.phase("ready");
     return { pyodide, api, timings, snapshotSaved };
+  } catch (e) {
+    if (restored) throw new SnapshotFailed(e);
+    throw e;
   } finally {
     progress.done();
+  }
+}
+
+/** A runtime restored from the boot snapshot failed before it was ready (see bootOrRetry). */
+class SnapshotFailed extends Error {
+  constructor(cause) {
+    super(`the restored boot snapshot failed: ${cause?.message ?? cause}`, { cause });
+  }
+}
+
+/**
+ * boot(), and once more without the boot snapshot when a runtime restored from it fails to
+ * install or import torsh-data (seen once in WebKit: an out-of-bounds access in the wheel's
+ * unpacking right after a restore): the snapshot is dropped, and the next visit makes a new
+ * one. NOTE [ Boot snapshot ]: the snapshot costs or saves speed, never correctness.
+ */
+async function bootOrRetry(options) {
+  try {
+    return await boot(options);
+  } catch (e) {
+    if (!(e instanceof SnapshotFailed)) throw e;
+    await bootCache.dropSnapshots();
+    const rt = await boot({ ...options, snapshot: false });
+    rt.timings.snapshotError = `${e.message}; booted without it and dropped it`;
+    return rt;
   }
 }
 
@@ -345,7 +373,7 @@ export async function init(options = {}) {
   if (typeof opts.onProgress === "function") progressListeners.add(opts.onProgress);
   if (!runtime) {
     runtimeOptions = opts;
-    runtime = boot(opts).catch((e) => {
+    runtime = bootOrRetry(opts).catch((e) => {
       runtime = null;
       runtimeOptions = null;
       progressListeners.clear();
