@@ -37,7 +37,7 @@ from ..tensor import Tensor, stack
 from ._compose import Transform, run_steps
 from ._geometry import RandomHorizontalFlip, _plan_for
 from ._image import Normalize, ToTensor, _ToTensorNormalize, _unit_tables
-from ._pixels import as_bytes, layout
+from ._pixels import as_bytes, layout, translate_float32
 
 __all__ = ["FusedImage", "crop_flip"]
 
@@ -108,8 +108,7 @@ class FusedImage(Transform):
             )
             src = as_bytes(data)
             floats = bytearray(4 * len(src))
-            for k in range(4):
-                floats[k::4] = src.translate(tables[k])
+            translate_float32(src, tables, floats, 0)
             return Tensor._make(memoryview(floats), _dtype.float32, (n, 1, th, tw))
         return self.tail.kernel(out, gens)
 
