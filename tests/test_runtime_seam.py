@@ -29,6 +29,7 @@ JS_ALLOWED = {
     "transforms/_scale_web.py": "twin of _scale_native.py (the canvas's scaler)",
     "loader/_webworkers.py": "the Web Worker pool",
     "loader/_transfer.py": "transferable buffers between workers",
+    "_wasm/__init__.py": "compiles and calls the WebAssembly kernels (NOTE [ WebAssembly kernels ])",
 }
 JS_ALLOWED_PACKAGES = ("_jsapi/",)  # the JavaScript facade
 
@@ -37,6 +38,7 @@ JS_ALLOWED_PACKAGES = ("_jsapi/",)  # the JavaScript facade
 RUNTIME_TESTS = {
     "_runtime.py": 11,  # where the flags are made, whether Python can block, bounded waits
     "_ffi.py": 1,  # pyodide.ffi or nothing
+    "_wasm/__init__.py": 2,  # kernels only where Python runs on WebAssembly; _ctypes there
     "_capabilities.py": 1,  # the capability report
     "io/_urls.py": 1,  # a relative URL exists only in a browser page
     "io/_crypto.py": 1,  # picks the crypto twin

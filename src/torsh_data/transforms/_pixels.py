@@ -30,6 +30,7 @@ from typing import Any
 from .. import _dtype
 from .._dtype import DType
 from .._errors import DataTypeError, DataValueError, ShapeError
+from .._wasm.image import lookup_float32
 from ..tensor import Tensor
 
 __all__ = [
@@ -274,7 +275,10 @@ def float32_tables(values: list[float]) -> tuple[bytes, ...]:
 
 
 def translate_float32(src: bytes, tables: tuple[bytes, ...], out: bytearray, start: int) -> None:
-    """Write ``float32(values[b])`` for each byte ``b`` of ``src`` into ``out`` at ``start``."""
+    """Write ``float32(values[b])`` for each byte ``b`` of ``src`` into ``out`` at ``start``
+    (in Pyodide by a WebAssembly kernel, NOTE [ WebAssembly kernels ])."""
+    if lookup_float32(src, tables, out, start):
+        return
     stop = start + 4 * len(src)
     for k in range(4):
         out[start + k : stop : 4] = src.translate(tables[k])
