@@ -1,7 +1,7 @@
 """P4, the real image pipeline, vs torch the way torchvision does it internally.
 
-    python bench/bench_p4.py [--quick] [--json] [--torch] [--images N]
-    python bench/wasm_ratio.py bench_p4.py --quick --images 64   # native, Node.js, Chromium
+    python bench/bench_p4.py [--quick] [--json] [--torch] [--stages] [--images N]
+    python bench/wasm_ratio.py bench_p4.py --quick --images 64 [--stages]   # native, Node.js, Chromium
 
 256×256 RGB images, PNG and JPEG, → decode → ``RandomResizedCrop(224)`` → random horizontal
 flip → ``ToTensor`` → ``Normalize`` (ImageNet mean/std) → batches of 32, one full epoch (the
@@ -18,15 +18,17 @@ The data is made here, the same on every runtime where it can be: 16 different i
 (filter Sub, zlib level 6); JPEG (quality 90, 4:2:0) by Pillow natively, by the browser's
 canvas (``convertToBlob``) in a page, and not at all under Node.js (no encoder there).
 
-torsh-data decodes with what the runtime has: natively ``decode_image`` (Pillow's C code for
-both formats where installed), in a browser page the browser's decoders
-(``decode_image_async``, waited for with ``run_blocking`` through JSPI), under Node.js the
-pure-Python PNG decoder. ``RandomResizedCrop(224, exact=False)`` resizes with the runtime's
-scaler (``transforms._scale.fast_resize``); until ``RandomResizedCrop`` exists a bench-local
-stand-in draws torchvision's parameters from the sample's stream, crops and calls
-``fast_resize`` (the ``pipeline`` field says which ran). Also printed: decode images/s per
-path (``decode``), one image at a time. ``--json`` prints the figures as JSON (leaves named
-``samples_per_s``, which ``wasm_ratio.py`` divides).
+torsh-data decodes in the pipeline's first step, ``io.DecodeImage("RGB")``, which fuses with
+``RandomResizedCrop(224, exact=False)`` (NOTE [ Decoding only the crop ]): the window is drawn
+from the header's size, then natively ``decode_image`` (Pillow's C code for both formats where
+installed) and the runtime's scaler (``transforms._scale.fast_resize``); in a browser page one
+``createImageBitmap`` call decodes, crops and scales (waited for through JSPI); under Node.js
+the pure-Python PNG decoder. (Before ``DecodeImage`` existed the dataset decoded and a
+bench-local stand-in cropped when ``RandomResizedCrop`` was missing; the ``pipeline``,
+``decoder`` and ``plan`` fields say what ran.) Also printed: decode images/s per path
+(``decode``), one image at a time, and with ``--stages`` each stage's images/s on one batch
+(``stage_rates``). ``--json`` prints the figures as JSON (leaves named ``samples_per_s``,
+which ``wasm_ratio.py`` divides).
 """
 
 from __future__ import annotations
@@ -174,32 +176,42 @@ def resized_crop() -> tuple[str, Any]:
     return "stand-in (torchvision's draws, fast_resize)", ResizedCropStandIn()
 
 
-class Files(td.Dataset[Tensor]):
-    def __init__(self, files: list[bytes], n: int, ext: str) -> None:
+class Files(td.Dataset[Any]):
+    """The encoded files; decoded here (``decode=True``) or by the pipeline's first step."""
+
+    def __init__(self, files: list[bytes], n: int, ext: str, decode: bool) -> None:
         self.files, self.n, self.ext = files, n, ext
         self.name, self.decode = decoder()
+        self.decode_here = decode
 
     def __len__(self) -> int:
         return self.n
 
-    def __getitem__(self, i: int) -> Tensor:
-        return self.decode(self.files[i % len(self.files)], f"{i}.{self.ext}")
+    def __getitem__(self, i: int) -> Any:
+        data = self.files[i % len(self.files)]
+        return self.decode(data, f"{i}.{self.ext}") if self.decode_here else data
+
+
+def decode_step() -> Any:
+    """``io.DecodeImage("RGB")`` (the pipeline's first step, fused with the crop), or None
+    where it does not exist yet."""
+    step = getattr(td.io, "DecodeImage", None)
+    return None if step is None else step("RGB")
 
 
 def torsh_loader(files: list[bytes], n: int, ext: str) -> tuple[Any, dict[str, str]]:
     name, crop = resized_crop()
+    first = decode_step()
+    steps = [crop, transforms.RandomHorizontalFlip(), transforms.ToTensor()]
     pipeline = transforms.Compose(
-        [
-            crop,
-            transforms.RandomHorizontalFlip(),
-            transforms.ToTensor(),
-            transforms.Normalize(MEAN, STD),
-        ]
+        [*([first] if first is not None else []), *steps, transforms.Normalize(MEAN, STD)]
     )
-    source = Files(files, n, ext)
+    source = Files(files, n, ext, decode=first is None)
     ds = td.TransformDataset(source, pipeline)
     loader = td.DataLoader(ds, batch_size=BATCH, shuffle=True, seed=0)
-    return loader, {"pipeline": name, "decoder": source.name}
+    plan = "; ".join(transforms.kernel_plan(pipeline))
+    decoding = source.name if first is None else "DecodeImage('RGB') in the pipeline"
+    return loader, {"pipeline": name, "decoder": decoding, "plan": plan}
 
 
 # --- torch, as torchvision does it --------------------------------------------------------
@@ -287,11 +299,73 @@ def decode_rates(files: list[bytes], ext: str, seconds: float) -> dict[str, Any]
     return out
 
 
+def _rate(fn: Callable[[], int], seconds: float) -> dict[str, float]:
+    """Images/s of ``fn`` (which handles and returns a number of images), run for ``seconds``."""
+    fn()
+    n, t0 = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - t0) < seconds:
+        n += fn()
+    return {"samples_per_s": round(n / elapsed, 1)}
+
+
+def stage_rates(files: list[bytes], ext: str, seconds: float) -> dict[str, Any]:
+    """Images/s of each stage of the loader's pipeline on one batch, one stage at a time: the
+    per-sample decode (``decode``, as ``Files`` does it), the crop and resize (``crop_resize``,
+    split into ``crop`` and ``scale``), collation of the resized images (``stack``) and the
+    batch steps after it (``flip_tensor_normalize``, the fused batch kernel the loader runs);
+    ``decode_crop_resize`` is ``DecodeImage`` and the crop as the one step they fuse into
+    (NOTE [ Decoding only the crop ]), which the loader runs in their place."""
+    from torsh_data.random import sample_generators
+    from torsh_data.tensor import stack
+    from torsh_data.transforms import apply_kernels
+    from torsh_data.transforms._pixels import crop
+
+    _, decode = decoder()
+    names = [f"{i}.{ext}" for i in range(BATCH)]
+    data = [files[i % len(files)] for i in range(BATCH)]
+    images = [decode(d, nm) for d, nm in zip(data, names, strict=True)]
+    _, rrc = resized_crop()
+    tail = transforms.Compose(
+        [transforms.RandomHorizontalFlip(), transforms.ToTensor(), transforms.Normalize(MEAN, STD)]
+    )
+    gens = sample_generators(0, 0, range(BATCH))
+    params = [crop_params(random.Random(i), SIDE, SIDE) for i in range(BATCH)]
+    crops = [
+        Tensor._make(
+            memoryview(crop(im._data, 1, SIDE, SIDE, 3, *box)), im.dtype, (box[2], box[3], 3)
+        )
+        for im, box in zip(images, params, strict=True)
+    ]
+    resized = [rrc(im) for im in images]
+    first = decode_step()
+    fused = None if first is None else transforms.Compose([first, rrc])
+    batch = stack(resized)
+
+    def run(fn: Callable[[], Any], count: int = BATCH) -> Callable[[], int]:
+        return lambda: (fn(), count)[1]
+
+    stages: dict[str, Callable[[], int]] = {
+        "decode": run(lambda: [decode(d, nm) for d, nm in zip(data, names, strict=True)]),
+        "crop_resize": run(lambda: [rrc._one(im, g) for im, g in zip(images, gens, strict=True)]),
+        **({"decode_crop_resize": run(lambda: [fused(d) for d in data])} if fused else {}),
+        "crop": run(
+            lambda: [
+                crop(im._data, 1, SIDE, SIDE, 3, *b) for im, b in zip(images, params, strict=True)
+            ]
+        ),
+        "scale": run(lambda: [fast_resize(c, (CROP, CROP), True) for c in crops]),
+        "stack": run(lambda: stack(resized)),
+        "flip_tensor_normalize": run(lambda: apply_kernels(tail, batch, gens)),
+    }
+    return {name: _rate(fn, seconds) for name, fn in stages.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--quick", action="store_true", help="fewer images and epochs")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--torch", action="store_true", help="also run the torch peer")
+    ap.add_argument("--stages", action="store_true", help="also time each stage on one batch")
     ap.add_argument("--images", type=int, help="images per epoch (default 512, --quick 128)")
     args = ap.parse_args()
     n, repeat, seconds = (128, 2, 1.0) if args.quick else (512, 3, 3.0)
@@ -315,6 +389,8 @@ def main() -> None:
                 case["torsh"]["samples_per_s"] / case["torch"]["samples_per_s"], 2
             )
         case["decode"] = decode_rates(files, ext, seconds)
+        if args.stages:
+            case["stages"] = stage_rates(files, ext, seconds / 2)
         out[ext] = case
     if args.json:
         print(json.dumps(out))
@@ -333,6 +409,9 @@ def main() -> None:
         print(f"{line}  [{case['pipeline']}; decoder {case['decoder']}]")
         rates = ", ".join(f"{k} {v['samples_per_s']:,.0f}" for k, v in case["decode"].items())
         print(f"  decode images/s: {rates}")
+        if "stages" in case:
+            rates = ", ".join(f"{k} {v['samples_per_s']:,.0f}" for k, v in case["stages"].items())
+            print(f"  stages images/s (one batch of {BATCH}): {rates}")
 
 
 if __name__ == "__main__":

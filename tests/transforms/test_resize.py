@@ -400,3 +400,15 @@ def test_images_without_channels_resize_to_empty_images():
     for mode in ("nearest", "bilinear"):
         out = Resize((2, 3), mode)(Tensor(b"", shape=(1, 1, 0)))
         assert out.shape == (2, 3, 0) and out.tobytes() == b""
+
+
+def test_resized_crop_is_the_crop_then_resize() -> None:
+    img = Tensor(bytes(range(90)), shape=(6, 5, 3))
+    t = RandomResizedCrop((3, 4))
+    crop = Tensor(
+        bytes(img.tobytes()[(r * 5 + 1) * 3 + k] for r in range(1, 5) for k in range(9)),
+        shape=(4, 3, 3),
+    )
+    assert t.resized_crop(img, (1, 1, 4, 3)).tobytes() == Resize((3, 4), "bilinear")(crop).tobytes()
+    with pytest.raises(DataValueError, match=r"crop \(1, 3, 4, 3\) .* not inside 6x5"):
+        t.resized_crop(img, (1, 3, 4, 3))

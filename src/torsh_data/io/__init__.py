@@ -6,7 +6,9 @@
 - :class:`Cache`: a verified, size-bounded byte cache; a directory natively, IndexedDB in a
   browser; with ``passphrase=``, encrypted at rest (AES-GCM; :class:`PassphraseError`).
 - :func:`decode_image_async`: images decoded by the browser's own decoders when there is a
-  browser, else in Python; :class:`AsyncMapDataset` puts such async work in a pipeline.
+  browser, else in Python; :class:`AsyncMapDataset` puts such async work in a pipeline;
+  :class:`DecodeImage` decodes as a pipeline step (only the crop before a fast
+  ``RandomResizedCrop``: :func:`decode_resized_crop`, :func:`image_size`).
 - :class:`ShardedDataset`: a progressive dataset of shards listed by a manifest
   (:func:`load_manifest`, :func:`expand_braces`), loaded in the background with ``progress``;
   ``torsh-data pack`` writes the shards and the manifest.
@@ -22,6 +24,7 @@ The errors are :class:`~torsh_data.SourceError` subclasses (the tree is drawn in
 from .._exports import publish as _publish
 from ._amap import AsyncMapDataset
 from ._crypto import PassphraseError
+from ._decode_step import DecodeImage
 from ._http import (
     CORSError,
     FetchCancelledError,
@@ -31,7 +34,13 @@ from ._http import (
     IntegrityError,
     NetworkError,
 )
-from ._images import browser_decoding, decode_image_async, decode_images_async
+from ._images import (
+    browser_decoding,
+    decode_image_async,
+    decode_images_async,
+    decode_resized_crop,
+    image_size,
+)
 from ._manifest import Manifest, Shard, expand_braces, load_manifest
 from ._readers import reader_for
 from ._shards import ShardedDataset
@@ -45,6 +54,7 @@ __all__ = [
     "CORSError",
     "Cache",
     "CancelToken",
+    "DecodeImage",
     "FetchCancelledError",
     "FetchTimeoutError",
     "HTMLResponseError",
@@ -59,8 +69,10 @@ __all__ = [
     "browser_decoding",
     "decode_image_async",
     "decode_images_async",
+    "decode_resized_crop",
     "expand_braces",
     "fetch_bytes",
+    "image_size",
     "iter_fetch",
     "iter_source",
     "load_manifest",

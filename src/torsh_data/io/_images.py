@@ -38,12 +38,19 @@ from typing import Any
 from .._dtype import uint8
 from .._errors import DataValueError, FormatError
 from .._ffi import js_array, js_object, to_bytes, to_uint8array
-from .._runtime import IN_PYODIDE, js_module
+from .._runtime import IN_PYODIDE, can_block, js_module
+from .._wasm.pixels import rgb_from_rgba
 from ..formats.image import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, convert_mode, decode_image
 from ..formats.png import PNG_SIGNATURE
 from ..tensor import Tensor
 
-__all__ = ["browser_decoding", "decode_image_async", "decode_images_async"]
+__all__ = [
+    "browser_decoding",
+    "decode_image_async",
+    "decode_images_async",
+    "decode_resized_crop",
+    "image_size",
+]
 
 _MODES = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 _BACKENDS = ("auto", "browser", "python")
@@ -225,29 +232,44 @@ def _unorient(rgba: bytes, width: int, height: int, orientation: int) -> bytes:
 
 
 # --- the browser path ---------------------------------------------------------------------
+_OPTIONS = {"colorSpaceConversion": "none", "premultiplyAlpha": "none"}
+
+
+def _blob(data: bytes) -> Any:
+    return js_module().Blob.new(js_array([to_uint8array(data)]))
+
+
 async def _browser_rgba(data: bytes, width: int, height: int, name: str, orientation: int) -> bytes:
     """RGBA pixels of the image in ``data`` decoded by the browser, as stored (the EXIF
     ``orientation`` it applies undone)."""
-    js = js_module()
-    blob = js.Blob.new(js_array([to_uint8array(data)]))
-    options = js_object(colorSpaceConversion="none", premultiplyAlpha="none")
     try:
-        bitmap = await js.createImageBitmap(blob, options)
+        bitmap = await js_module().createImageBitmap(_blob(data), js_object(**_OPTIONS))
     except Exception as e:  # a rejected promise: InvalidStateError and the like
         raise FormatError(f"the browser cannot decode this image ({e})", source=name) from None
+    shown = (width, height) if orientation < 5 else (height, width)
+    rgba = _bitmap_rgba(bitmap, shown, name, f"the header says {width}×{height}")
+    return _unorient(rgba, *shown, orientation) if orientation != 1 else rgba
+
+
+def _bitmap_rgba(bitmap: Any, size: tuple[int, int], name: str, expected: str) -> bytes:
+    """The RGBA pixels of ``bitmap`` (closed here), which must be ``size`` = (width, height)."""
     try:
-        shown = (width, height) if orientation < 5 else (height, width)
-        if (bitmap.width, bitmap.height) != shown:
+        if (bitmap.width, bitmap.height) != size:
             raise FormatError(
-                f"the header says {width}×{height}, the decoder {bitmap.width}×{bitmap.height}",
-                source=name,
+                f"{expected}, the decoder {bitmap.width}×{bitmap.height}", source=name
             )
-        ctx = _context(*shown)
+        ctx = _context(*size)
         ctx.drawImage(bitmap, 0, 0)  # "copy": no blending with the previous image
-        rgba = to_bytes(ctx.getImageData(0, 0, *shown).data)
+        return to_bytes(ctx.getImageData(0, 0, *size).data)
     finally:
         bitmap.close()
-    return _unorient(rgba, *shown, orientation) if orientation != 1 else rgba
+
+
+def _from_rgba(rgba: bytes, want: int) -> bytes | bytearray:
+    """Opaque RGBA pixels as ``want`` channels (the WebAssembly kernel for RGB where used)."""
+    if want == 4:
+        return rgba
+    return rgb_from_rgba(rgba) if want == 3 else convert_mode(rgba, 4, want)
 
 
 _canvas: list[Any] = []  # one OffscreenCanvas context, reused (draw and read never await)
@@ -262,6 +284,17 @@ def _context(width: int, height: int) -> Any:
         ctx.canvas.width, ctx.canvas.height = width, height  # resets the context's state
     ctx.globalCompositeOperation = "copy"
     return ctx
+
+
+def _check_size(fmt: str, width: int, height: int, max_pixels: int, label: str) -> None:
+    if width == 0 or height == 0:
+        raise FormatError(f"invalid {fmt} size {width}×{height}", source=label)
+    if width * height > max_pixels:
+        raise FormatError(
+            f"{width}×{height} is more than max_pixels={max_pixels} pixels; raise max_pixels "
+            "if the image is genuine",
+            source=label,
+        )
 
 
 async def decode_image_async(
@@ -307,20 +340,79 @@ async def decode_image_async(
         exact = "python" if backend == "python" else "auto"
         return decode_image(data, mode=mode, name=label, max_pixels=max_pixels, backend=exact)
     fmt, width, height, channels = info
-    if width == 0 or height == 0:
-        raise FormatError(f"invalid {fmt} size {width}×{height}", source=label)
-    if width * height > max_pixels:
-        raise FormatError(
-            f"{width}×{height} is more than max_pixels={max_pixels} pixels; raise max_pixels "
-            "if the image is genuine",
-            source=label,
-        )
+    _check_size(fmt, width, height, max_pixels, label)
     rgba = await _browser_rgba(data, width, height, label, _orientation(fmt, data))
     if fmt == "PNG" and rgba[3::4].translate(None, b"\xff"):  # NOTE [exact browser pixels]
         return decode_image(data, mode=mode, name=label, max_pixels=max_pixels)
     want = _MODES[mode] if mode is not None else channels
-    pixels = rgba if want == 4 else convert_mode(rgba, 4, want)
-    return Tensor._make(memoryview(pixels), uint8, (height, width, want))
+    return Tensor._make(memoryview(_from_rgba(rgba, want)), uint8, (height, width, want))
+
+
+def image_size(
+    data: bytes | bytearray | memoryview, name: str | None = None
+) -> tuple[int, int] | None:
+    """``(height, width)`` of a PNG, JPEG or WebP image from its header (nothing decoded),
+    None for other formats; a corrupt header raises :class:`~torsh_data.FormatError`.
+
+    >>> image_size(b"P2 2 1 255 0 200") is None
+    True
+    """
+    info = _header(bytes(data), name or "<bytes>")
+    return None if info is None else (info[2], info[1])
+
+
+def decode_resized_crop(
+    data: bytes,
+    box: tuple[int, int, int, int],
+    size: tuple[int, int],
+    *,
+    mode: str | None = None,
+    antialias: bool = True,
+    name: str | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Tensor | None:
+    """Decode only the window ``box = (top, left, height, width)`` of an image, scaled to
+    ``size = (height, width)``, in one call to the browser (``createImageBitmap`` with a crop
+    rectangle and ``resizeWidth``/``resizeHeight``); None where this runtime cannot (natively,
+    under Node.js, without JSPI) or the image is not one it does exactly this way (not opaque
+    by its header, 16-bit, EXIF-oriented, not PNG/JPEG/WebP): the caller decodes the whole
+    image and crops and resizes it itself. Not bit-identical to that path (NOTE [ Exact and
+    fast image paths ] in ``transforms._scale``): the browser scales as it does
+    (``resizeQuality`` ``"medium"`` with ``antialias``, else ``"low"``).
+
+    >>> decode_resized_crop(b"P2 2 1 255 0 200", (0, 0, 1, 1), (2, 2)) is None
+    True
+    """
+    if mode is not None and mode not in _MODES:
+        raise DataValueError(f"mode must be None, 'L', 'LA', 'RGB' or 'RGBA', not {mode!r}")
+    oh, ow = size
+    if oh < 1 or ow < 1:
+        raise DataValueError(f"cannot scale an image to {oh}x{ow}")
+    data = bytes(data)
+    label = name or "<bytes>"
+    info = _header(data, label)
+    if info is None:
+        return None
+    fmt, width, height, channels = info
+    _check_size(fmt, width, height, max_pixels, label)
+    top, left, ch, cw = box
+    if not (0 <= top and 0 <= left and 0 < ch <= height - top and 0 < cw <= width - left):
+        raise DataValueError(f"{label}: the crop {box} is not inside the {height}x{width} image")
+    if fmt == "PNG16" or channels in (2, 4) or not (browser_decoding() and can_block()):
+        return None  # alpha: NOTE [exact browser pixels]; 16 bits: decode_image_async's rule
+    if _orientation(fmt, data) != 1:
+        return None
+    from pyodide.ffi import run_sync  # type: ignore[import-not-found,unused-ignore]
+
+    quality = "medium" if antialias else "low"
+    options = js_object(**_OPTIONS, resizeWidth=ow, resizeHeight=oh, resizeQuality=quality)
+    try:
+        bitmap = run_sync(js_module().createImageBitmap(_blob(data), left, top, cw, ch, options))
+    except Exception as e:  # a rejected promise: InvalidStateError and the like
+        raise FormatError(f"the browser cannot decode this image ({e})", source=label) from None
+    rgba = _bitmap_rgba(bitmap, (ow, oh), label, f"asked for {ow}×{oh}")
+    want = _MODES[mode] if mode is not None else channels
+    return Tensor._make(memoryview(_from_rgba(rgba, want)), uint8, (oh, ow, want))
 
 
 async def decode_images_async(sample: Any, *, mode: str | None = None) -> Any:

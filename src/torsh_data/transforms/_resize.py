@@ -277,10 +277,24 @@ class RandomResizedCrop(Transform):
         return (h - ch) // 2, (w - cw) // 2, ch, cw
 
     def _one(self, t: Tensor, gen: Any) -> Tensor:
-        p, h, w, u, _ = layout(t)
+        _, h, w, _, _ = layout(t)
         if h == 0 or w == 0:
             raise DataValueError(f"RandomResizedCrop cannot crop an empty {h}x{w} image")
-        top, left, ch, cw = self.get_params(h, w, gen)
+        return self.resized_crop(t, self.get_params(h, w, gen))
+
+    def resized_crop(self, img: Any, box: tuple[int, int, int, int]) -> Tensor:
+        """The window ``box = (top, left, height, width)`` of ``img`` (as :meth:`get_params`
+        gives it) resized to ``size``: this transform without its draws.
+
+        >>> img = Tensor(bytes(range(16)), shape=(4, 4))
+        >>> RandomResizedCrop(2, interpolation="nearest").resized_crop(img, (0, 2, 2, 2)).tolist()
+        [[2, 3], [6, 7]]
+        """
+        t = _tensor(img)
+        p, h, w, u, _ = layout(t)
+        top, left, ch, cw = box
+        if not (0 <= top and 0 <= left and 0 < ch <= h - top and 0 < cw <= w - left):
+            raise DataValueError(f"the crop {box} (top, left, height, width) is not inside {h}x{w}")
         data = crop(t._data, p, h, w, u, top, left, ch, cw)
         part = Tensor._make(memoryview(data), t.dtype, with_hw(t, ch, cw))
         return _resize(part, self.size, self.interpolation, self.antialias, self.exact, False)

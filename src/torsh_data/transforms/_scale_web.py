@@ -21,6 +21,7 @@ from typing import Any
 from .._dtype import uint8
 from .._ffi import js_object, to_bytes, to_uint8array
 from .._runtime import js_module
+from .._wasm.pixels import rgb_from_rgba, rgba_from_rgb
 from ..tensor import Tensor
 
 __all__ = ["scale"]
@@ -47,12 +48,14 @@ def _sized(ctx: Any, width: int, height: int) -> Any:
     return ctx
 
 
-def _to_rgba(raw: bytes, c: int, n: int) -> bytes:
+def _to_rgba(raw: bytes, c: int, n: int) -> bytes | bytearray:
     if c == 4:
         return raw
+    if c == 3:
+        return rgba_from_rgb(raw)  # NOTE [ WebAssembly kernels ]
     out = bytearray(b"\xff") * (4 * n)
     for k in range(3):
-        out[k::4] = raw[k::3] if c == 3 else raw
+        out[k::4] = raw
     return bytes(out)
 
 
@@ -78,12 +81,5 @@ def scale(
     target.imageSmoothingQuality = "medium" if antialias else "low"
     target.drawImage(source.canvas, 0, 0, w, h, 0, 0, ow, oh)
     rgba = to_bytes(target.getImageData(0, 0, ow, oh).data)
-    out = rgba if c == 4 else rgba[0::4] if c == 1 else _from_rgba(rgba, oh * ow)
+    out = rgba if c == 4 else rgba[0::4] if c == 1 else rgb_from_rgba(rgba)
     return Tensor._make(memoryview(out), uint8, (oh, ow, *image.shape[2:]))
-
-
-def _from_rgba(rgba: bytes, n: int) -> bytes:
-    out = bytearray(3 * n)
-    for k in range(3):
-        out[k::3] = rgba[k::4]
-    return bytes(out)
