@@ -10,7 +10,10 @@ NOTE [ Exact and fast image paths ]: the exact paths (this package's PNG and Net
 the pure-Python resize) give the same bytes on every runtime. The fast ones do not: Pillow
 resamples in fixed point (values within 1 of the exact bilinear), browsers scale their own
 way (Chromium's mipmapped bilinear differs by more on reductions), and JPEG decoders differ
-by a step or two. PNG is lossless, so every PNG decoder gives the same pixels.
+by a step or two. PNG is lossless, so every PNG decoder gives the same pixels. In a browser,
+``io.DecodeImage`` followed by ``RandomResizedCrop(exact=False)`` decodes and scales only the
+crop in one ``createImageBitmap`` call (NOTE [ Decoding only the crop ]), whose scaling is not
+the canvas's either.
 """
 
 from __future__ import annotations
