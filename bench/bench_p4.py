@@ -347,7 +347,11 @@ def stage_rates(files: list[bytes], ext: str, seconds: float) -> dict[str, Any]:
     stages: dict[str, Callable[[], int]] = {
         "decode": run(lambda: [decode(d, nm) for d, nm in zip(data, names, strict=True)]),
         "crop_resize": run(lambda: [rrc._one(im, g) for im, g in zip(images, gens, strict=True)]),
-        **({"decode_crop_resize": run(lambda: [fused(d) for d in data])} if fused else {}),
+        **(
+            {"decode_crop_resize": run(lambda: [fused(d) for d in data])}
+            if fused is not None
+            else {}
+        ),
         "crop": run(
             lambda: [
                 crop(im._data, 1, SIDE, SIDE, 3, *b) for im, b in zip(images, params, strict=True)

@@ -233,6 +233,7 @@ def _unorient(rgba: bytes, width: int, height: int, orientation: int) -> bytes:
 
 # --- the browser path ---------------------------------------------------------------------
 _OPTIONS = {"colorSpaceConversion": "none", "premultiplyAlpha": "none"}
+_RESIZE_OPTIONS: dict[tuple[int, int, str], Any] = {}  # (width, height, quality) -> JS options
 
 
 def _blob(data: bytes) -> Any:
@@ -362,7 +363,7 @@ def image_size(
 
 
 def decode_resized_crop(
-    data: bytes,
+    data: bytes | bytearray | memoryview,
     box: tuple[int, int, int, int],
     size: tuple[int, int],
     *,
@@ -404,12 +405,18 @@ def decode_resized_crop(
         return None
     from pyodide.ffi import run_sync  # type: ignore[import-not-found,unused-ignore]
 
-    quality = "medium" if antialias else "low"
-    options = js_object(**_OPTIONS, resizeWidth=ow, resizeHeight=oh, resizeQuality=quality)
+    key = (ow, oh, "medium" if antialias else "low")
+    options = _RESIZE_OPTIONS.get(key)
+    if options is None:
+        options = js_object(**_OPTIONS, resizeWidth=ow, resizeHeight=oh, resizeQuality=key[2])
+        _RESIZE_OPTIONS[key] = options
     try:
         bitmap = run_sync(js_module().createImageBitmap(_blob(data), left, top, cw, ch, options))
     except Exception as e:  # a rejected promise: InvalidStateError and the like
         raise FormatError(f"the browser cannot decode this image ({e})", source=label) from None
+    if (bitmap.width, bitmap.height) == (cw, ch) != (ow, oh):  # resize options ignored
+        bitmap.close()
+        return None
     rgba = _bitmap_rgba(bitmap, (ow, oh), label, f"asked for {ow}×{oh}")
     want = _MODES[mode] if mode is not None else channels
     return Tensor._make(memoryview(_from_rgba(rgba, want)), uint8, (oh, ow, want))
