@@ -286,6 +286,7 @@ class RandomResizedCrop(Transform):
         """The window ``box = (top, left, height, width)`` of ``img`` (as :meth:`get_params`
         gives it) resized to ``size``: this transform without its draws.
 
+        >>> from torsh_data import Tensor
         >>> img = Tensor(bytes(range(16)), shape=(4, 4))
         >>> RandomResizedCrop(2, interpolation="nearest").resized_crop(img, (0, 2, 2, 2)).tolist()
         [[2, 3], [6, 7]]
