@@ -1,6 +1,7 @@
 // One visit of a page using the JS package, for the boot snapshot test in js.test.mjs: what
 // init() did, the batches of a seeded shuffled epoch and a few facts of the Python runtime.
 import * as td from "/js/index.mjs";
+import { checksum } from "/js/boot_cache.mjs";
 
 window.visit = async (dataDir) => {
   try {
@@ -25,8 +26,9 @@ const done = (req) => new Promise((resolve, reject) => {
 });
 
 /** Damage the stored snapshot of this page (NOTE [ Snapshot pieces ] in boot_cache.mjs):
- * "bytes" flips a byte of its middle piece (the sha256 no longer matches); "build" changes the
- * Pyodide build id in its header (first piece) and stores a matching sha256. */
+ * "bytes" flips a byte of its middle piece (its checksum no longer matches); "missing" deletes
+ * its last piece; "build" changes the Pyodide build id in its header (first piece) and stores
+ * that piece's matching checksum. */
 window.damage = async (how) => {
   const db = await done(indexedDB.open("torsh-data-compiled"));
   try {
@@ -35,20 +37,21 @@ window.damage = async (how) => {
     const key = keys.find((k) => k.startsWith("Window:") && !k.includes("#"));
     const pieceKeys = keys.filter((k) => k.startsWith(`${key}#`)).sort();
     const entry = await done(store("readonly").get(key));
-    if (entry.pieces !== pieceKeys.length || entry.pieces < 2) throw new Error(`${entry.pieces} pieces, keys ${pieceKeys}`);
-    const pieces = await Promise.all(pieceKeys.map((k) => done(store("readonly").get(k))));
-    const at = how === "bytes" ? pieces.length >> 1 : 0;
-    pieces[at] = pieces[at].slice();
+    if (entry.sums.length !== pieceKeys.length || pieceKeys.length < 2) throw new Error(`${entry.sums.length} pieces, keys ${pieceKeys}`);
+    if (how === "missing") {
+      await done(store("readwrite").delete(pieceKeys.at(-1)));
+      return key;
+    }
+    const at = how === "bytes" ? pieceKeys.length >> 1 : 0;
+    const piece = (await done(store("readonly").get(pieceKeys[at]))).slice();
     if (how === "bytes") {
-      pieces[at][pieces[at].length >> 1] ^= 0xff;
+      piece[piece.length >> 1] ^= 0xff;
     } else {
-      pieces[at][20] ^= 0xff; // inside the build id (header bytes 16-47)
-      const all = new Uint8Array(await new Blob(pieces).arrayBuffer());
-      const d = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-      entry.sha256 = Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+      piece[20] ^= 0xff; // inside the build id (header bytes 16-47)
+      entry.sums[at] = checksum(piece);
     }
     const tx = store("readwrite");
-    tx.put(pieces[at], pieceKeys[at]);
+    tx.put(piece, pieceKeys[at]);
     await done(tx.put(entry, key));
     return key;
   } finally {

@@ -8,9 +8,10 @@
  */
 
 /**
- * Start Pyodide (`loadPyodide` with `config`): from `snapshot` (bytes) when given, else, or
- * when it fails to restore, the ordinary way, ready to make a snapshot when `make`.
- * Resolves to `{ pyodide, restored, error }`, `error` being why the snapshot did not restore.
+ * Start Pyodide (`loadPyodide` with `config`): from `snapshot` (bytes, or a promise of them
+ * that rejects when they cannot be had) when given, else, or when it fails to restore, the
+ * ordinary way, ready to make a snapshot when `make`. Resolves to `{ pyodide, restored,
+ * error }`, `error` being why the snapshot did not restore.
  */
 export async function startPyodide(loadPyodide, config, { snapshot = null, make = false } = {}) {
   let error = null;
@@ -45,4 +46,27 @@ export function takeSnapshot(pyodide) {
   pyodide.registerJsModule("js", globalThis);
   pyodide.runPython("import sys; sys.modules.pop('js', None)");
   return { made, error };
+}
+
+/**
+ * Boot with the snapshot, and once more without it when the runtime restored from it fails
+ * before it is ready (a restore can succeed and the runtime still be broken: seen once in
+ * WebKit, an out-of-bounds access unpacking the wheel right after a restore; or a snapshot
+ * stored under the wrong key). `boot(attempt)` boots the whole way, to ready: with
+ * `attempt.snapshot` true it may use the snapshot, and sets `attempt.restored` once it did;
+ * on the second attempt `attempt.snapshot` is false and `attempt.failed` is the error that
+ * ended the first (for the boot to report). `drop(error)` is awaited in between: forget the
+ * stored snapshot. A boot that fails without having restored is not tried again: its error
+ * is the caller's. So a snapshot costs or saves speed, never correctness.
+ */
+export async function bootOrRetry(boot, drop) {
+  const first = { snapshot: true, restored: false, failed: null };
+  try {
+    return await boot(first);
+  } catch (e) {
+    if (!first.restored) throw e;
+    const failed = new Error(`the runtime restored from the boot snapshot failed: ${(e && e.message) || e}`, { cause: e });
+    await drop(failed);
+    return boot({ snapshot: false, restored: false, failed });
+  }
 }
