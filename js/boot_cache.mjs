@@ -233,17 +233,21 @@ function walk(FS, dir, out = []) {
   return out;
 }
 
+/** Begin reading the stored .pyc for `key` (for compileCache; undefined when none). */
+export const readCompiled = (key) => idb("pyc", "readonly", (s) => s.get(key)).catch(() => undefined);
+
 /**
- * Write the stored .pyc of package directory `pkg` back and turn bytecode writing on; call
- * `done()` once imported (turns it off, stores what was compiled if nothing was stored).
+ * Write the stored .pyc of package directory `pkg` back (`stored`: their read, begun earlier)
+ * and turn bytecode writing on; call `done()` once imported (turns it off, stores what was
+ * compiled if nothing was stored).
  */
-export async function compileCache(pyodide, pkg, key) {
+export async function compileCache(pyodide, pkg, key, stored = readCompiled(key)) {
   const FS = pyodide.FS;
   const files = walk(FS, pkg);
   for (const p of files) if (p.endsWith(".py")) FS.utime(p, PINNED_MTIME, PINNED_MTIME);
   // the wheel's own pycs (NOTE [ Precompiled boot ]) are neither stored nor written back
   const shipped = new Set(files.filter((p) => p.endsWith(".pyc")));
-  const stored = await idb("pyc", "readonly", (s) => s.get(key)).catch(() => undefined);
+  stored = await stored;
   if (stored) {
     for (const [p, b] of stored) { FS.mkdirTree(p.slice(0, p.lastIndexOf("/"))); FS.writeFile(p, b); }
   }

@@ -242,6 +242,7 @@ async function boot(options, attempt = { snapshot: true }) {
   const snapshots = !pyodide && wheelBytes && attempt.snapshot && options.snapshot !== false && !options.loadPyodideOptions &&
     bootCache.available();
   const stored = snapshots ? bootCache.readSnapshot() : null;
+  let pycs; // the stored .pyc (NOTE [ Compiled modules cache ]), read ahead when the key is known early
   try {
     if (!pyodide) {
       const [mod, manifest] = await Promise.all([importPyodide(options), manifestP]);
@@ -259,6 +260,7 @@ async function boot(options, attempt = { snapshot: true }) {
       let snap = null;
       if (snapshots) {
         key = await bootCache.cacheKey(mod.version, await wheelBytes, stdlibTag);
+        if (options.compileCache !== false) pycs = bootCache.readCompiled(key); // read while Pyodide starts
         snap = await stored.get(key); // its bytes are still arriving: loadPyodide awaits them
       }
       const started = await startPyodide(mod.loadPyodide, config, { snapshot: snap?.bytes, make: Boolean(snapshots) });
@@ -283,7 +285,7 @@ async function boot(options, attempt = { snapshot: true }) {
       pyodide.runPython("import importlib; importlib.invalidate_caches()");
       if (options.compileCache !== false && bootCache.available()) {
         key ??= await bootCache.cacheKey(pyodide.version, bytes, stdlibTag);
-        compiled = await bootCache.compileCache(pyodide, `${site}/torsh_data`, key).catch(() => null);
+        compiled = await bootCache.compileCache(pyodide, `${site}/torsh_data`, key, pycs).catch(() => null);
       }
     }
     progress.phase("import");
