@@ -12,7 +12,7 @@
 
 import * as bootCache from "./boot_cache.mjs";
 // The boot steps a loader's Web Worker takes too (the Python package's torsh_data/loader/, copied here by npm run build).
-import { bootOrRetry, reseedRandom, startPyodide, takeSnapshot } from "./pyodide_boot.mjs";
+import { bootOrRetry, checkRestored, reseedRandom, stampSnapshot, startPyodide, takeSnapshot } from "./pyodide_boot.mjs";
 
 const IS_NODE = typeof process !== "undefined" && !!process.versions?.node &&
   typeof window === "undefined" && typeof importScripts === "undefined";
@@ -266,6 +266,7 @@ async function boot(options, attempt = { snapshot: true }) {
       const started = await startPyodide(mod.loadPyodide, config, { snapshot: snap?.bytes, make: Boolean(snapshots) });
       ({ pyodide, restored } = started);
       attempt.restored = restored;
+      if (restored) checkRestored(pyodide); // NOTE [ Snapshot standard library ] (pyodide_boot.mjs)
       const error = started.error;
       if (error) {
         await bootCache.dropSnapshots();
@@ -301,6 +302,7 @@ async function boot(options, attempt = { snapshot: true }) {
     if (make) {
       progress.phase("snapshot");
       t = now();
+      stampSnapshot(pyodide);
       const { made, error } = takeSnapshot(pyodide); // then Python's `js` is the page's globalThis
       if (made) {
         snapshotSaved = bootCache.saveSnapshot(key, made).then(() => true, () => false);

@@ -677,6 +677,17 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
         assert.equal(again.saved, true);
         assert.equal((await visit(false)).timings.snapshot, "restored", `after the ${how} damage`);
       }
+      // restored beside another standard library: the runtime fails before it is ready, and
+      // init() boots again without the snapshot (bootOrRetry) and drops it
+      await page.evaluate(() => window.rekey());
+      await open(page, `${site.url}/tests/runtimes/snapshot_page.html`, "visit", true);
+      const other = await page.evaluate(() => window.visit("/build/js-test-data", { stdlib: false }));
+      assert.equal(other.error, undefined, other.error);
+      assert.equal(other.timings.stdlib, "pyodide");
+      assert.equal(other.timings.snapshot, "off");
+      assert.match(other.timings.snapshotError, /^the runtime restored from the boot snapshot failed: the snapshot was made with the standard library \S+ \d+, this runtime has \S+ \d+; booted without it and dropped it$/);
+      assert.deepEqual(other.batches, made.batches);
+      assert.deepEqual(await page.evaluate(() => window.storedKeys()), [], "the record was dropped");
       assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
     });
   });
@@ -701,7 +712,7 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
       assert.deepEqual(r.make, { same: true, snapshot: "made", stdlib: "precompiled", stored: 1 });
       assert.deepEqual(r.restore, { same: true, snapshot: "restored", stdlib: "precompiled", stored: 1 });
       const other = r["other stdlib"];
-      assert.match(other.snapshot, /^failed after the restore: .*made with the standard library \S+ \d+, this worker has \S+ \d+; booted without it$/);
+      assert.match(other.snapshot, /^failed after the restore: .*made with the standard library \S+ \d+, this runtime has \S+ \d+; booted without it$/);
       assert.deepEqual([other.same, other.stdlib, other.stored], [true, "pyodide", 0], "booted without it; the record dropped");
       assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
     });

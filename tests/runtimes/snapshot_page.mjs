@@ -3,9 +3,9 @@
 import * as td from "/js/index.mjs";
 import { checksum } from "/js/boot_cache.mjs";
 
-window.visit = async (dataDir) => {
+window.visit = async (dataDir, options = {}) => {
   try {
-    const rt = await td.init({ indexURL: "/node_modules/pyodide/" });
+    const rt = await td.init({ indexURL: "/node_modules/pyodide/", ...options });
     const saved = await rt.snapshotSaved;
     const l = new td.WasmDataLoader(5, { shuffle: true, seed: 3, label: "label" });
     await l.loadFromUrl(`${dataDir}/train.csv`);
@@ -54,6 +54,36 @@ window.damage = async (how) => {
     tx.put(piece, pieceKeys[at]);
     await done(tx.put(entry, key));
     return key;
+  } finally {
+    db.close();
+  }
+};
+
+/** Store this page's snapshot under the key of a boot with Pyodide's own standard library
+ * (`init({ stdlib: false })`): a record whose metadata does not match its bytes. */
+window.rekey = async () => {
+  const db = await done(indexedDB.open("torsh-data-compiled"));
+  try {
+    const store = (mode) => db.transaction("snapshot", mode).objectStore("snapshot");
+    const keys = (await done(store("readonly").getAllKeys())).filter((k) => k.startsWith("Window:"));
+    const key = keys.find((k) => !k.includes("#"));
+    const other = key.replace(/:[^:]+$/, ":pyodide");
+    if (other === key) throw new Error(`${key} is already Pyodide's standard library's`);
+    const values = await Promise.all(keys.map((k) => done(store("readonly").get(k))));
+    const tx = store("readwrite");
+    keys.forEach((k, i) => { tx.delete(k); tx.put(values[i], other + k.slice(key.length)); });
+    await done(tx.put(values[keys.indexOf(key)], other));
+    return other;
+  } finally {
+    db.close();
+  }
+};
+
+/** The keys of the snapshot store. */
+window.storedKeys = async () => {
+  const db = await done(indexedDB.open("torsh-data-compiled"));
+  try {
+    return await done(db.transaction("snapshot").objectStore("snapshot").getAllKeys());
   } finally {
     db.close();
   }

@@ -26,6 +26,27 @@ export async function startPyodide(loadPyodide, config, { snapshot = null, make 
   return { pyodide, restored: false, error };
 }
 
+// NOTE [ Snapshot standard library ]: a snapshot holds zipimport's index of the standard
+// library zip the runtime read when it was made; restored beside another zip (a record stored
+// under the wrong key: its metadata does not match its bytes) it would import from the wrong
+// offsets. So the zip's path and size are kept in the snapshot (`torsh_data._snapshot_stdlib`)
+// and compared after a restore: a mismatch fails the boot, and bootOrRetry boots again.
+const STDLIB_ZIP = "next((f'{p} {os.path.getsize(p)}' for p in sys.path if p.endswith('.zip') and os.path.isfile(p)), '')";
+
+/** Before takeSnapshot (torsh-data imported): keep which standard library zip the runtime reads. */
+export function stampSnapshot(pyodide) {
+  pyodide.runPython(`import os, sys, torsh_data\ntorsh_data._snapshot_stdlib = ${STDLIB_ZIP}`);
+}
+
+/** After a restore: throw when the runtime reads another standard library zip than the snapshot's. */
+export function checkRestored(pyodide) {
+  const was = pyodide.runPython("import sys\ngetattr(sys.modules.get('torsh_data'), '_snapshot_stdlib', None)");
+  const now = pyodide.runPython(`import os, sys\n${STDLIB_ZIP}`);
+  if (was != null && was !== now) {
+    throw new Error(`the snapshot was made with the standard library ${was}, this runtime has ${now}`);
+  }
+}
+
 /** After a restore: reseed Python's `random`, so unseeded draws differ as after a fresh start. */
 export function reseedRandom(pyodide) {
   pyodide.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");

@@ -1,4 +1,4 @@
-import { bootOrRetry, reseedRandom, startPyodide, takeSnapshot } from "./pyodide_boot.mjs";
+import { bootOrRetry, checkRestored, reseedRandom, stampSnapshot, startPyodide, takeSnapshot } from "./pyodide_boot.mjs";
 /**
  * A loader worker (NOTE [ Web Worker pool ] in `_webworkers.py`): the same for a browser module
  * Web Worker and a Node.js worker thread. It boots its own Pyodide from the boot message, then
@@ -45,13 +45,6 @@ async function boot(m) {
   return bootOrRetry((attempt) => start(m, loadPyodide, config, attempt, t.slice()), async () => {});
 }
 
-// The standard library zip a runtime reads, as its path and size: a snapshot keeps zipimport's
-// index of the zip it was made with, so one restored beside another zip (stored under the
-// wrong key) would import from the wrong offsets; the zip's stamp is kept in the snapshot
-// (in __main__) and compared after a restore.
-const STDLIB_STAMP = "import os, sys\nnext((f'{p} {os.path.getsize(p)}' for p in sys.path if p.endswith('.zip') and os.path.isfile(p)), '')";
-const STAMP_NAME = "_torsh_data_snapshot_stdlib";
-
 async function start(m, loadPyodide, config, attempt, t) {
   const started = await startPyodide(loadPyodide, config,
     { snapshot: attempt.snapshot ? m.snapshot : null, make: attempt.snapshot && m.makeSnapshot });
@@ -61,12 +54,7 @@ async function start(m, loadPyodide, config, attempt, t) {
   if (started.error) snapshot = `failed to restore: ${(started.error && started.error.message) || started.error}`;
   if (attempt.failed) snapshot = `failed after the restore: ${attempt.failed.message}; booted without it`;
   t.push(performance.now());
-  if (started.restored) {
-    const was = py.globals.get(STAMP_NAME), now = py.runPython(STDLIB_STAMP);
-    if (was !== undefined && was !== now) {
-      throw new Error(`the snapshot was made with the standard library ${was}, this worker has ${now}`);
-    }
-  }
+  if (started.restored) checkRestored(py); // NOTE [ Snapshot standard library ]
   if (m.packages.length) await py.loadPackage(m.packages, { messageCallback: () => {} });
   for (const [file, data] of m.files) {
     py.FS.mkdirTree(file.slice(0, file.lastIndexOf("/")) || "/");
@@ -79,7 +67,7 @@ async function start(m, loadPyodide, config, attempt, t) {
   if (started.restored) {
     reseedRandom(py);
   } else if (attempt.snapshot && m.makeSnapshot) {
-    py.globals.set(STAMP_NAME, py.runPython(STDLIB_STAMP));
+    stampSnapshot(py);
     const r = takeSnapshot(py);
     made = r.made;
     snapshot = made ? "made" : `not made: ${(r.error && r.error.message) || r.error}`;
