@@ -257,17 +257,18 @@ async function boot(options, attempt = { snapshot: true }) {
       };
       progress.sizes(manifest);
       if (IS_NODE) progress.phase("python");
-      let snap = null;
+      let snap = null, error = null;
       if (snapshots) {
         key = await bootCache.cacheKey(mod.version, await wheelBytes, stdlibTag);
         if (options.compileCache !== false) pycs = bootCache.readCompiled(key); // read while Pyodide starts
-        snap = await stored.get(key); // its bytes are still arriving: loadPyodide awaits them
+        const found = await stored.get(key);
+        snap = found ? await found.bytes.catch((e) => { error = e; return null; }) : null;
       }
-      const started = await startPyodide(mod.loadPyodide, config, { snapshot: snap?.bytes, make: Boolean(snapshots) });
+      const started = await startPyodide(mod.loadPyodide, config, { snapshot: snap, make: Boolean(snapshots) });
       ({ pyodide, restored } = started);
       attempt.restored = restored;
       if (restored) checkRestored(pyodide); // NOTE [ Snapshot standard library ] (pyodide_boot.mjs)
-      const error = started.error;
+      error ??= started.error;
       if (error) {
         await bootCache.dropSnapshots();
         timings.snapshotError = `the boot snapshot was not restored (booting without it): ${error?.message ?? error}`;

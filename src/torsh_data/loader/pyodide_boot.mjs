@@ -8,10 +8,9 @@
  */
 
 /**
- * Start Pyodide (`loadPyodide` with `config`): from `snapshot` (bytes, or a promise of them
- * that rejects when they cannot be had) when given, else, or when it fails to restore, the
- * ordinary way, ready to make a snapshot when `make`. Resolves to `{ pyodide, restored,
- * error }`, `error` being why the snapshot did not restore.
+ * Start Pyodide (`loadPyodide` with `config`): from `snapshot` (bytes) when given, else, or
+ * when it fails to restore, the ordinary way, ready to make a snapshot when `make`.
+ * Resolves to `{ pyodide, restored, error }`, `error` being why the snapshot did not restore.
  */
 export async function startPyodide(loadPyodide, config, { snapshot = null, make = false } = {}) {
   let error = null;
