@@ -70,34 +70,115 @@ const scope = () => globalThis.constructor?.name ?? "global";
 // the first load of a first visit (init() resolves before the snapshot is saved); a 4 MiB
 // piece took 17 ms of CPU on a busy machine, a 2 MiB one 3-8 ms. Pieces
 // are Uint8Arrays, not Blobs: WebKit never restored a snapshot kept in Blob pieces. The
-// header entry under the snapshot's id says how many pieces and the sha256 of their bytes;
+// header entry under the snapshot's id says the snapshot's length and each piece's checksum;
 // piece i is under `${id}#${i}` (zero-padded, so the keys sort in order).
+//
+// Reading (NOTE [ Snapshot read ahead ]): init() starts the read before the snapshot's key is
+// known (the key needs Pyodide's version and the wheel's bytes): this scope has one snapshot
+// (saving one drops the others), so its header and pieces are read at once, in one
+// transaction, while Pyodide's files and the wheel arrive; the header's id is compared with
+// the key once that is known. Each piece is checked and copied into place as it arrives,
+// while IndexedDB still reads the next ones. The check is a checksum per piece (checksum()),
+// not a sha256: the damage it guards against is an accident (a piece lost, cut short or
+// changed on disk), and whoever could change the bytes on purpose could change their stored
+// digest too; a sha256 of the whole ~30 MB cost a warm visit 50-160 ms after the last piece
+// was read, the checksums 1 ms a piece as the pieces arrive. loadPyodide is given the checked
+// bytes, not a promise of them (with which it fetches pyodide.asm.wasm meanwhile): given the
+// promise, the first batch came later (0.45 s after init() against 0.19 s, medians of a few
+// warm visits on a loaded machine, not understood).
 const PIECE = 2 << 20;
 const pieceKey = (id, i) => `${id}#${String(i).padStart(6, "0")}`;
 const piecesOf = (id) => IDBKeyRange.bound(`${id}#`, `${id}#\uffff`);
 
 /**
+ * A 64-bit checksum of `bytes` as 16 hex digits: two hashes, one over the even and one over
+ * the odd 32-bit words, each taking a word into its state as `state = mix(state) + word`,
+ * `mix` a bijection (an xor-shift and a multiply by an odd number): so changing any one word,
+ * or swapping two neighbours, always changes the checksum, and other changes do but by a
+ * chance of about 2^-64. Not a cryptographic hash.
+ *
+ * @example
+ * checksum(new Uint8Array([1, 2, 3, 4, 5])) !== checksum(new Uint8Array([1, 2, 3, 4, 6])) // true
+ */
+export function checksum(bytes) {
+  const n = bytes.byteLength >> 2;
+  const words = bytes.byteOffset % 4 === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset, n)
+    : new Int32Array(bytes.slice(0, n * 4).buffer);
+  let a = bytes.byteLength | 0, b = 0x6a09e667;
+  const even = n & ~1;
+  for (let i = 0; i < even; i += 2) {
+    a = (Math.imul(a ^ (a >>> 15), 0x2c1b3c6d) + words[i]) | 0;
+    b = (Math.imul(b ^ (b >>> 13), 0x297a2d39) + words[i + 1]) | 0;
+  }
+  if (n & 1) a = (Math.imul(a ^ (a >>> 15), 0x2c1b3c6d) + words[n - 1]) | 0;
+  for (let i = n * 4; i < bytes.byteLength; i++) b = (Math.imul(b ^ (b >>> 13), 0x297a2d39) + bytes[i]) | 0;
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+}
+
+const damaged = (id, what) => new Error(`the boot snapshot '${id}' in IndexedDB '${DB}' is damaged: ${what}`);
+
+/**
+ * Begin reading this scope's stored snapshot now, before its key is known (NOTE [ Snapshot
+ * read ahead ]). `await read.get(key)`: undefined when none is stored for `key`, else
+ * `{ bytes }`, a promise of the snapshot's bytes that rejects when they are not what was
+ * saved (a piece missing, of another length or with another checksum).
+ */
+export function readSnapshot() {
+  const prefix = `${scope()}:`;
+  let header, bytes, fail;
+  const got = new Promise((resolve) => { header = resolve; });
+  const done = new Promise((resolve, reject) => { bytes = resolve; fail = reject; });
+  done.catch(() => {}); // awaited only when the key matches
+  idb("snapshot", "readonly", (s) => {
+    s.getAllKeys(IDBKeyRange.bound(prefix, `${prefix}\uffff`)).onsuccess = (e) => {
+      const ids = e.target.result.filter((k) => !k.includes("#"));
+      if (ids.length !== 1) return;
+      const id = ids[0];
+      s.get(id).onsuccess = (h) => {
+        const entry = h.target.result;
+        header({ id, entry });
+        const count = entry?.sums?.length;
+        if (!(entry?.length > 0) || !(count > 0) || Math.ceil(entry.length / PIECE) !== count) {
+          fail(damaged(id, `its header (${entry ? Object.keys(entry).join(", ") : entry}) gives no length and piece checksums`));
+          return;
+        }
+        const out = new Uint8Array(entry.length);
+        let left = count;
+        for (let i = 0; i < count; i++) {
+          s.get(pieceKey(id, i)).onsuccess = (r) => {
+            const p = r.target.result, want = Math.min(PIECE, entry.length - i * PIECE);
+            if (!(p instanceof Uint8Array) || p.byteLength !== want) {
+              fail(damaged(id, `piece ${i} of ${count} is ${p instanceof Uint8Array ? `${p.byteLength} bytes, not ${want}` : "missing"}`));
+            } else if (checksum(p) !== entry.sums[i]) {
+              fail(damaged(id, `piece ${i} of ${count} has checksum ${checksum(p)}, saved as ${entry.sums[i]}`));
+            } else {
+              out.set(p, i * PIECE);
+              if (--left === 0) {
+                globalThis.performance?.mark?.("torsh-data:snapshot-read"); // NOTE [ Boot progress ] in index.mjs
+                bytes(out);
+              }
+            }
+          };
+        }
+      };
+    };
+  }).then(() => { header(undefined); fail(new Error("no boot snapshot read")); },
+    (e) => { header(undefined); fail(e); });
+  return {
+    async get(key) {
+      const h = await got;
+      return h && h.id === `${prefix}${key}` ? { bytes: done } : undefined;
+    },
+  };
+}
+
+/**
  * The stored snapshot for `key`: its bytes, or undefined when there is none; throws when the
- * stored bytes are not what was saved (their sha256 differs).
+ * stored bytes are not what was saved.
  */
 export async function loadSnapshot(key) {
-  const id = `${scope()}:${key}`;
-  const entry = await idb("snapshot", "readonly", (s) => s.get(id)).catch(() => undefined);
-  if (!entry) return undefined;
-  const pieces = await idb("snapshot", "readonly", (s) => s.getAll(piecesOf(id))).catch(() => []);
-  let bytes = null;
-  if (pieces.length === entry.pieces && pieces.every((p) => p instanceof Uint8Array)) {
-    bytes = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0));
-    let at = 0;
-    for (const p of pieces) { bytes.set(p, at); at += p.byteLength; }
-  }
-  const actual = bytes ? await sha256(bytes) : null;
-  if (actual !== entry.sha256) {
-    throw new Error(`the boot snapshot in IndexedDB '${DB}' is damaged: sha256 ${actual} of ` +
-      `${bytes?.byteLength} bytes, saved as ${entry.sha256} of ${entry.length} bytes ` +
-      `(${pieces.length} of its ${entry.pieces} pieces read)`);
-  }
-  return bytes;
+  const found = await readSnapshot().get(key);
+  return found && found.bytes;
 }
 
 /** In `store`'s transaction: delete this scope's snapshots (and their pieces) but `keep`'s. */
@@ -114,16 +195,18 @@ function dropScope(store, keep) {
  * and versions'; resolves when written.
  */
 export async function saveSnapshot(key, bytes) {
-  const digest = await sha256(bytes);
   const id = `${scope()}:${key}`;
   const count = Math.ceil(bytes.byteLength / PIECE);
+  const sums = [];
   return idb("snapshot", "readwrite", (s) => {
     dropScope(s, id);
-    const header = () => s.put({ sha256: digest, length: bytes.byteLength, pieces: count }, id);
+    const header = () => s.put({ length: bytes.byteLength, sums }, id);
     // a piece is sliced (copied) when put: a view would be stored with its whole buffer
     const put = (i) => {
       if (i === count) return header();
-      const req = s.put(bytes.slice(i * PIECE, (i + 1) * PIECE), pieceKey(id, i));
+      const piece = bytes.slice(i * PIECE, (i + 1) * PIECE);
+      sums.push(checksum(piece));
+      const req = s.put(piece, pieceKey(id, i));
       req.onsuccess = () => put(i + 1);
       return req;
     };
@@ -153,17 +236,21 @@ function walk(FS, dir, out = []) {
   return out;
 }
 
+/** Begin reading the stored .pyc for `key` (for compileCache; undefined when none). */
+export const readCompiled = (key) => idb("pyc", "readonly", (s) => s.get(key)).catch(() => undefined);
+
 /**
- * Write the stored .pyc of package directory `pkg` back and turn bytecode writing on; call
- * `done()` once imported (turns it off, stores what was compiled if nothing was stored).
+ * Write the stored .pyc of package directory `pkg` back (`stored`: their read, begun earlier)
+ * and turn bytecode writing on; call `done()` once imported (turns it off, stores what was
+ * compiled if nothing was stored).
  */
-export async function compileCache(pyodide, pkg, key) {
+export async function compileCache(pyodide, pkg, key, stored = readCompiled(key)) {
   const FS = pyodide.FS;
   const files = walk(FS, pkg);
   for (const p of files) if (p.endsWith(".py")) FS.utime(p, PINNED_MTIME, PINNED_MTIME);
   // the wheel's own pycs (NOTE [ Precompiled boot ]) are neither stored nor written back
   const shipped = new Set(files.filter((p) => p.endsWith(".pyc")));
-  const stored = await idb("pyc", "readonly", (s) => s.get(key)).catch(() => undefined);
+  stored = await stored;
   if (stored) {
     for (const [p, b] of stored) { FS.mkdirTree(p.slice(0, p.lastIndexOf("/"))); FS.writeFile(p, b); }
   }

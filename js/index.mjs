@@ -12,7 +12,7 @@
 
 import * as bootCache from "./boot_cache.mjs";
 // The boot steps a loader's Web Worker takes too (the Python package's torsh_data/loader/, copied here by npm run build).
-import { reseedRandom, startPyodide, takeSnapshot } from "./pyodide_boot.mjs";
+import { bootOrRetry, checkRestored, reseedRandom, stampSnapshot, startPyodide, takeSnapshot } from "./pyodide_boot.mjs";
 
 const IS_NODE = typeof process !== "undefined" && !!process.versions?.node &&
   typeof window === "undefined" && typeof importScripts === "undefined";
@@ -223,7 +223,8 @@ function bootProgress(options) {
   };
 }
 
-async function boot(options) {
+/** Boot once (`attempt`: see bootOrRetry in pyodide_boot.mjs). */
+async function boot(options, attempt = { snapshot: true }) {
   const timings = {};
   let t = now();
   const manifestP = options.pyodide ? Promise.resolve(null) : bootManifest(options);
@@ -236,6 +237,12 @@ async function boot(options) {
   let restored = false, make = false;
   let snapshotSaved = Promise.resolve(false);
   let stdlibTag = "pyodide";
+  // NOTE [ Boot snapshot ] (boot_cache.mjs): only for a Pyodide booted here with default
+  // options; read while Pyodide's files and the wheel arrive (NOTE [ Snapshot read ahead ])
+  const snapshots = !pyodide && wheelBytes && attempt.snapshot && options.snapshot !== false && !options.loadPyodideOptions &&
+    bootCache.available();
+  const stored = snapshots ? bootCache.readSnapshot() : null;
+  let pycs; // the stored .pyc (NOTE [ Compiled modules cache ]), read ahead when the key is known early
   try {
     if (!pyodide) {
       const [mod, manifest] = await Promise.all([importPyodide(options), manifestP]);
@@ -250,15 +257,17 @@ async function boot(options) {
       };
       progress.sizes(manifest);
       if (IS_NODE) progress.phase("python");
-      // NOTE [ Boot snapshot ] (boot_cache.mjs): only for a Pyodide booted here with default options
-      const snapshots = wheelBytes && options.snapshot !== false && !options.loadPyodideOptions && bootCache.available();
       let snap = null, error = null;
       if (snapshots) {
         key = await bootCache.cacheKey(mod.version, await wheelBytes, stdlibTag);
-        snap = await bootCache.loadSnapshot(key).catch((e) => { error = e; return null; });
+        if (options.compileCache !== false) pycs = bootCache.readCompiled(key); // read while Pyodide starts
+        const found = await stored.get(key);
+        snap = found ? await found.bytes.catch((e) => { error = e; return null; }) : null;
       }
       const started = await startPyodide(mod.loadPyodide, config, { snapshot: snap, make: Boolean(snapshots) });
       ({ pyodide, restored } = started);
+      attempt.restored = restored;
+      if (restored) checkRestored(pyodide); // NOTE [ Snapshot standard library ] (pyodide_boot.mjs)
       error ??= started.error;
       if (error) {
         await bootCache.dropSnapshots();
@@ -266,6 +275,7 @@ async function boot(options) {
       }
       make = Boolean(snapshots) && !restored;
     }
+    if (attempt.failed) timings.snapshotError = `${attempt.failed.message}; booted without it and dropped it`;
     timings.pyodide = now() - t;
     t = now();
     let compiled = null;
@@ -277,7 +287,7 @@ async function boot(options) {
       pyodide.runPython("import importlib; importlib.invalidate_caches()");
       if (options.compileCache !== false && bootCache.available()) {
         key ??= await bootCache.cacheKey(pyodide.version, bytes, stdlibTag);
-        compiled = await bootCache.compileCache(pyodide, `${site}/torsh_data`, key).catch(() => null);
+        compiled = await bootCache.compileCache(pyodide, `${site}/torsh_data`, key, pycs).catch(() => null);
       }
     }
     progress.phase("import");
@@ -293,6 +303,7 @@ async function boot(options) {
     if (make) {
       progress.phase("snapshot");
       t = now();
+      stampSnapshot(pyodide);
       const { made, error } = takeSnapshot(pyodide); // then Python's `js` is the page's globalThis
       if (made) {
         snapshotSaved = bootCache.saveSnapshot(key, made).then(() => true, () => false);
@@ -304,36 +315,8 @@ async function boot(options) {
     }
     progress.phase("ready");
     return { pyodide, api, timings, snapshotSaved };
-  } catch (e) {
-    if (restored) throw new SnapshotFailed(e);
-    throw e;
   } finally {
     progress.done();
-  }
-}
-
-/** A runtime restored from the boot snapshot failed before it was ready (see bootOrRetry). */
-class SnapshotFailed extends Error {
-  constructor(cause) {
-    super(`the restored boot snapshot failed: ${cause?.message ?? cause}`, { cause });
-  }
-}
-
-/**
- * boot(), and once more without the boot snapshot when a runtime restored from it fails to
- * install or import torsh-data (seen once in WebKit: an out-of-bounds access in the wheel's
- * unpacking right after a restore): the snapshot is dropped, and the next visit makes a new
- * one. NOTE [ Boot snapshot ]: the snapshot costs or saves speed, never correctness.
- */
-async function bootOrRetry(options) {
-  try {
-    return await boot(options);
-  } catch (e) {
-    if (!(e instanceof SnapshotFailed)) throw e;
-    await bootCache.dropSnapshots();
-    const rt = await boot({ ...options, snapshot: false });
-    rt.timings.snapshotError = `${e.message}; booted without it and dropped it`;
-    return rt;
   }
 }
 
@@ -373,7 +356,10 @@ export async function init(options = {}) {
   if (typeof opts.onProgress === "function") progressListeners.add(opts.onProgress);
   if (!runtime) {
     runtimeOptions = opts;
-    runtime = bootOrRetry(opts).catch((e) => {
+    // NOTE [ Boot snapshot ]: a runtime restored from the snapshot that fails before it is
+    // ready (seen once in WebKit: an out-of-bounds access unpacking the wheel right after a
+    // restore) is dropped with the snapshot, and booted again without it
+    runtime = bootOrRetry((attempt) => boot(opts, attempt), () => bootCache.dropSnapshots()).catch((e) => {
       runtime = null;
       runtimeOptions = null;
       progressListeners.clear();

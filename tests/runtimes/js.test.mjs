@@ -667,7 +667,8 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
       assert.deepEqual([restored.where, restored.runtime], ["/tests/runtimes/snapshot_page.html", "pyodide-browser"]);
       assert.equal(restored.timings.snapshotError, undefined);
 
-      for (const [how, why] of [["bytes", /damaged: sha256 [0-9a-f]{64} of \d+ bytes, saved as/], ["build", /build id mismatch/]]) {
+      for (const [how, why] of [["bytes", /is damaged: piece \d+ of \d+ has checksum [0-9a-f]{16}, saved as [0-9a-f]{16}/],
+        ["missing", /is damaged: piece (\d+) of (\d+) is missing/], ["build", /build id mismatch/]]) {
         await page.evaluate((h) => window.damage(h), how);
         const again = await visit(false);
         assert.equal(again.timings.snapshot, "made", how);
@@ -676,6 +677,17 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
         assert.equal(again.saved, true);
         assert.equal((await visit(false)).timings.snapshot, "restored", `after the ${how} damage`);
       }
+      // restored beside another standard library: the runtime fails before it is ready, and
+      // init() boots again without the snapshot (bootOrRetry) and drops it
+      await page.evaluate(() => window.rekey());
+      await open(page, `${site.url}/tests/runtimes/snapshot_page.html`, "visit", true);
+      const other = await page.evaluate(() => window.visit("/build/js-test-data", { stdlib: false }));
+      assert.equal(other.error, undefined, other.error);
+      assert.equal(other.timings.stdlib, "pyodide");
+      assert.equal(other.timings.snapshot, "off");
+      assert.match(other.timings.snapshotError, /^the runtime restored from the boot snapshot failed: the snapshot was made with the standard library \S+ \d+, this runtime has \S+ \d+; booted without it and dropped it$/);
+      assert.deepEqual(other.batches, made.batches);
+      assert.deepEqual(await page.evaluate(() => window.storedKeys()), [], "the record was dropped");
       assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
     });
   });
@@ -690,6 +702,20 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
         assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
       });
     }
+  });
+
+  test("a loader worker given a boot snapshot that does not fit it boots again without it and says why", async () => {
+    await inPage(engine, async (page, errors) => {
+      await open(page, `${site.url}/tests/runtimes/js_page.html`, "runChecks");
+      const r = await page.evaluate(() => import("/tests/runtimes/worker_snapshot.mjs").then((m) => m.pageWorkerSnapshot()));
+      assert.equal(r.error, undefined, r.error);
+      assert.deepEqual(r.make, { same: true, snapshot: "made", stdlib: "precompiled", stored: 1 });
+      assert.deepEqual(r.restore, { same: true, snapshot: "restored", stdlib: "precompiled", stored: 1 });
+      const other = r["other stdlib"];
+      assert.match(other.snapshot, /^failed after the restore: .*made with the standard library \S+ \d+, this runtime has \S+ \d+; booted without it$/);
+      assert.deepEqual([other.same, other.stdlib, other.stored], [true, "pyodide", 0], "booted without it; the record dropped");
+      assert.deepEqual((await errors()).filter((e) => !/favicon|404/.test(e)), []);
+    });
   });
 
   test("P2 through nextBatch() gives CPython's DataLoader batches; a held batch outlives the next", async () => {

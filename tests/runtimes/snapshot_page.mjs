@@ -1,10 +1,11 @@
 // One visit of a page using the JS package, for the boot snapshot test in js.test.mjs: what
 // init() did, the batches of a seeded shuffled epoch and a few facts of the Python runtime.
 import * as td from "/js/index.mjs";
+import { checksum } from "/js/boot_cache.mjs";
 
-window.visit = async (dataDir) => {
+window.visit = async (dataDir, options = {}) => {
   try {
-    const rt = await td.init({ indexURL: "/node_modules/pyodide/" });
+    const rt = await td.init({ indexURL: "/node_modules/pyodide/", ...options });
     const saved = await rt.snapshotSaved;
     const l = new td.WasmDataLoader(5, { shuffle: true, seed: 3, label: "label" });
     await l.loadFromUrl(`${dataDir}/train.csv`);
@@ -25,8 +26,9 @@ const done = (req) => new Promise((resolve, reject) => {
 });
 
 /** Damage the stored snapshot of this page (NOTE [ Snapshot pieces ] in boot_cache.mjs):
- * "bytes" flips a byte of its middle piece (the sha256 no longer matches); "build" changes the
- * Pyodide build id in its header (first piece) and stores a matching sha256. */
+ * "bytes" flips a byte of its middle piece (its checksum no longer matches); "missing" deletes
+ * its last piece; "build" changes the Pyodide build id in its header (first piece) and stores
+ * that piece's matching checksum. */
 window.damage = async (how) => {
   const db = await done(indexedDB.open("torsh-data-compiled"));
   try {
@@ -35,22 +37,53 @@ window.damage = async (how) => {
     const key = keys.find((k) => k.startsWith("Window:") && !k.includes("#"));
     const pieceKeys = keys.filter((k) => k.startsWith(`${key}#`)).sort();
     const entry = await done(store("readonly").get(key));
-    if (entry.pieces !== pieceKeys.length || entry.pieces < 2) throw new Error(`${entry.pieces} pieces, keys ${pieceKeys}`);
-    const pieces = await Promise.all(pieceKeys.map((k) => done(store("readonly").get(k))));
-    const at = how === "bytes" ? pieces.length >> 1 : 0;
-    pieces[at] = pieces[at].slice();
+    if (entry.sums.length !== pieceKeys.length || pieceKeys.length < 2) throw new Error(`${entry.sums.length} pieces, keys ${pieceKeys}`);
+    if (how === "missing") {
+      await done(store("readwrite").delete(pieceKeys.at(-1)));
+      return key;
+    }
+    const at = how === "bytes" ? pieceKeys.length >> 1 : 0;
+    const piece = (await done(store("readonly").get(pieceKeys[at]))).slice();
     if (how === "bytes") {
-      pieces[at][pieces[at].length >> 1] ^= 0xff;
+      piece[piece.length >> 1] ^= 0xff;
     } else {
-      pieces[at][20] ^= 0xff; // inside the build id (header bytes 16-47)
-      const all = new Uint8Array(await new Blob(pieces).arrayBuffer());
-      const d = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-      entry.sha256 = Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+      piece[20] ^= 0xff; // inside the build id (header bytes 16-47)
+      entry.sums[at] = checksum(piece);
     }
     const tx = store("readwrite");
-    tx.put(pieces[at], pieceKeys[at]);
+    tx.put(piece, pieceKeys[at]);
     await done(tx.put(entry, key));
     return key;
+  } finally {
+    db.close();
+  }
+};
+
+/** Store this page's snapshot under the key of a boot with Pyodide's own standard library
+ * (`init({ stdlib: false })`): a record whose metadata does not match its bytes. */
+window.rekey = async () => {
+  const db = await done(indexedDB.open("torsh-data-compiled"));
+  try {
+    const store = (mode) => db.transaction("snapshot", mode).objectStore("snapshot");
+    const keys = (await done(store("readonly").getAllKeys())).filter((k) => k.startsWith("Window:"));
+    const key = keys.find((k) => !k.includes("#"));
+    const other = key.replace(/:[^:]+$/, ":pyodide");
+    if (other === key) throw new Error(`${key} is already Pyodide's standard library's`);
+    const values = await Promise.all(keys.map((k) => done(store("readonly").get(k))));
+    const tx = store("readwrite");
+    keys.forEach((k, i) => { tx.delete(k); tx.put(values[i], other + k.slice(key.length)); });
+    await done(tx.put(values[keys.indexOf(key)], other));
+    return other;
+  } finally {
+    db.close();
+  }
+};
+
+/** The keys of the snapshot store. */
+window.storedKeys = async () => {
+  const db = await done(indexedDB.open("torsh-data-compiled"));
+  try {
+    return await done(db.transaction("snapshot").objectStore("snapshot").getAllKeys());
   } finally {
     db.close();
   }

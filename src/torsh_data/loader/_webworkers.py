@@ -29,7 +29,9 @@ start every worker from it (``loadPyodide({_loadSnapshot})``), then write the fi
 the packages again (the file system is not in the snapshot) and reseed Python's ``random``.
 The key is Pyodide's version and URL, the packages and torsh_data's files (nothing else is
 imported before the snapshot); the cache checks each entry's sha256 and Pyodide its build id.
-A worker that fails to restore starts the ordinary way and the entry is dropped. In a browser
+A worker that fails to restore, or whose restored runtime fails before it is ready (its
+standard library is not the one the snapshot was made with, say), starts the ordinary way
+(``bootOrRetry`` in ``pyodide_boot.mjs``, the page's mechanism too) and the entry is dropped. In a browser
 the page compiles ``pyodide.asm.wasm`` once and hands the ``WebAssembly.Module`` to every
 worker: no worker fetches and compiles it again, and WebKit, which runs a fresh module's code
 in its interpreter first, reuses the code the earlier workers warmed (a 2-worker pool's boot

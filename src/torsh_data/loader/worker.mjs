@@ -1,4 +1,4 @@
-import { reseedRandom, startPyodide, takeSnapshot } from "./pyodide_boot.mjs";
+import { bootOrRetry, checkRestored, reseedRandom, stampSnapshot, startPyodide, takeSnapshot } from "./pyodide_boot.mjs";
 /**
  * A loader worker (NOTE [ Web Worker pool ] in `_webworkers.py`): the same for a browser module
  * Web Worker and a Node.js worker thread. It boots its own Pyodide from the boot message, then
@@ -40,11 +40,21 @@ async function boot(m) {
   }
   // the main runtime's standard library (NOTE [ Worker standard library ] in _webworkers.py)
   const config = { indexURL: m.indexURL, ...(m.stdLibURL ? { stdLibURL: m.stdLibURL } : {}) };
-  const started = await startPyodide(loadPyodide, config, { snapshot: m.snapshot, make: m.makeSnapshot });
+  // NOTE [ Worker boot snapshot ]: a runtime restored from the snapshot that fails before it
+  // is ready is dropped, and the worker boots again without the snapshot
+  return bootOrRetry((attempt) => start(m, loadPyodide, config, attempt, t.slice()), async () => {});
+}
+
+async function start(m, loadPyodide, config, attempt, t) {
+  const started = await startPyodide(loadPyodide, config,
+    { snapshot: attempt.snapshot ? m.snapshot : null, make: attempt.snapshot && m.makeSnapshot });
   const py = started.pyodide;
+  attempt.restored = started.restored;
   let snapshot = started.restored ? "restored" : "off", made = null;
   if (started.error) snapshot = `failed to restore: ${(started.error && started.error.message) || started.error}`;
+  if (attempt.failed) snapshot = `failed after the restore: ${attempt.failed.message}; booted without it`;
   t.push(performance.now());
+  if (started.restored) checkRestored(py); // NOTE [ Snapshot standard library ]
   if (m.packages.length) await py.loadPackage(m.packages, { messageCallback: () => {} });
   for (const [file, data] of m.files) {
     py.FS.mkdirTree(file.slice(0, file.lastIndexOf("/")) || "/");
@@ -53,15 +63,16 @@ async function boot(m) {
   py.runPython("import importlib; importlib.invalidate_caches()");
   t.push(performance.now());
   const here = py.pyimport("torsh_data.loader._webworkers");
-  step = here._worker_step;
   const stdlib = here._stdlib_kind();
   if (started.restored) {
     reseedRandom(py);
-  } else if (m.makeSnapshot) {
+  } else if (attempt.snapshot && m.makeSnapshot) {
+    stampSnapshot(py);
     const r = takeSnapshot(py);
     made = r.made;
     snapshot = made ? "made" : `not made: ${(r.error && r.error.message) || r.error}`;
   }
+  step = here._worker_step;
   t.push(performance.now());
   return { seconds: t.slice(1).map((x, i) => (x - t[i]) / 1000), snapshot, made, stdlib };
 }
