@@ -9,8 +9,7 @@ from typing import Any
 
 from .._capabilities import PerformanceMonitor
 from .._checks import check_bool, check_int
-from .._errors import CannotBlockError, DataTypeError, DataValueError
-from .._runtime import IN_PYODIDE
+from .._errors import CannotBlockError, DataTypeError, DataValueError, TorshDataError
 from ..formats import FORMATS as REGISTRY
 from ..tabular import FeatureRow, collate_feature_rows
 from ..tensor import Tensor
@@ -77,9 +76,11 @@ def _warm_load(data: bytes, options: dict[str, Any]) -> None:
     records = list(open_dataset(data, "csv", name=name, **reader_options("csv", opts)))
     js_loader._setup(materialise("csv", records, opts, name, js_loader.labels))
     js_loader.info_json()
-    batch = js_loader.next_batch_js_sync if IN_PYODIDE else js_loader.next_batch_sync
-    while batch() is not None:
-        pass
+    while (batch := js_loader.next_batch_sync()) is not None:
+        try:
+            js_loader._to_js(batch)
+        except TorshDataError:  # natively: no JavaScript to convert to (the _ffi seam)
+            return
 
 
 class _RecordingCache:
