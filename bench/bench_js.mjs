@@ -20,6 +20,11 @@
  *   the longest task (Long Tasks API; 0: none over 50 ms), the long tasks, animation frames,
  *   and the longest tasks each with when it began (ms after the load's start) and where the
  *   load was (still reading, or making columns after reading: `bigLoadTasks`, per run);
+ *   BENCH_TRACE=file.json also records a Chromium trace of that load (with V8's sampling profiler;
+ *   performance marks "bench:load" and "bench:loaded" bound the load) and prints, for each task
+ *   over 50 ms inside the load, the JavaScript functions that took most of it (a Python frame is
+ *   Pyodide's wasm, the Python stack is not in the trace). BENCH_ONLY=bigload measures only
+ *   that load (after one page visit that makes the boot snapshot it restores, as below).
  * - the demo in a browser (BENCH_ENGINE: chromium, the default, firefox or webkit): page load -> first batch, cold (empty profile), warm (reload:
  *   service worker + IndexedDB incl. the boot snapshot) and after a browser restart (same
  *   profile), and init() done -> first batch;
@@ -127,6 +132,8 @@ window.bench = async (url, batch, options) => {
 };
 // the main thread while a large CSV loads: long tasks (> 50 ms, PerformanceObserver) and frames;
 // each long task with where the load was when it began (decoded bytes read, sampled each frame)
+// a visit that only boots: the boot snapshot it makes is what the next visit restores
+window.boot = async () => (await init({ indexURL: new URL("./vendor/pyodide/", import.meta.url).href })).snapshotSaved;
 window.mainThread = async (url) => {
   await init({ indexURL: new URL("./vendor/pyodide/", import.meta.url).href });
   await new Promise((r) => setTimeout(r, 0)); // init()'s last task is the boot's, not the load's
@@ -138,9 +145,11 @@ window.mainThread = async (url) => {
   let frames = 0, stop = false;
   const frame = () => { frames++; read.push([performance.now(), l.loadedBytes]); if (!stop) requestAnimationFrame(frame); };
   requestAnimationFrame(frame);
+  performance.mark("bench:load");
   const t0 = performance.now();
   await l.loadFromUrl(url);
   const loadMs = performance.now() - t0;
+  performance.mark("bench:loaded");
   stop = true;
   await new Promise((r) => setTimeout(r, 100)); // the last entries
   obs.disconnect();
@@ -156,11 +165,54 @@ window.mainThread = async (url) => {
       .sort((a, b) => b.ms - a.ms).slice(0, 8) };
 };`;
 
+/**
+ * The tasks over 50 ms of the renderer's main thread between the marks "bench:load" and
+ * "bench:loaded" of a Chromium trace: when each began (ms after "bench:load"), how long it ran
+ * and the functions V8's sampling profiler saw most in it (self time, ms; "(wasm)" frames are
+ * Pyodide's interpreter running Python).
+ */
+function traceTasks(events) {
+  const mark = (name) => events.find((e) => e.name === name && e.cat?.includes("user_timing"));
+  const [start, end] = [mark("bench:load"), mark("bench:loaded")];
+  if (!start || !end) return null;
+  const main = (e) => e.pid === start.pid && e.tid === start.tid;
+  const tasks = events.filter((e) => main(e) && e.ph === "X" && e.name === "RunTask" && e.dur > 50_000 &&
+    e.ts + e.dur >= start.ts && e.ts <= end.ts);
+  // the profiler's samples: nodes (id -> frame); each chunk's sample ids and time deltas (µs)
+  // continue from the profile's startTime
+  const nodes = new Map(), samples = [];
+  let t = events.find((e) => e.name === "Profile" && e.pid === start.pid)?.args?.data?.startTime;
+  for (const e of events) {
+    if (e.name !== "ProfileChunk" || e.pid !== start.pid || t === undefined) continue;
+    const d = e.args?.data ?? {};
+    for (const n of d.cpuProfile?.nodes ?? []) nodes.set(n.id, n.callFrame);
+    (d.cpuProfile?.samples ?? []).forEach((id, i) => {
+      t += d.timeDeltas?.[i] ?? 0;
+      samples.push({ id, ts: t });
+    });
+  }
+  return tasks.map((task) => {
+    const self = new Map();
+    const inside = samples.filter((p) => p.ts >= task.ts && p.ts <= task.ts + task.dur);
+    inside.forEach((p, i) => {
+      const f = nodes.get(p.id);
+      const name = !f ? "?" : f.codeType === "wasm" || /\.wasm/.test(f.url ?? "") ? `(wasm) ${f.functionName}`
+        : `${f.functionName || "(anonymous)"} ${(f.url ?? "").split("/").pop()}`;
+      const next = inside[i + 1]?.ts ?? task.ts + task.dur;
+      self.set(name, (self.get(name) ?? 0) + (next - p.ts) / 1000);
+    });
+    const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([n, ms]) => [n, Math.round(ms)]);
+    return { atMs: Math.round((task.ts - start.ts) / 1000), ms: Math.round(task.dur / 1000), top };
+  });
+}
+
 // BENCH_ENGINE picks the browser (chromium, firefox or webkit; tools/pyodide/engines.mjs).
 const ENGINE = process.env.BENCH_ENGINE ?? "chromium";
 const open = (userDataDir) => launchEngine(ENGINE, { timeoutMs: 300_000, ...(userDataDir ? { userDataDir } : {}) });
 
 const RUNS = Number(process.env.RUNS ?? 3);
+const ONLY_BIG_LOAD = process.env.BENCH_ONLY === "bigload";
+if (process.env.BENCH_ONLY && !ONLY_BIG_LOAD) throw new Error(`BENCH_ONLY: "bigload" or unset, not ${process.env.BENCH_ONLY}`);
 const runs = [];
 const result = { engine: ENGINE, sizes: sizes(), runs };
 const tmp = path.join(DEMO, "bench");
@@ -184,7 +236,7 @@ for (let run = 0; run < RUNS; run++) {
   runs.push(result);
   // the demo, cold then warm, in a persistent profile as a person's browser has (a fresh
   // Playwright context keeps no compiled wasm), then again after the browser restarted
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "bench-js-profile-"));
+  const profile = ONLY_BIG_LOAD ? null : fs.mkdtempSync(path.join(os.tmpdir(), "bench-js-profile-"));
   const first = async (page) => {
     await page.waitFor(() => window.demo?.loads.length >= 1 || window.demo?.error, null, 300_000);
     return page.evaluate(() => ({ firstBatchMs: window.demo.loads[0].firstBatchAt, initMs: window.demo.initMs,
@@ -193,7 +245,7 @@ for (let run = 0; run < RUNS; run++) {
       phases: Object.fromEntries(performance.getEntriesByType("mark").filter((m) => m.name.startsWith("torsh-data:"))
         .map((m) => [m.name.slice(11), Math.round(m.startTime)])) }));
   };
-  try {
+  if (profile) try {
     let page = await open(profile);
     try {
       await page.goto(server.url + "/");
@@ -224,9 +276,10 @@ for (let run = 0; run < RUNS; run++) {
   try {
     await page.goto(server.url + "/bench.html");
     await page.waitFor(() => typeof window.bench === "function");
-    result.p1 = await page.evaluate(() => window.bench("bench/p1.csv", 256,
+    if (ONLY_BIG_LOAD) await page.evaluate(() => window.boot());
+    else result.p1 = await page.evaluate(() => window.bench("bench/p1.csv", 256,
       { label: "label", shuffle: true, seed: 0, transforms: [{ name: "Standardize", column: "x" }] }));
-    result.p2 = await page.evaluate(() => window.bench("bench/p2-images-idx3-ubyte", 64, { shuffle: true, seed: 0,
+    if (!ONLY_BIG_LOAD) result.p2 = await page.evaluate(() => window.bench("bench/p2-images-idx3-ubyte", 64, { shuffle: true, seed: 0,
       transforms: [{ name: "RandomCrop", args: [28], padding: 2 }, { name: "RandomHorizontalFlip", args: [0.5] },
         "ToTensor", { name: "Normalize", args: [0.1307, 0.3081] }] }));
     if (ENGINE === "chromium") { // the Long Tasks API is Chromium's
@@ -238,7 +291,7 @@ for (let run = 0; run < RUNS; run++) {
       if (cdp) {
         cdp.on("Tracing.dataCollected", (e) => events.push(...e.value));
         await cdp.send("Tracing.start", { transferMode: "ReportEvents", traceConfig: { includedCategories:
-          ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "v8.execute", "blink.user_timing", "IndexedDB", "toplevel"] } });
+          ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "v8.execute", "blink.user_timing", "IndexedDB", "toplevel", "disabled-by-default-v8.cpu_profiler"] } });
       }
       result.bigLoad = await page.evaluate(() => window.mainThread("bench/big.csv"));
       if (cdp) {
@@ -246,6 +299,7 @@ for (let run = 0; run < RUNS; run++) {
         await cdp.send("Tracing.end");
         await done;
         fs.writeFileSync(process.env.BENCH_TRACE, JSON.stringify({ traceEvents: events }));
+        result.bigLoadTrace = traceTasks(events);
       }
     }
   } finally {

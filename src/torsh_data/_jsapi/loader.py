@@ -9,7 +9,7 @@ from typing import Any
 
 from .._capabilities import PerformanceMonitor
 from .._checks import check_bool, check_int
-from .._errors import CannotBlockError, DataTypeError, DataValueError
+from .._errors import CannotBlockError, DataTypeError, DataValueError, TorshDataError
 from ..formats import FORMATS as REGISTRY
 from ..tabular import FeatureRow, collate_feature_rows
 from ..tensor import Tensor
@@ -32,11 +32,55 @@ from .transforms import apply_transforms
 __all__ = ["JsLoader", "collate_records", "warm_up"]
 
 
+# NOTE [ Warm-up ]: in a page, Python runs on the main thread, so whatever a first load does
+# for the first time (importing a module, compiling it from source when no .pyc is shipped,
+# filling a cache) is one task the page cannot repaint during. ``warm_up()`` runs before the
+# boot snapshot is taken (NOTE [ Boot snapshot ] in js/boot_cache.mjs), so what it imports or
+# fills is in every later visit's memory too. It imports the load path's modules, the HTTP
+# transport included: ``iter_fetch`` imports that at its first request, which was the
+# longest task of a first URL load, before its first byte (the module was compiled from
+# source there, as tools/precompile.mjs ships a .pyc only for what ``warm_up()`` and a few
+# loads from memory import). Then it parses a CSV of two records and batches it, as a first
+# load does. tests/runtimes/warm_up.test.mjs checks that a first URL load after ``init()``
+# imports no module.
+_WARM_LOADS: tuple[tuple[bytes, dict[str, Any]], ...] = (
+    (b"a,b,label\n1,2.5,0\n3,-4,1\n", {"label": "label", "shuffle": True, "seed": 0}),
+    (b"a,b\n1,2\n3,4\n", {}),
+)
+
+
 def warm_up() -> None:
-    """Import what loading and batching need, so that ``init()`` pays for it, not the first
-    load (in WebAssembly, compiling the modules is most of a first load's time)."""
+    """Import and run once what loading a CSV and batching it need, so that ``init()`` pays
+    for it, and the boot snapshot keeps it, not the first load (NOTE [ Warm-up ]).
+
+    >>> warm_up()
+    """
     from .. import formats, loader, transforms  # noqa: F401
-    from ..io import fetch  # noqa: F401
+    from ..io import fetch
+
+    fetch._transport()  # the HTTP transport module, imported at the first request otherwise
+    for data, options in _WARM_LOADS:
+        _warm_load(data, options)
+
+
+def _warm_load(data: bytes, options: dict[str, Any]) -> None:
+    """Parse ``data`` (a CSV) as :meth:`JsLoader._open` does, synchronously (a load awaits
+    the event loop, which a boot cannot), then batch it (to JavaScript in Pyodide)."""
+    from ..io import open_dataset
+
+    js_loader = JsLoader(2, json.dumps(options))  # JSON, as JavaScript gives them
+    opts, name = js_loader.options, "warm-up.csv"
+    label = opts.get("label")
+    js_loader.labels = None if label is None else LabelCodec(label, None, "float32")
+    js_loader.names = ["x", "y"] if label is not None else ["x"]
+    records = list(open_dataset(data, "csv", name=name, **reader_options("csv", opts)))
+    js_loader._setup(materialise("csv", records, opts, name, js_loader.labels))
+    js_loader.info_json()
+    while (batch := js_loader.next_batch_sync()) is not None:
+        try:
+            js_loader._to_js(batch)
+        except TorshDataError:  # natively: no JavaScript to convert to (the _ffi seam)
+            return
 
 
 class _RecordingCache:
