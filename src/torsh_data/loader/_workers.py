@@ -33,19 +33,11 @@ __all__ = ["ProcessExecutor", "WorkerError"]
 _POLL = 0.5  # seconds between liveness checks while waiting
 
 
-def _worker_main(
-    worker_id: int,
-    num_workers: int,
-    dataset: Any,
-    collate_fn: Callable[[Any], Any],
-    seed: int,
-    init_fn: Callable[[int], None] | None,
-    tasks: Any,
-    replies: Any,
-) -> None:
+def _worker_main(*args: Any) -> None:
+    """A worker process: :func:`_serve`, ending quietly if the main process stops listening."""
     try:
-        _serve(worker_id, num_workers, dataset, collate_fn, seed, init_fn, tasks, replies)
-    except (BrokenPipeError, EOFError):  # the main process stopped listening: nothing to tell
+        _serve(*args)
+    except (BrokenPipeError, EOFError):  # nothing left to tell anyone
         pass
 
 
