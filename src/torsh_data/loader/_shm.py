@@ -50,6 +50,7 @@ import os
 import secrets
 import sys
 import weakref
+from collections import deque
 from multiprocessing import shared_memory
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
@@ -115,7 +116,8 @@ class Lender:
         self._slots: list[dict[int, shared_memory.SharedMemory]] = [{} for _ in range(num_workers)]
         self._named: dict[int, shared_memory.SharedMemory] = {}  # not unlinked yet
         self._lend: list[list[tuple[int, str]]] = [[] for _ in range(num_workers)]
-        self._back: list[list[int]] = [[] for _ in range(num_workers)]
+        # given back since the last message: appended to by weakref callbacks, in any thread
+        self._back: list[deque[int]] = [deque() for _ in range(num_workers)]
         self._held: dict[int, weakref.ref[Any]] = {}  # slot id -> its batch's holder
         self.largest = size  #: the largest slot created (bytes)
         for wid in range(num_workers if size else 0):
@@ -125,10 +127,12 @@ class Lender:
     def parcel(self, wid: int) -> Any:
         """What goes with the next message to worker ``wid``: None, or the slots lent (ids
         and names) and the slot ids given back since the last message."""
-        lend, back = self._lend[wid], self._back[wid]
-        if not lend and not back:
+        lend, queue = self._lend[wid], self._back[wid]
+        if not lend and not queue:
             return None
-        self._lend[wid], self._back[wid] = [], []
+        self._lend[wid], back = [], []
+        while queue:  # popleft, not a swap: a callback may append meanwhile
+            back.append(queue.popleft())
         return lend, back
 
     def receive(self, msg: Any) -> Any:

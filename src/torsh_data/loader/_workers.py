@@ -186,7 +186,10 @@ class ProcessExecutor(PoolExecutor):
         assert self._pool is not None and self._lender is not None
         kind, payload = message
         data = ForkingPickler.dumps((kind, payload, self._lender.parcel(wid)))
-        self._pool.outboxes[wid].send(payload[0] if kind == "task" else None, data)
+        try:
+            self._pool.outboxes[wid].send(payload[0] if kind == "task" else None, data)
+        except OSError:  # its pipe is closed: it died
+            self._dead(wid)
 
     def _recv(self) -> Reply | None:
         assert self._pool is not None and self._lender is not None
@@ -197,11 +200,11 @@ class ProcessExecutor(PoolExecutor):
         wid = self._pool.replies.index(conn)
         try:
             msg = conn.recv()
-        except (EOFError, OSError):
+            reply: Reply = self._lender.receive(msg)
+            if reply[0] >= 0:
+                self._pool.outboxes[wid].answered(reply[0])  # may send tasks that waited
+        except (EOFError, OSError):  # its pipe ended: it died
             self._dead(wid)
-        reply: Reply = self._lender.receive(msg)
-        if reply[0] >= 0:
-            self._pool.outboxes[wid].answered(reply[0])
         return reply
 
     def _idle(self) -> bool:
