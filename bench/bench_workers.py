@@ -69,13 +69,13 @@ def _worker_pids(loader: Any) -> list[int]:
     return [p.pid for p in procs]
 
 
-def cpu_seconds(loader: Any) -> float | None:
-    """CPU seconds used so far by this process and the loader's worker processes (None where
-    /proc is missing: not Linux, or in Pyodide)."""
+def cpu_seconds(loader: Any) -> tuple[float, float] | None:
+    """CPU seconds used so far by this process and by the loader's worker processes (None
+    where /proc is missing: not Linux, or in Pyodide)."""
     if sys.platform == "emscripten" or not os.path.isdir("/proc/self"):
         return None
     tick = os.sysconf("SC_CLK_TCK")
-    total = time.process_time()
+    total = 0.0
     for pid in _worker_pids(loader):
         try:
             with open(f"/proc/{pid}/stat") as f:
@@ -83,7 +83,7 @@ def cpu_seconds(loader: Any) -> float | None:
         except OSError:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-    return total
+    return time.process_time(), total
 
 
 async def scaling(
@@ -104,6 +104,7 @@ async def scaling(
     (where /proc tells it): unlike a rate, it does not depend on what else the machine runs,
     so ``bound`` -- the rate ``cores`` cores could reach at that cost, each worker limited to
     one core, against the 0-worker cost -- is the scaling a quiet machine allows.
+    ``main_ms`` is the main process's part of ``cpu_ms``.
     """
     loaders = {n: make(n) for n in counts}
     out: dict[int, dict[str, float]] = {}
@@ -113,6 +114,7 @@ async def scaling(
         out[n] = {"first_batch_s": first, "first_epoch_s": total}
     rates: dict[int, list[float]] = {n: [] for n in counts}
     cpu = {n: 0.0 for n in counts}
+    main_cpu = {n: 0.0 for n in counts}
     batches = {n: 0 for n in counts}
     for _ in range(rounds):
         for n in counts:
@@ -121,7 +123,8 @@ async def scaling(
             after = cpu_seconds(loaders[n])
             rates[n].append(samples / total)
             if before is not None and after is not None:
-                cpu[n] += after - before
+                main_cpu[n] += after[0] - before[0]
+                cpu[n] += sum(after) - sum(before)
                 batches[n] += -(-samples // 64)
     if digest and len({tuple(d) for d in digests.values()}) != 1:
         raise AssertionError("worker counts gave other batches")
@@ -133,6 +136,7 @@ async def scaling(
         )
         if batches[n] and batches[counts[0]]:
             out[n]["cpu_ms"] = 1e3 * cpu[n] / batches[n]
+            out[n]["main_ms"] = 1e3 * main_cpu[n] / batches[n]
             base = 1e3 * cpu[counts[0]] / batches[counts[0]]
             cores = os.cpu_count() or 1
             out[n]["bound"] = base / out[n]["cpu_ms"] * min(cores, max(n, 1))
@@ -146,20 +150,25 @@ async def scaling(
 
 HEADER = (
     f"{'library':12} {'workers':>7} {'first batch':>12} {'epoch 1':>9} {'samples/s':>10}"
-    f" {'vs 0':>7} {'per round':>10} {'cpu/batch':>10} {'bound':>6}"
+    f" {'vs 0':>7} {'per round':>10} {'cpu/batch':>10} {'main':>7} {'bound':>6}"
 )
 LEGEND = (
     "samples/s: best of {rounds} alternating epochs after the first (which starts the workers);"
     " vs 0: best against best; per round: median over rounds of the epoch's rate / the same"
     " round's 0-worker epoch's; cpu/batch: CPU ms per batch of the main process and the"
-    " workers together; bound: the 0-worker cpu/batch over this one's, times the cores the"
-    " workers can use (the speed-up a quiet machine allows)"
+    " workers together; main: the main process's part of it; bound: the 0-worker cpu/batch"
+    " over this one's, times the cores the workers can use (the speed-up a quiet machine"
+    " allows)"
 )
 
 
 def report(name: str, result: dict[int, dict[str, float]]) -> None:
     for n, r in result.items():
-        cpu = f" {r['cpu_ms']:>8.2f}ms {r['bound']:>5.2f}x" if "cpu_ms" in r else ""
+        cpu = (
+            f" {r['cpu_ms']:>8.2f}ms {r['main_ms']:>5.2f}ms {r['bound']:>5.2f}x"
+            if "cpu_ms" in r
+            else ""
+        )
         print(
             f"{name:12} {n:>7} {r['first_batch_s']:>11.2f}s {r['first_epoch_s']:>8.2f}s"
             f" {r['best']:>10,.0f} {r['vs0']:>6.2f}x {r['paired']:>9.2f}x{cpu}"

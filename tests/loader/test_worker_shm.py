@@ -104,6 +104,132 @@ def test_without_shared_memory_batches_go_through_the_pipe(monkeypatch: Any) -> 
     assert lender.shipped == 0 and not lender.enabled
 
 
+def in_slot(t: Tensor) -> bool:
+    """Whether a batch Tensor views a shared-memory slot (rather than memory of its own)."""
+    import ctypes
+
+    return isinstance(t._data.obj, ctypes.Array)
+
+
+def persistent(workers: int, n: int = 256, **kw: Any) -> DataLoader:
+    return DataLoader(
+        Images(n), batch_size=16, seed=3, num_workers=workers, persistent_workers=True, **kw
+    )
+
+
+def serial_digests(n: int = 256, epochs: int = 3) -> list[list[str]]:
+    """Each epoch's batch digests without workers."""
+    loader = DataLoader(Images(n), batch_size=16, seed=3)
+    return [[batch_digest(b) for b in loader] for _ in range(epochs)]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_kept_batch_stays_intact_while_later_batches_arrive(workers: int) -> None:
+    """A batch views its slot (nothing is copied); the slot is not written again while the
+    batch, or only a view of one of its samples, is kept -- through 15 later batches, more
+    than the slots a worker may have."""
+    serial = serial_digests()
+    loader = persistent(workers)
+    list(loader)  # the first epoch creates the slots
+    lender = loader.executor._lender  # type: ignore[attr-defined]
+    it = iter(loader)
+    kept = next(it)
+    assert in_slot(kept[0])
+    sample = kept[0][5]  # a view of one sample, kept after the batch is dropped
+    expect = bytes(sample._data)
+    rest = [batch_digest(b) for b in it]
+    assert [batch_digest(kept), *rest] == serial[1]
+    assert lender.held == 1
+    del kept
+    assert lender.held == 1  # the sample view still holds the slot
+    assert [batch_digest(b) for b in loader] == serial[2]
+    assert bytes(sample._data) == expect
+    del sample
+    assert lender.held == 0
+    loader.executor.shutdown()  # type: ignore[attr-defined]
+
+
+def test_a_dropped_batch_gives_its_slot_back() -> None:
+    """Batches dropped one by one: after the first epoch every batch comes through a slot,
+    and no new slot is made -- each worker writes into the ones given back."""
+    loader = persistent(2)
+    list(loader)
+    lender = loader.executor._lender  # type: ignore[attr-defined]
+    slots = [set(s) for s in lender._slots]
+    shipped = lender.shipped
+    for _ in range(3):
+        for b in loader:
+            assert in_slot(b[0])
+        del b
+    assert lender.shipped == shipped + 3 * len(loader)
+    assert [set(s) for s in lender._slots] == slots
+    assert all(len(s) <= lender.cap for s in slots)
+    assert lender.held == 0
+    loader.executor.shutdown()  # type: ignore[attr-defined]
+
+
+def test_kept_batches_take_the_pipe_once_slots_run_out_and_give_them_back_when_dropped() -> None:
+    serial = serial_digests()
+    loader = persistent(2)
+    kept = list(loader)
+    lender = loader.executor._lender  # type: ignore[attr-defined]
+    assert [batch_digest(b) for b in kept] == serial[0]
+    in_slots = sum(in_slot(b[0]) for b in kept)
+    assert 0 < in_slots <= 2 * lender.cap and lender.held == in_slots
+    for b in kept:  # writing into a kept batch changes that batch only
+        b[0]._data[:] = bytes(len(b[0]._data))
+    del kept, b
+    assert lender.held == 0
+    again = list(loader)
+    assert [batch_digest(b) for b in again] == serial[1]
+    assert sum(in_slot(b[0]) for b in again) >= in_slots  # the slots came back
+    del again
+    loader.executor.shutdown()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("how", ["epoch ends", "worker killed"])
+def test_a_kept_batch_outlives_its_workers_and_slots(how: str) -> None:
+    """The pool shut down (each epoch's end without persistent workers, or a worker killed
+    mid-batch, which still raises its error) and every name unlinked: a kept batch stays
+    readable, and the memory goes with it."""
+    serial = serial_digests(192)
+    loader = DataLoader(Images(192), batch_size=16, seed=3, num_workers=2, prefetch_factor=3)
+    list(loader)  # slots are sized for the next pools
+    it = iter(loader)
+    kept = [next(it) for _ in range(3)]
+    prefix = loader.executor._lender.prefix  # type: ignore[attr-defined]
+    assert all(in_slot(b[0]) for b in kept)
+    if how == "epoch ends":
+        assert [batch_digest(b) for b in it] == serial[1][3:]
+    else:
+        _kill_a_worker(loader, it)
+    assert left(prefix) == []
+    assert loader.executor._pool is None  # type: ignore[attr-defined]
+    assert [batch_digest(b) for b in kept] == serial[1][:3]
+    if how == "epoch ends":
+        assert [batch_digest(b) for b in loader] == serial[2]
+        assert [batch_digest(b) for b in kept] == serial[1][:3]
+
+
+def test_a_numpy_view_keeps_its_slot() -> None:
+    np = pytest.importorskip("numpy")
+    serial = serial_digests()
+    loader = persistent(1)
+    list(loader)
+    lender = loader.executor._lender  # type: ignore[attr-defined]
+    it = iter(loader)
+    batch = next(it)
+    array = np.asarray(batch[0])
+    expect = array.copy()
+    del batch
+    assert lender.held == 1
+    assert [batch_digest(b) for b in it] == serial[1][1:]
+    assert (array == expect).all()
+    del array
+    assert lender.held == 0
+    loader.executor.shutdown()  # type: ignore[attr-defined]
+
+
 class Unpicklable(Images):
     def __getitem__(self, i: int) -> Any:
         x, i = super().__getitem__(i)

@@ -293,6 +293,15 @@ def test_dead_worker_is_reported_with_its_exit_code() -> None:
     assert our_workers() == []
 
 
+@pytest.mark.parametrize("context", ["spawn", "forkserver"])
+def test_dead_worker_is_reported_with_any_start_method(context: str) -> None:
+    """Without fork no other process holds a dead worker's pipes (its reply pipe ends, a task
+    sent to it may meet a closed pipe): still the worker's death that is reported."""
+    with pytest.raises(td.WorkerError, match=r"exited unexpectedly with exit code -9"):
+        list(DataLoader(Dying(), batch_size=1, num_workers=2, multiprocessing_context=context))
+    assert our_workers() == []
+
+
 def test_timeout() -> None:
     with pytest.raises(td.WorkerError, match=r"timed out after 0\.5 seconds"):
         list(DataLoader(Slow({0}, 3.0), batch_size=2, num_workers=1, timeout=0.5))

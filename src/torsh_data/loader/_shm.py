@@ -1,14 +1,25 @@
 """How a worker process's batch reaches the main process: through a shared-memory slot.
 
 NOTE [ Shared batch slots ]: a worker pickles its batch with each Tensor's buffer left out
-(:func:`~torsh_data.loader._transfer.pack`; other objects as the queue would pickle them, so
+(:func:`~torsh_data.loader._transfer.pack`; other objects as the pipe would pickle them, so
 torch tensors still travel as torch's shared-memory pickling has them). If the buffers come to
 at least :data:`MIN_BYTES`, it writes them into a *slot* -- a shared-memory segment the main
 process created and lent to it -- and sends through the pipe only the pickled structure, the
-slot and where each buffer lies; smaller ones go through the pipe beside the structure. The main process copies each buffer out at
-once, one ``memcpy`` per Tensor, into memory of its own, and lends the slot back with its next
-message to that worker. Pickling a 1 MiB batch into the pipe and out again cost 4-5 ms of the
-two processes' time for a batch that took 7 ms to make; this costs about 0.2 ms.
+slot and where each buffer lies; smaller ones go through the pipe beside the structure.
+
+The batch the caller gets *views* its slot: its Tensors' memory is the slot's, nothing is
+copied (a 1 MiB copy cost as much as the rest of the main process's work for a batch). The
+rule that keeps this safe, as torch's shared-memory batches do: **a slot is written again only
+after its batch is gone** -- every Tensor of it, and every view, slice, numpy array or torch
+tensor made from them. All those hold one per-batch object (a ``ctypes`` array over the slot,
+:meth:`Lender._hold`); when the last of them is released, a weak-reference callback gives the
+slot back to its worker with the main process's next message to it. A caller who keeps
+batches keeps their slots; a worker without a free slot sends its next batches through the
+pipe (copied, as small ones are) and asks for another slot, up to ``cap`` per worker. Every
+batch arrives once, and a batch stays valid however long it is kept -- also after its
+workers exit, since an unlinked segment's memory lives as long as it is mapped. Batch Tensors
+are writable, and writing into one changes only that batch. (A CPython without ``ctypes``
+copies each buffer out instead, and gives the slot back at once.)
 
 Ownership, so that nothing is left in ``/dev/shm`` on any exit path:
 
@@ -21,10 +32,10 @@ Ownership, so that nothing is left in ``/dev/shm`` on any exit path:
   worker (:class:`Writer`) only maps and unmaps, never unlinks. If the main process is killed,
   only names lent but not used yet remain; its resource tracker, which the workers share
   (:func:`share_tracker`), unlinks those when the last of them exits.
-- A batch the caller gets never aliases shared memory: its lifetime is ordinary Python's.
 - A worker with no free slot large enough sends that batch's buffers through the pipe and
-  asks for one (``want``); the main process creates it (at most ``cap`` per worker) and lends
-  it with its next message. Free slots too small are given back. Where shared memory cannot
+  asks for one (``want``); the main process creates it -- and more, up to ``cap - 1``, as
+  many as a worker keeps busy while batches are dropped one by one -- (at most ``cap`` per
+  worker) and lends them with its next message. Free slots too small are given back. Where shared memory cannot
   be created -- no ``/dev/shm``, or too little of it (the space is reserved with
   ``posix_fallocate``, so a full ``/dev/shm`` is an error here, not a ``SIGBUS`` in the
   worker) -- batches keep going through the pipe. Either way every batch arrives once.
@@ -32,16 +43,24 @@ Ownership, so that nothing is left in ``/dev/shm`` on any exit path:
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import os
 import secrets
 import sys
+import weakref
+from collections import deque
 from multiprocessing import shared_memory
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from ._transfer import pack, unpack
+
+try:
+    import ctypes
+except ImportError:  # a CPython built without _ctypes: batches are copied out of their slots
+    ctypes = None  # type: ignore[assignment]
 
 __all__ = ["MIN_BYTES", "Lender", "Writer", "share_tracker"]
 
@@ -68,8 +87,8 @@ def _attach(name: str) -> shared_memory.SharedMemory:
 def _close(shm: shared_memory.SharedMemory) -> None:
     try:
         shm.close()
-    except BufferError:  # a view is still referenced (a traceback's frame): unmapped with it;
-        shm._buf = shm._mmap = None  # type: ignore[attr-defined]  # SharedMemory.__del__ won't retry
+    except BufferError:  # a batch (or a traceback's frame) still views it: unmapped with the
+        shm._buf = shm._mmap = None  # type: ignore[attr-defined]  # last view; __del__ closes the fd
 
 
 def _spans(sizes: list[int]) -> tuple[list[tuple[int, int]], int]:
@@ -84,7 +103,7 @@ class Lender:
     """The main process's end: creates the slots, lends them, receives the batches.
 
     With ``size`` (the :attr:`largest` slot of an earlier pool of the same executor), each
-    worker is lent ``cap - 2`` slots of that size at once, so that a pool started for each
+    worker is lent ``cap - 1`` slots of that size at once, so that a pool started for each
     epoch does not send its first batches through the pipe.
     """
 
@@ -97,19 +116,23 @@ class Lender:
         self._slots: list[dict[int, shared_memory.SharedMemory]] = [{} for _ in range(num_workers)]
         self._named: dict[int, shared_memory.SharedMemory] = {}  # not unlinked yet
         self._lend: list[list[tuple[int, str]]] = [[] for _ in range(num_workers)]
-        self._back: list[list[int]] = [[] for _ in range(num_workers)]
+        # given back since the last message: appended to by weakref callbacks, in any thread
+        self._back: list[deque[int]] = [deque() for _ in range(num_workers)]
+        self._held: dict[int, weakref.ref[Any]] = {}  # slot id -> its batch's holder
         self.largest = size  #: the largest slot created (bytes)
         for wid in range(num_workers if size else 0):
-            for _ in range(cap - 2):
+            for _ in range(cap - 1):
                 self._create(wid, size, exact=True)
 
     def parcel(self, wid: int) -> Any:
         """What goes with the next message to worker ``wid``: None, or the slots lent (ids
         and names) and the slot ids given back since the last message."""
-        lend, back = self._lend[wid], self._back[wid]
-        if not lend and not back:
+        lend, queue = self._lend[wid], self._back[wid]
+        if not lend and not queue:
             return None
-        self._lend[wid], self._back[wid] = [], []
+        self._lend[wid], back = [], []
+        while queue:  # popleft, not a swap: a callback may append meanwhile
+            back.append(queue.popleft())
         return lend, back
 
     def receive(self, msg: Any) -> Any:
@@ -118,21 +141,43 @@ class Lender:
             return msg  # a reply without a batch, as it was
         if msg[0] == "shm":
             _, wid, sid, header, spans = msg
-            shm = self._slots[wid][sid]
             self._unlink(sid)
-            buf = shm.buf
-            assert buf is not None
-            parts = [header, *(bytearray(buf[at : at + n]) for at, n in spans)]
-            self._back[wid].append(sid)
+            buf = self._hold(wid, sid)
             self.shipped += 1
-            return unpack(parts)
+            return unpack([header, *(buf[at : at + n] for at, n in spans)])
         _, wid, header, inline, want, retired = msg  # "pipe"
         for sid in retired:
             self._unlink(sid)
             _close(self._slots[wid].pop(sid))
-        if want and self.enabled and len(self._slots[wid]) < self.cap:
-            self._create(wid, want)
+        if want:  # as many as it keeps busy when each batch is dropped before the next-but-one
+            slots = self._slots[wid]
+            for _ in range(max(1, self.cap - 1 - len(slots))):
+                if not self.enabled or len(slots) >= self.cap:
+                    break
+                self._create(wid, want)
         return unpack([header, *inline])
+
+    def _hold(self, wid: int, sid: int) -> memoryview:
+        """Slot ``sid``'s memory, as a view that gives the slot back to worker ``wid`` when it
+        and every view made from it are gone (NOTE [ Shared batch slots ])."""
+        buf = self._slots[wid][sid].buf
+        assert buf is not None
+        if ctypes is None:  # copied: the slot can go back at once
+            self._back[wid].append(sid)
+            return memoryview(bytearray(buf))
+        holder = (ctypes.c_ubyte * len(buf)).from_buffer(buf)
+        self._held[sid] = weakref.ref(holder, functools.partial(self._give_back, wid, sid))
+        return memoryview(holder).cast("B")
+
+    def _give_back(self, wid: int, sid: int, _: Any) -> None:
+        # a weakref callback: runs wherever the batch's last view was dropped
+        if self._held.pop(sid, None) is not None:
+            self._back[wid].append(sid)
+
+    @property
+    def held(self) -> int:
+        """How many slots batches still view (NOTE [ Shared batch slots ])."""
+        return len(self._held)
 
     def _create(self, wid: int, want: int, exact: bool = False) -> None:
         size = want if exact else -(-(want + want // 4) // _GRAIN) * _GRAIN
@@ -168,6 +213,7 @@ class Lender:
         """Unlink every name not unlinked yet and unmap every slot (the workers have exited)."""
         for sid in list(self._named):
             self._unlink(sid)
+        self._held.clear()  # the batches keep their memory; their slots go back to no one
         for slots in self._slots:
             for shm in slots.values():
                 _close(shm)

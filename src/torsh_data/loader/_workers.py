@@ -4,24 +4,25 @@ The scheduling is :mod:`._pool`'s, shared with the Web Worker pool (NOTE [ Same 
 workers ] there); here is only how processes start, take messages and reply. A batch crosses
 the process boundary as a small pickled header, its Tensors' buffers through shared memory
 (NOTE [ Shared batch slots ] in ``_shm.py``; a small batch is pickled whole, Tensors as one
-buffer each, never element by element). A worker that raises sends its traceback and the
-task; one that dies is reported with its exit code within ``poll`` seconds; workers exit by
-themselves if the main process goes away.
+buffer each, never element by element); tasks and replies through two pipes per worker, with
+no thread in between (NOTE [ Worker pipes ] in ``_pipes.py``). A worker that raises sends its
+traceback and the task; one that dies is reported with its exit code as soon as its pipe
+ends; workers exit by themselves if the main process goes away.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
-import os
-import queue
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from multiprocessing.reduction import ForkingPickler
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from .. import _worker_info
 from .._errors import DataValueError
 from .._runtime import IN_PYODIDE
 from ._fetch import Fetcher
+from ._pipes import Outbox, Waiter
 from ._pool import PoolExecutor, Reply, WorkerEnd, WorkerError, drive, epoch_spec
 
 if TYPE_CHECKING:  # _shm imports multiprocessing.shared_memory, which Pyodide may lack
@@ -32,33 +33,41 @@ __all__ = ["ProcessExecutor", "WorkerError"]
 _POLL = 0.5  # seconds between liveness checks while waiting
 
 
-def _worker_main(
-    worker_id: int,
+def _worker_main(*args: Any) -> None:
+    """A worker process: :func:`_serve`, ending quietly if the main process stops listening."""
+    try:
+        _serve(*args)
+    except (BrokenPipeError, EOFError):  # nothing left to tell anyone
+        pass
+
+
+def _serve(
+    wid: int,
     num_workers: int,
     dataset: Any,
     collate_fn: Callable[[Any], Any],
     seed: int,
     init_fn: Callable[[int], None] | None,
     tasks: Any,
-    results: Any,
-    parent: int,
+    replies: Any,
 ) -> None:
-    end = WorkerEnd(worker_id, dataset, collate_fn)
+    end = WorkerEnd(wid, dataset, collate_fn)
     failed = end.setup(num_workers, seed, init_fn)
     if failed is not None:
-        results.put(failed)
+        replies.send(failed)
         return
     from ._shm import Writer
 
-    writer = Writer(worker_id)
+    writer = Writer(wid)
+    inbox = Waiter([tasks])
+    parent = mp.parent_process()  # the main process (with forkserver, not os.getppid())
     try:
         while True:
-            try:
-                msg = tasks.get(timeout=_POLL)
-            except queue.Empty:
-                if os.getppid() != parent:  # the main process is gone: do not linger
+            if not inbox.ready(_POLL):
+                if parent is not None and not parent.is_alive():  # the main process is gone
                     return
                 continue
+            msg = tasks.recv()
             if msg is None:
                 return
             kind, payload, parcel = msg
@@ -72,9 +81,16 @@ def _worker_main(
                 msg = writer.ship(end.reply(task_id, task, end.fetcher.fetch(task)))
             except BaseException as exc:  # the fetch raised, or its batch cannot be pickled
                 msg = end.reply(task_id, task, exc=exc)
-            results.put(msg)
+            replies.send(msg)
     finally:
         writer.close()
+
+
+class _Pool(NamedTuple):
+    procs: list[Any]
+    outboxes: list[Outbox]
+    replies: list[Any]  # the main process's ends of the workers' reply pipes
+    waiter: Waiter
 
 
 class ProcessExecutor(PoolExecutor):
@@ -102,29 +118,29 @@ class ProcessExecutor(PoolExecutor):
             )
         ctx = multiprocessing_context
         self._ctx: Any = mp.get_context(ctx) if isinstance(ctx, str) or ctx is None else ctx
-        self._pool: tuple[list[Any], list[Any], Any] | None = None
+        self._pool: _Pool | None = None
         self._pool_key: tuple[Any, ...] | None = None
         self._lender: Lender | None = None
         self._slot_size = 0  # the largest shared-memory slot an earlier pool needed
 
     # --- the pool --------------------------------------------------------------------------
-    def _start(self, fetcher: Fetcher) -> tuple[list[Any], list[Any], Any]:
+    def _start(self, fetcher: Fetcher) -> _Pool:
         key = (id(fetcher.dataset), id(fetcher.collate_fn), fetcher.seed)
         if (
             self._pool is not None
             and self._pool_key == key
-            and all(p.is_alive() for p in self._pool[0])
+            and all(p.is_alive() for p in self._pool.procs)
         ):
             return self._pool
         self.shutdown()
         from ._shm import Lender, share_tracker
 
         share_tracker()
-        self._lender = Lender(self.num_workers, self.prefetch_factor + 2, self._slot_size)
-        results = self._ctx.Queue()
-        procs, inboxes = [], []
+        self._lender = Lender(self.num_workers, self.prefetch_factor + 3, self._slot_size)
+        procs, outboxes, readers = [], [], []
         for wid in range(self.num_workers):
-            inbox = self._ctx.Queue()
+            tasks, to_worker = self._ctx.Pipe(duplex=False)
+            from_worker, replies = self._ctx.Pipe(duplex=False)
             args = (
                 wid,
                 self.num_workers,
@@ -132,38 +148,35 @@ class ProcessExecutor(PoolExecutor):
                 fetcher.collate_fn,
                 _worker_info.worker_base_seed(fetcher.seed, fetcher.epoch),
                 self.worker_init_fn,
-                inbox,
-                results,
-                os.getpid(),
+                tasks,
+                replies,
             )
             p = self._ctx.Process(
                 target=_worker_main, args=args, daemon=True, name=f"torsh-data-worker-{wid}"
             )
             p.start()
+            tasks.close()  # the worker's ends: its exit then ends our reader (NOTE [ Worker pipes ])
+            replies.close()
             procs.append(p)
-            inboxes.append(inbox)
-        self._pool, self._pool_key = (procs, inboxes, results), key
+            outboxes.append(Outbox(to_worker))
+            readers.append(from_worker)
+        self._pool, self._pool_key = _Pool(procs, outboxes, readers, Waiter(readers)), key
         return self._pool
 
     def shutdown(self) -> None:
         """Stop the workers (done after each epoch unless ``persistent_workers``)."""
         if self._pool is None:
             return
-        procs, inboxes, results = self._pool
-        self._pool = self._pool_key = None
-        for inbox in inboxes:
-            try:
-                inbox.put(None)
-            except (OSError, ValueError):
-                pass
-        for p in procs:
+        pool, self._pool, self._pool_key = self._pool, None, None
+        for outbox in pool.outboxes:
+            outbox.stop()
+        for p in pool.procs:
             p.join(timeout=2)
             if p.is_alive():
                 p.terminate()
                 p.join(timeout=2)
-        for q in (*inboxes, results):
-            q.cancel_join_thread()
-            q.close()
+        for conn in (*(o.conn for o in pool.outboxes), *pool.replies):
+            conn.close()
         if self._lender is not None:  # after the workers exited: see NOTE [ Shared batch slots ]
             self._slot_size = self._lender.largest
             self._lender.close()
@@ -171,28 +184,46 @@ class ProcessExecutor(PoolExecutor):
 
     def _send(self, wid: int, message: Any) -> None:
         assert self._pool is not None and self._lender is not None
-        self._pool[1][wid].put((*message, self._lender.parcel(wid)))
+        kind, payload = message
+        data = ForkingPickler.dumps((kind, payload, self._lender.parcel(wid)))
+        try:
+            self._pool.outboxes[wid].send(payload[0] if kind == "task" else None, data)
+        except OSError:  # its pipe is closed: it died
+            self._dead(wid)
 
     def _recv(self) -> Reply | None:
         assert self._pool is not None and self._lender is not None
-        try:
-            msg = self._pool[2].get(timeout=self.poll)
-        except queue.Empty:
+        ready = self._pool.waiter.ready(self.poll)
+        if not ready:
             return None
-        reply: Reply = self._lender.receive(msg)
+        conn = ready[0]
+        wid = self._pool.replies.index(conn)
+        try:
+            msg = conn.recv()
+            reply: Reply = self._lender.receive(msg)
+            if reply[0] >= 0:
+                self._pool.outboxes[wid].answered(reply[0])  # may send tasks that waited
+        except (EOFError, OSError):  # its pipe ended: it died
+            self._dead(wid)
         return reply
 
     def _idle(self) -> bool:
         assert self._pool is not None
-        for wid, p in enumerate(self._pool[0]):
+        for wid, p in enumerate(self._pool.procs):
             if not p.is_alive():
-                code = p.exitcode
-                self.shutdown()
-                signal = f" (killed by signal {-code})" if code is not None and code < 0 else ""
-                raise WorkerError(
-                    f"DataLoader worker {wid} (pid {p.pid}) exited unexpectedly with exit code {code}{signal}"
-                )
+                self._dead(wid)
         return True
+
+    def _dead(self, wid: int) -> NoReturn:
+        assert self._pool is not None
+        p = self._pool.procs[wid]
+        p.join(timeout=self.poll)  # its pipe closed as it exited: let it be reaped
+        code = p.exitcode
+        self.shutdown()
+        signal = f" (killed by signal {-code})" if code is not None and code < 0 else ""
+        raise WorkerError(
+            f"DataLoader worker {wid} (pid {p.pid}) exited unexpectedly with exit code {code}{signal}"
+        )
 
     # --- one epoch -------------------------------------------------------------------------
     def run(self, fetcher: Fetcher, tasks: Iterator[Any]) -> Iterator[Any]:
