@@ -512,10 +512,9 @@ export class WasmDataLoader {
     if (!this._py) throw new Error("torsh-data: nothing loaded; call loadFromUrl/File/Stream first");
     if (this._inFlight) throw new Error("torsh-data: next_batch() while a nextBatch() is in flight; await it first");
     const t = now();
-    const epoch = this.epoch;
-    const batch = callSync(() => this._py.next_batch_js_sync());
+    const batch = unpackBatch(callSync(() => this._py.next_batch_js_sync()));
     this._monitor.record("next_batch", now() - t);
-    if (batch == null) throw new EndOfEpoch(epoch);
+    if (batch === null) throw new EndOfEpoch(this._endedEpoch());
     return batch;
   }
 
@@ -534,15 +533,14 @@ export class WasmDataLoader {
   async _nextBatch() {
     if (!this._py) throw new Error("torsh-data: nothing loaded; call loadFromUrl/File/Stream first");
     const t = now();
-    const epoch = this.epoch;
-    const batch = await call(() => (this._sync ? this._py.next_batch_js_sync() : this._py.next_batch_js()));
+    const batch = unpackBatch(await call(() => (this._sync ? this._py.next_batch_js_sync() : this._py.next_batch_js())));
     this._monitor.record("next_batch", now() - t);
-    if (batch == null) {
-      if (this.endOfEpoch === "throw") throw new EndOfEpoch(epoch);
-      return null;
-    }
+    if (batch === null && this.endOfEpoch === "throw") throw new EndOfEpoch(this._endedEpoch());
     return batch;
   }
+
+  /** The epoch a batch of null ended (Python counts the next one from then on). */
+  _endedEpoch() { return this.epoch - 1; }
 
   /** Iterate the rest of the current epoch. */
   async *[Symbol.asyncIterator]() {
@@ -616,6 +614,24 @@ L.loadFromUrl = L.load_from_url;
 L.loadFromFile = L.load_from_file;
 L.loadFromStream = L.load_from_stream;
 L.loadFromBytes = L.load_from_bytes;
+
+/**
+ * A batch from Python's `[header, value, ...]` (src/torsh_data/_jsapi/convert.py, NOTE [ Batch
+ * buffers in JavaScript ]): the header is JSON, `[name, shape, dtype]` per field; a tensor's
+ * value is its typed array (in an ArrayBuffer of its own), another field's value is itself.
+ * null (the end of an epoch) stays null.
+ */
+function unpackBatch(packed) {
+  if (packed == null) return null;
+  const fields = JSON.parse(packed[0]);
+  const batch = {};
+  for (let i = 0; i < fields.length; i++) {
+    const [name, shape, dtype] = fields[i];
+    const value = packed[i + 1];
+    batch[name] = dtype === null ? value : { data: value, shape, dtype };
+  }
+  return batch;
+}
 
 /** One batch as TensorFlow.js tensors (toTfDataset). */
 function tfElement(tf, batch, xs, ys) {

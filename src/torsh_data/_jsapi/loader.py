@@ -420,11 +420,11 @@ class JsLoader:
         )
 
     async def next_batch_js(self) -> Any:
-        """:meth:`next_batch` as a JavaScript object of ``{data, shape, dtype}`` (in Pyodide)."""
+        """:meth:`next_batch` packed for JavaScript (in Pyodide; :func:`.convert.batch_to_js`)."""
         return self._to_js(await self.next_batch())
 
     def next_batch_js_sync(self) -> Any:
-        """:meth:`next_batch_sync` as a JavaScript object (see NOTE [ Synchronous batches ])."""
+        """:meth:`next_batch_sync` packed for JavaScript (see NOTE [ Synchronous batches ])."""
         return self._to_js(self.next_batch_sync())
 
     def _to_js(self, batch: dict[str, Any] | None) -> Any:
