@@ -28,10 +28,15 @@ So a batch's arrays belong to JavaScript alone: they stay correct after the next
 made, can be transferred, and need no release. What the copy costs is mostly the fresh
 memory it writes, not the copy: in Chromium a new 200 KB ``ArrayBuffer`` filled from the heap
 took 130-160 us against 5 us for the same ``memcpy`` into a buffer written before (the new
-pages are faulted in; under Node.js 30-60 us against 6 us), which is what a P2 batch of
-64x1x28x28 float32 costs ``nextBatch()`` over Python's own loop. Going through
-``getBuffer()`` and ``slice()`` in JavaScript instead makes the same copy plus four calls
-across the boundary (20-50 us more per tensor).
+pages are faulted in; under Node.js 25-60 us against 5 us); going through ``getBuffer()`` and
+``slice()`` in JavaScript instead makes the same copy plus four calls across the boundary.
+
+NOTE [ Recycled batches ]: the fresh memory is saved by an opt-in with a lifetime rule the
+caller states: ``loader.recycle(batch)`` in JavaScript hands a batch back ("I am done with
+it"); its arrays go to the loader's pool (and the batch's ``data`` fields are set to null, so
+a later read of that batch fails loudly), and the next batches are copied into pooled arrays
+of the same dtype and byte length (``reuse``) instead of new ones: the same one ``memcpy``,
+into memory already written. A batch that is never handed back is never reused.
 """
 
 from __future__ import annotations
@@ -46,21 +51,32 @@ from ..tensor import Tensor
 __all__ = ["batch_to_js"]
 
 
-def batch_to_js(batch: dict[str, Any]) -> Any:
+def batch_to_js(batch: dict[str, Any], reuse: Any = None) -> Any:
     """``[header, value, ...]`` as one JavaScript array (one ``to_js`` call; see NOTE [ Batch
     buffers in JavaScript ]).
 
     ``header`` is JSON: a ``[name, shape, dtype]`` per field, in the batch's order; a tensor's
     value is its data as a typed array (its shape and dtype in the header), another field's
     (``shape`` and ``dtype`` null) its value as JavaScript arrays and values.
+
+    ``reuse`` (NOTE [ Recycled batches ]): None, or a JavaScript array ``[keys, array, ...]``:
+    ``keys`` names, per field in order, the ``"dtype:byteLength"`` of the typed array offered
+    for it (``""``: none); a tensor field of that dtype and size is copied into its array
+    (``TypedArray.assign``) instead of a new one.
     """
+    keys = str(reuse[0]).split(",") if reuse is not None else []
     header: list[list[Any]] = []
     values: list[Any] = [None]
-    for k, v in batch.items():
+    for i, (k, v) in enumerate(batch.items()):
         if isinstance(v, Tensor):
             fields = tensor_js_fields(v)
+            data = fields["data"]
+            if i < len(keys) and keys[i] == f"{fields['dtype']}:{data.nbytes}":
+                target = reuse[i + 1]
+                target.assign(data)
+                data = target
             header.append([str(k), fields["shape"], fields["dtype"]])
-            values.append(fields["data"])
+            values.append(data)
         else:
             header.append([str(k), None, None])
             values.append(_plain(v))
