@@ -11,8 +11,9 @@
  * node_modules, not a symlink). --quick: 10,000 images and 4 epochs (default 60,000 and 3;
  * best epoch). Prints, per runtime, the samples/s and the ratios of issue 14's table:
  * Python P2 / hand-written JS (goal >= 0.7 in Chromium) and nextBatch() / Python DataLoader
- * (goal >= 0.8), with the load average before each run (the machine may be shared). The data
- * is generated in each runtime, not read from disk.
+ * (goal >= 0.8; also with each batch handed back by recycle(), the opt-in that spares the
+ * fresh memory per batch), with the load average before each run (the machine may be
+ * shared). The data is generated in each runtime, not read from disk.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -32,8 +33,9 @@ const loadavg = () => os.loadavg().map((x) => Number(x.toFixed(2)));
 function line(name, r) {
   const k = (x) => `${(x / 1000).toFixed(1)} k`;
   return `${name.padEnd(9)} load ${r.loadavg.join(" ")} | hand-written JS ${k(r.handJs.samples_per_s)}, ` +
-    `Python DataLoader ${k(r.python.samples_per_s)}, nextBatch() ${k(r.facade.samples_per_s)} samples/s | ` +
-    `Python / JS ${r.pythonOverHandJs.toFixed(2)}x, nextBatch() / Python ${r.facadeOverPython.toFixed(2)}x`;
+    `Python DataLoader ${k(r.python.samples_per_s)}, nextBatch() ${k(r.facade.samples_per_s)}, ` +
+    `with recycle() ${k(r.recycled.samples_per_s)} samples/s | Python / JS ${r.pythonOverHandJs.toFixed(2)}x, ` +
+    `nextBatch() / Python ${r.facadeOverPython.toFixed(2)}x (with recycle() ${r.recycledOverPython.toFixed(2)}x)`;
 }
 
 const results = {};

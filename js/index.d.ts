@@ -253,6 +253,12 @@ export class WasmDataLoader<const O extends LoaderOptions = LoaderOptions> imple
    */
   toTfDataset<D>(tf: TfLike<D>, names?: { xs?: string; ys?: string }): D;
   reset(): void;
+  /**
+   * Hand back a batch you are done with: its arrays are reused for later batches of the same
+   * dtype and size (no fresh memory per batch), and its `data` fields become null. Do not hand
+   * back a batch whose arrays something still reads. Batches never handed back are never reused.
+   */
+  recycle(batch: Batch | BatchOf<O> | null): void;
   destroy(): void;
   /** Batches per epoch; null while a streaming source's is unknown (until an epoch ends). */
   readonly len: number | null;

@@ -384,6 +384,8 @@ async function api() {
 // ------------------------------------------------------------------ loader
 
 const CAMEL = { dropLast: "drop_last", labelColumn: "label", endOfEpoch: "end_of_epoch" };
+/** Recycled arrays kept per dtype and size (WasmDataLoader.recycle). */
+const POOL_PER_KEY = 4;
 
 /** Per-call JavaScript timings (W8), alongside Python's. */
 class Monitor {
@@ -426,6 +428,8 @@ export class WasmDataLoader {
     this._monitor = new Monitor();
     this._queue = Promise.resolve(); // nextBatch() calls, one after another
     this._inFlight = 0;
+    this._pool = new Map(); // "dtype:byteLength" -> arrays of recycled batches (recycle())
+    this._layout = null; // the "dtype:byteLength" of each field of the last recycled batch
   }
 
   async _loader() {
@@ -498,10 +502,10 @@ export class WasmDataLoader {
     if (!this._py) throw new Error("torsh-data: nothing loaded; call loadFromUrl/File/Stream first");
     if (this._inFlight) throw new Error("torsh-data: next_batch() while a nextBatch() is in flight; await it first");
     const t = now();
-    const epoch = this.epoch;
-    const batch = callSync(() => this._py.next_batch_js_sync());
+    const reuse = this._offer();
+    const batch = this._unpack(callSync(() => this._py.next_batch_js_sync(reuse)), reuse);
     this._monitor.record("next_batch", now() - t);
-    if (batch == null) throw new EndOfEpoch(epoch);
+    if (batch === null) throw new EndOfEpoch(this._endedEpoch());
     return batch;
   }
 
@@ -520,12 +524,66 @@ export class WasmDataLoader {
   async _nextBatch() {
     if (!this._py) throw new Error("torsh-data: nothing loaded; call loadFromUrl/File/Stream first");
     const t = now();
-    const epoch = this.epoch;
-    const batch = await call(() => (this._sync ? this._py.next_batch_js_sync() : this._py.next_batch_js()));
+    const reuse = this._offer();
+    const packed = await call(() => (this._sync ? this._py.next_batch_js_sync(reuse) : this._py.next_batch_js(reuse)));
+    const batch = this._unpack(packed, reuse);
     this._monitor.record("next_batch", now() - t);
-    if (batch == null) {
-      if (this.endOfEpoch === "throw") throw new EndOfEpoch(epoch);
-      return null;
+    if (batch === null && this.endOfEpoch === "throw") throw new EndOfEpoch(this._endedEpoch());
+    return batch;
+  }
+
+  /** The epoch a batch of null ended (Python counts the next one from then on). */
+  _endedEpoch() { return this.epoch - 1; }
+
+  /**
+   * Hand back a batch you are done with (after `tf.tensor(...)` copied it to the GPU, after a
+   * training step, ...): its arrays are reused for the arrays of later batches of the same
+   * dtype and size, which then cost no fresh memory (in Chromium most of a batch's hand-off:
+   * NOTE [ Recycled batches ] in src/torsh_data/_jsapi/convert.py). The batch's `data` fields
+   * are set to null; an array of it you kept elsewhere is overwritten by a later batch, so
+   * do not hand back a batch whose arrays something still reads (TensorFlow.js's CPU backend
+   * keeps the array `tf.tensor` was given). Batches never handed back are never reused.
+   * @param {import("./index.d.ts").Batch | null} batch
+   */
+  recycle(batch) {
+    if (batch == null) return;
+    const layout = [];
+    for (const v of Object.values(batch)) {
+      const d = v?.data;
+      const own = ArrayBuffer.isView(d) && typeof v.dtype === "string" && d.byteLength > 0 &&
+        d.byteOffset === 0 && d.byteLength === d.buffer.byteLength;
+      const key = own ? `${v.dtype}:${d.byteLength}` : "";
+      layout.push(key);
+      if (!own) continue;
+      const free = this._pool.get(key) ?? [];
+      if (free.length < POOL_PER_KEY && !free.includes(d)) free.push(d);
+      this._pool.set(key, free);
+      v.data = null;
+    }
+    this._layout = layout;
+  }
+
+  /** `[keys, array, ...]` of pooled arrays for the next batch's fields (convert.py's `reuse`), or undefined. */
+  _offer() {
+    if (!this._layout || !this._pool.size) return undefined;
+    const keys = [], arrays = [];
+    for (const key of this._layout) {
+      const a = key ? this._pool.get(key)?.pop() : undefined;
+      keys.push(a ? key : "");
+      arrays.push(a ?? null);
+    }
+    return arrays.some((a) => a) ? [keys.join(","), ...arrays] : undefined;
+  }
+
+  /** unpackBatch(), with the offered arrays the batch did not take put back in the pool. */
+  _unpack(packed, reuse) {
+    const batch = unpackBatch(packed);
+    if (reuse) {
+      const taken = new Set(batch ? Object.values(batch).map((v) => v?.data) : []);
+      for (let i = 1; i < reuse.length; i++) {
+        const a = reuse[i];
+        if (a && !taken.has(a)) this._pool.get(reuse[0].split(",")[i - 1])?.push(a);
+      }
     }
     return batch;
   }
@@ -602,6 +660,24 @@ L.loadFromUrl = L.load_from_url;
 L.loadFromFile = L.load_from_file;
 L.loadFromStream = L.load_from_stream;
 L.loadFromBytes = L.load_from_bytes;
+
+/**
+ * A batch from Python's `[header, value, ...]` (src/torsh_data/_jsapi/convert.py, NOTE [ Batch
+ * buffers in JavaScript ]): the header is JSON, `[name, shape, dtype]` per field; a tensor's
+ * value is its typed array (in an ArrayBuffer of its own), another field's value is itself.
+ * null (the end of an epoch) stays null.
+ */
+function unpackBatch(packed) {
+  if (packed == null) return null;
+  const fields = JSON.parse(packed[0]);
+  const batch = {};
+  for (let i = 0; i < fields.length; i++) {
+    const [name, shape, dtype] = fields[i];
+    const value = packed[i + 1];
+    batch[name] = dtype === null ? value : { data: value, shape, dtype };
+  }
+  return batch;
+}
 
 /** One batch as TensorFlow.js tensors (toTfDataset). */
 function tfElement(tf, batch, xs, ys) {

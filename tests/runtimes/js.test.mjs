@@ -238,8 +238,16 @@ print(json.dumps(out))`;
 
 /** The checks of a p2Checks() result against CPython's batches. */
 function checkP2(r, expected) {
-  assert.deepEqual(r.epochs.map((e) => e.map((b) => ({ hex: b.hex, shape: b.shape }))), expected);
+  const bytes = (epochs) => epochs.map((e) => e.map((b) => ({ hex: b.hex, shape: b.shape })));
+  assert.deepEqual(bytes(r.epochs), expected);
   assert.ok(r.epochs.flat().every((b) => b.dtype === "float32" && b.type === "Float32Array"));
+  assert.deepEqual(r.held, expected.map((e) => e.map((b) => b.hex)), "every batch kept is unchanged after the later ones");
+  // recycle(): the same batches, in arrays of earlier batches once the first full one is handed back
+  assert.deepEqual(bytes(r.recycled.epochs), expected);
+  assert.ok(r.recycled.epochs.flat().every((b) => b.dtype === "float32" && b.type === "Float32Array"));
+  assert.ok(r.recycled.emptied, "a batch handed back has data null");
+  const full = expected.flat().filter((b) => b.shape[0] === P2.batchSize).length;
+  assert.ok(r.recycled.refilled >= full - 2, `${r.recycled.refilled} of ${full} full batches came in recycled arrays`);
   const { before, after, heapViewLengthAfterGrowth, ownBuffers, nextStillReadable } = r.lifetime;
   assert.equal(heapViewLengthAfterGrowth, 0, "the heap grew (a view over it was detached)");
   assert.deepEqual(after, before, "the batch held by JavaScript is unchanged after the heap grew");
@@ -482,7 +490,7 @@ asyncio.run(main())`, file], { env: ENV, encoding: "utf8" });
     assert.deepEqual(await run(2), serial);
   });
 
-  test("P2 through nextBatch() gives CPython's DataLoader batches; a held batch outlives the next", async () => {
+  test("P2 through nextBatch() gives CPython's DataLoader batches; held batches outlive the later ones; recycle() refills", async () => {
     checkP2(await p2Checks(td, P2), pythonP2());
   });
 
@@ -718,7 +726,7 @@ for (const engine of ENGINES) describe(`in ${engine}`, () => {
     });
   });
 
-  test("P2 through nextBatch() gives CPython's DataLoader batches; a held batch outlives the next", async () => {
+  test("P2 through nextBatch() gives CPython's DataLoader batches; held batches outlive the later ones; recycle() refills", async () => {
     const expected = pythonP2();
     await inPage(engine, async (page, errors) => {
       await open(page, `${site.url}/tests/runtimes/js_page.html`, "runChecks");

@@ -12,8 +12,9 @@ its coroutines (and, for an in-memory source without workers, its synchronous
 :meth:`JsLoader.next_batch_js_sync`); everything that parses, shuffles, transforms and batches
 data happens here, so the JavaScript layer stays a thin facade. Options arrive as one JSON
 string (the JavaScript option names, camelCase or snake_case), batches leave as
-``{name: Tensor | list}`` (converted to ``{name: {data, shape, dtype}}`` by
-:meth:`JsLoader.next_batch_js` in Pyodide). The ``transforms`` option builds the
+``{name: Tensor | list}`` (packed for JavaScript by :meth:`JsLoader.next_batch_js` in
+Pyodide, and made ``{name: {data, shape, dtype}}`` there: NOTE [ Batch buffers in JavaScript ]
+in convert.py). The ``transforms`` option builds the
 ``TransformDataset(..., Compose(...))`` and ``DataLoader`` a Python user would write, so the
 facade's batches are that pipeline's, byte for byte.
 

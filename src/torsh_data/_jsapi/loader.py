@@ -463,19 +463,20 @@ class JsLoader:
             }
         )
 
-    async def next_batch_js(self) -> Any:
-        """:meth:`next_batch` as a JavaScript object of ``{data, shape, dtype}`` (in Pyodide)."""
-        return self._to_js(await self.next_batch())
+    async def next_batch_js(self, reuse: Any = None) -> Any:
+        """:meth:`next_batch` packed for JavaScript (in Pyodide; ``reuse``: the arrays of
+        recycled batches to fill, see :func:`.convert.batch_to_js`)."""
+        return self._to_js(await self.next_batch(), reuse)
 
-    def next_batch_js_sync(self) -> Any:
-        """:meth:`next_batch_sync` as a JavaScript object (see NOTE [ Synchronous batches ])."""
-        return self._to_js(self.next_batch_sync())
+    def next_batch_js_sync(self, reuse: Any = None) -> Any:
+        """:meth:`next_batch_sync` packed for JavaScript (see NOTE [ Synchronous batches ])."""
+        return self._to_js(self.next_batch_sync(), reuse)
 
-    def _to_js(self, batch: dict[str, Any] | None) -> Any:
+    def _to_js(self, batch: dict[str, Any] | None, reuse: Any = None) -> Any:
         if batch is None:
             return None
         t0 = time.perf_counter()
-        out = batch_to_js(batch)
+        out = batch_to_js(batch, reuse)
         self.monitor.record("to_js", time.perf_counter() - t0)
         return out
 
