@@ -7,16 +7,22 @@ WebAssembly kernels are not used, and the caller runs its pure-Python form.
 >>> tables = tuple(bytes([k]) * 256 for k in range(4))
 >>> lookup_float32(b"ab", tables, out, 0) in (True, False)
 True
+>>> found = crop_flip(b"abcd", (1, 2, 2, 1), (1, 0, 0, 0), (2, 2), 2, [1], [True], b".")
+>>> found is None or bytes(found) == b"a.c."
+True
 """
 
 from __future__ import annotations
 
+import array
 from collections.abc import Sequence
 from typing import Any
 
 from . import addresses, kernels
 
-__all__ = ["MIN_BYTES", "lookup_float32"]
+__all__ = ["MIN_BYTES", "crop_flip", "lookup_float32"]
+
+_I32 = 2**31 - 1
 
 #: Below this many bytes a call's fixed cost (a JavaScript call and the addresses, ~10-30 us
 #: in Pyodide) outweighs the loop it saves: the caller's pure-Python kernel is as fast.
@@ -35,10 +41,91 @@ def lookup_float32(src: Any, tables: Sequence[bytes], out: Any, start: int) -> b
     if len(target) != 4 * n or any(len(t) != 256 for t in tables[:4]) or len(tables) != 4:
         raise ValueError(f"lookup_float32: {n} bytes need 4 tables of 256 and {4 * n} out")
     if n:
-        table = bytearray(1024)
-        for j in range(4):
-            table[j::4] = tables[j]
-        data = src if type(src) is bytes else bytes(src)  # alive until the kernel has run
-        s, t, o = addresses(data, table, target)
+        data = _in_place(src, memoryview(src).cast("B"))
+        s, t, o = addresses(data, _table((tuple(tables),)), target)
         k.lookup4(s, n, t, o)
     return True
+
+
+def crop_flip(
+    data: Any,
+    shape: tuple[int, int, int, int],
+    ltrb: tuple[int, int, int, int],
+    size: tuple[int, int],
+    cols: int,
+    ks: Sequence[int],
+    flips: Sequence[bool],
+    fill: bytes,
+    tables: Sequence[Sequence[bytes]] | None = None,
+) -> bytearray | None:
+    """:func:`torsh_data.transforms._fused.crop_flip` (then, with ``tables``, the
+    uint8 -> float32 tables) in one pass; None where the kernel is not used.
+
+    A batch of ``shape = (N, H, W, u)`` (``u`` bytes a pixel), padded by ``ltrb`` with the
+    pixel ``fill``, image ``i`` cropped to ``size = (th, tw)`` at position ``ks[i]`` of the
+    padded image's windows (top ``ks[i] // cols``, left ``ks[i] % cols``, as ``RandomCrop``
+    draws them; ``cols`` is the padded width less ``tw``, plus one) and mirrored left-right
+    where ``flips[i]``. Without ``tables``: the bytes, ``(N, th, tw, u)``. With ``u`` channel
+    tables (each four 256-byte ``translate`` tables, as ``float32_tables`` makes them): the
+    float32 ``(N, u, th, tw)`` (channels first, as ``ToTensor`` gives them)."""
+    k = kernels("image")
+    if k is None:
+        return None
+    n, h, w, u = shape
+    left, top, right, bottom = ltrb
+    th, tw = size
+    ph, pw = h + top + bottom, w + left + right
+    numbers = (n, h, w, u, left, top, right, bottom, th, tw, ph, pw, cols)
+    src = memoryview(data).cast("B")
+    if (
+        min(numbers) < 0
+        or max(numbers) > _I32
+        or src.nbytes != n * h * w * u
+        or not (0 < th <= ph and 0 < tw <= pw and cols == pw - tw + 1 and u == len(fill))
+        or len(ks) != n
+        or len(flips) != n
+        or (n and (min(ks) < 0 or max(ks) >= (ph - th + 1) * cols))
+        or (tables is not None and (len(tables) != u or any(len(t) != 4 for t in tables)))
+        or (tables is not None and any(len(b) != 256 for t in tables for b in t))
+    ):
+        raise ValueError(
+            f"crop_flip: {src.nbytes} bytes for {shape}, padding {ltrb}, window {size}, "
+            f"{cols} columns, {len(ks)} positions in [{min(ks, default=0)}, {max(ks, default=0)}]"
+            f", {len(flips)} flips, a {len(fill)}-byte fill and "
+            f"{'no' if tables is None else len(tables)} tables do not agree"
+        )
+    out = bytearray(n * th * tw * u * (1 if tables is None else 4))
+    if out:
+        positions, mirrored = array.array("i", ks), bytes(flips)
+        table = b"" if tables is None else _table(tuple(map(tuple, tables)))
+        image = _in_place(data, src)
+        a = addresses(image, positions, mirrored, fill, table, out)
+        k.crop_flip(a[0], n, h, w, u, left, top, cols, a[1], a[2], th, tw, a[3], a[4], a[5])
+    return out
+
+
+def _in_place(data: Any, view: memoryview) -> Any:
+    """``data``'s bytes as a buffer :func:`addresses` can locate (a copy only when it is a
+    read-only part of something), to keep alive until the kernel has run."""
+    if type(data) is bytes or not view.readonly:
+        return data if type(data) is bytes else view
+    whole = view.obj
+    return whole if type(whole) is bytes and len(whole) == view.nbytes else view.tobytes()
+
+
+_tables: dict[tuple[tuple[bytes, ...], ...], bytes] = {}
+
+
+def _table(channels: tuple[tuple[bytes, ...], ...]) -> bytes:
+    """The 1024-byte table of each channel (its four translate tables interleaved: entry
+    ``v`` is the float32 of ``v``), one after the other; the last few are kept."""
+    found = _tables.get(channels)
+    if found is None:
+        table = bytearray(1024 * len(channels))
+        for c, four in enumerate(channels):
+            for j in range(4):
+                table[1024 * c + j : 1024 * (c + 1) : 4] = four[j]
+        if len(_tables) >= 16:
+            _tables.clear()
+        found = _tables[channels] = bytes(table)
+    return found

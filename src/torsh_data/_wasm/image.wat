@@ -18,4 +18,163 @@
         (local.set $src (i32.add (local.get $src) (i32.const 1)))
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $next))))
+;; NOTE [ Crop-flip kernel ]: a batch of n one-plane images (h rows of w pixels of u bytes,
+  ;; one after the other at $src) padded by (left, top) and the right/bottom implied by the
+  ;; windows, window i (th x tw) at position ks[i] of the grid of $cols window columns (top =
+  ;; k / cols, left = k % cols, in padded coordinates; int32 array at $ks), mirrored left-right
+  ;; where the byte flips[i] is not 0. A pixel outside the image is the u bytes at $fill.
+  ;; $table == 0: the bytes, (n, th, tw, u) at $out. Otherwise u tables of 1024 bytes (channel
+  ;; c's at $table + 1024 c, 4-byte entries as lookup4's): float32 (n, u, th, tw) at $out.
+  ;; Each row is three runs: fill, source pixels (forward, or backward when flipped), fill.
+  ;; Reads stay inside the image: a source run's columns are in [0, w), its row in [0, h).
+  (func (export "crop_flip")
+    (param $src i32) (param $n i32) (param $h i32) (param $w i32) (param $u i32)
+    (param $left i32) (param $top i32) (param $cols i32) (param $ks i32) (param $flips i32)
+    (param $th i32) (param $tw i32) (param $fill i32) (param $table i32) (param $out i32)
+    (local $i i32) (local $y i32) (local $k i32) (local $r i32) (local $cl i32)
+    (local $x0 i32) (local $x1 i32) (local $flip i32) (local $image i32) (local $row i32)
+    (local $step i32) (local $p i32) (local $dp i32) (local $plane i32) (local $o i32)
+    (local.set $row (i32.mul (local.get $w) (local.get $u)))
+    (local.set $image (i32.mul (local.get $h) (local.get $row)))
+    ;; bytes out per output pixel as the output pointer walks (plane 0 for float32)
+    (local.set $step (select (local.get $u) (i32.const 4) (i32.eqz (local.get $table))))
+    (local.set $plane (i32.shl (i32.mul (local.get $th) (local.get $tw)) (i32.const 2)))
+    (block $images_done
+      (loop $images
+        (br_if $images_done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $k (i32.load (i32.add (local.get $ks) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $flip (i32.load8_u (i32.add (local.get $flips) (local.get $i))))
+        ;; the window's first column in image coordinates, and the columns [x0, x1) of the
+        ;; window that fall inside the image (x is the output column)
+        (local.set $cl (i32.sub (i32.rem_u (local.get $k) (local.get $cols)) (local.get $left)))
+        (if (local.get $flip)
+          (then
+            (local.set $x0 (call $clamp
+              (i32.sub (i32.add (local.get $cl) (local.get $tw)) (local.get $w))
+              (i32.const 0) (local.get $tw)))
+            (local.set $x1 (call $clamp
+              (i32.add (local.get $cl) (local.get $tw)) (local.get $x0) (local.get $tw)))
+            (local.set $dp (i32.sub (i32.const 0) (local.get $u))))
+          (else
+            (local.set $x0 (call $clamp
+              (i32.sub (i32.const 0) (local.get $cl)) (i32.const 0) (local.get $tw)))
+            (local.set $x1 (call $clamp
+              (i32.sub (local.get $w) (local.get $cl)) (local.get $x0) (local.get $tw)))
+            (local.set $dp (local.get $u))))
+        (local.set $r (i32.sub (i32.div_u (local.get $k) (local.get $cols)) (local.get $top)))
+        (local.set $y (i32.const 0))
+        (block $rows_done
+          (loop $rows
+            (br_if $rows_done (i32.ge_u (local.get $y) (local.get $th)))
+            (if (i32.lt_u (local.get $r) (local.get $h))  ;; a row of the image (r >= 0)
+              (then
+                ;; the source pixel of output column x0: column cl + x0, or, flipped,
+                ;; cl + tw - 1 - x0
+                (local.set $p (i32.add
+                  (i32.add (local.get $src) (i32.mul (local.get $i) (local.get $image)))
+                  (i32.add
+                    (i32.mul (local.get $r) (local.get $row))
+                    (i32.mul (local.get $u)
+                      (select
+                        (i32.sub (i32.add (local.get $cl) (i32.sub (local.get $tw) (i32.const 1)))
+                          (local.get $x0))
+                        (i32.add (local.get $cl) (local.get $x0))
+                        (local.get $flip))))))
+                (local.set $o (call $run (local.get $fill) (i32.const 0) (local.get $x0)
+                  (local.get $out) (local.get $u) (local.get $table) (local.get $plane)))
+                (local.set $o (call $run (local.get $p) (local.get $dp)
+                  (i32.sub (local.get $x1) (local.get $x0))
+                  (local.get $o) (local.get $u) (local.get $table) (local.get $plane)))
+                (drop (call $run (local.get $fill) (i32.const 0)
+                  (i32.sub (local.get $tw) (local.get $x1))
+                  (local.get $o) (local.get $u) (local.get $table) (local.get $plane))))
+              (else
+                (drop (call $run (local.get $fill) (i32.const 0) (local.get $tw)
+                  (local.get $out) (local.get $u) (local.get $table) (local.get $plane)))))
+            (local.set $out (i32.add (local.get $out) (i32.mul (local.get $tw) (local.get $step))))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (local.set $y (i32.add (local.get $y) (i32.const 1)))
+            (br $rows)))
+        ;; float32: the walk covered plane 0; skip the image's other u - 1 planes
+        (if (local.get $table)
+          (then
+            (local.set $out (i32.add (local.get $out)
+              (i32.mul (i32.sub (local.get $u) (i32.const 1)) (local.get $plane))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $images)))
+  )
+
+  ;; min(max(v, lo), hi), signed
+  (func $clamp (param $v i32) (param $lo i32) (param $hi i32) (result i32)
+    (select (local.get $hi)
+      (select (local.get $lo) (local.get $v) (i32.lt_s (local.get $v) (local.get $lo)))
+      (i32.gt_s (local.get $v) (local.get $hi))))
+
+  ;; $count output pixels from the source pixels $p, $p + $dp, ...; the output pointer after
+  ;; them. $table == 0: u bytes a pixel; else u float32 planes $plane bytes apart.
+  (func $run (param $p i32) (param $dp i32) (param $count i32) (param $out i32) (param $u i32)
+    (param $table i32) (param $plane i32) (result i32)
+    (local $end i32) (local $b i32) (local $t i32) (local $o i32)
+    (if (i32.eqz (local.get $table))
+      (then
+        (local.set $end (i32.add (local.get $out) (i32.mul (local.get $count) (local.get $u))))
+        (if (i32.eq (local.get $u) (i32.const 1))
+          (then
+            (block $done
+              (loop $next
+                (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+                (i32.store8 (local.get $out) (i32.load8_u (local.get $p)))
+                (local.set $p (i32.add (local.get $p) (local.get $dp)))
+                (local.set $out (i32.add (local.get $out) (i32.const 1)))
+                (br $next))))
+          (else
+            (block $done
+              (loop $next
+                (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+                (local.set $b (i32.const 0))
+                (block $pixel_done
+                  (loop $byte
+                    (br_if $pixel_done (i32.ge_u (local.get $b) (local.get $u)))
+                    (i32.store8 (i32.add (local.get $out) (local.get $b))
+                      (i32.load8_u (i32.add (local.get $p) (local.get $b))))
+                    (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                    (br $byte)))
+                (local.set $p (i32.add (local.get $p) (local.get $dp)))
+                (local.set $out (i32.add (local.get $out) (local.get $u)))
+                (br $next)))))
+        (return (local.get $end))))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 2))))
+    (if (i32.eq (local.get $u) (i32.const 1))
+      (then
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+            (i32.store (local.get $out)
+              (i32.load (i32.add (local.get $table)
+                (i32.shl (i32.load8_u (local.get $p)) (i32.const 2)))))
+            (local.set $p (i32.add (local.get $p) (local.get $dp)))
+            (local.set $out (i32.add (local.get $out) (i32.const 4)))
+            (br $next))))
+      (else
+        (block $done
+          (loop $next
+            (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+            (local.set $b (i32.const 0))
+            (local.set $o (local.get $out))
+            (local.set $t (local.get $table))
+            (block $pixel_done
+              (loop $channel
+                (br_if $pixel_done (i32.ge_u (local.get $b) (local.get $u)))
+                (i32.store (local.get $o)
+                  (i32.load (i32.add (local.get $t)
+                    (i32.shl (i32.load8_u (i32.add (local.get $p) (local.get $b)))
+                      (i32.const 2)))))
+                (local.set $o (i32.add (local.get $o) (local.get $plane)))
+                (local.set $t (i32.add (local.get $t) (i32.const 1024)))
+                (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                (br $channel)))
+            (local.set $p (i32.add (local.get $p) (local.get $dp)))
+            (local.set $out (i32.add (local.get $out) (i32.const 4)))
+            (br $next)))))
+    (local.get $end))
 )
