@@ -42,8 +42,9 @@ def lookup_float32(src: Any, tables: Sequence[bytes], out: Any, start: int) -> b
         raise ValueError(f"lookup_float32: {n} bytes need 4 tables of 256 and {4 * n} out")
     if n:
         data = _in_place(src, memoryview(src).cast("B"))
-        s, t, o = addresses(data, _table((tuple(tables),)), target)
-        k.lookup4(s, n, t, o)
+        table = _table((tuple(tables),))  # (bytes, address): alive until the kernel has run
+        s, o = addresses(data, target)
+        k.lookup4(s, n, table[1], o)
     return True
 
 
@@ -96,11 +97,13 @@ def crop_flip(
         )
     out = bytearray(n * th * tw * u * (1 if tables is None else 4))
     if out:
-        positions, mirrored = array.array("i", ks), bytes(flips)
-        table = b"" if tables is None else _table(tuple(map(tuple, tables)))
-        image = _in_place(data, src)
-        a = addresses(image, positions, mirrored, fill, table, out)
-        k.crop_flip(a[0], n, h, w, u, left, top, cols, a[1], a[2], th, tw, a[3], a[4], a[5])
+        # the per-image parameters in one buffer: positions, flips (int32 each), fill pixel
+        params = array.array("i", ks)
+        params.extend(flips)
+        params.frombytes(fill + bytes(-u % 4))
+        table = (b"", 0) if tables is None else _table(tuple(map(tuple, tables)))
+        s, p, o = addresses(_in_place(data, src), params, out)
+        k.crop_flip(s, n, h, w, u, left, top, cols, p, th, tw, table[1], o)
     return out
 
 
@@ -113,12 +116,13 @@ def _in_place(data: Any, view: memoryview) -> Any:
     return whole if type(whole) is bytes and len(whole) == view.nbytes else view.tobytes()
 
 
-_tables: dict[tuple[tuple[bytes, ...], ...], bytes] = {}
+_tables: dict[tuple[tuple[bytes, ...], ...], tuple[bytes, int]] = {}
 
 
-def _table(channels: tuple[tuple[bytes, ...], ...]) -> bytes:
+def _table(channels: tuple[tuple[bytes, ...], ...]) -> tuple[bytes, int]:
     """The 1024-byte table of each channel (its four translate tables interleaved: entry
-    ``v`` is the float32 of ``v``), one after the other; the last few are kept."""
+    ``v`` is the float32 of ``v``), one after the other, and where it is (the caller keeps
+    the bytes alive); the last few are kept."""
     found = _tables.get(channels)
     if found is None:
         table = bytearray(1024 * len(channels))
@@ -127,5 +131,6 @@ def _table(channels: tuple[tuple[bytes, ...], ...]) -> bytes:
                 table[1024 * c + j : 1024 * (c + 1) : 4] = four[j]
         if len(_tables) >= 16:
             _tables.clear()
-        found = _tables[channels] = bytes(table)
+        data = bytes(table)
+        found = _tables[channels] = (data, addresses(data)[0])
     return found

@@ -8,6 +8,23 @@
   (func (export "lookup4") (param $src i32) (param $n i32) (param $table i32) (param $out i32)
     (local $end i32)
     (local.set $end (i32.add (local.get $src) (local.get $n)))
+    (block $done4  ;; four bytes a turn
+      (loop $next4
+        (br_if $done4 (i32.lt_u (i32.sub (local.get $end) (local.get $src)) (i32.const 4)))
+        (i32.store (local.get $out)
+          (i32.load (i32.add (local.get $table) (i32.shl (i32.load8_u (local.get $src)) (i32.const 2)))))
+        (i32.store offset=4 (local.get $out)
+          (i32.load (i32.add (local.get $table)
+            (i32.shl (i32.load8_u offset=1 (local.get $src)) (i32.const 2)))))
+        (i32.store offset=8 (local.get $out)
+          (i32.load (i32.add (local.get $table)
+            (i32.shl (i32.load8_u offset=2 (local.get $src)) (i32.const 2)))))
+        (i32.store offset=12 (local.get $out)
+          (i32.load (i32.add (local.get $table)
+            (i32.shl (i32.load8_u offset=3 (local.get $src)) (i32.const 2)))))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $next4)))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
@@ -21,19 +38,24 @@
 ;; NOTE [ Crop-flip kernel ]: a batch of n one-plane images (h rows of w pixels of u bytes,
   ;; one after the other at $src) padded by (left, top) and the right/bottom implied by the
   ;; windows, window i (th x tw) at position ks[i] of the grid of $cols window columns (top =
-  ;; k / cols, left = k % cols, in padded coordinates; int32 array at $ks), mirrored left-right
-  ;; where the byte flips[i] is not 0. A pixel outside the image is the u bytes at $fill.
+  ;; k / cols, left = k % cols, in padded coordinates), mirrored left-right where flips[i] is
+  ;; not 0. $params holds n int32 ks, then n int32 flips, then the fill pixel's u bytes (what
+  ;; a pixel outside the image is).
   ;; $table == 0: the bytes, (n, th, tw, u) at $out. Otherwise u tables of 1024 bytes (channel
   ;; c's at $table + 1024 c, 4-byte entries as lookup4's): float32 (n, u, th, tw) at $out.
   ;; Each row is three runs: fill, source pixels (forward, or backward when flipped), fill.
   ;; Reads stay inside the image: a source run's columns are in [0, w), its row in [0, h).
   (func (export "crop_flip")
     (param $src i32) (param $n i32) (param $h i32) (param $w i32) (param $u i32)
-    (param $left i32) (param $top i32) (param $cols i32) (param $ks i32) (param $flips i32)
-    (param $th i32) (param $tw i32) (param $fill i32) (param $table i32) (param $out i32)
+    (param $left i32) (param $top i32) (param $cols i32) (param $params i32)
+    (param $th i32) (param $tw i32) (param $table i32) (param $out i32)
+    (local $ks i32) (local $flips i32) (local $fill i32)
     (local $i i32) (local $y i32) (local $k i32) (local $r i32) (local $cl i32)
     (local $x0 i32) (local $x1 i32) (local $flip i32) (local $image i32) (local $row i32)
     (local $step i32) (local $p i32) (local $dp i32) (local $plane i32) (local $o i32)
+    (local.set $ks (local.get $params))
+    (local.set $flips (i32.add (local.get $ks) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $fill (i32.add (local.get $flips) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $row (i32.mul (local.get $w) (local.get $u)))
     (local.set $image (i32.mul (local.get $h) (local.get $row)))
     ;; bytes out per output pixel as the output pointer walks (plane 0 for float32)
@@ -43,7 +65,8 @@
       (loop $images
         (br_if $images_done (i32.ge_u (local.get $i) (local.get $n)))
         (local.set $k (i32.load (i32.add (local.get $ks) (i32.shl (local.get $i) (i32.const 2)))))
-        (local.set $flip (i32.load8_u (i32.add (local.get $flips) (local.get $i))))
+        (local.set $flip
+          (i32.load (i32.add (local.get $flips) (i32.shl (local.get $i) (i32.const 2)))))
         ;; the window's first column in image coordinates, and the columns [x0, x1) of the
         ;; window that fall inside the image (x is the output column)
         (local.set $cl (i32.sub (i32.rem_u (local.get $k) (local.get $cols)) (local.get $left)))
@@ -80,14 +103,21 @@
                           (local.get $x0))
                         (i32.add (local.get $cl) (local.get $x0))
                         (local.get $flip))))))
-                (local.set $o (call $run (local.get $fill) (i32.const 0) (local.get $x0)
-                  (local.get $out) (local.get $u) (local.get $table) (local.get $plane)))
-                (local.set $o (call $run (local.get $p) (local.get $dp)
-                  (i32.sub (local.get $x1) (local.get $x0))
-                  (local.get $o) (local.get $u) (local.get $table) (local.get $plane)))
-                (drop (call $run (local.get $fill) (i32.const 0)
-                  (i32.sub (local.get $tw) (local.get $x1))
-                  (local.get $o) (local.get $u) (local.get $table) (local.get $plane))))
+                (local.set $o (local.get $out))
+                (if (local.get $x0)
+                  (then
+                    (local.set $o (call $run (local.get $fill) (i32.const 0) (local.get $x0)
+                      (local.get $o) (local.get $u) (local.get $table) (local.get $plane)))))
+                (if (i32.lt_u (local.get $x0) (local.get $x1))
+                  (then
+                    (local.set $o (call $run (local.get $p) (local.get $dp)
+                      (i32.sub (local.get $x1) (local.get $x0))
+                      (local.get $o) (local.get $u) (local.get $table) (local.get $plane)))))
+                (if (i32.lt_u (local.get $x1) (local.get $tw))
+                  (then
+                    (drop (call $run (local.get $fill) (i32.const 0)
+                      (i32.sub (local.get $tw) (local.get $x1))
+                      (local.get $o) (local.get $u) (local.get $table) (local.get $plane))))))
               (else
                 (drop (call $run (local.get $fill) (i32.const 0) (local.get $tw)
                   (local.get $out) (local.get $u) (local.get $table) (local.get $plane)))))
@@ -146,6 +176,26 @@
     (local.set $end (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 2))))
     (if (i32.eq (local.get $u) (i32.const 1))
       (then
+        (local.set $t (i32.shl (local.get $dp) (i32.const 1)))  ;; two steps
+        (block $done4  ;; four pixels a turn
+          (loop $next4
+            (br_if $done4 (i32.lt_u (i32.sub (local.get $end) (local.get $out)) (i32.const 16)))
+            (i32.store (local.get $out)
+              (i32.load (i32.add (local.get $table)
+                (i32.shl (i32.load8_u (local.get $p)) (i32.const 2)))))
+            (i32.store offset=4 (local.get $out)
+              (i32.load (i32.add (local.get $table)
+                (i32.shl (i32.load8_u (i32.add (local.get $p) (local.get $dp))) (i32.const 2)))))
+            (local.set $p (i32.add (local.get $p) (local.get $t)))
+            (i32.store offset=8 (local.get $out)
+              (i32.load (i32.add (local.get $table)
+                (i32.shl (i32.load8_u (local.get $p)) (i32.const 2)))))
+            (i32.store offset=12 (local.get $out)
+              (i32.load (i32.add (local.get $table)
+                (i32.shl (i32.load8_u (i32.add (local.get $p) (local.get $dp))) (i32.const 2)))))
+            (local.set $p (i32.add (local.get $p) (local.get $t)))
+            (local.set $out (i32.add (local.get $out) (i32.const 16)))
+            (br $next4)))
         (block $done
           (loop $next
             (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
