@@ -19,7 +19,7 @@ from torsh_data import transforms as T
 from torsh_data._runtime import IN_PYODIDE
 from torsh_data._wasm import image
 from torsh_data._wasm.image import lookup_float32
-from torsh_data.random import sample_generators
+from torsh_data.random import randbelow_each, random_each, sample_generators
 from torsh_data.transforms._fused import FusedImage
 from torsh_data.transforms._fused import crop_flip as strip_crop_flip
 from torsh_data.transforms._pixels import translate_float32
@@ -336,3 +336,54 @@ def test_crop_flip_checks_sizes_before_writing() -> None:
     for change in wrong:
         with pytest.raises(ValueError, match="do not agree"):
             image.crop_flip(**{**good, **change})
+
+
+# --- draw_windows: the fused step's draws in lanes (NOTE [ Streams in lanes ]) ------------------
+
+
+@WASM_ONLY
+@given(
+    seed=st.integers(0, 2**64 - 1),
+    epoch=st.integers(0, 5),
+    indices=st.lists(st.integers(0, 2**40), min_size=8, max_size=70),
+    positions=st.sampled_from([1, 2, 3, 25, 2**20 + 1, 2**31 - 1]) | st.integers(1, 2**31 - 1),
+    p=st.none() | st.sampled_from([0.0, 0.5, 1.0]) | st.floats(0, 1),
+)
+def test_draw_windows_draws_the_numbers_of_the_python_draws(
+    seed: int, epoch: int, indices: list[int], positions: int, p: float | None
+) -> None:
+    fast = sample_generators(seed, epoch, indices)
+    drawn = image.draw_windows(fast, positions, p)
+    assert drawn is not None
+    n = len(indices)
+    pure = sample_generators(seed, epoch, indices)
+    with _wasm.disabled():
+        ks = randbelow_each(pure, positions) if positions > 1 else [0] * n
+        flips = [int(v < p) for v in random_each(pure)] if p is not None else [0] * n
+    assert list(drawn) == ks + flips
+    assert random_each(fast) == random_each(pure)  # the streams went on the same
+    assert [g.next64() for g in fast] == [g.next64() for g in pure]
+
+
+@WASM_ONLY
+def test_draw_windows_leaves_streams_that_are_objects_to_python() -> None:
+    gens = sample_generators(0, 0, range(10))
+    gens[0].next64()  # the streams are objects from now on: they hold the states
+    assert image.draw_windows(gens, 25, 0.5) is None
+    assert image.draw_windows(list(sample_generators(0, 0, range(10))), 25, 0.5) is None
+    assert image.draw_windows(sample_generators(0, 0, range(10)), 2**31, 0.5) is None
+    with _wasm.disabled():
+        assert image.draw_windows(sample_generators(0, 0, range(10)), 25, 0.5) is None
+
+
+def test_stream_lanes_hand_their_states_out_and_back() -> None:
+    gens, peer = sample_generators(3, 1, range(9)), sample_generators(3, 1, range(9))
+    randbelow_each(gens, 25), randbelow_each(peer, 25)
+    lanes = gens.lanes()  # type: ignore[attr-defined]
+    assert lanes is not None and len(lanes) == 16 * 9 and not any(lanes[8::16])
+    gens.set_lanes(bytes(lanes))  # type: ignore[attr-defined]
+    assert random_each(gens) == random_each(peer)
+    with pytest.raises(ValueError, match="9 streams"):
+        gens.set_lanes(lanes[:-1])  # type: ignore[attr-defined]
+    gens[0]
+    assert gens.lanes() is None  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import addresses, kernels
 
-__all__ = ["MIN_BYTES", "crop_flip", "lookup_float32"]
+__all__ = ["MIN_BYTES", "crop_flip", "draw_windows", "lookup_float32"]
 
 _I32 = 2**31 - 1
 
@@ -55,7 +55,7 @@ def crop_flip(
     size: tuple[int, int],
     cols: int,
     ks: Sequence[int],
-    flips: Sequence[bool],
+    flips: Sequence[int],
     fill: bytes,
     tables: Sequence[Sequence[bytes]] | None = None,
 ) -> bytearray | None:
@@ -104,6 +104,34 @@ def crop_flip(
         table = (b"", 0) if tables is None else _table(tuple(map(tuple, tables)))
         s, p, o = addresses(_in_place(data, src), params, out)
         k.crop_flip(s, n, h, w, u, left, top, cols, p, th, tw, table[1], o)
+    return out
+
+
+def draw_windows(gens: Any, positions: int, p: float | None) -> array.array[int] | None:
+    """The draws of a fused crop and flip for a batch's streams (``RandomCrop`` draws its
+    window first, then ``RandomHorizontalFlip`` its float): ``ks`` then ``flips``, ``N``
+    int32 each, exactly ``randbelow_each(gens, positions)`` (0 without a draw where
+    ``positions`` is 1) and ``[v < p for v in random_each(gens)]`` (0 without a draw where
+    ``p`` is None), the streams advanced the same. None where the kernel is not used or the
+    streams are not in lanes (NOTE [ Streams in lanes ]): the caller draws in Python.
+
+    >>> from torsh_data.random import sample_generators
+    >>> found = draw_windows(sample_generators(0, 0, range(8)), 25, 0.5)
+    >>> found is None or len(found) == 16
+    True
+    """
+    lanes = getattr(gens, "lanes", None)
+    if lanes is None or not 0 < positions <= _I32:
+        return None
+    k = kernels("image")
+    states = None if k is None else lanes()
+    if k is None or states is None:
+        return None
+    n = len(gens)
+    out = array.array("i", bytes(8 * n))
+    s, o = addresses(states, out)
+    k.draw_windows(s, n, positions, p is not None, 0.0 if p is None else float(p), o)
+    gens.set_lanes(states)
     return out
 
 

@@ -227,4 +227,57 @@
             (local.set $out (i32.add (local.get $out) (i32.const 4)))
             (br $next)))))
     (local.get $end))
+;; The draws of RandomCrop + RandomHorizontalFlip from each sample's stream (SplitMix64, NOTE
+  ;; [ Per-sample streams ] in random.py), exactly as SampleGenerator draws them: n 64-bit
+  ;; states at $states, one 16-byte lane each (little-endian, advanced in place). For stream
+  ;; i: when $below > 1, ks[i] = randbelow($below) (the top bits of each draw,
+  ;; refused draws drawn again), else 0 and no draw; then, when $flip, flips[i] = 1 where
+  ;; random() < $p (the top 53 bits times 2**-53), else 0 and no draw. ks then flips, n int32
+  ;; each, at $out.
+  (func (export "draw_windows")
+    (param $states i32) (param $n i32) (param $below i32) (param $flip i32) (param $p f64)
+    (param $out i32)
+    (local $i i32) (local $at i32) (local $state i64) (local $z i64) (local $shift i64)
+    (local $positions i64)
+    (local.set $positions (i64.extend_i32_u (local.get $below)))
+    (local.set $shift (i64.clz (local.get $positions)))  ;; 64 - bit_length(positions)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $at (i32.add (local.get $states) (i32.shl (local.get $i) (i32.const 4))))
+        (local.set $state (i64.load (local.get $at)))
+        (if (i64.gt_u (local.get $positions) (i64.const 1))
+          (then
+            (loop $again
+              (local.set $state (i64.add (local.get $state) (i64.const 0x9E3779B97F4A7C15)))
+              (local.set $z (call $mix (local.get $state)))
+              (br_if $again (i64.ge_u (i64.shr_u (local.get $z) (local.get $shift))
+                (local.get $positions))))
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+              (i32.wrap_i64 (i64.shr_u (local.get $z) (local.get $shift)))))
+          (else
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+              (i32.const 0))))
+        (i32.store (i32.add (local.get $out)
+            (i32.shl (i32.add (local.get $i) (local.get $n)) (i32.const 2)))
+          (if (result i32) (local.get $flip)
+            (then
+              (local.set $state (i64.add (local.get $state) (i64.const 0x9E3779B97F4A7C15)))
+              (f64.lt
+                (f64.mul
+                  (f64.convert_i64_u (i64.shr_u (call $mix (local.get $state)) (i64.const 11)))
+                  (f64.const 0x1p-53))
+                (local.get $p)))
+            (else (i32.const 0))))
+        (i64.store (local.get $at) (local.get $state))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
+
+  ;; SplitMix64's output function
+  (func $mix (param $z i64) (result i64)
+    (local.set $z (i64.mul (i64.xor (local.get $z) (i64.shr_u (local.get $z) (i64.const 30)))
+      (i64.const 0xBF58476D1CE4E5B9)))
+    (local.set $z (i64.mul (i64.xor (local.get $z) (i64.shr_u (local.get $z) (i64.const 27)))
+      (i64.const 0x94D049BB133111EB)))
+    (i64.xor (local.get $z) (i64.shr_u (local.get $z) (i64.const 31))))
 )

@@ -93,11 +93,18 @@ class FusedImage(Transform):
             if tw > w:  # a window wider than the image: the crop's own kernel
                 return NotImplemented
             fill = self.crop._fills(one, False)[0]
-            ks = randbelow_each(gens, positions) if positions > 1 else [0] * n
         else:
             ltrb, th, tw, fill, shape = (0, 0, 0, 0), h, w, b"", one.shape
-            cols, ks = 1, [0] * n
-        flips = [v < self.flip.p for v in random_each(gens)] if self.flip else [False] * n
+            positions, cols = 1, 1
+        p_flip = self.flip.p if self.flip else None
+        drawn = _wasm_image.draw_windows(gens, positions, p_flip)
+        ks: Sequence[int]
+        flips: Sequence[int]
+        if drawn is not None:  # in WebAssembly, the same numbers
+            ks, flips = drawn[:n], drawn[n:]
+        else:
+            ks = randbelow_each(gens, positions) if positions > 1 else [0] * n
+            flips = [v < self.flip.p for v in random_each(gens)] if self.flip else [False] * n
         tables = None
         if self.tail is not None:
             tail = self.tail
@@ -131,7 +138,7 @@ def crop_flip(
     ltrb: tuple[int, int, int, int],
     size: tuple[int, int],
     corners: Sequence[tuple[int, int]],
-    flips: Sequence[bool],
+    flips: Sequence[int],
     fill: bytes,
 ) -> Any:
     """Image ``i`` of a batch of ``shape = (N, H, W, u)`` (``u`` bytes a pixel), padded by
