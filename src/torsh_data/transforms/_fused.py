@@ -17,6 +17,12 @@ strided column copies over all the strips keep them, and for the images drawn to
 the same copies take the columns in reverse order (the flipped images' strips are kept
 together, after the others, and the images are put back in order with one join).
 
+In Pyodide the whole step is two WebAssembly calls instead (NOTE [ WebAssembly kernels ]):
+``draw_windows`` draws every window and flip from the streams in lanes, and ``crop_flip``
+writes the cropped, flipped images straight through the ``ToTensor`` tables into the float32
+batch (channels first, so images of three channels too). The strips here are the reference
+they match byte for byte.
+
 >>> import torsh_data as td
 >>> from torsh_data.transforms import Compose, RandomCrop, RandomHorizontalFlip, ToTensor
 >>> pipe = Compose([RandomCrop(2, padding=1), RandomHorizontalFlip(), ToTensor()])
