@@ -10,8 +10,11 @@ ratio: which operations lose most in WebAssembly. ``bound`` is the issue's hand-
 batch-wise P2 (only C-level bulk calls, random draws not included); ``kernels`` the
 library's batch path on the same batch: each step's kernel (``crop``, ``flip``,
 ``totensor_normalize``, all three in turn as ``unfused``) and the fused step ``Compose``
-makes of them (``fused``, draws included); ``ops`` single operations on buffers of a batch's
-size (copies, ``translate``, strided assignment).
+makes of them (``fused``, draws included; in Pyodide its WebAssembly kernel, NOTE
+[ WebAssembly kernels ]), ``fused_pure`` the same without WebAssembly kernels and
+``fused_after_draws`` the fused step less its draws (the kernel alone where there is one);
+``ops`` single operations on buffers of a batch's size (copies, ``translate``, strided
+assignment).
 """
 
 from __future__ import annotations
@@ -30,9 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import p2_idx
 
-from torsh_data import formats, transforms
+from torsh_data import _wasm, formats, transforms
+from torsh_data._wasm import image as wasm_image
 from torsh_data.random import randbelow_each, random_each, sample_generators
 from torsh_data.transforms._compose import run_steps
+from torsh_data.transforms._fused import crop_flip
 
 MEAN, STD = 0.1307, 0.3081
 N, H, W, PAD = 64, 28, 28, 2  # P2's batch: RandomCrop(28, padding=2) of 28x28
@@ -142,6 +147,23 @@ def main() -> None:
         g = fresh()
         return randbelow_each(g, 25), random_each(g)
 
+    def fused_pure() -> Any:
+        with _wasm.disabled():
+            return pipe.kernel(x, fresh())
+
+    geometry = ((N, H, W, 1), (PAD,) * 4, (H, W))
+
+    def after_draws() -> Any:
+        """The fused step's work once its windows and flips are drawn."""
+        found = wasm_image.crop_flip(src, *geometry, 5, ks, flips, b"\0", [t4])
+        if found is not None:
+            return found
+        data = crop_flip(src, *geometry, [divmod(k, 5) for k in ks], flips, b"\0")
+        out = bytearray(4 * len(data))
+        for k in range(4):
+            out[k::4] = bytes(data).translate(t4[k])
+        return out
+
     stages: dict[str, Callable[[], Any]] = {
         "bound/batch": lambda: bound(src, ks, flips, t4),
         "kernels/fetch": lambda: ds.__getbatch__(list(range(N))),
@@ -152,6 +174,8 @@ def main() -> None:
         "kernels/totensor_normalize": lambda: tn.kernel(flipped, fresh()),
         "kernels/unfused": lambda: run_steps(steps, x, fresh()),
         "kernels/fused": lambda: pipe.kernel(x, fresh()),
+        "kernels/fused_pure": fused_pure,
+        "kernels/fused_after_draws": after_draws,
         "ops/copy_200k": lambda: bytes(buf),
         "ops/bytearray_200k": lambda: bytearray(len(big)),
         "ops/slice_200k": lambda: big[1:],
@@ -163,8 +187,8 @@ def main() -> None:
     }
     expect = pipe.kernel(x, fresh())
     got = bound(src, ks, flips, t4)
-    if bytes(expect._data) != bytes(got):
-        sys.exit("bound() does not give the library's bytes")
+    if bytes(expect._data) != bytes(got) or bytes(after_draws()) != bytes(got):
+        sys.exit("bound() or after_draws() does not give the library's bytes")
     only = tuple(p for p in args.only.split(",") if p)
     chosen = {k: fn for k, fn in stages.items() if not only or k.startswith(only)}
     out = {name: {"samples_per_s": N / best(fn, r)} for name, fn in chosen.items()}

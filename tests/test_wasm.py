@@ -4,18 +4,24 @@ the pure-Python kernels they stand in for."""
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from torsh_data import _wasm
+from torsh_data import Tensor, _wasm
+from torsh_data import transforms as T
 from torsh_data._runtime import IN_PYODIDE
 from torsh_data._wasm import image
 from torsh_data._wasm.image import lookup_float32
+from torsh_data.random import randbelow_each, random_each, sample_generators
+from torsh_data.transforms._fused import FusedImage
+from torsh_data.transforms._fused import crop_flip as strip_crop_flip
 from torsh_data.transforms._pixels import translate_float32
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,3 +129,261 @@ def test_lookup_float32_checks_sizes_before_writing() -> None:
 def test_module_bytes_are_a_wasm_binary() -> None:
     data = (Path(_wasm.__file__).parent / "image.wasm").read_bytes()
     assert data[:8] == b"\0asm\x01\0\0\0", data[:8]
+
+
+# --- crop_flip: the fused crop + flip (+ ToTensor tables) of NOTE [ Strip crops ] -------------
+
+
+def _windows(
+    data: bytes,
+    shape: tuple[int, int, int, int],
+    ltrb: tuple[int, int, int, int],
+    size: tuple[int, int],
+    cols: int,
+    ks: list[int],
+    flips: list[bool],
+    fill: bytes,
+) -> bytes:
+    """The definition, pixel by pixel: output pixel ``(y, x)`` of image ``i`` is the padded
+    image's pixel at ``(top + y, left + x)``, ``x`` mirrored where ``flips[i]``."""
+    n, h, w, u = shape
+    th, tw = size
+    out = bytearray()
+    for i in range(n):
+        top, left = divmod(ks[i], cols)
+        for y in range(th):
+            for x in range(tw):
+                r = top + y - ltrb[1]
+                c = left + (tw - 1 - x if flips[i] else x) - ltrb[0]
+                at = ((i * h + r) * w + c) * u
+                out += data[at : at + u] if 0 <= r < h and 0 <= c < w else fill
+    return bytes(out)
+
+
+@st.composite
+def crop_flip_cases(draw: st.DrawFn, narrow: bool) -> dict[str, Any]:
+    """A batch and its crop-flip parameters; with ``narrow`` the window is at most as wide as
+    the image (what the pure ``crop_flip`` takes), else up to the padded width."""
+    n, h, w, u = (draw(st.integers(1, hi)) for hi in (12, 8, 8, 4))
+    ltrb = draw(st.tuples(*[st.integers(0, 3)] * 4))
+    ph, pw = h + ltrb[1] + ltrb[3], w + ltrb[0] + ltrb[2]
+    th, tw = draw(st.integers(1, ph)), draw(st.integers(1, w if narrow else pw))
+    cols = pw - tw + 1
+    ks = draw(st.lists(st.integers(0, (ph - th + 1) * cols - 1), min_size=n, max_size=n))
+    return {
+        "data": draw(st.binary(min_size=n * h * w * u, max_size=n * h * w * u)),
+        "shape": (n, h, w, u),
+        "ltrb": ltrb,
+        "size": (th, tw),
+        "cols": cols,
+        "ks": ks,
+        "flips": draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+        "fill": draw(st.binary(min_size=u, max_size=u)),
+    }
+
+
+@WASM_ONLY
+@given(case=crop_flip_cases(narrow=True))
+def test_crop_flip_gives_the_strip_crops_bytes(case: dict[str, Any]) -> None:
+    corners = [divmod(k, case["cols"]) for k in case["ks"]]
+    args = case["data"], case["shape"], case["ltrb"], case["size"]
+    pure = strip_crop_flip(*args, corners, case["flips"], case["fill"])
+    fast = image.crop_flip(*args, case["cols"], case["ks"], case["flips"], case["fill"])
+    assert fast is not None and bytes(fast) == bytes(pure) == _windows(**case)
+
+
+@WASM_ONLY
+@given(case=crop_flip_cases(narrow=False))
+def test_crop_flip_windows_wider_than_the_image(case: dict[str, Any]) -> None:
+    args = case["data"], case["shape"], case["ltrb"], case["size"], case["cols"], case["ks"]
+    fast = image.crop_flip(*args, case["flips"], case["fill"])
+    assert fast is not None and bytes(fast) == _windows(**case)
+
+
+@WASM_ONLY
+@given(case=crop_flip_cases(narrow=False), data=st.data())
+def test_crop_flip_through_tables_is_the_translate_of_the_bytes(
+    case: dict[str, Any], data: st.DataObject
+) -> None:
+    """With tables: each channel's bytes (channels first) through its four tables, as
+    ``translate_float32`` without the kernels writes them."""
+    n, _, _, u = case["shape"]
+    th, tw = case["size"]
+    four = st.lists(st.binary(min_size=256, max_size=256), min_size=4, max_size=4)
+    tables = [tuple(t) for t in data.draw(st.lists(four, min_size=u, max_size=u))]
+    fast = image.crop_flip(*case.values(), tables)
+    window = _windows(**case)
+    pure = bytearray(4 * len(window))
+    with _wasm.disabled():
+        for i in range(n):
+            for c in range(u):
+                plane = window[i * th * tw * u + c : (i + 1) * th * tw * u : u]
+                translate_float32(plane, tables[c], pure, 4 * (i * u + c) * th * tw)
+    assert fast == pure
+
+
+@WASM_ONLY
+@given(
+    steps=st.lists(st.booleans(), min_size=4, max_size=4),
+    n=st.integers(1, 40),
+    side=st.integers(1, 30),
+    channels=st.sampled_from([0, 1, 3]),
+    padding=st.integers(0, 4),
+    fill=st.integers(0, 255),
+    p=st.sampled_from([0.0, 0.5, 1.0]),
+    seed=st.integers(0, 2**32),
+    data=st.data(),
+)
+def test_fused_step_gives_the_pure_paths_bytes(
+    steps: list[bool],
+    n: int,
+    side: int,
+    channels: int,
+    padding: int,
+    fill: int,
+    p: float,
+    seed: int,
+    data: st.DataObject,
+) -> None:
+    """FusedImage's batch kernel (NOTE [ Strip crops ]) with the kernel and without."""
+    crop, flip, tail, normalize = steps
+    chosen: list[Any] = []
+    if crop:
+        size = data.draw(st.integers(1, side), label="crop")
+        chosen.append(T.RandomCrop(size, padding=padding, fill=fill))
+    if flip or not chosen:
+        chosen.append(T.RandomHorizontalFlip(p))
+    if tail or len(chosen) == 1:
+        chosen.append(T.ToTensor())
+        if normalize:
+            chosen.append(
+                T.Normalize([0.25, 0.5, 0.75][: channels or 1], [0.3, 0.2, 0.1][: channels or 1])
+            )
+    (fused,) = T.Compose(chosen)._steps
+    assert type(fused) is FusedImage
+    shape = (n, side, side, channels) if channels else (n, side, side)
+    x = Tensor(
+        data.draw(st.binary(min_size=math.prod(shape), max_size=math.prod(shape))), shape=shape
+    )
+    fast = fused.kernel(x, sample_generators(seed, 0, range(n)))
+    with _wasm.disabled():
+        pure = fused.kernel(x, sample_generators(seed, 0, range(n)))
+    assert fast.shape == pure.shape and fast.dtype is pure.dtype
+    assert fast.tobytes() == pure.tobytes()
+
+
+@WASM_ONLY
+def test_fused_step_on_a_p2_batch_uses_the_kernel() -> None:
+    """P2's batch (64 28x28 images, RandomCrop(28, padding=2), flip, ToTensor, Normalize)."""
+    pipe = T.Compose(
+        [
+            T.RandomCrop(28, padding=2),
+            T.RandomHorizontalFlip(),
+            T.ToTensor(),
+            T.Normalize(0.1307, 0.3081),
+        ]
+    )
+    (fused,) = pipe._steps
+    x = Tensor(bytes((i * 37 + i // 784) % 256 for i in range(64 * 784)), shape=(64, 28, 28))
+    calls = []
+    real = image.crop_flip
+
+    def counting(*args: Any) -> Any:
+        calls.append(args[5])
+        return real(*args)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(image, "crop_flip", counting)
+        fast = fused.kernel(x, sample_generators(7, 3, range(64)))
+    with _wasm.disabled():
+        pure = fused.kernel(x, sample_generators(7, 3, range(64)))
+    assert len(calls) == 1 and len(set(calls[0])) > 10  # drawn windows, one call
+    assert fast.shape == (64, 1, 28, 28) and fast.tobytes() == pure.tobytes()
+
+
+def test_crop_flip_checks_sizes_before_writing() -> None:
+    good: dict[str, Any] = {
+        "data": bytes(2 * 3 * 3 * 2),
+        "shape": (2, 3, 3, 2),
+        "ltrb": (1, 1, 1, 1),
+        "size": (2, 2),
+        "cols": 4,
+        "ks": [0, 15],
+        "flips": [True, False],
+        "fill": b"ab",
+    }
+    wrong = [
+        {"data": bytes(35)},
+        {"shape": (2, 3, 3, -2)},
+        {"size": (6, 2)},
+        {"size": (0, 2)},
+        {"cols": 3},
+        {"ks": [0]},
+        {"ks": [0, 16]},
+        {"ks": [-1, 0]},
+        {"flips": [True]},
+        {"fill": b"a"},
+        {"ltrb": (1, 1, 1, 2**31)},
+        {"tables": [(bytes(256),) * 4]},
+        {"tables": [(bytes(256),) * 4, (bytes(256),) * 3]},
+        {"tables": [(bytes(256),) * 4, (bytes(255),) * 4]},
+    ]
+    if not IN_PYODIDE:
+        assert image.crop_flip(**good) is None
+        return
+    found = image.crop_flip(**good)
+    assert found is not None and len(found) == 2 * 2 * 2 * 2
+    for change in wrong:
+        with pytest.raises(ValueError, match="do not agree"):
+            image.crop_flip(**{**good, **change})
+
+
+# --- draw_windows: the fused step's draws in lanes (NOTE [ Streams in lanes ]) ------------------
+
+
+@WASM_ONLY
+@given(
+    seed=st.integers(0, 2**64 - 1),
+    epoch=st.integers(0, 5),
+    indices=st.lists(st.integers(0, 2**40), min_size=8, max_size=70),
+    positions=st.sampled_from([1, 2, 3, 25, 2**20 + 1, 2**31 - 1]) | st.integers(1, 2**31 - 1),
+    p=st.none() | st.sampled_from([0.0, 0.5, 1.0]) | st.floats(0, 1),
+)
+def test_draw_windows_draws_the_numbers_of_the_python_draws(
+    seed: int, epoch: int, indices: list[int], positions: int, p: float | None
+) -> None:
+    fast = sample_generators(seed, epoch, indices)
+    drawn = image.draw_windows(fast, positions, p)
+    assert drawn is not None
+    n = len(indices)
+    pure = sample_generators(seed, epoch, indices)
+    with _wasm.disabled():
+        ks = randbelow_each(pure, positions) if positions > 1 else [0] * n
+        flips = [int(v < p) for v in random_each(pure)] if p is not None else [0] * n
+    assert list(drawn) == ks + flips
+    assert random_each(fast) == random_each(pure)  # the streams went on the same
+    assert [g.next64() for g in fast] == [g.next64() for g in pure]
+
+
+@WASM_ONLY
+def test_draw_windows_leaves_streams_that_are_objects_to_python() -> None:
+    gens = sample_generators(0, 0, range(10))
+    gens[0].next64()  # the streams are objects from now on: they hold the states
+    assert image.draw_windows(gens, 25, 0.5) is None
+    assert image.draw_windows(list(sample_generators(0, 0, range(10))), 25, 0.5) is None
+    assert image.draw_windows(sample_generators(0, 0, range(10)), 2**31, 0.5) is None
+    with _wasm.disabled():
+        assert image.draw_windows(sample_generators(0, 0, range(10)), 25, 0.5) is None
+
+
+def test_stream_lanes_hand_their_states_out_and_back() -> None:
+    gens, peer = sample_generators(3, 1, range(9)), sample_generators(3, 1, range(9))
+    randbelow_each(gens, 25), randbelow_each(peer, 25)
+    lanes = gens.lanes()  # type: ignore[attr-defined]
+    assert lanes is not None and len(lanes) == 16 * 9 and not any(lanes[8::16])
+    gens.set_lanes(bytes(lanes))  # type: ignore[attr-defined]
+    assert random_each(gens) == random_each(peer)
+    with pytest.raises(ValueError, match="9 streams"):
+        gens.set_lanes(lanes[:-1])  # type: ignore[attr-defined]
+    gens[0]
+    assert gens.lanes() is None  # type: ignore[attr-defined]

@@ -448,6 +448,20 @@ class StreamLanes(Sequence[SampleGenerator]):
         delta = int.from_bytes(packing.pack(*steps), "little")
         self._states = (self._states + delta) & mask
 
+    def lanes(self) -> bytearray | None:
+        """The states as bytes, one 16-byte lane a stream (the 64-bit state little-endian,
+        then 8 zero bytes), for a kernel that draws in place and hands them back to
+        :meth:`set_lanes`; None once the streams are objects (they hold the states then)."""
+        if self._gens is not None:
+            return None
+        return bytearray(self._states.to_bytes(16 * self._n, "little"))
+
+    def set_lanes(self, lanes: Any) -> None:
+        """Take the states back from :meth:`lanes`' bytes, drawn on."""
+        if self._gens is not None or len(lanes) != 16 * self._n:
+            raise ValueError(f"set_lanes: {len(lanes)} bytes for {self._n} streams in lanes")
+        self._states = int.from_bytes(lanes, "little")
+
 
 # --- one draw from each of many streams (batch kernels) ---------------------------------------
 #

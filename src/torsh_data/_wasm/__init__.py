@@ -65,7 +65,9 @@ class Kernels:
         self._exports = instance.exports
 
     def __getattr__(self, export: str) -> Any:
-        return getattr(self._exports, export)
+        found = getattr(self._exports, export)
+        setattr(self, export, found)  # once: a JavaScript attribute costs microseconds
+        return found
 
     def __repr__(self) -> str:
         return f"Kernels({self.name!r})"

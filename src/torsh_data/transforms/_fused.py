@@ -17,6 +17,12 @@ strided column copies over all the strips keep them, and for the images drawn to
 the same copies take the columns in reverse order (the flipped images' strips are kept
 together, after the others, and the images are put back in order with one join).
 
+In Pyodide the whole step is two WebAssembly calls instead (NOTE [ WebAssembly kernels ]):
+``draw_windows`` draws every window and flip from the streams in lanes, and ``crop_flip``
+writes the cropped, flipped images straight through the ``ToTensor`` tables into the float32
+batch (channels first, so images of three channels too). The strips here are the reference
+they match byte for byte.
+
 >>> import torsh_data as td
 >>> from torsh_data.transforms import Compose, RandomCrop, RandomHorizontalFlip, ToTensor
 >>> pipe = Compose([RandomCrop(2, padding=1), RandomHorizontalFlip(), ToTensor()])
@@ -32,6 +38,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _dtype
+from .._wasm import image as _wasm_image
 from ..random import randbelow_each, random_each
 from ..tensor import Tensor, stack
 from ._compose import Transform, run_steps
@@ -92,23 +99,38 @@ class FusedImage(Transform):
             if tw > w:  # a window wider than the image: the crop's own kernel
                 return NotImplemented
             fill = self.crop._fills(one, False)[0]
-            ks = randbelow_each(gens, positions) if positions > 1 else [0] * n
-            corners = [divmod(k, cols) for k in ks]
         else:
             ltrb, th, tw, fill, shape = (0, 0, 0, 0), h, w, b"", one.shape
-            corners = [(0, 0)] * n
-        flips = [v < self.flip.p for v in random_each(gens)] if self.flip else [False] * n
-        data = crop_flip(x._data, (n, h, w, u), ltrb, (th, tw), corners, flips, fill)
+            positions, cols = 1, 1
+        p_flip = self.flip.p if self.flip else None
+        drawn = _wasm_image.draw_windows(gens, positions, p_flip)
+        ks: Sequence[int]
+        flips: Sequence[int]
+        if drawn is not None:  # in WebAssembly, the same numbers
+            ks, flips = drawn[:n], drawn[n:]
+        else:
+            ks = randbelow_each(gens, positions) if positions > 1 else [0] * n
+            flips = [v < self.flip.p for v in random_each(gens)] if self.flip else [False] * n
+        tables = None
+        if self.tail is not None:
+            tail = self.tail
+            make = _unit_tables if type(tail) is ToTensor else tail._channel_tables(c)
+            tables = [make(k) for k in range(c)]
+        geometry = ((n, h, w, u), ltrb, (th, tw))
+        found = _wasm_image.crop_flip(x._data, *geometry, cols, ks, flips, fill or bytes(u), tables)
+        if found is not None:  # NOTE [ WebAssembly kernels ]: the same bytes as below
+            if tables is None:
+                return Tensor._make(memoryview(found), x.dtype, (n, *shape))
+            return Tensor._make(memoryview(found), _dtype.float32, (n, c, th, tw))
+        corners = [divmod(k, cols) for k in ks]
+        data = crop_flip(x._data, *geometry, corners, flips, fill)
         out = Tensor._make(memoryview(data), x.dtype, (n, *shape))
         if self.tail is None:
             return out
-        if c == 1:  # the hot path: one plane, four translates
-            tables = (
-                _unit_tables(0) if type(self.tail) is ToTensor else self.tail._channel_tables(1)(0)
-            )
+        if tables is not None and c == 1:  # the hot path: one plane, four translates
             src = as_bytes(data)
             floats = bytearray(4 * len(src))
-            translate_float32(src, tables, floats, 0)
+            translate_float32(src, tables[0], floats, 0)
             return Tensor._make(memoryview(floats), _dtype.float32, (n, 1, th, tw))
         return self.tail.kernel(out, gens)
 
@@ -122,7 +144,7 @@ def crop_flip(
     ltrb: tuple[int, int, int, int],
     size: tuple[int, int],
     corners: Sequence[tuple[int, int]],
-    flips: Sequence[bool],
+    flips: Sequence[int],
     fill: bytes,
 ) -> Any:
     """Image ``i`` of a batch of ``shape = (N, H, W, u)`` (``u`` bytes a pixel), padded by
