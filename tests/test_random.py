@@ -174,3 +174,20 @@ def test_seed_and_generator_together_is_an_error() -> None:
         tdr.seed_source("1", None, "random_split")  # type: ignore[arg-type]
     assert tdr.draw_seed(tdr.seed_source(None, 9, "x")) == 9
     assert tdr.draw_seed(tdr.seed_source(9, None, "x")) == 9
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 255, 256, 257, 3000])
+def test_permutation_is_the_indices_sorted_by_the_drawn_keys(
+    n: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The definition every runtime keeps, with or without the WebAssembly sort (whose
+    threshold is lowered so that these sizes reach it where it exists)."""
+    from torsh_data._wasm import sort
+
+    monkeypatch.setattr(sort, "MIN_KEYS", 2)
+    for seed in (0, 7, 2**64 - 1):
+        drawn = tdr.Generator(seed)
+        keys = drawn._words(n)
+        g = tdr.Generator(seed)
+        assert g.permutation(n) == sorted(range(n), key=keys.__getitem__)
+        assert g.random() == drawn.random()  # the stream goes on where the keys left it

@@ -34,6 +34,7 @@ from typing import Any
 
 from ._errors import DataTypeError, DataValueError
 from ._interop import loaded_torch
+from ._wasm import sort as _sort
 
 __all__ = [
     "Generator",
@@ -188,8 +189,14 @@ class Generator:
                 return r
 
     def permutation(self, n: int) -> list[int]:
-        """A uniformly random permutation of ``range(n)`` (sort by random 64-bit keys)."""
+        """A uniformly random permutation of ``range(n)``: the indices sorted by ``n`` random
+        64-bit keys, equal keys in index order (in Pyodide a compiled radix sort gives the
+        same order: :func:`torsh_data._wasm.sort.argsort_u64`)."""
         keys = self._words(n)
+        if n >= _sort.MIN_KEYS:
+            order = array.array("I", bytes(4 * n))
+            if _sort.argsort_u64(keys, order):
+                return order.tolist()
         return sorted(range(n), key=keys.__getitem__)
 
     def integers(self, n: int, size: int) -> list[int]:

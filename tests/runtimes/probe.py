@@ -55,6 +55,11 @@ def pipelines() -> dict[str, Any]:
     out["stream_pad"] = list(
         td.DataLoader(Stream(), batch_size=5, collate_fn=td.pad_collate, seed=4)
     )
+    big = td.TensorDataset(  # large enough for Pyodide's compiled sort and gather (_wasm)
+        td.Tensor([[i * 0.5, -i] for i in range(1000)], dtype="float32"),
+        td.Tensor([i % 9 for i in range(1000)], dtype="int64"),
+    )
+    out["shuffle_large"] = list(td.DataLoader(big, batch_size=128, shuffle=True, seed=21))
     return out
 
 
