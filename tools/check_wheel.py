@@ -16,6 +16,11 @@ ALLOWED_SUFFIXES = {".py", ".typed", ".json", ".md", ".txt"}
 DATA_DIRS = ("torsh_data/tabular/data/",)  # the small classic datasets, gzipped CSV
 # The loader's Web Worker (read with importlib.resources; NOTE [ Web Worker pool ]).
 JS_FILES = ("torsh_data/loader/worker.mjs", "torsh_data/loader/pyodide_boot.mjs")
+# The WebAssembly kernels Pyodide runs (NOTE [ WebAssembly kernels ]): each assembled .wat of
+# the source tree ships as its .wasm, and nothing else of that kind does.
+WASM_DIR = "torsh_data/_wasm/"
+WASM_SOURCES = Path(__file__).resolve().parents[1] / "src" / WASM_DIR
+WASM_FILES = tuple(sorted(f"{WASM_DIR}{p.stem}.wasm" for p in WASM_SOURCES.glob("*.wat")))
 
 
 def main(dist: Path) -> int:
@@ -31,6 +36,9 @@ def main(dist: Path) -> int:
         missing = sorted(set(JS_FILES) - set(zf.namelist()))
         if missing:
             problems.append(f"the wheel lacks the package's JavaScript: {missing}")
+        missing = sorted(set(WASM_FILES) - set(zf.namelist()))
+        if missing:
+            problems.append(f"the wheel lacks the WebAssembly kernels: {missing}")
         for name in zf.namelist():
             if ".dist-info/" in name:
                 if name.endswith("METADATA"):
@@ -45,6 +53,7 @@ def main(dist: Path) -> int:
             if (
                 Path(name).suffix not in ALLOWED_SUFFIXES
                 and name not in JS_FILES
+                and name not in WASM_FILES
                 and not (name.startswith(DATA_DIRS) and name.endswith(".csv.gz"))
             ):
                 problems.append(f"unexpected file in the wheel: {name}")
