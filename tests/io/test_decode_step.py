@@ -80,6 +80,8 @@ def test_decode_image_says_what_is_wrong() -> None:
         DecodeImage()(Tensor(bytes(3), shape=(1, 1, 3)))
     with pytest.raises(FormatError):
         DecodeImage()(b"\x89PNG\r\n\x1a\n" + bytes(10))
+    with pytest.raises(FormatError, match="not a recognised image format"):
+        DecodeImage()(b"")  # empty: no format to decode with
 
 
 def test_image_size_from_headers() -> None:
@@ -87,6 +89,7 @@ def test_image_size_from_headers() -> None:
     jpeg = b"\xff\xd8\xff\xc0\x00\x11\x08" + struct.pack(">HH", 33, 44) + b"\x03" + bytes(9)
     assert image_size(jpeg) == (33, 44)
     assert image_size(b"P2 2 1 255 0 200") is None
+    assert image_size(b"") is None
     with pytest.raises(FormatError, match="truncated PNG header"):
         image_size(b"\x89PNG\r\n\x1a\n" + bytes(4))
 
