@@ -35,7 +35,7 @@ from .._dtype import uint8
 from .._errors import DataValueError, FormatError, MissingExtraError, TorshDataError
 from ..tensor import Tensor
 from ._source import Source, read_bytes, source_name
-from .png import DEFAULT_MAX_PIXELS, PNG_SIGNATURE, decode_png, inflate_png
+from .png import DEFAULT_MAX_PIXELS, PNG_SIGNATURE, check_pixels, decode_png, inflate_png
 
 __all__ = ["DEFAULT_MAX_PIXELS", "IMAGE_EXTENSIONS", "convert_mode", "decode_image", "decode_pnm"]
 
@@ -195,12 +195,7 @@ def decode_pnm(
     channels = 3 if kind in (3, 6) else 1
     if width == 0 or height == 0 or not 0 < maxval < 65536:
         raise FormatError(f"invalid Netpbm size {width}×{height} or maxval {maxval}", source=name)
-    if width * height > max_pixels:
-        raise FormatError(
-            f"{width}×{height} is more than max_pixels={max_pixels} pixels; raise max_pixels "
-            "if the image is genuine",
-            source=name,
-        )
+    check_pixels(width, height, max_pixels, name)
     count = width * height * channels
     if kind >= 4:  # binary: exactly one whitespace byte after the header
         if data[pos : pos + 1] not in (b" ", b"\t", b"\r", b"\n", b"\v", b"\f"):
@@ -324,10 +319,7 @@ def _decode_pillow(data: bytes, name: str, max_pixels: int) -> tuple[bytes, tupl
     try:
         with image_module.open(io.BytesIO(data)) as im:
             width, height = im.size
-            if width * height > max_pixels:
-                raise FormatError(
-                    f"{width}×{height} is more than max_pixels={max_pixels} pixels", source=name
-                )
+            check_pixels(width, height, max_pixels, name)
             im.load()
             native = im.mode
             if native not in ("L", "LA", "RGB", "RGBA"):

@@ -31,11 +31,28 @@ from typing import NamedTuple
 
 from .._errors import FormatError
 
-__all__ = ["DEFAULT_MAX_PIXELS", "PNG_SIGNATURE", "decode_png", "inflate_png", "unfilter"]
+__all__ = ["DEFAULT_MAX_PIXELS", "PNG_SIGNATURE", "check_pixels", "decode_png", "inflate_png", "unfilter"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Default cap on width × height, checked before any pixel memory is allocated.
 DEFAULT_MAX_PIXELS = 1 << 26
+
+
+def check_pixels(width: int, height: int, max_pixels: int, name: str) -> None:
+    """Refuse an image of ``width × height`` pixels (read from its header) above ``max_pixels``,
+    before any pixel memory is allocated: every image decoder's guard against decompression bombs.
+
+    >>> check_pixels(4, 2, 8, "a.png")
+    >>> check_pixels(4, 3, 8, "a.png")
+    Traceback (most recent call last):
+    torsh_data.FormatError: a.png: 4×3 is more than max_pixels=8 pixels (a decompression bomb?); raise max_pixels if the image is genuine
+    """
+    if width * height > max_pixels:
+        raise FormatError(
+            f"{width}×{height} is more than max_pixels={max_pixels} pixels "
+            "(a decompression bomb?); raise max_pixels if the image is genuine",
+            source=name,
+        )
 
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 _DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
@@ -129,12 +146,7 @@ def _parse(data: bytes, name: str, max_pixels: int) -> _Parsed:
             source=name,
             offset=offset,
         )
-    if width * height > max_pixels:
-        raise FormatError(
-            f"{width}×{height} is more than max_pixels={max_pixels} pixels "
-            "(a decompression bomb?); raise max_pixels if the image is genuine",
-            source=name,
-        )
+    check_pixels(width, height, max_pixels, name)
     palette = trns = None
     idat: list[memoryview] = []
     for kind, body, offset in chunks[1:]:

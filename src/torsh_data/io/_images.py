@@ -41,7 +41,7 @@ from .._ffi import js_array, js_object, to_bytes, to_uint8array
 from .._runtime import IN_PYODIDE, can_block, js_module
 from .._wasm.pixels import rgb_from_rgba
 from ..formats.image import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, convert_mode, decode_image
-from ..formats.png import PNG_SIGNATURE
+from ..formats.png import PNG_SIGNATURE, check_pixels
 from ..tensor import Tensor
 
 __all__ = [
@@ -290,12 +290,7 @@ def _context(width: int, height: int) -> Any:
 def _check_size(fmt: str, width: int, height: int, max_pixels: int, label: str) -> None:
     if width == 0 or height == 0:
         raise FormatError(f"invalid {fmt} size {width}×{height}", source=label)
-    if width * height > max_pixels:
-        raise FormatError(
-            f"{width}×{height} is more than max_pixels={max_pixels} pixels; raise max_pixels "
-            "if the image is genuine",
-            source=label,
-        )
+    check_pixels(width, height, max_pixels, label)
 
 
 async def decode_image_async(
