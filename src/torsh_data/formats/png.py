@@ -31,7 +31,14 @@ from typing import NamedTuple
 
 from .._errors import FormatError
 
-__all__ = ["DEFAULT_MAX_PIXELS", "PNG_SIGNATURE", "check_pixels", "decode_png", "inflate_png", "unfilter"]
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "PNG_SIGNATURE",
+    "check_pixels",
+    "decode_png",
+    "inflate_png",
+    "unfilter",
+]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Default cap on width × height, checked before any pixel memory is allocated.
@@ -53,6 +60,7 @@ def check_pixels(width: int, height: int, max_pixels: int, name: str) -> None:
             "(a decompression bomb?); raise max_pixels if the image is genuine",
             source=name,
         )
+
 
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 _DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
