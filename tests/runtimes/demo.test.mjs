@@ -5,7 +5,7 @@
 // them) and the measured timings go to build/screenshots/.
 //
 // Run: node --experimental-wasm-stack-switching --test tests/runtimes/demo.test.mjs
-// TORSH_WHEEL_DIR: directory of the torsh_data wheel (default: dist); PYTHON, TORSH_JS_BUILT as in js.test.mjs.
+// TORSH_WHEEL_DIR: directory of the torsh_data wheel (default: dist); PYTHON, TORSH_JS_BUILT as in js_suite.mjs.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -25,7 +25,7 @@ let server, base;
 const serve = () => serveDir(PYTHON, path.join(ROOT, "examples/browser"), [], ENV);
 
 before(async () => {
-  if (process.env.TORSH_JS_BUILT !== "1") { // see js.test.mjs
+  if (process.env.TORSH_JS_BUILT !== "1") { // see js_suite.mjs
     const built = spawnSync(process.execPath,
       [path.join(ROOT, "js/scripts/build.mjs"), "--wheel-dir", WHEEL_DIR, "--demo"], { encoding: "utf8" });
     assert.equal(built.status, 0, built.stderr);

@@ -3,7 +3,7 @@
 // fresh folder is all a web developer does: it brings Pyodide, runs no install script (no
 // Python needed), and a plain Node.js script gets a first batch from it.
 //
-// Run: node --test tests/runtimes/pack.test.mjs (PYTHON, TORSH_JS_BUILT, TORSH_WHEEL_DIR as in js.test.mjs)
+// Run: node --test tests/runtimes/pack.test.mjs (PYTHON, TORSH_JS_BUILT, TORSH_WHEEL_DIR as in js_suite.mjs)
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";

@@ -8,7 +8,7 @@
 //   terminate() rejecting instead of hanging.
 //
 // Run: node --experimental-wasm-stack-switching --test tests/runtimes/recipes.test.mjs
-// (PYTHON, TORSH_JS_BUILT, TORSH_WHEEL_DIR as in js.test.mjs; TORSH_KEEP_RECIPES=1 keeps the copies)
+// (PYTHON, TORSH_JS_BUILT, TORSH_WHEEL_DIR as in js_suite.mjs; TORSH_KEEP_RECIPES=1 keeps the copies)
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -48,7 +48,7 @@ async function openExample(name) {
   return { dir, url, page };
 }
 
-// (Chromium only: the recipes are about the package, not the engine; the engines are js.test.mjs's)
+// (Chromium only: the recipes are about the package, not the engine; the engines are js_suite.mjs's)
 const CHROMIUM = { timeout: 600_000, skip: ENGINES.includes("chromium") ? false : "TORSH_ENGINES leaves out chromium" };
 const badDiagnostics = (page) => page.diagnostics.filter((d) => /^(page error|CSP|HTTP [45])/.test(d));
 

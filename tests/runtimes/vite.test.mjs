@@ -4,7 +4,7 @@
 // `torsh-data serve`, trains a TF.js model for one epoch in Chromium.
 //
 // Run: node --experimental-wasm-stack-switching --test tests/runtimes/vite.test.mjs
-// (PYTHON, TORSH_JS_BUILT, TORSH_WHEEL_DIR as in js.test.mjs; TORSH_KEEP_RECIPES=1 keeps the copy)
+// (PYTHON, TORSH_JS_BUILT, TORSH_WHEEL_DIR as in js_suite.mjs; TORSH_KEEP_RECIPES=1 keeps the copy)
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";

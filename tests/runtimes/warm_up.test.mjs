@@ -5,7 +5,7 @@
 // task. Speed itself is measured by bench/bench_js.mjs, never asserted.
 //
 // Run: node --experimental-wasm-stack-switching --test tests/runtimes/warm_up.test.mjs
-// TORSH_WHEEL_DIR / TORSH_JS_BUILT / PYTHON: as for js.test.mjs.
+// TORSH_WHEEL_DIR / TORSH_JS_BUILT / PYTHON: as for js_suite.mjs.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
