@@ -6,6 +6,11 @@ flip; then ToTensor + Normalize per batch of 64. torch: the same per-sample ops 
 library and worker count, the time to first batch and the first epoch (starting the
 workers), the steady samples/s and the speed-up over the library's own 0-worker run (see
 :func:`scaling`). The batches of every torsh-data worker count are checked to be the same.
+Then two controls of what the machine allows: the same 0-worker pipeline run in two
+processes at once against one (:func:`pipeline_ceiling`: no loader machinery, so what is
+left between it and the workers' speed-up is the loader's), and two processes of plain
+Python arithmetic against one (:func:`machine_ceiling`); and the load average before and
+after, since other programs on the machine take cores from the workers first.
 
     python bench/bench_workers.py [--samples N] [--rounds R] [--counts 0,1,2]
 
@@ -104,7 +109,10 @@ async def scaling(
     (where /proc tells it): unlike a rate, it does not depend on what else the machine runs,
     so ``bound`` -- the rate ``cores`` cores could reach at that cost, each worker limited to
     one core, against the 0-worker cost -- is the scaling a quiet machine allows.
-    ``main_ms`` is the main process's part of ``cpu_ms``.
+    ``main_ms`` is the main process's part of ``cpu_ms``. ``mean`` is all timed samples over
+    all timed seconds (torch's ``benchmarks/data/dataloader_benchmark.py`` times a loader
+    that way: the steady loop after the loader started, averaged) and ``mean_vs0`` that
+    against the 0-worker loader's.
     """
     loaders = {n: make(n) for n in counts}
     out: dict[int, dict[str, float]] = {}
@@ -113,6 +121,7 @@ async def scaling(
         total, first, digests[n], _ = await epoch(loaders[n], digest)
         out[n] = {"first_batch_s": first, "first_epoch_s": total}
     rates: dict[int, list[float]] = {n: [] for n in counts}
+    timed = {n: [0, 0.0] for n in counts}  # samples, seconds
     cpu = {n: 0.0 for n in counts}
     main_cpu = {n: 0.0 for n in counts}
     batches = {n: 0 for n in counts}
@@ -122,6 +131,8 @@ async def scaling(
             total, _, _, samples = await epoch(loaders[n], False)
             after = cpu_seconds(loaders[n])
             rates[n].append(samples / total)
+            timed[n][0] += samples
+            timed[n][1] += total
             if before is not None and after is not None:
                 main_cpu[n] += after[0] - before[0]
                 cpu[n] += sum(after) - sum(before)
@@ -134,6 +145,8 @@ async def scaling(
         out[n]["paired"] = statistics.median(
             a / b for a, b in zip(rates[n], rates[counts[0]], strict=True)
         )
+        out[n]["mean"] = timed[n][0] / timed[n][1]
+        out[n]["mean_vs0"] = out[n]["mean"] / (timed[counts[0]][0] / timed[counts[0]][1])
         if batches[n] and batches[counts[0]]:
             out[n]["cpu_ms"] = 1e3 * cpu[n] / batches[n]
             out[n]["main_ms"] = 1e3 * main_cpu[n] / batches[n]
@@ -150,12 +163,13 @@ async def scaling(
 
 HEADER = (
     f"{'library':12} {'workers':>7} {'first batch':>12} {'epoch 1':>9} {'samples/s':>10}"
-    f" {'vs 0':>7} {'per round':>10} {'cpu/batch':>10} {'main':>7} {'bound':>6}"
+    f" {'vs 0':>7} {'per round':>10} {'mean':>6} {'cpu/batch':>10} {'main':>7} {'bound':>6}"
 )
 LEGEND = (
     "samples/s: best of {rounds} alternating epochs after the first (which starts the workers);"
     " vs 0: best against best; per round: median over rounds of the epoch's rate / the same"
-    " round's 0-worker epoch's; cpu/batch: CPU ms per batch of the main process and the"
+    " round's 0-worker epoch's; mean: all timed samples over all timed seconds, against the"
+    " 0-worker loader's (torch's benchmarks/data/dataloader_benchmark.py's way); cpu/batch: CPU ms per batch of the main process and the"
     " workers together; main: the main process's part of it; bound: the 0-worker cpu/batch"
     " over this one's, times the cores the workers can use (the speed-up a quiet machine"
     " allows)"
@@ -171,7 +185,7 @@ def report(name: str, result: dict[int, dict[str, float]]) -> None:
         )
         print(
             f"{name:12} {n:>7} {r['first_batch_s']:>11.2f}s {r['first_epoch_s']:>8.2f}s"
-            f" {r['best']:>10,.0f} {r['vs0']:>6.2f}x {r['paired']:>9.2f}x{cpu}"
+            f" {r['best']:>10,.0f} {r['vs0']:>6.2f}x {r['paired']:>9.2f}x {r['mean_vs0']:>5.2f}x{cpu}"
         )
 
 
@@ -255,6 +269,53 @@ def machine_ceiling(rounds: int = 5, n: int = 4_000_000) -> float:
     return one / two
 
 
+_CONTROL: Any = None  # a pool process's warmed 0-worker loader (pipeline_ceiling)
+
+
+def _control_start(samples: int) -> None:
+    global _CONTROL
+    _CONTROL = torsh_loader(*p2_idx(samples), 0)
+    for _ in _CONTROL:  # warms the plans and caches, as the first epoch does in scaling()
+        pass
+
+
+def _control_epochs(epochs: int) -> int:
+    n = 0
+    for _ in range(epochs):
+        for _, y in _CONTROL:
+            n += len(y)
+    return n
+
+
+def pipeline_ceiling(samples: int, rounds: int = 5) -> float:
+    """What two processes reach on this very pipeline, with no loader machinery between
+    them: two processes, each iterating its own 0-worker loader for an epoch at once,
+    against one process doing both epochs (best of ``rounds`` each, processes warmed
+    beforehand). The workers' speed-up divided by this is the loader's share of it."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    with ctx.Pool(2, initializer=_control_start, initargs=(samples,)) as pool:
+        pool.map(_control_epochs, [0, 0], chunksize=1)  # both started and warmed
+        one = two = float("inf")
+        for _ in range(rounds):
+            t = time.perf_counter()
+            pool.apply(_control_epochs, (2,))
+            one = min(one, time.perf_counter() - t)
+            t = time.perf_counter()
+            pool.map(_control_epochs, [1, 1], chunksize=1)
+            two = min(two, time.perf_counter() - t)
+    return one / two
+
+
+def load() -> str:
+    """The 1-minute load average (what else the machine runs), or '?' where unknown."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return "?"
+
+
 def json_main(samples: int, rounds: int) -> None:
     """The 0-worker torsh-data rate alone (no event loop, no torch), as JSON."""
     import json
@@ -283,7 +344,10 @@ def parse() -> argparse.Namespace:
 async def main(args: argparse.Namespace) -> None:
     counts = tuple(int(c) for c in args.counts.split(","))
     images, labels = p2_idx(args.samples)
-    print(f"{args.samples} samples, batch 64, {td.runtime_name()} Python {sys.version.split()[0]}")
+    print(
+        f"{args.samples} samples, batch 64, {td.runtime_name()} Python {sys.version.split()[0]},"
+        f" load average {load()}"
+    )
     print(HEADER)
     # torsh-data first: importing torch makes every later garbage collection in this process
     # slower, which would slow the 0-worker runs (in this process) but not the workers
@@ -309,9 +373,19 @@ async def main(args: argparse.Namespace) -> None:
             ratio = results["torsh-data"][n]["best"] / results["torch"][n]["best"]
             print(f"torsh-data / torch, {n} workers: {ratio:.2f}x")
     if counts == (0,):
+        print(f"load average after: {load()}")
         return
+    pipeline = pipeline_ceiling(args.samples, args.rounds)
+    print(f"pipeline: 2 processes of the 0-worker loop run {pipeline:.2f}x one")
+    if 2 in counts:
+        r = results["torsh-data"][2]
+        print(
+            f"torsh-data 2 workers / that control: {r['vs0'] / pipeline:.2f} (best),"
+            f" {r['paired'] / pipeline:.2f} (per round), {r['mean_vs0'] / pipeline:.2f} (mean)"
+        )
     # the VM's second core comes and goes: this varied from 1.2x to 2.0x between runs here
     print(f"machine: 2 processes of pure-Python arithmetic run {machine_ceiling():.2f}x one")
+    print(f"load average after: {load()}")
 
 
 if __name__ == "__main__":
