@@ -13,15 +13,19 @@ processes from each waiting on the other:
   outbox and goes when the worker answers an earlier one -- or at once, whatever its size,
   when the worker has nothing unanswered, since it is then reading.
 - A worker's reply may block (a batch sent through the pipe, NOTE [ Shared batch slots ] in
-  ``_shm.py``) until the main process reads it, which it does when that worker's batch is
-  the next one due -- waiting for no one else's then (:meth:`Waiter.ready`'s ``only``): no
-  other worker waits on the main process meanwhile, since it never blocks writing a task.
+  ``_shm.py``) until the main process reads it, which it does whenever it waits.
 
-The main process sleeps only until the batch it hands out next is in: a reply that comes
-early (a batch later in the order, which in-order loading cannot hand out yet) waits in its
-pipe and is read when its turn comes, without a wake-up of its own. On two cores fully used
-by two workers, each wake-up of the main process takes a core from a worker for a moment
-and refills the caches of both.
+While batches come through shared memory, the main process sleeps only until the batch it
+hands out next is in (:meth:`Waiter.ready`'s ``only``): a reply that comes early (a batch
+later in the order, which in-order loading cannot hand out yet) waits in its pipe, a few
+hundred bytes, and is read when its turn comes, without a wake-up of its own. On two cores
+fully used by two workers, each wake-up of the main process takes a core from a worker for
+a moment and refills the caches of both. Nothing waits on that early reply meanwhile: its
+worker goes on with the tasks it holds, and the main process never blocks writing a task.
+(A task held back in an :class:`Outbox` goes when the reply is read -- a late hand-out, not
+a deadlock, and only for tasks of tens of kilobytes.) Once a batch comes through the pipe
+instead (no slot was free: a caller keeping its batches, or no shared memory), the main
+process again reads every reply as it comes, so that no worker sits blocked on a full pipe.
 
 A worker's end of its reply pipe is the only one (the main process closes its copy once the
 worker has started), so a worker that dies is seen at once, as the end of that pipe.
