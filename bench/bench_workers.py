@@ -74,21 +74,45 @@ def _worker_pids(loader: Any) -> list[int]:
     return [p.pid for p in procs]
 
 
-def cpu_seconds(loader: Any) -> tuple[float, float] | None:
-    """CPU seconds used so far by this process and by the loader's worker processes (None
-    where /proc is missing: not Linux, or in Pyodide)."""
+def _sched(pid: int | str) -> tuple[float, float] | None:
+    """``(running, waiting for a core)`` seconds of a process so far, to the nanosecond, from
+    ``/proc/<pid>/schedstat``; None where the kernel does not keep it."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            run, wait = f.read().split()[:2]
+    except (OSError, ValueError):
+        return None
+    return int(run) / 1e9, int(wait) / 1e9
+
+
+def cpu_seconds(loader: Any) -> tuple[float, float, float | None] | None:
+    """CPU seconds used so far by this process and by the loader's worker processes, and how
+    long the processes that load (the workers, or this process without them) waited for a
+    core; None where /proc is missing (not Linux, or in Pyodide). The workers' CPU time
+    comes from ``schedstat`` where there is one (``stat`` counts in 10 ms ticks, coarse
+    against an epoch's 100 ms), their wait only from it."""
     if sys.platform == "emscripten" or not os.path.isdir("/proc/self"):
         return None
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in _worker_pids(loader):
+    pids = _worker_pids(loader)
+    total, waited = 0.0, 0.0
+    for pid in pids:
+        sched = _sched(pid)
+        if sched is not None:
+            total += sched[0]
+            waited += sched[1]
+            continue
+        waited = float("nan")
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-    return time.process_time(), total
+    if not pids:
+        own = _sched("self")
+        waited = own[1] if own is not None else float("nan")
+    return time.process_time(), total, None if waited != waited else waited
 
 
 async def scaling(
@@ -109,7 +133,9 @@ async def scaling(
     (where /proc tells it): unlike a rate, it does not depend on what else the machine runs,
     so ``bound`` -- the rate ``cores`` cores could reach at that cost, each worker limited to
     one core, against the 0-worker cost -- is the scaling a quiet machine allows.
-    ``main_ms`` is the main process's part of ``cpu_ms``. ``mean`` is all timed samples over
+    ``main_ms`` is the main process's part of ``cpu_ms``; ``wait_ms`` how long per batch the
+    processes that load (the workers, or the main process without them) were ready to run
+    but had no core (the main process and other programs had them; from ``schedstat``). ``mean`` is all timed samples over
     all timed seconds (torch's ``benchmarks/data/dataloader_benchmark.py`` times a loader
     that way: the steady loop after the loader started, averaged) and ``mean_vs0`` that
     against the 0-worker loader's.
@@ -124,6 +150,7 @@ async def scaling(
     timed = {n: [0, 0.0] for n in counts}  # samples, seconds
     cpu = {n: 0.0 for n in counts}
     main_cpu = {n: 0.0 for n in counts}
+    waits: dict[int, float | None] = {n: 0.0 for n in counts}
     batches = {n: 0 for n in counts}
     for _ in range(rounds):
         for n in counts:
@@ -135,7 +162,9 @@ async def scaling(
             timed[n][1] += total
             if before is not None and after is not None:
                 main_cpu[n] += after[0] - before[0]
-                cpu[n] += sum(after) - sum(before)
+                cpu[n] += after[0] + after[1] - before[0] - before[1]
+                w, v = waits[n], after[2] is not None and before[2] is not None
+                waits[n] = w + after[2] - before[2] if w is not None and v else None  # type: ignore[operator]
                 batches[n] += -(-samples // 64)
     if digest and len({tuple(d) for d in digests.values()}) != 1:
         raise AssertionError("worker counts gave other batches")
@@ -150,6 +179,8 @@ async def scaling(
         if batches[n] and batches[counts[0]]:
             out[n]["cpu_ms"] = 1e3 * cpu[n] / batches[n]
             out[n]["main_ms"] = 1e3 * main_cpu[n] / batches[n]
+            w = waits[n]
+            out[n]["wait_ms"] = float("nan") if w is None else 1e3 * w / batches[n]
             base = 1e3 * cpu[counts[0]] / batches[counts[0]]
             cores = os.cpu_count() or 1
             out[n]["bound"] = base / out[n]["cpu_ms"] * min(cores, max(n, 1))
@@ -164,15 +195,18 @@ async def scaling(
 HEADER = (
     f"{'library':12} {'workers':>7} {'first batch':>12} {'epoch 1':>9} {'samples/s':>10}"
     f" {'vs 0':>7} {'per round':>10} {'mean':>6} {'cpu/batch':>10} {'main':>7} {'bound':>6}"
+    f" {'wait':>7}"
 )
 LEGEND = (
     "samples/s: best of {rounds} alternating epochs after the first (which starts the workers);"
     " vs 0: best against best; per round: median over rounds of the epoch's rate / the same"
     " round's 0-worker epoch's; mean: all timed samples over all timed seconds, against the"
-    " 0-worker loader's (torch's benchmarks/data/dataloader_benchmark.py's way); cpu/batch: CPU ms per batch of the main process and the"
-    " workers together; main: the main process's part of it; bound: the 0-worker cpu/batch"
+    " 0-worker loader's (torch's benchmarks/data/dataloader_benchmark.py's way); cpu/batch:"
+    " CPU ms per batch of the main process and the workers together; main: the main"
+    " process's part of it; bound: the 0-worker cpu/batch"
     " over this one's, times the cores the workers can use (the speed-up a quiet machine"
-    " allows)"
+    " allows); wait: ms per batch the processes that load (the workers, or the main process"
+    " without them) were ready to run but had no core"
 )
 
 
@@ -180,6 +214,7 @@ def report(name: str, result: dict[int, dict[str, float]]) -> None:
     for n, r in result.items():
         cpu = (
             f" {r['cpu_ms']:>8.2f}ms {r['main_ms']:>5.2f}ms {r['bound']:>5.2f}x"
+            f" {r['wait_ms']:>5.2f}ms"
             if "cpu_ms" in r
             else ""
         )
