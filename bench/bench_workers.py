@@ -6,6 +6,11 @@ flip; then ToTensor + Normalize per batch of 64. torch: the same per-sample ops 
 library and worker count, the time to first batch and the first epoch (starting the
 workers), the steady samples/s and the speed-up over the library's own 0-worker run (see
 :func:`scaling`). The batches of every torsh-data worker count are checked to be the same.
+Then two controls of what the machine allows: the same 0-worker pipeline run in two
+processes at once against one (:func:`pipeline_ceiling`: no loader machinery, so what is
+left between it and the workers' speed-up is the loader's), and two processes of plain
+Python arithmetic against one (:func:`machine_ceiling`); and the load average before and
+after, since other programs on the machine take cores from the workers first.
 
     python bench/bench_workers.py [--samples N] [--rounds R] [--counts 0,1,2]
 
@@ -69,21 +74,45 @@ def _worker_pids(loader: Any) -> list[int]:
     return [p.pid for p in procs]
 
 
-def cpu_seconds(loader: Any) -> tuple[float, float] | None:
-    """CPU seconds used so far by this process and by the loader's worker processes (None
-    where /proc is missing: not Linux, or in Pyodide)."""
+def _sched(pid: int | str) -> tuple[float, float] | None:
+    """``(running, waiting for a core)`` seconds of a process so far, to the nanosecond, from
+    ``/proc/<pid>/schedstat``; None where the kernel does not keep it."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            run, wait = f.read().split()[:2]
+    except (OSError, ValueError):
+        return None
+    return int(run) / 1e9, int(wait) / 1e9
+
+
+def cpu_seconds(loader: Any) -> tuple[float, float, float | None] | None:
+    """CPU seconds used so far by this process and by the loader's worker processes, and how
+    long the processes that load (the workers, or this process without them) waited for a
+    core; None where /proc is missing (not Linux, or in Pyodide). The workers' CPU time
+    comes from ``schedstat`` where there is one (``stat`` counts in 10 ms ticks, coarse
+    against an epoch's 100 ms), their wait only from it."""
     if sys.platform == "emscripten" or not os.path.isdir("/proc/self"):
         return None
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in _worker_pids(loader):
+    pids = _worker_pids(loader)
+    total, waited = 0.0, 0.0
+    for pid in pids:
+        sched = _sched(pid)
+        if sched is not None:
+            total += sched[0]
+            waited += sched[1]
+            continue
+        waited = float("nan")
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
-    return time.process_time(), total
+    if not pids:
+        own = _sched("self")
+        waited = own[1] if own is not None else float("nan")
+    return time.process_time(), total, None if waited != waited else waited
 
 
 async def scaling(
@@ -104,7 +133,12 @@ async def scaling(
     (where /proc tells it): unlike a rate, it does not depend on what else the machine runs,
     so ``bound`` -- the rate ``cores`` cores could reach at that cost, each worker limited to
     one core, against the 0-worker cost -- is the scaling a quiet machine allows.
-    ``main_ms`` is the main process's part of ``cpu_ms``.
+    ``main_ms`` is the main process's part of ``cpu_ms``; ``wait_ms`` how long per batch the
+    processes that load (the workers, or the main process without them) were ready to run
+    but had no core (the main process and other programs had them; from ``schedstat``). ``mean`` is all timed samples over
+    all timed seconds (torch's ``benchmarks/data/dataloader_benchmark.py`` times a loader
+    that way: the steady loop after the loader started, averaged) and ``mean_vs0`` that
+    against the 0-worker loader's.
     """
     loaders = {n: make(n) for n in counts}
     out: dict[int, dict[str, float]] = {}
@@ -113,8 +147,10 @@ async def scaling(
         total, first, digests[n], _ = await epoch(loaders[n], digest)
         out[n] = {"first_batch_s": first, "first_epoch_s": total}
     rates: dict[int, list[float]] = {n: [] for n in counts}
+    timed = {n: [0, 0.0] for n in counts}  # samples, seconds
     cpu = {n: 0.0 for n in counts}
     main_cpu = {n: 0.0 for n in counts}
+    waits: dict[int, float | None] = {n: 0.0 for n in counts}
     batches = {n: 0 for n in counts}
     for _ in range(rounds):
         for n in counts:
@@ -122,9 +158,13 @@ async def scaling(
             total, _, _, samples = await epoch(loaders[n], False)
             after = cpu_seconds(loaders[n])
             rates[n].append(samples / total)
+            timed[n][0] += samples
+            timed[n][1] += total
             if before is not None and after is not None:
                 main_cpu[n] += after[0] - before[0]
-                cpu[n] += sum(after) - sum(before)
+                cpu[n] += after[0] + after[1] - before[0] - before[1]
+                w, v = waits[n], after[2] is not None and before[2] is not None
+                waits[n] = w + after[2] - before[2] if w is not None and v else None  # type: ignore[operator]
                 batches[n] += -(-samples // 64)
     if digest and len({tuple(d) for d in digests.values()}) != 1:
         raise AssertionError("worker counts gave other batches")
@@ -134,9 +174,13 @@ async def scaling(
         out[n]["paired"] = statistics.median(
             a / b for a, b in zip(rates[n], rates[counts[0]], strict=True)
         )
+        out[n]["mean"] = timed[n][0] / timed[n][1]
+        out[n]["mean_vs0"] = out[n]["mean"] / (timed[counts[0]][0] / timed[counts[0]][1])
         if batches[n] and batches[counts[0]]:
             out[n]["cpu_ms"] = 1e3 * cpu[n] / batches[n]
             out[n]["main_ms"] = 1e3 * main_cpu[n] / batches[n]
+            w = waits[n]
+            out[n]["wait_ms"] = float("nan") if w is None else 1e3 * w / batches[n]
             base = 1e3 * cpu[counts[0]] / batches[counts[0]]
             cores = os.cpu_count() or 1
             out[n]["bound"] = base / out[n]["cpu_ms"] * min(cores, max(n, 1))
@@ -150,15 +194,19 @@ async def scaling(
 
 HEADER = (
     f"{'library':12} {'workers':>7} {'first batch':>12} {'epoch 1':>9} {'samples/s':>10}"
-    f" {'vs 0':>7} {'per round':>10} {'cpu/batch':>10} {'main':>7} {'bound':>6}"
+    f" {'vs 0':>7} {'per round':>10} {'mean':>6} {'cpu/batch':>10} {'main':>7} {'bound':>6}"
+    f" {'wait':>7}"
 )
 LEGEND = (
     "samples/s: best of {rounds} alternating epochs after the first (which starts the workers);"
     " vs 0: best against best; per round: median over rounds of the epoch's rate / the same"
-    " round's 0-worker epoch's; cpu/batch: CPU ms per batch of the main process and the"
-    " workers together; main: the main process's part of it; bound: the 0-worker cpu/batch"
+    " round's 0-worker epoch's; mean: all timed samples over all timed seconds, against the"
+    " 0-worker loader's (torch's benchmarks/data/dataloader_benchmark.py's way); cpu/batch:"
+    " CPU ms per batch of the main process and the workers together; main: the main"
+    " process's part of it; bound: the 0-worker cpu/batch"
     " over this one's, times the cores the workers can use (the speed-up a quiet machine"
-    " allows)"
+    " allows); wait: ms per batch the processes that load (the workers, or the main process"
+    " without them) were ready to run but had no core"
 )
 
 
@@ -166,12 +214,13 @@ def report(name: str, result: dict[int, dict[str, float]]) -> None:
     for n, r in result.items():
         cpu = (
             f" {r['cpu_ms']:>8.2f}ms {r['main_ms']:>5.2f}ms {r['bound']:>5.2f}x"
+            f" {r['wait_ms']:>5.2f}ms"
             if "cpu_ms" in r
             else ""
         )
         print(
             f"{name:12} {n:>7} {r['first_batch_s']:>11.2f}s {r['first_epoch_s']:>8.2f}s"
-            f" {r['best']:>10,.0f} {r['vs0']:>6.2f}x {r['paired']:>9.2f}x{cpu}"
+            f" {r['best']:>10,.0f} {r['vs0']:>6.2f}x {r['paired']:>9.2f}x {r['mean_vs0']:>5.2f}x{cpu}"
         )
 
 
@@ -255,6 +304,53 @@ def machine_ceiling(rounds: int = 5, n: int = 4_000_000) -> float:
     return one / two
 
 
+_CONTROL: Any = None  # a pool process's warmed 0-worker loader (pipeline_ceiling)
+
+
+def _control_start(samples: int) -> None:
+    global _CONTROL
+    _CONTROL = torsh_loader(*p2_idx(samples), 0)
+    for _ in _CONTROL:  # warms the plans and caches, as the first epoch does in scaling()
+        pass
+
+
+def _control_epochs(epochs: int) -> int:
+    n = 0
+    for _ in range(epochs):
+        for _, y in _CONTROL:
+            n += len(y)
+    return n
+
+
+def pipeline_ceiling(samples: int, rounds: int = 5) -> float:
+    """What two processes reach on this very pipeline, with no loader machinery between
+    them: two processes, each iterating its own 0-worker loader for an epoch at once,
+    against one process doing both epochs (best of ``rounds`` each, processes warmed
+    beforehand). The workers' speed-up divided by this is the loader's share of it."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    with ctx.Pool(2, initializer=_control_start, initargs=(samples,)) as pool:
+        pool.map(_control_epochs, [0, 0], chunksize=1)  # both started and warmed
+        one = two = float("inf")
+        for _ in range(rounds):
+            t = time.perf_counter()
+            pool.apply(_control_epochs, (2,))
+            one = min(one, time.perf_counter() - t)
+            t = time.perf_counter()
+            pool.map(_control_epochs, [1, 1], chunksize=1)
+            two = min(two, time.perf_counter() - t)
+    return one / two
+
+
+def load() -> str:
+    """The 1-minute load average (what else the machine runs), or '?' where unknown."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return "?"
+
+
 def json_main(samples: int, rounds: int) -> None:
     """The 0-worker torsh-data rate alone (no event loop, no torch), as JSON."""
     import json
@@ -283,7 +379,10 @@ def parse() -> argparse.Namespace:
 async def main(args: argparse.Namespace) -> None:
     counts = tuple(int(c) for c in args.counts.split(","))
     images, labels = p2_idx(args.samples)
-    print(f"{args.samples} samples, batch 64, {td.runtime_name()} Python {sys.version.split()[0]}")
+    print(
+        f"{args.samples} samples, batch 64, {td.runtime_name()} Python {sys.version.split()[0]},"
+        f" load average {load()}"
+    )
     print(HEADER)
     # torsh-data first: importing torch makes every later garbage collection in this process
     # slower, which would slow the 0-worker runs (in this process) but not the workers
@@ -309,9 +408,19 @@ async def main(args: argparse.Namespace) -> None:
             ratio = results["torsh-data"][n]["best"] / results["torch"][n]["best"]
             print(f"torsh-data / torch, {n} workers: {ratio:.2f}x")
     if counts == (0,):
+        print(f"load average after: {load()}")
         return
+    pipeline = pipeline_ceiling(args.samples, args.rounds)
+    print(f"pipeline: 2 processes of the 0-worker loop run {pipeline:.2f}x one")
+    if 2 in counts:
+        r = results["torsh-data"][2]
+        print(
+            f"torsh-data 2 workers / that control: {r['vs0'] / pipeline:.2f} (best),"
+            f" {r['paired'] / pipeline:.2f} (per round), {r['mean_vs0'] / pipeline:.2f} (mean)"
+        )
     # the VM's second core comes and goes: this varied from 1.2x to 2.0x between runs here
     print(f"machine: 2 processes of pure-Python arithmetic run {machine_ceiling():.2f}x one")
+    print(f"load average after: {load()}")
 
 
 if __name__ == "__main__":

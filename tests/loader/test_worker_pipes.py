@@ -122,3 +122,79 @@ def test_forkserver_workers_outlive_a_pause() -> None:
     assert [p.pid for p in loader.executor._pool[0]] == pids  # type: ignore[attr-defined]
     loader.executor.shutdown()  # type: ignore[attr-defined]
     assert not [p for p in mp.active_children() if p.pid in pids]
+
+
+@pytest.mark.native_only(reason="pipes between processes: Pyodide has no worker processes")
+def test_waiter_watches_only_the_connection_asked_for() -> None:
+    """NOTE [ Worker pipes ]: the main process sleeps until the reply it needs next is in, so
+    a message on another worker's pipe does not wake it; it is seen when asked for."""
+    from torsh_data.loader._pipes import Waiter
+
+    pairs = [mp.Pipe(duplex=False) for _ in range(3)]
+    waiter = Waiter([r for r, _ in pairs])
+    pairs[1][1].send("early")
+    assert waiter.ready(0, only=0) == []
+    assert waiter.ready(0, only=2) == []
+    assert waiter.ready(0, only=1) == [pairs[1][0]]
+    assert waiter.ready(0) == [pairs[1][0]]
+    pairs[2][1].close()  # a pipe's end (a worker that died) is seen as ready too
+    assert waiter.ready(0, only=2) == [pairs[2][0]]
+    assert set(waiter.ready(0)) == {pairs[1][0], pairs[2][0]}
+    for r, w in pairs:
+        r.close()
+        w.close()
+
+
+class _Pool:
+    """What a Ledger reads of its executor."""
+
+    def __init__(self, workers: int, in_order: bool = True) -> None:
+        self._task_ids = iter(range(1000))
+        self.in_order, self.num_workers, self.prefetch_factor = in_order, workers, 2
+
+
+def test_the_due_worker_owes_the_next_batch_in_order() -> None:
+    from torsh_data.loader._pool import Ledger
+
+    ledger = Ledger(_Pool(3), iter([[0], [1], [2], [3], [4]]), sharded=False)
+    sent: list[tuple[int, int]] = []
+    ledger.hand_out(lambda wid, tid, task: sent.append((wid, tid)))
+    assert sent == [(0, 0), (1, 1), (2, 2), (0, 3), (1, 4)]
+    assert ledger.due() == 0
+    ledger.accept(1, "b1")  # a later batch came first: still task 0's worker is due
+    ledger.accept(2, "b2")
+    assert ledger.due() == 0
+    ledger.accept(0, "b0")
+    assert [ledger.take(), ledger.take(), ledger.take()] == ["b0", "b1", "b2"]
+    assert ledger.due() == 0  # task 3 went to worker 0
+    unordered = Ledger(_Pool(2, in_order=False), iter([[0], [1]]), sharded=False)
+    unordered.hand_out(lambda *_: None)
+    assert unordered.due() is None  # any reply may be handed out
+
+
+class _DiesWhileTheOtherIsDue:
+    def __getitem__(self, i: int) -> int:
+        import os
+        import signal
+
+        if i == 0:  # worker 0's batch, due first, takes long
+            time.sleep(5)
+        if i == 2:  # worker 1 dies meanwhile
+            os.kill(os.getpid(), signal.SIGKILL)
+        return i
+
+    def __len__(self) -> int:
+        return 8
+
+
+@pytest.mark.native_only(reason="Pyodide cannot start processes")
+def test_a_worker_that_dies_while_another_is_due_is_reported() -> None:
+    """The main process waits on the due worker's pipe alone: a worker dying meanwhile is
+    still found by the liveness check of each poll, not only when its batch is due."""
+    import torsh_data as td
+
+    loader = DataLoader(_DiesWhileTheOtherIsDue(), batch_size=2, num_workers=2)
+    t0 = time.monotonic()
+    with pytest.raises(td.WorkerError, match=r"worker 1 .* exit code -9"):
+        list(loader)
+    assert time.monotonic() - t0 < 4.5  # before worker 0's batch (5 s) came

@@ -187,6 +187,22 @@ def test_kept_batches_take_the_pipe_once_slots_run_out_and_give_them_back_when_d
     loader.executor.shutdown()  # type: ignore[attr-defined]
 
 
+def test_the_main_process_reads_every_pipe_while_batches_come_through_it() -> None:
+    """NOTE [ Worker pipes ]: while batches come through shared memory the main process waits
+    on the due worker's pipe alone; once one comes through the pipe (no slot free) it reads
+    every worker's replies as they come, so that none sits blocked on a full pipe."""
+    serial = serial_digests()
+    loader = persistent(2)
+    kept = list(loader)  # every batch kept: the slots run out, the last batches take the pipe
+    lender = loader.executor._lender  # type: ignore[attr-defined]
+    assert [batch_digest(b) for b in kept] == serial[0]
+    assert not in_slot(kept[-1][0]) and lender.piping
+    del kept
+    assert [batch_digest(b) for b in loader] == serial[1]  # each dropped before the next
+    assert lender.shipped and not lender.piping
+    loader.executor.shutdown()  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("how", ["epoch ends", "worker killed"])
 def test_a_kept_batch_outlives_its_workers_and_slots(how: str) -> None:
     """The pool shut down (each epoch's end without persistent workers, or a worker killed

@@ -15,6 +15,18 @@ processes from each waiting on the other:
 - A worker's reply may block (a batch sent through the pipe, NOTE [ Shared batch slots ] in
   ``_shm.py``) until the main process reads it, which it does whenever it waits.
 
+While batches come through shared memory, the main process sleeps only until the batch it
+hands out next is in (:meth:`Waiter.ready`'s ``only``): a reply that comes early (a batch
+later in the order, which in-order loading cannot hand out yet) waits in its pipe, a few
+hundred bytes, and is read when its turn comes, without a wake-up of its own. On two cores
+fully used by two workers, each wake-up of the main process takes a core from a worker for
+a moment and refills the caches of both. Nothing waits on that early reply meanwhile: its
+worker goes on with the tasks it holds, and the main process never blocks writing a task.
+(A task held back in an :class:`Outbox` goes when the reply is read -- a late hand-out, not
+a deadlock, and only for tasks of tens of kilobytes.) Once a batch comes through the pipe
+instead (no slot was free: a caller keeping its batches, or no shared memory), the main
+process again reads every reply as it comes, so that no worker sits blocked on a full pipe.
+
 A worker's end of its reply pipe is the only one (the main process closes its copy once the
 worker has started), so a worker that dies is seen at once, as the end of that pipe.
 """
@@ -92,23 +104,26 @@ class Outbox:
 
 
 class Waiter:
-    """Which of some connections can be read: one ``select.poll`` set up once where there is
-    one (each ``multiprocessing.connection.wait`` call builds a selector, ~30 µs)."""
+    """Which of some connections can be read: ``select.poll`` sets made once where there is
+    ``poll`` (each ``multiprocessing.connection.wait`` call builds a selector, ~30 µs)."""
 
     def __init__(self, conns: list[Any]) -> None:
         self.conns = conns
-        self._poll: Any = None
+        self._polls: list[Any] = []  # one per connection, then the one for all of them
         if hasattr(select, "poll"):
-            self._poll = select.poll()
-            self._by_fd = {}
-            for conn in conns:
-                self._by_fd[conn.fileno()] = conn
-                self._poll.register(conn.fileno(), select.POLLIN)  # HUP and ERR come anyway
+            for group in [*([conn] for conn in conns), conns]:
+                poll = select.poll()
+                for conn in group:
+                    poll.register(conn.fileno(), select.POLLIN)  # HUP and ERR come anyway
+                self._polls.append(poll)
+            self._by_fd = {conn.fileno(): conn for conn in conns}
 
-    def ready(self, timeout: float) -> list[Any]:
-        """The connections with a message or at their end, waiting up to ``timeout`` s."""
-        if self._poll is None:
+    def ready(self, timeout: float, only: int | None = None) -> list[Any]:
+        """The connections with a message or at their end, waiting up to ``timeout`` s; with
+        ``only`` (an index into the connections), that connection alone is watched."""
+        if not self._polls:
             from multiprocessing.connection import wait
 
-            return list(wait(self.conns, timeout))
-        return [self._by_fd[fd] for fd, _ in self._poll.poll(timeout * 1000)]
+            return list(wait(self.conns if only is None else [self.conns[only]], timeout))
+        poll = self._polls[-1 if only is None else only]
+        return [self._by_fd[fd] for fd, _ in poll.poll(timeout * 1000)]

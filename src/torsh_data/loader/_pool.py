@@ -218,6 +218,13 @@ class Ledger:
                 return batch
         return NOTHING
 
+    def due(self) -> int | None:
+        """The worker whose reply is needed before any batch can be handed out (None: any
+        reply may be, as when ``in_order`` is off)."""
+        if not self.in_order or not self.order:
+            return None
+        return self.owner.get(self.order[0])
+
     def accept(self, tid: int, batch: Any, follows: bool | None = None) -> None:
         """Record the result of task ``tid`` (a batch, a :class:`Failed`, or the end-of-stream
         marker) and whether the worker followed its tasks (see :func:`follows`)."""
@@ -264,7 +271,8 @@ class PoolExecutor:
     """Base of the executors that load in a pool of workers (see the module docstring).
 
     A pool sets :attr:`poll` and implements ``_send(worker, message)``, ``_idle()`` and
-    :meth:`shutdown`, and receives replies (``None`` when a poll passes without one).
+    :meth:`shutdown`, and receives replies (``None`` when a poll passes without one); while
+    it waits, :attr:`due` is the worker whose reply is needed next (None: any).
     """
 
     poll = 0.5  #: seconds between checks while waiting for a reply
@@ -289,6 +297,7 @@ class PoolExecutor:
         self.in_order = in_order
         self.worker_init_fn = worker_init_fn
         self._task_ids = itertools.count()  # unique across epochs: stale results are dropped
+        self.due: int | None = None  #: while waiting: the worker whose reply is needed next
 
     def _send(self, wid: int, message: Any) -> None:
         raise NotImplementedError
@@ -330,6 +339,7 @@ class PoolExecutor:
                 continue
             if not ledger.order:
                 return
+            self.due = ledger.due()
             reply = yield WAIT
             if reply is None:
                 waited = waited + self.poll if self._idle() else 0.0

@@ -112,6 +112,9 @@ class Lender:
         self.enabled = True  # False once a segment could not be created
         self.prefix = f"td{secrets.token_hex(4)}_"  #: every segment's name starts so
         self.shipped = 0  #: batches received through shared memory
+        #: the last batch received came through the pipe for want of a slot: the main process
+        #: then reads every worker's replies as they come (NOTE [ Worker pipes ])
+        self.piping = False
         self._ids = itertools.count()
         self._slots: list[dict[int, shared_memory.SharedMemory]] = [{} for _ in range(num_workers)]
         self._named: dict[int, shared_memory.SharedMemory] = {}  # not unlinked yet
@@ -144,8 +147,10 @@ class Lender:
             self._unlink(sid)
             buf = self._hold(wid, sid)
             self.shipped += 1
+            self.piping = False
             return unpack([header, *(buf[at : at + n] for at, n in spans)])
         _, wid, header, inline, want, retired = msg  # "pipe"
+        self.piping = want > 0
         for sid in retired:
             self._unlink(sid)
             _close(self._slots[wid].pop(sid))
@@ -262,7 +267,9 @@ class Writer:
                 for sid in retired:
                     _close(self._free.pop(sid))
             return ("pipe", self.wid, header, [bytearray(p) for p in parts[1:]], want, retired)
-        sid = min(fits, key=lambda s: self._free[s].size)
+        # the smallest that fits; of those, the one given back last: its pages are the likeliest
+        # to be in this core's caches still
+        sid = min(reversed(fits), key=lambda s: self._free[s].size)
         shm = self._free.pop(sid)
         self._busy[sid] = shm
         buf = shm.buf

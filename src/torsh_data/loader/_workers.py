@@ -193,7 +193,8 @@ class ProcessExecutor(PoolExecutor):
 
     def _recv(self) -> Reply | None:
         assert self._pool is not None and self._lender is not None
-        ready = self._pool.waiter.ready(self.poll)
+        due = None if self._lender.piping else self.due  # NOTE [ Worker pipes ]
+        ready = self._pool.waiter.ready(self.poll, due)
         if not ready:
             return None
         conn = ready[0]
