@@ -21,28 +21,31 @@ from ._errors import DataValueError
 from ._wasm import streams as _wasm_streams
 
 __all__ = [
+    "GOLDEN",
+    "MASK64",
     "SampleGenerator",
     "StreamLanes",
+    "in_lanes",
     "lane_seed",
     "lane_streams",
     "randbelow_each",
     "random_each",
 ]
 
-_MASK64 = (1 << 64) - 1
-_GOLDEN = 0x9E3779B97F4A7C15
+MASK64 = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's step
 
 
 def _mix64(z: int) -> int:
     """SplitMix64's finaliser: a bijection of 64-bit integers that scatters every bit."""
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
     return z ^ (z >> 31)
 
 
 def lane_seed(base: int, index: int) -> int:
     """The seed of sample ``index``'s stream (an int >= 0) under the epoch's ``base`` seed."""
-    return _mix64((base + (index + 1) * _GOLDEN) & _MASK64)
+    return _mix64((base + (index + 1) * GOLDEN) & MASK64)
 
 
 class SampleGenerator:
@@ -58,12 +61,12 @@ class SampleGenerator:
     __slots__ = ("_state", "seed")
 
     def __init__(self, seed: int) -> None:
-        self.seed = seed & _MASK64
+        self.seed = seed & MASK64
         self._state = self.seed
 
     def next64(self) -> int:
         """The next uniform 64-bit integer."""
-        self._state = s = (self._state + _GOLDEN) & _MASK64
+        self._state = s = (self._state + GOLDEN) & MASK64
         return _mix64(s)
 
     def getrandbits(self, k: int) -> int:
@@ -78,9 +81,9 @@ class SampleGenerator:
     def random(self) -> float:
         """A float in [0, 1)."""
         # next64() written out: these two draws are most of a batch kernel's Python work
-        self._state = z = (self._state + _GOLDEN) & _MASK64
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+        self._state = z = (self._state + GOLDEN) & MASK64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
         return ((z ^ (z >> 31)) >> 11) * 2.0**-53
 
     def randbelow(self, n: int) -> int:
@@ -95,9 +98,9 @@ class SampleGenerator:
                     return r
         shift = 64 - k
         while True:  # getrandbits(k) with next64() written out
-            self._state = z = (self._state + _GOLDEN) & _MASK64
-            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+            self._state = z = (self._state + GOLDEN) & MASK64
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
             r = (z ^ (z >> 31)) >> shift
             if r < n:
                 return r
@@ -143,15 +146,15 @@ _lane_cache: dict[int, tuple[int, int, struct.Struct]] = {}
 
 
 def _lanes(n: int) -> tuple[int, int, struct.Struct]:
-    """(the 64-bit mask of every lane, _GOLDEN in every lane, the lane packing) for ``n``."""
+    """(the 64-bit mask of every lane, GOLDEN in every lane, the lane packing) for ``n``."""
     found = _lane_cache.get(n)
     if found is None:
         if len(_lane_cache) > 64:
             _lane_cache.clear()
         packing = struct.Struct("<" + "Q8x" * n)
         found = _lane_cache[n] = (
-            int.from_bytes(packing.pack(*[_MASK64] * n), "little"),
-            int.from_bytes(packing.pack(*[_GOLDEN] * n), "little"),
+            int.from_bytes(packing.pack(*[MASK64] * n), "little"),
+            int.from_bytes(packing.pack(*[GOLDEN] * n), "little"),
             packing,
         )
     return found
@@ -164,6 +167,12 @@ def _mix_lanes(z: int, mask: int) -> int:
     return (z ^ (z >> 31)) & mask
 
 
+def in_lanes(indices: Sequence[Any]) -> bool:
+    """Whether the streams of samples ``indices`` are kept in lanes: enough of them, all
+    ints >= 0 (other sample names are hashed one by one)."""
+    return len(indices) >= _LANE_MIN and {*map(type, indices)} == {int} and min(indices) >= 0
+
+
 def lane_streams(base: int, indices: Sequence[int]) -> StreamLanes:
     """The streams of samples ``indices`` (ints >= 0) under the epoch's ``base`` seed, in
     lanes: stream ``i`` seeded :func:`lane_seed` ``(base, indices[i])``."""
@@ -172,10 +181,10 @@ def lane_streams(base: int, indices: Sequence[int]) -> StreamLanes:
     if seeded is not None:
         return StreamLanes(n, seeded)
     mask, _, packing = _lanes(n)
-    bases = int.from_bytes(packing.pack(*[base & _MASK64] * n), "little")
-    ones = [(i + 1) & _MASK64 for i in indices]
+    bases = int.from_bytes(packing.pack(*[base & MASK64] * n), "little")
+    ones = [(i + 1) & MASK64 for i in indices]
     steps = int.from_bytes(packing.pack(*ones), "little")
-    return StreamLanes(n, _mix_lanes((((steps * _GOLDEN) & mask) + bases) & mask, mask))
+    return StreamLanes(n, _mix_lanes((((steps * GOLDEN) & mask) + bases) & mask, mask))
 
 
 class StreamLanes(Sequence[SampleGenerator]):
@@ -258,7 +267,7 @@ class StreamLanes(Sequence[SampleGenerator]):
         for i in rejected:
             scratch._state = states[i]
             out[i] = scratch.randbelow(n)
-            steps[i] = (scratch._state - states[i]) & _MASK64
+            steps[i] = (scratch._state - states[i]) & MASK64
         delta = int.from_bytes(packing.pack(*steps), "little")
         self._states = (self._int() + delta) & mask
 

@@ -35,12 +35,12 @@ from typing import Any
 from ._errors import DataTypeError, DataValueError
 from ._exports import publish as _publish
 from ._interop import loaded_torch
-from ._streams import (  # _GOLDEN, _MASK64: callers and tests read them here
-    _GOLDEN,  # noqa: F401
-    _LANE_MIN,
-    _MASK64,
+from ._streams import GOLDEN as _GOLDEN  # noqa: F401  (callers read it here)
+from ._streams import MASK64 as _MASK64
+from ._streams import (
     SampleGenerator,
     StreamLanes,
+    in_lanes,
     lane_seed,
     lane_streams,
     randbelow_each,
@@ -305,7 +305,7 @@ def sample_generators(
     True
     """
     base = _sample_base(seed, epoch)
-    if len(indices) < _LANE_MIN or {*map(type, indices)} != {int} or min(indices) < 0:  # type: ignore[operator]
+    if not in_lanes(indices):
         return [_Scope(base, i).generator() for i in indices]
     return lane_streams(base, indices)  # type: ignore[arg-type]  # NOTE [ Streams in lanes ]
 
