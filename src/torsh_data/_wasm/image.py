@@ -159,21 +159,12 @@ def _windows(
 
 
 def _crop_flip(
-    kernel: Any,
-    first: tuple[Any, ...],
-    data: Any,
-    src: memoryview,
-    shape: tuple[int, int, int, int],
-    ltrb: tuple[int, int, int, int],
-    size: tuple[int, int],
-    cols: int,
-    params: Any,
-    tables: Sequence[Sequence[bytes]] | None,
+    kernel: Any, first: tuple[Any, ...], data: Any, src: memoryview, *checked: Any
 ) -> bytearray:
-    """Run a crop-flip ``kernel`` (its arguments ``first`` before crop_flip's) on checked
-    sizes (it draws, when it does, even for an empty output)."""
-    n, h, w, u = shape
-    th, tw = size
+    """Run a crop-flip ``kernel`` (its arguments ``first`` before crop_flip's) on the sizes
+    ``_windows`` checked (``shape, ltrb, size, cols``), then ``params`` and ``tables``; it
+    draws, when it does, even for an empty output."""
+    (n, h, w, u), ltrb, (th, tw), cols, params, tables = checked
     out = bytearray(n * th * tw * u * (1 if tables is None else 4))
     if out or first:
         table = (b"", 0) if tables is None else _table(tuple(map(tuple, tables)))
