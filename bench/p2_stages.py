@@ -13,8 +13,11 @@ library's batch path on the same batch: each step's kernel (``crop``, ``flip``,
 makes of them (``fused``, draws included; in Pyodide its WebAssembly kernel, NOTE
 [ WebAssembly kernels ]), ``fused_pure`` the same without WebAssembly kernels and
 ``fused_after_draws`` the fused step less its draws (the kernel alone where there is one);
-``ops`` single operations on buffers of a batch's size (copies, ``translate``, strided
-assignment).
+``lifted`` the whole batch as a loader makes it (NOTE [ Lifted pipelines ]): the fetch,
+the streams and the fused step, from a bare ``Tensor`` of images (``tensor``, what
+``bench_p2_js.mjs`` loads) and from a ``TensorDataset`` of images and labels
+(``tensor_dataset``, what ``bench_pipelines.py`` loads); ``ops`` single operations on buffers
+of a batch's size (copies, ``translate``, strided assignment).
 """
 
 from __future__ import annotations
@@ -33,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import p2_idx
 
-from torsh_data import _wasm, formats, transforms
+from torsh_data import TransformDataset, _wasm, formats, transforms
 from torsh_data._wasm import image as wasm_image
-from torsh_data.random import randbelow_each, random_each, sample_generators
+from torsh_data.random import SampleStreams, randbelow_each, random_each, sample_generators
 from torsh_data.transforms._compose import run_steps
 from torsh_data.transforms._fused import crop_flip
 
@@ -164,6 +167,11 @@ def main() -> None:
             out[k::4] = bytes(data).translate(t4[k])
         return out
 
+    spread = list(range(0, 64 * 61, 61))  # a shuffled batch's rows are far apart
+    streams = SampleStreams(0, 0)
+    bare = TransformDataset(formats.read_idx(images), pipe)
+    paired = TransformDataset(ds, pipe)
+
     stages: dict[str, Callable[[], Any]] = {
         "bound/batch": lambda: bound(src, ks, flips, t4),
         "kernels/fetch": lambda: ds.__getbatch__(list(range(N))),
@@ -176,6 +184,8 @@ def main() -> None:
         "kernels/fused": lambda: pipe.kernel(x, fresh()),
         "kernels/fused_pure": fused_pure,
         "kernels/fused_after_draws": after_draws,
+        "lifted/tensor": lambda: bare.__getbatch__(spread, streams),
+        "lifted/tensor_dataset": lambda: paired.__getbatch__(spread, streams),
         "ops/copy_200k": lambda: bytes(buf),
         "ops/bytearray_200k": lambda: bytearray(len(big)),
         "ops/slice_200k": lambda: big[1:],

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from torsh_data import Tensor, _wasm
 from torsh_data import transforms as T
 from torsh_data._runtime import IN_PYODIDE
+from torsh_data._streams import lane_streams
 from torsh_data._wasm import image
 from torsh_data._wasm.image import lookup_float32
 from torsh_data.random import randbelow_each, random_each, sample_generators
@@ -265,11 +266,16 @@ def test_fused_step_gives_the_pure_paths_bytes(
     x = Tensor(
         data.draw(st.binary(min_size=math.prod(shape), max_size=math.prod(shape))), shape=shape
     )
-    fast = fused.kernel(x, sample_generators(seed, 0, range(n)))
+    fast_gens, pure_gens = (
+        sample_generators(seed, 0, range(n)),
+        sample_generators(seed, 0, range(n)),
+    )
+    fast = fused.kernel(x, fast_gens)  # in lanes from 8 streams: draw_crop_flip
     with _wasm.disabled():
-        pure = fused.kernel(x, sample_generators(seed, 0, range(n)))
+        pure = fused.kernel(x, pure_gens)
     assert fast.shape == pure.shape and fast.dtype is pure.dtype
     assert fast.tobytes() == pure.tobytes()
+    assert random_each(fast_gens) == random_each(pure_gens)  # the streams went on the same
 
 
 @WASM_ONLY
@@ -286,19 +292,40 @@ def test_fused_step_on_a_p2_batch_uses_the_kernel() -> None:
     (fused,) = pipe._steps
     x = Tensor(bytes((i * 37 + i // 784) % 256 for i in range(64 * 784)), shape=(64, 28, 28))
     calls = []
-    real = image.crop_flip
+    real = image.draw_crop_flip
 
     def counting(*args: Any) -> Any:
-        calls.append(args[5])
+        calls.append(args[1])
         return real(*args)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(image, "crop_flip", counting)
+        mp.setattr(image, "draw_crop_flip", counting)
+        mp.setattr(image, "crop_flip", None)  # not called: the draws and the crop in one
         fast = fused.kernel(x, sample_generators(7, 3, range(64)))
     with _wasm.disabled():
         pure = fused.kernel(x, sample_generators(7, 3, range(64)))
-    assert len(calls) == 1 and len(set(calls[0])) > 10  # drawn windows, one call
+        centred = T.Compose([T.CenterCrop(28), T.ToTensor(), T.Normalize(0.1307, 0.3081)])
+    assert calls == [25]  # one call, 25 windows to draw from
     assert fast.shape == (64, 1, 28, 28) and fast.tobytes() == pure.tobytes()
+    assert fast.tobytes() != centred(x).tobytes()  # the windows were drawn
+
+
+@WASM_ONLY
+@given(data=st.data(), p=st.none() | st.floats(0, 1), seed=st.integers(0, 2**64 - 1))
+def test_draw_crop_flip_is_draw_windows_then_crop_flip(
+    data: st.DataObject, p: float | None, seed: int
+) -> None:
+    case = data.draw(crop_flip_cases(narrow=False))
+    n, h, _, _ = case["shape"]
+    windows = (h + case["ltrb"][1] + case["ltrb"][3] - case["size"][0] + 1) * case["cols"]
+    positions = data.draw(st.integers(1, windows), label="positions")
+    one_call, two_calls = lane_streams(seed, range(n)), lane_streams(seed, range(n))
+    args = case["data"], case["shape"], case["ltrb"], case["size"], case["cols"]
+    fast = image.draw_crop_flip(one_call, positions, p, *args, case["fill"])
+    drawn = image.draw_windows(two_calls, positions, p)
+    assert fast is not None and drawn is not None
+    assert fast == image.crop_flip(*args, drawn[:n].tolist(), drawn[n:].tolist(), case["fill"])
+    assert random_each(one_call) == random_each(two_calls)  # the streams went on the same
 
 
 def test_crop_flip_checks_sizes_before_writing() -> None:
@@ -336,6 +363,27 @@ def test_crop_flip_checks_sizes_before_writing() -> None:
     for change in wrong:
         with pytest.raises(ValueError, match="do not agree"):
             image.crop_flip(**{**good, **change})
+
+
+def test_draw_crop_flip_checks_sizes_before_drawing() -> None:
+    geometry = {"shape": (2, 3, 3, 2), "ltrb": (1, 1, 1, 1), "size": (2, 2), "cols": 4}
+    good: dict[str, Any] = {"positions": 16, "p": 0.5, "data": bytes(36), "fill": b"ab"}
+    good.update(geometry)
+    if not IN_PYODIDE:
+        assert image.draw_crop_flip(lane_streams(0, range(2)), **good) is None
+        return
+    found = image.draw_crop_flip(lane_streams(0, range(2)), **good)
+    assert found is not None and len(found) == 2 * 2 * 2 * 2
+    for change in [{"positions": 17}, {"positions": 0}, {"data": bytes(35)}, {"fill": b"a"}]:
+        gens = lane_streams(0, range(2))
+        with pytest.raises(ValueError, match="do not agree"):
+            image.draw_crop_flip(gens, **{**good, **change})
+        assert gens.lanes() == lane_streams(0, range(2)).lanes()  # nothing drawn
+    with pytest.raises(ValueError, match="3 streams"):
+        image.draw_crop_flip(lane_streams(0, range(3)), **good)
+    objects = sample_generators(0, 0, range(2))  # fewer than 8: objects, drawn in Python
+    assert image.draw_crop_flip(objects, **good) is None
+    assert image.draw_crop_flip(lane_streams(0, range(2)), **{**good, "positions": 2**31}) is None
 
 
 # --- draw_windows: the fused step's draws in lanes (NOTE [ Streams in lanes ]) ------------------

@@ -33,7 +33,19 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ._errors import DataTypeError, DataValueError
+from ._exports import publish as _publish
 from ._interop import loaded_torch
+from ._streams import GOLDEN as _GOLDEN  # noqa: F401  (callers read it here)
+from ._streams import MASK64 as _MASK64
+from ._streams import (
+    SampleGenerator,
+    StreamLanes,
+    in_lanes,
+    lane_seed,
+    lane_streams,
+    randbelow_each,
+    random_each,
+)
 from ._wasm import sort as _sort
 
 __all__ = [
@@ -54,8 +66,6 @@ __all__ = [
     "sample_generators",
     "sample_scope",
 ]
-
-_MASK64 = (1 << 64) - 1
 
 
 def derive_seed(*parts: int | str) -> int:
@@ -220,92 +230,6 @@ class Generator:
 # --- the stream of the sample being loaded ------------------------------------------------
 
 
-_GOLDEN = 0x9E3779B97F4A7C15
-
-
-def _mix64(z: int) -> int:
-    """SplitMix64's finaliser: a bijection of 64-bit integers that scatters every bit."""
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return z ^ (z >> 31)
-
-
-class SampleGenerator:
-    """The random stream of one sample: SplitMix64, so it costs nothing to create.
-
-    NOTE [ Per-sample streams ]: a loader gives every sample its own stream. Seeding CPython's
-    Mersenne Twister (and hashing the coordinates) for each one cost 10-20 us natively and
-    four times that in WebAssembly, more than the transforms it served; this generator is
-    seeded by integer mixing and draws with a few integer operations. It has the small-draw
-    methods of :class:`Generator`, with the same meaning.
-    """
-
-    __slots__ = ("_state", "seed")
-
-    def __init__(self, seed: int) -> None:
-        self.seed = seed & _MASK64
-        self._state = self.seed
-
-    def next64(self) -> int:
-        """The next uniform 64-bit integer."""
-        self._state = s = (self._state + _GOLDEN) & _MASK64
-        return _mix64(s)
-
-    def getrandbits(self, k: int) -> int:
-        if k <= 64:
-            return self.next64() >> (64 - k) if k > 0 else 0
-        words = (k + 63) // 64
-        value = 0
-        for _ in range(words):
-            value = (value << 64) | self.next64()
-        return value >> (words * 64 - k)
-
-    def random(self) -> float:
-        """A float in [0, 1)."""
-        # next64() written out: these two draws are most of a batch kernel's Python work
-        self._state = z = (self._state + _GOLDEN) & _MASK64
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-        return ((z ^ (z >> 31)) >> 11) * 2.0**-53
-
-    def randbelow(self, n: int) -> int:
-        """An integer in [0, n), without modulo bias."""
-        if n <= 0:
-            raise DataValueError(f"randbelow needs n > 0, got {n}")
-        k = n.bit_length()
-        if k > 64:
-            while True:
-                r = self.getrandbits(k)
-                if r < n:
-                    return r
-        shift = 64 - k
-        while True:  # getrandbits(k) with next64() written out
-            self._state = z = (self._state + _GOLDEN) & _MASK64
-            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-            r = (z ^ (z >> 31)) >> shift
-            if r < n:
-                return r
-
-    def uniforms(self, size: int) -> list[float]:
-        return [self.random() for _ in range(size)]
-
-    def integers(self, n: int, size: int) -> list[int]:
-        if n <= 0:
-            raise DataValueError(f"cannot draw integers below {n}")
-        return [self.next64() % n for _ in range(size)]
-
-    def permutation(self, n: int) -> list[int]:
-        out = list(range(n))
-        for i in range(n - 1, 0, -1):  # Fisher-Yates
-            j = self.randbelow(i + 1)
-            out[i], out[j] = out[j], out[i]
-        return out
-
-    def bytes(self, n: int) -> bytes:
-        return self.getrandbits(8 * n).to_bytes(n, "little") if n > 0 else b""
-
-
 class _Scope:
     __slots__ = ("base", "gen", "index")
 
@@ -316,11 +240,7 @@ class _Scope:
     def generator(self) -> SampleGenerator:
         if self.gen is None:
             i = self.index
-            seed = (
-                _mix64((self.base + (i + 1) * _GOLDEN) & _MASK64)
-                if isinstance(i, int)
-                else derive_seed(self.base, i)
-            )
+            seed = lane_seed(self.base, i) if isinstance(i, int) else derive_seed(self.base, i)
             self.gen = SampleGenerator(seed)
         return self.gen
 
@@ -344,7 +264,7 @@ class SampleStreams:
 
     def __init__(self, seed: int, epoch: int) -> None:
         self.seed, self.epoch = seed, epoch
-        self._scope = _Scope(derive_seed(seed, "sample", epoch), 0)
+        self._scope = _Scope(_sample_base(seed, epoch), 0)
         self._token: contextvars.Token[_Scope | None] | None = None
 
     def at(self, index: int | str, gen: SampleGenerator | None = None) -> None:
@@ -384,184 +304,26 @@ def sample_generators(
     >>> a.next64() == b
     True
     """
-    base = derive_seed(seed, "sample", epoch)
-    n = len(indices)
-    if not all(type(i) is int and i >= 0 for i in indices) or n < _LANE_MIN:
+    base = _sample_base(seed, epoch)
+    if not in_lanes(indices):
         return [_Scope(base, i).generator() for i in indices]
-    mask, _, packing = _lanes(n)  # NOTE [ Streams in lanes ]
-    bases = int.from_bytes(packing.pack(*[base & _MASK64] * n), "little")
-    ones = [(i + 1) & _MASK64 for i in indices]  # type: ignore[operator]
-    steps = int.from_bytes(packing.pack(*ones), "little")
-    seeds = _mix_lanes((((steps * _GOLDEN) & mask) + bases) & mask, mask)
-    return StreamLanes(n, seeds)
+    return lane_streams(base, indices)  # type: ignore[arg-type]  # NOTE [ Streams in lanes ]
 
 
-class StreamLanes(Sequence[SampleGenerator]):
-    """The streams of a batch, their states kept in lanes (NOTE [ Streams in lanes ]):
-    :func:`random_each` and :func:`randbelow_each` draw from all of them without a Python
-    object per stream. Indexing or iterating gives the :class:`SampleGenerator` objects
-    (made once, where the lanes stand; from then on they hold the states)."""
-
-    __slots__ = ("_gens", "_n", "_seeds", "_states")
-
-    def __init__(self, n: int, seeds: int) -> None:
-        self._n, self._seeds, self._states = n, seeds, seeds
-        self._gens: list[SampleGenerator] | None = None
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, i: Any) -> Any:
-        return self.generators()[i]
-
-    def __iter__(self) -> Iterator[SampleGenerator]:
-        return iter(self.generators())
-
-    def generators(self) -> list[SampleGenerator]:
-        """The streams as objects."""
-        if self._gens is None:
-            packing = _lanes(self._n)[2]
-            seeds = packing.unpack(self._seeds.to_bytes(packing.size, "little"))
-            gens = self._gens = list(map(SampleGenerator, seeds))
-            if self._states != self._seeds:
-                states = packing.unpack(self._states.to_bytes(packing.size, "little"))
-                for g, state in zip(gens, states, strict=True):
-                    g._state = state
-        return self._gens
-
-    def next_each(self) -> list[int]:
-        """``[g.next64() for g in self]``, in lanes while no object was asked for."""
-        if self._gens is not None:
-            return [g.next64() for g in self._gens]
-        mask, golden, packing = _lanes(self._n)
-        self._states = states = (self._states + golden) & mask
-        return list(packing.unpack(_mix_lanes(states, mask).to_bytes(packing.size, "little")))
-
-    def redraw(self, rejected: list[int], n: int, out: list[int]) -> None:
-        """``out[i] = randbelow(n)`` drawn on from stream ``i`` for each ``i`` in ``rejected``
-        (their last draw was refused), as :meth:`SampleGenerator.randbelow` goes on."""
-        if self._gens is not None:
-            for i in rejected:
-                out[i] = self._gens[i].randbelow(n)
-            return
-        mask, _, packing = _lanes(self._n)
-        states = packing.unpack(self._states.to_bytes(packing.size, "little"))
-        steps = [0] * self._n
-        scratch = SampleGenerator(0)
-        for i in rejected:
-            scratch._state = states[i]
-            out[i] = scratch.randbelow(n)
-            steps[i] = (scratch._state - states[i]) & _MASK64
-        delta = int.from_bytes(packing.pack(*steps), "little")
-        self._states = (self._states + delta) & mask
-
-    def lanes(self) -> bytearray | None:
-        """The states as bytes, one 16-byte lane a stream (the 64-bit state little-endian,
-        then 8 zero bytes), for a kernel that draws in place and hands them back to
-        :meth:`set_lanes`; None once the streams are objects (they hold the states then)."""
-        if self._gens is not None:
-            return None
-        return bytearray(self._states.to_bytes(16 * self._n, "little"))
-
-    def set_lanes(self, lanes: Any) -> None:
-        """Take the states back from :meth:`lanes`' bytes, drawn on."""
-        if self._gens is not None or len(lanes) != 16 * self._n:
-            raise ValueError(f"set_lanes: {len(lanes)} bytes for {self._n} streams in lanes")
-        self._states = int.from_bytes(lanes, "little")
+_bases: dict[tuple[int, int], int] = {}
 
 
-# --- one draw from each of many streams (batch kernels) ---------------------------------------
-#
-# NOTE [ Streams in lanes ]: a batch kernel draws once from each sample's stream. Written per
-# stream, SplitMix64 is a dozen operations on 64-bit Python ints per draw, which costs five
-# times as much in WebAssembly as natively. Here the N states sit in one big integer, one
-# 128-bit lane each (64 bits of state, 64 bits of room), so each step of the mix is one
-# big-integer operation for the whole batch (a C loop), masked back to 64 bits per lane
-# before anything can carry into the next lane. The numbers are the per-stream ones.
-# :func:`sample_generators` gives a loader's batch its streams as :class:`StreamLanes`, whose
-# states stay in the lanes from one draw to the next: no object per stream is made, read or
-# written unless a step asks for the streams one by one (a per-sample fallback does).
-
-_LANE_MIN = 8  # fewer streams than this are drawn one by one
-_lane_cache: dict[int, tuple[int, int, struct.Struct]] = {}
-
-
-def _lanes(n: int) -> tuple[int, int, struct.Struct]:
-    """(the 64-bit mask of every lane, _GOLDEN in every lane, the lane packing) for ``n``."""
-    found = _lane_cache.get(n)
+def _sample_base(seed: int, epoch: int) -> int:
+    """``derive_seed(seed, "sample", epoch)``, the root of an epoch's per-sample streams; the
+    last few are kept (a loader asks at every batch)."""
+    if type(seed) is not int or type(epoch) is not int:
+        return derive_seed(seed, "sample", epoch)
+    found = _bases.get((seed, epoch))
     if found is None:
-        if len(_lane_cache) > 64:
-            _lane_cache.clear()
-        packing = struct.Struct("<" + "Q8x" * n)
-        found = _lane_cache[n] = (
-            int.from_bytes(packing.pack(*[_MASK64] * n), "little"),
-            int.from_bytes(packing.pack(*[_GOLDEN] * n), "little"),
-            packing,
-        )
+        if len(_bases) >= 16:
+            _bases.clear()
+        found = _bases[seed, epoch] = derive_seed(seed, "sample", epoch)
     return found
-
-
-def _mix_lanes(z: int, mask: int) -> int:
-    """:func:`_mix64` of every lane of ``z``."""
-    z = (((z ^ (z >> 30)) & mask) * 0xBF58476D1CE4E5B9) & mask
-    z = (((z ^ (z >> 27)) & mask) * 0x94D049BB133111EB) & mask
-    return (z ^ (z >> 31)) & mask
-
-
-def _next_each(gens: Sequence[Any]) -> list[int] | None:
-    """``[g.next64() for g in gens]`` in lanes, or None when the streams are not all
-    :class:`SampleGenerator` or too few."""
-    n = len(gens)
-    if type(gens) is StreamLanes:
-        return gens.next_each()
-    if n < _LANE_MIN or any(type(g) is not SampleGenerator for g in gens):
-        return None
-    mask, golden, packing = _lanes(n)
-    states = (int.from_bytes(packing.pack(*[g._state for g in gens]), "little") + golden) & mask
-    for g, state in zip(gens, packing.unpack(states.to_bytes(packing.size, "little")), strict=True):
-        g._state = state
-    return list(packing.unpack(_mix_lanes(states, mask).to_bytes(packing.size, "little")))
-
-
-def random_each(gens: Sequence[Any]) -> list[float]:
-    """``[g.random() for g in gens]``, each stream advanced as that call advances it (NOTE
-    [ Streams in lanes ]).
-
-    >>> a, b = sample_generators(0, 0, range(9)), sample_generators(0, 0, range(9))
-    >>> random_each(a) == [g.random() for g in b]
-    True
-    """
-    words = _next_each(gens)
-    if words is None:
-        return [g.random() for g in gens]
-    return [(z >> 11) * 2.0**-53 for z in words]
-
-
-def randbelow_each(gens: Sequence[Any], n: int) -> list[int]:
-    """``[g.randbelow(n) for g in gens]``, each stream advanced as that call advances it,
-    rejected draws included (NOTE [ Streams in lanes ]).
-
-    >>> a, b = sample_generators(0, 0, range(9)), sample_generators(0, 0, range(9))
-    >>> randbelow_each(a, 25) == [g.randbelow(25) for g in b]
-    True
-    """
-    if n <= 0:
-        raise DataValueError(f"randbelow needs n > 0, got {n}")
-    k = n.bit_length()
-    words = _next_each(gens) if k <= 64 else None
-    if words is None:
-        return [g.randbelow(n) for g in gens]
-    shift = 64 - k
-    out = [z >> shift for z in words]
-    rejected = [i for i, r in enumerate(out) if r >= n]
-    if not rejected:
-        return out
-    if type(gens) is StreamLanes:
-        gens.redraw(rejected, n, out)
-        return out
-    for i in rejected:  # this stream draws on, as randbelow does
-        out[i] = gens[i].randbelow(n)
-    return out
 
 
 def sample_generator() -> Generator | SampleGenerator:
@@ -578,3 +340,5 @@ def manual_seed(seed: int) -> None:
 
 
 from ._distributions import laplaces, normals  # noqa: E402  (they take a Generator)
+
+_publish(globals())  # SampleGenerator, StreamLanes: torsh_data.random's, as users import them

@@ -406,6 +406,7 @@ DATASETS: dict[str, Callable[[], Any]] = {
         Drawing(17, ((6, 6), (7, 5))), T.Compose([T.RandomHorizontalFlip(), T.ToTensor()])
     ),
     "bare_transform": lambda: td.TransformDataset(_images(), T.RandomHorizontalFlip()),
+    "tensor_base": lambda: td.TransformDataset(_images().tensors[0], _pipeline()),
     "subset": lambda: td.Subset(
         td.TransformDataset(_images(), _pipeline()), [3, 1, 4, 1, 5, 9, 2, 6]
     ),
@@ -493,6 +494,9 @@ def test_plan_says_why() -> None:
         "TransformDataset: per sample (collate_fn list takes the samples)"
     ]
     assert "per index" in td.DataLoader(DATASETS["drawing_base"](), batch_size=2).plan()[0]
+    assert td.DataLoader(DATASETS["tensor_base"](), batch_size=2).plan()[0] == (
+        "Tensor: batched fetch (take)"
+    )
     assert "per sample" in td.DataLoader(DATASETS["subset"](), batch_size=2).plan()[0]
     assert td.DataLoader(td.Subset(_images(), [1, 2]), batch_size=2).plan() == [
         "Subset of TensorDataset: batched fetch (__getbatch__)"

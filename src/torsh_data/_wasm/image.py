@@ -20,7 +20,7 @@ from typing import Any
 
 from . import addresses, kernels
 
-__all__ = ["MIN_BYTES", "crop_flip", "draw_windows", "lookup_float32"]
+__all__ = ["MIN_BYTES", "crop_flip", "draw_crop_flip", "draw_windows", "lookup_float32"]
 
 _I32 = 2**31 - 1
 
@@ -72,6 +72,74 @@ def crop_flip(
     k = kernels("image")
     if k is None:
         return None
+    n = shape[0]
+    src, windows = _windows(data, shape, ltrb, size, cols, fill, tables)
+    if (
+        windows is None
+        or len(ks) != n
+        or len(flips) != n
+        or (n and (min(ks) < 0 or max(ks) >= windows))
+    ):
+        raise ValueError(
+            f"crop_flip: {src.nbytes} bytes for {shape}, padding {ltrb}, window {size}, "
+            f"{cols} columns, {len(ks)} positions in [{min(ks, default=0)}, {max(ks, default=0)}]"
+            f", {len(flips)} flips, a {len(fill)}-byte fill and "
+            f"{'no' if tables is None else len(tables)} tables do not agree"
+        )
+    # the per-image parameters in one buffer: positions, flips (int32 each), fill pixel
+    params = array.array("i", ks)
+    params.extend(flips)
+    params.frombytes(fill + bytes(-len(fill) % 4))
+    return _crop_flip(k.crop_flip, (), data, src, shape, ltrb, size, cols, params, tables)
+
+
+def draw_crop_flip(
+    gens: Any,
+    positions: int,
+    p: float | None,
+    data: Any,
+    shape: tuple[int, int, int, int],
+    ltrb: tuple[int, int, int, int],
+    size: tuple[int, int],
+    cols: int,
+    fill: bytes,
+    tables: Sequence[Sequence[bytes]] | None = None,
+) -> bytearray | None:
+    """:func:`draw_windows` then :func:`crop_flip` with what it drew, in one call: the fused
+    crop, flip (and ``ToTensor``) step of a batch whose streams are in lanes; None (nothing
+    drawn) where the kernel is not used or the streams are not in lanes. ``positions`` may
+    not exceed the number of windows of the padded images."""
+    lanes = getattr(gens, "lanes", None)
+    k = kernels("image") if positions <= _I32 else None
+    if lanes is None or k is None:
+        return None
+    n = shape[0]
+    src, windows = _windows(data, shape, ltrb, size, cols, fill, tables)
+    if windows is None or not 0 < positions <= windows or len(gens) != n:
+        raise ValueError(
+            f"draw_crop_flip: {src.nbytes} bytes for {shape}, padding {ltrb}, window {size}, "
+            f"{cols} columns, {positions} positions, {len(gens)} streams, a {len(fill)}-byte "
+            f"fill and {'no' if tables is None else len(tables)} tables do not agree"
+        )
+    states = lanes()
+    if states is None:
+        return None
+    params = bytearray(8 * n) + fill + bytes(-len(fill) % 4)  # ks, flips (drawn), fill pixel
+    first = addresses(states)[0], positions, p is not None, 0.0 if p is None else float(p)
+    return _crop_flip(k.draw_crop_flip, first, data, src, shape, ltrb, size, cols, params, tables)
+
+
+def _windows(
+    data: Any,
+    shape: tuple[int, int, int, int],
+    ltrb: tuple[int, int, int, int],
+    size: tuple[int, int],
+    cols: int,
+    fill: bytes,
+    tables: Sequence[Sequence[bytes]] | None,
+) -> tuple[memoryview, int | None]:
+    """``data``'s bytes, and how many windows its padded images have (``crop_flip``'s
+    positions are below it), or None when the sizes do not agree."""
     n, h, w, u = shape
     left, top, right, bottom = ltrb
     th, tw = size
@@ -83,27 +151,25 @@ def crop_flip(
         or max(numbers) > _I32
         or src.nbytes != n * h * w * u
         or not (0 < th <= ph and 0 < tw <= pw and cols == pw - tw + 1 and u == len(fill))
-        or len(ks) != n
-        or len(flips) != n
-        or (n and (min(ks) < 0 or max(ks) >= (ph - th + 1) * cols))
         or (tables is not None and (len(tables) != u or any(len(t) != 4 for t in tables)))
         or (tables is not None and any(len(b) != 256 for t in tables for b in t))
     ):
-        raise ValueError(
-            f"crop_flip: {src.nbytes} bytes for {shape}, padding {ltrb}, window {size}, "
-            f"{cols} columns, {len(ks)} positions in [{min(ks, default=0)}, {max(ks, default=0)}]"
-            f", {len(flips)} flips, a {len(fill)}-byte fill and "
-            f"{'no' if tables is None else len(tables)} tables do not agree"
-        )
+        return src, None
+    return src, (ph - th + 1) * cols
+
+
+def _crop_flip(
+    kernel: Any, first: tuple[Any, ...], data: Any, src: memoryview, *checked: Any
+) -> bytearray:
+    """Run a crop-flip ``kernel`` (its arguments ``first`` before crop_flip's) on the sizes
+    ``_windows`` checked (``shape, ltrb, size, cols``), then ``params`` and ``tables``; it
+    draws, when it does, even for an empty output."""
+    (n, h, w, u), ltrb, (th, tw), cols, params, tables = checked
     out = bytearray(n * th * tw * u * (1 if tables is None else 4))
-    if out:
-        # the per-image parameters in one buffer: positions, flips (int32 each), fill pixel
-        params = array.array("i", ks)
-        params.extend(flips)
-        params.frombytes(fill + bytes(-u % 4))
+    if out or first:
         table = (b"", 0) if tables is None else _table(tuple(map(tuple, tables)))
         s, p, o = addresses(_in_place(data, src), params, out)
-        k.crop_flip(s, n, h, w, u, left, top, cols, p, th, tw, table[1], o)
+        kernel(*first, s, n, h, w, u, ltrb[0], ltrb[1], cols, p, th, tw, table[1], o)
     return out
 
 

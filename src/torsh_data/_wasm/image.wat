@@ -45,7 +45,7 @@
   ;; c's at $table + 1024 c, 4-byte entries as lookup4's): float32 (n, u, th, tw) at $out.
   ;; Each row is three runs: fill, source pixels (forward, or backward when flipped), fill.
   ;; Reads stay inside the image: a source run's columns are in [0, w), its row in [0, h).
-  (func (export "crop_flip")
+  (func $crop_flip (export "crop_flip")
     (param $src i32) (param $n i32) (param $h i32) (param $w i32) (param $u i32)
     (param $left i32) (param $top i32) (param $cols i32) (param $params i32)
     (param $th i32) (param $tw i32) (param $table i32) (param $out i32)
@@ -234,7 +234,7 @@
   ;; refused draws drawn again), else 0 and no draw; then, when $flip, flips[i] = 1 where
   ;; random() < $p (the top 53 bits times 2**-53), else 0 and no draw. ks then flips, n int32
   ;; each, at $out.
-  (func (export "draw_windows")
+  (func $draw_windows (export "draw_windows")
     (param $states i32) (param $n i32) (param $below i32) (param $flip i32) (param $p f64)
     (param $out i32)
     (local $i i32) (local $at i32) (local $state i64) (local $z i64) (local $shift i64)
@@ -273,7 +273,20 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next))))
 
-  ;; SplitMix64's output function
+;; The fused step in one call: draw_windows into the first 2n int32 of $params (ks, then
+  ;; flips), then crop_flip with them ($params as crop_flip reads it: the fill pixel follows).
+  (func (export "draw_crop_flip")
+    (param $states i32) (param $below i32) (param $flip i32) (param $p f64)
+    (param $src i32) (param $n i32) (param $h i32) (param $w i32) (param $u i32)
+    (param $left i32) (param $top i32) (param $cols i32) (param $params i32)
+    (param $th i32) (param $tw i32) (param $table i32) (param $out i32)
+    (call $draw_windows (local.get $states) (local.get $n) (local.get $below) (local.get $flip)
+      (local.get $p) (local.get $params))
+    (call $crop_flip (local.get $src) (local.get $n) (local.get $h) (local.get $w) (local.get $u)
+      (local.get $left) (local.get $top) (local.get $cols) (local.get $params)
+      (local.get $th) (local.get $tw) (local.get $table) (local.get $out)))
+
+    ;; SplitMix64's output function
   (func $mix (param $z i64) (result i64)
     (local.set $z (i64.mul (i64.xor (local.get $z) (i64.shr_u (local.get $z) (i64.const 30)))
       (i64.const 0xBF58476D1CE4E5B9)))

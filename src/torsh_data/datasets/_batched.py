@@ -6,8 +6,9 @@ NOTE [ Lifted pipelines ]: in a :class:`~torsh_data.DataLoader` whose ``collate_
 each batch in one go, without the user changing a line:
 
 1. the base samples come from ``ds.__getbatch__`` when it has one that draws nothing (its
-   fields already stacked), else from ``ds[i]`` per index inside the loader's stream of
-   ``i``; each sample's stream is taken where the base fetch left it;
+   fields already stacked; a :class:`~torsh_data.Tensor` as the dataset is gathered with
+   ``Tensor.take``), else from ``ds[i]`` per index inside the loader's stream of ``i``; each
+   sample's stream is taken where the base fetch left it;
 2. the transformed field runs through :func:`~torsh_data.transforms.apply_kernels`: each
    step's kernel on the stacked batch, a step without one per sample;
 3. ``target_transform`` runs after it on each sample's stream (batch-wise when it has
@@ -49,7 +50,10 @@ def _has_kernel(transform: Any) -> bool:
 
 
 def _pure_batch(base: Any) -> Any:
-    """``base.__getbatch__`` when it has one that draws nothing, else None."""
+    """``base.__getbatch__`` when it has one that draws nothing (a Tensor's ``take``: its
+    rows are its samples), else None."""
+    if type(base) is Tensor and base.ndim:
+        return base.take
     getbatch = getattr(base, "__getbatch__", None)
     if getbatch is None or getattr(base, "batch_streams", False):
         return None
@@ -68,6 +72,8 @@ def _from_batch(base: Any, indices: list[int]) -> tuple[Any, list[Any] | None] |
     getbatch = _pure_batch(base)
     if getbatch is None:
         return None
+    if type(base) is Tensor:  # its samples are its rows: no pair, nothing to probe
+        return getbatch(indices), None
     probe = base[indices[0]]  # the structure of a sample (the batch does not show it)
     batch = getbatch(indices)
     n = len(indices)
@@ -152,9 +158,11 @@ def batch_plan(ds: Any) -> list[str]:
         )
         return [f"TransformDataset: per sample ({why})", "default_collate"]
     fetch = (
-        f"{name}: batched fetch (__getbatch__)"
-        if _pure_batch(base) is not None
-        else f"{name}: per index (no __getbatch__ that draws nothing)"
+        f"{name}: per index (no __getbatch__ that draws nothing)"
+        if _pure_batch(base) is None
+        else f"{name}: batched fetch (take)"
+        if type(base) is Tensor
+        else f"{name}: batched fetch (__getbatch__)"
     )
     lines = [fetch, *kernel_plan(ds.transform)]
     if ds.target_transform is not None:

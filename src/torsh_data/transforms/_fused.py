@@ -17,11 +17,11 @@ strided column copies over all the strips keep them, and for the images drawn to
 the same copies take the columns in reverse order (the flipped images' strips are kept
 together, after the others, and the images are put back in order with one join).
 
-In Pyodide the whole step is two WebAssembly calls instead (NOTE [ WebAssembly kernels ]):
-``draw_windows`` draws every window and flip from the streams in lanes, and ``crop_flip``
-writes the cropped, flipped images straight through the ``ToTensor`` tables into the float32
-batch (channels first, so images of three channels too). The strips here are the reference
-they match byte for byte.
+In Pyodide the whole step is one WebAssembly call instead (NOTE [ WebAssembly kernels ]):
+``draw_crop_flip`` draws every window and flip from the streams in lanes (``draw_windows``),
+then writes the cropped, flipped images straight through the ``ToTensor`` tables into the
+float32 batch (``crop_flip``; channels first, so images of three channels too). The strips
+here are the reference they match byte for byte.
 
 >>> import torsh_data as td
 >>> from torsh_data.transforms import Compose, RandomCrop, RandomHorizontalFlip, ToTensor
@@ -103,22 +103,25 @@ class FusedImage(Transform):
             ltrb, th, tw, fill, shape = (0, 0, 0, 0), h, w, b"", one.shape
             positions, cols = 1, 1
         p_flip = self.flip.p if self.flip else None
-        drawn = _wasm_image.draw_windows(gens, positions, p_flip)
-        ks: Sequence[int]
-        flips: Sequence[int]
-        if drawn is not None:  # in WebAssembly, the same numbers
-            ks, flips = drawn[:n], drawn[n:]
-        else:
-            ks = randbelow_each(gens, positions) if positions > 1 else [0] * n
-            flips = [v < self.flip.p for v in random_each(gens)] if self.flip else [False] * n
         tables = None
         if self.tail is not None:
             tail = self.tail
             make = _unit_tables if type(tail) is ToTensor else tail._channel_tables(c)
             tables = [make(k) for k in range(c)]
         geometry = ((n, h, w, u), ltrb, (th, tw))
-        found = _wasm_image.crop_flip(x._data, *geometry, cols, ks, flips, fill or bytes(u), tables)
-        if found is not None:  # NOTE [ WebAssembly kernels ]: the same bytes as below
+        pixel = fill or bytes(u)
+        # NOTE [ WebAssembly kernels ]: the draws and the crop in one call, the same numbers
+        # and bytes as below
+        found = _wasm_image.draw_crop_flip(
+            gens, positions, p_flip, x._data, *geometry, cols, pixel, tables
+        )
+        ks: Sequence[int]
+        flips: Sequence[int]
+        if found is None:
+            ks = randbelow_each(gens, positions) if positions > 1 else [0] * n
+            flips = [v < self.flip.p for v in random_each(gens)] if self.flip else [False] * n
+            found = _wasm_image.crop_flip(x._data, *geometry, cols, ks, flips, pixel, tables)
+        if found is not None:
             if tables is None:
                 return Tensor._make(memoryview(found), x.dtype, (n, *shape))
             return Tensor._make(memoryview(found), _dtype.float32, (n, c, th, tw))
