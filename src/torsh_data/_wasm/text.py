@@ -30,6 +30,7 @@ from __future__ import annotations
 import struct
 from array import array
 from collections.abc import Sequence
+from itertools import accumulate
 
 from . import addresses, kernels
 
@@ -164,12 +165,13 @@ def encode_lines(
     if s is None or found < 0:
         return None
     flat = s.ids[:found].tolist()
+    counts = s.lengths[: len(lines)].tolist()
+    if min(counts) >= 0:  # every line ASCII: cut the ids at the running totals
+        ends = list(accumulate(counts))
+        return list(map(flat.__getitem__, map(slice, [0, *ends[:-1]], ends)))
     out: list[list[int] | None] = []
     pos = 0
-    for n in s.lengths[: len(lines)].tolist():
-        if n < 0:
-            out.append(None)
-        else:
-            out.append(flat[pos : pos + n])
-            pos += n
+    for n in counts:
+        out.append(None if n < 0 else flat[pos : pos + n])
+        pos += max(n, 0)
     return out

@@ -254,7 +254,11 @@ class _LinesToIds:
             return self._pure(x)  # not a batch of lines: the steps say what is wrong
         batch = None if v is None else encode_lines(x, v._itos, v._default, self.keep)
         if batch is not None:  # None for each line the kernel left to the steps
-            return [self._pure(line) if ids is None else ids for line, ids in zip(x, batch)]
+            if None not in batch:
+                return batch
+            return [
+                self._pure(line) if ids is None else ids for line, ids in zip(x, batch, strict=True)
+            ]
         tokens = basic_english_batch(x)
         for t in self.steps[1:]:
             tokens = t(tokens)
