@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from torsh_data import DataTypeError, DataValueError, _wasm
 from torsh_data._runtime import IN_PYODIDE
+from torsh_data._wasm import text as wasm_text
 from torsh_data._wasm.text import encode_line, encode_lines
 from torsh_data.text import (
     AddToken,
@@ -45,6 +46,14 @@ PIECES = [
     "Σ",
     "\0",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _kernel_for_short_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hypothesis's short lines reach the kernel too."""
+    monkeypatch.setattr(wasm_text, "MIN_CHARS", 0)
+
+
 lines_st = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
 keeps = st.one_of(st.integers(0, 12), st.just(2**63))
 
