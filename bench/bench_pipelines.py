@@ -199,18 +199,19 @@ def p3_torsh(lines: list[str], labels: list[int], batched: bool = True) -> dict[
     vocab_s = time.perf_counter() - t0
     del tokens
     pad = vocab["<pad>"]
-    encode = text.Sequential(text.Truncate(128), text.VocabTransform(vocab))
+    # a line or a batch of lines -> ids; in Pyodide one WebAssembly pass (_wasm/text.wat)
+    encode = text.Sequential(text.basic_english, text.Truncate(128), text.VocabTransform(vocab))
 
     class Lines(td.Dataset):
         def __getitem__(self, i: int) -> tuple[list[int], int]:
-            return encode(text.basic_english(lines[i])), labels[i]
+            return encode(lines[i]), labels[i]
 
         def __len__(self) -> int:
             return len(lines)
 
     class BatchedLines(Lines):
         def __getitems__(self, idx: list[int]) -> list[tuple[list[int], int]]:
-            ids = encode(text.basic_english_batch(list(map(lines.__getitem__, idx))))
+            ids = encode(list(map(lines.__getitem__, idx)))
             return list(zip(ids, map(labels.__getitem__, idx), strict=True))
 
     def collate(batch: list[tuple[list[int], int]]) -> Any:

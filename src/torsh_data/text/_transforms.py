@@ -1,10 +1,17 @@
 """Text transforms with torchtext's names: each takes one token list or a batch of them.
 
->>> from torsh_data.text import build_vocab_from_iterator
+>>> from torsh_data.text import basic_english, build_vocab_from_iterator
 >>> vocab = build_vocab_from_iterator([["a", "b"]], specials=["<pad>", "<bos>"])
 >>> pipe = Sequential(Truncate(2), VocabTransform(vocab), AddToken(1), ToTensor(padding_value=0))
 >>> pipe([["a", "b", "a"], ["b"]]).tolist()
 [[1, 2, 3], [1, 3, 0]]
+
+A :class:`Sequential` that starts with the :func:`~torsh_data.text.basic_english` tokenizer
+takes a line (a ``str``) or a batch of lines (a list of ``str``):
+
+>>> encode = Sequential(basic_english, Truncate(2), VocabTransform(vocab))
+>>> encode("A b a"), encode(["b", "A"])
+([2, 3], [[3], [2]])
 """
 
 from __future__ import annotations
@@ -14,7 +21,9 @@ from typing import Any
 
 from .. import _dtype
 from .._errors import DataTypeError, DataValueError, ShapeError
+from .._wasm.text import encode_line, encode_lines
 from ..tensor import Tensor
+from ._basic import basic_english, basic_english_batch
 from ._vocab import Vocab
 
 __all__ = ["AddToken", "PadTransform", "Sequential", "ToTensor", "Truncate", "VocabTransform"]
@@ -182,6 +191,13 @@ def _empty(dt: _dtype.DType, shape: tuple[int, ...]) -> Tensor:
 class Sequential:
     """Apply transforms in order.
 
+    When the first transform is :func:`~torsh_data.text.basic_english`, the input may also
+    be a batch of lines (a non-empty list of ``str``): each line is tokenized
+    (:func:`~torsh_data.text.basic_english_batch`) and the rest of the transforms see the batch
+    of token lists. ``basic_english`` followed by ``VocabTransform`` (with ``Truncate`` before
+    or after it) runs as one step, in Pyodide a compiled kernel (NOTE [ The text kernel ] in
+    ``torsh_data._wasm.text``); the ids are the same either way.
+
     >>> Sequential(Truncate(1), AddToken("<s>"))(["a", "b"])
     ['<s>', 'a']
     """
@@ -191,9 +207,10 @@ class Sequential:
             if not callable(t):
                 raise DataTypeError(f"Sequential takes callables, not {type(t).__name__}")
         self.transforms = transforms
+        self._steps = _fuse(transforms)
 
     def __call__(self, x: Any) -> Any:
-        for t in self.transforms:
+        for t in self._steps:
             x = t(x)
         return x
 
@@ -202,3 +219,64 @@ class Sequential:
 
     def __getitem__(self, i: int) -> Callable[[Any], Any]:
         return self.transforms[i]
+
+
+class _LinesToIds:
+    """A leading ``basic_english`` and the ``Truncate``/``VocabTransform`` after it (``steps``)
+    as one step, on a line or a batch of lines: the kernel where it runs (NOTE [ The text
+    kernel ]), else the steps. With no ``VocabTransform`` (``vocab`` None) it only takes
+    batches of lines.
+
+    Only the first ``keep`` tokens are looked up. That is ``Truncate``'s effect when it comes
+    first; after ``VocabTransform`` (``strict``) it is the same unless an unknown token beyond
+    ``keep`` must raise for want of a default index: then the steps run.
+    """
+
+    def __init__(self, steps: tuple[Any, ...], vocab: Vocab | None, keep: int, strict: bool):
+        self.steps, self.vocab, self.keep, self.strict = steps, vocab, keep, strict
+
+    def _pure(self, x: Any) -> Any:
+        for t in self.steps:
+            x = t(x)
+        return x
+
+    def _vocab(self) -> Vocab | None:
+        """The vocabulary when the kernel may run (else None)."""
+        v = self.vocab
+        return None if v is None or (self.strict and v._default is None) else v
+
+    def __call__(self, x: Any) -> Any:
+        v = self._vocab()
+        if type(x) is str:
+            found = None if v is None else encode_line(x, v._itos, v._default, self.keep)
+            return self._pure(x) if found is None else found
+        if not (type(x) in (list, tuple) and x and set(map(type, x)) == {str}):
+            return self._pure(x)  # not a batch of lines: the steps say what is wrong
+        batch = None if v is None else encode_lines(x, v._itos, v._default, self.keep)
+        if batch is not None:  # None for each line the kernel left to the steps
+            if None not in batch:
+                return batch
+            return [
+                self._pure(line) if ids is None else ids for line, ids in zip(x, batch, strict=True)
+            ]
+        tokens = basic_english_batch(x)
+        for t in self.steps[1:]:
+            tokens = t(tokens)
+        return tokens
+
+
+def _fuse(transforms: tuple[Any, ...]) -> list[Any]:
+    """``transforms`` with a leading ``basic_english`` and the ``Truncate``/``VocabTransform``
+    after it as one :class:`_LinesToIds` step."""
+    if not transforms or transforms[0] is not basic_english:
+        return list(transforms)
+    kinds = [type(t) for t in transforms[1:3]]
+    for pattern in ([Truncate, VocabTransform], [VocabTransform, Truncate], [VocabTransform]):
+        if kinds[: len(pattern)] == pattern:
+            head = transforms[: 1 + len(pattern)]
+            vocab = next(t.vocab for t in head if type(t) is VocabTransform)
+            keep = next((t.max_seq_len for t in head if type(t) is Truncate), 2**63)
+            strict = pattern[0] is VocabTransform and len(pattern) == 2
+            if type(vocab) is Vocab:  # a subclass may look tokens up its own way
+                return [_LinesToIds(head, vocab, keep, strict), *transforms[len(head) :]]
+    return [_LinesToIds(transforms[:1], None, 0, False), *transforms[1:]]
