@@ -4,12 +4,12 @@
  * the JavaScript package's nextBatch(), each pair measured in the same runtime (bench/p2_js.mjs).
  *
  *   .venv/bin/python -m pip wheel --no-deps --no-build-isolation -w dist . && node js/scripts/build.mjs
- *   node --experimental-wasm-stack-switching bench/bench_p2_js.mjs [--quick]
+ *   node --experimental-wasm-stack-switching bench/bench_p2_js.mjs [--quick] [--images N] [--repeat N]
  *
  * Runs under Node.js, then in BENCH_ENGINE (default chromium; "none": Node.js only; the engine
  * table tools/pyodide/engines.mjs) on a page served by `torsh-data serve` (needs a real
  * node_modules, not a symlink). --quick: 10,000 images and 4 epochs (default 60,000 and 3;
- * best epoch). Prints, per runtime, the samples/s and the ratios of issue 14's table:
+ * best epoch; --images N --repeat N: other sizes, e.g. many short epochs on a busy machine). Prints, per runtime, the samples/s and the ratios of issue 14's table:
  * Python P2 / hand-written JS (goal >= 0.7 in Chromium) and nextBatch() / Python DataLoader
  * (goal >= 0.8; also with each batch handed back by recycle(), the opt-in that spares the
  * fresh memory per batch), with the load average before each run (the machine may be
@@ -26,7 +26,11 @@ import { runP2 } from "./p2_js.mjs";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
 const QUICK = process.argv.includes("--quick");
-const OPTS = { images: QUICK ? 10_000 : 60_000, repeat: QUICK ? 4 : 3 };
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const OPTS = { images: arg("--images", QUICK ? 10_000 : 60_000), repeat: arg("--repeat", QUICK ? 4 : 3) };
 const ENGINE = process.env.BENCH_ENGINE ?? "chromium";
 const loadavg = () => os.loadavg().map((x) => Number(x.toFixed(2)));
 

@@ -387,21 +387,38 @@ const CAMEL = { dropLast: "drop_last", labelColumn: "label", endOfEpoch: "end_of
 /** Recycled arrays kept per dtype and size (WasmDataLoader.recycle). */
 const POOL_PER_KEY = 4;
 
-/** Per-call JavaScript timings (W8), alongside Python's. */
+/** Per-call JavaScript timings (W8), alongside Python's: running figures, in constant memory. */
 class Monitor {
-  constructor() { this.samples = {}; }
-  record(name, ms) { (this.samples[name] ??= []).push(ms); }
+  constructor() { this.stats = new Map(); }
+  record(name, ms) {
+    const s = this.stats.get(name);
+    if (!s) { this.stats.set(name, { count: 1, total_ms: ms, min_ms: ms, max_ms: ms, last_ms: ms }); return; }
+    s.count++;
+    s.total_ms += ms;
+    if (ms < s.min_ms) s.min_ms = ms;
+    if (ms > s.max_ms) s.max_ms = ms;
+    s.last_ms = ms;
+  }
   summary() {
     const out = {};
-    for (const [k, xs] of Object.entries(this.samples)) {
-      if (!xs.length) continue;
-      const total = xs.reduce((a, b) => a + b, 0);
-      out[k] = { count: xs.length, total_ms: total, mean_ms: total / xs.length,
-        min_ms: Math.min(...xs), max_ms: Math.max(...xs), last_ms: xs[xs.length - 1] };
+    for (const [k, s] of this.stats) {
+      out[k] = { count: s.count, total_ms: s.total_ms, mean_ms: s.total_ms / s.count,
+        min_ms: s.min_ms, max_ms: s.max_ms, last_ms: s.last_ms };
     }
     return out;
   }
 }
+
+/**
+ * The typed array of each dtype a batch hands over (the arrays Pyodide's to_js made: bool as
+ * 0/1 bytes, float16 as its raw bits: build a Float16Array from the buffer where the engine
+ * has one).
+ */
+const TYPED_ARRAYS = {
+  bool: Uint8Array, uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
+  uint32: Uint32Array, int32: Int32Array, uint64: BigUint64Array, int64: BigInt64Array,
+  float16: Uint16Array, float32: Float32Array, float64: Float64Array,
+};
 
 /**
  * Batches of typed arrays from a URL, a File/Blob, a ReadableStream or bytes.
@@ -429,7 +446,9 @@ export class WasmDataLoader {
     this._queue = Promise.resolve(); // nextBatch() calls, one after another
     this._inFlight = 0;
     this._pool = new Map(); // "dtype:byteLength" -> arrays of recycled batches (recycle())
-    this._layout = null; // the "dtype:byteLength" of each field of the last recycled batch
+    this._headers = new Map(); // header id -> the fields of a batch (NOTE [ Batch hand-off ])
+    this._heapOf = null; // Pyodide's Emscripten module: its HEAPU8 is the memory batches are copied from
+    this._next = null; // the Python loader's next_batch_js_sync / next_batch_js, kept (a PyProxy each)
   }
 
   async _loader() {
@@ -440,7 +459,15 @@ export class WasmDataLoader {
         opts[CAMEL[k] ?? k] = v;
       }
       const JsLoader = (await api()).JsLoader;
-      this._py = await call(() => JsLoader(this.batchSize, JSON.stringify(opts)));
+      const py = await call(() => JsLoader(this.batchSize, JSON.stringify(opts)));
+      this._heapOf = (await runtime).pyodide._module;
+      if (!(this._heapOf?.HEAPU8 instanceof Uint8Array)) {
+        py.destroy();
+        throw new Error("torsh-data: this Pyodide does not expose its memory (pyodide._module.HEAPU8), which batches are copied from");
+      }
+      // one PyProxy of each method for the loader's life, not one per batch
+      this._next = { sync: py.next_batch_js_sync, async: py.next_batch_js };
+      this._py = py;
     }
     return this._py;
   }
@@ -502,8 +529,7 @@ export class WasmDataLoader {
     if (!this._py) throw new Error("torsh-data: nothing loaded; call loadFromUrl/File/Stream first");
     if (this._inFlight) throw new Error("torsh-data: next_batch() while a nextBatch() is in flight; await it first");
     const t = now();
-    const reuse = this._offer();
-    const batch = this._unpack(callSync(() => this._py.next_batch_js_sync(reuse)), reuse);
+    const batch = this._take(callSync(this._next.sync));
     this._monitor.record("next_batch", now() - t);
     if (batch === null) throw new EndOfEpoch(this._endedEpoch());
     return batch;
@@ -515,6 +541,11 @@ export class WasmDataLoader {
    * resolves with the batch after the previous call's.
    */
   nextBatch() {
+    if (this._inFlight === 0 && this._sync && this._py) {
+      // nothing queued, and the batch is made at once (NOTE [ Synchronous batches ]): made
+      // now, without the queue's promises (the order of calls is the order of batches anyway)
+      try { return Promise.resolve(this._syncBatch()); } catch (e) { return Promise.reject(e); }
+    }
     this._inFlight++;
     const run = this._queue.then(() => this._nextBatch());
     this._queue = run.then(() => {}, () => {});
@@ -523,10 +554,18 @@ export class WasmDataLoader {
 
   async _nextBatch() {
     if (!this._py) throw new Error("torsh-data: nothing loaded; call loadFromUrl/File/Stream first");
+    if (this._sync) return this._syncBatch();
     const t = now();
-    const reuse = this._offer();
-    const packed = await call(() => (this._sync ? this._py.next_batch_js_sync(reuse) : this._py.next_batch_js(reuse)));
-    const batch = this._unpack(packed, reuse);
+    const batch = this._take(await call(this._next.async));
+    this._monitor.record("next_batch", now() - t);
+    if (batch === null && this.endOfEpoch === "throw") throw new EndOfEpoch(this._endedEpoch());
+    return batch;
+  }
+
+  /** nextBatch()'s batch made at once (in memory, no workers). */
+  _syncBatch() {
+    const t = now();
+    const batch = this._take(callSync(this._next.sync));
     this._monitor.record("next_batch", now() - t);
     if (batch === null && this.endOfEpoch === "throw") throw new EndOfEpoch(this._endedEpoch());
     return batch;
@@ -547,43 +586,55 @@ export class WasmDataLoader {
    */
   recycle(batch) {
     if (batch == null) return;
-    const layout = [];
     for (const v of Object.values(batch)) {
       const d = v?.data;
       const own = ArrayBuffer.isView(d) && typeof v.dtype === "string" && d.byteLength > 0 &&
         d.byteOffset === 0 && d.byteLength === d.buffer.byteLength;
-      const key = own ? `${v.dtype}:${d.byteLength}` : "";
-      layout.push(key);
       if (!own) continue;
+      const key = `${v.dtype}:${d.byteLength}`;
       const free = this._pool.get(key) ?? [];
       if (free.length < POOL_PER_KEY && !free.includes(d)) free.push(d);
       this._pool.set(key, free);
       v.data = null;
     }
-    this._layout = layout;
   }
 
-  /** `[keys, array, ...]` of pooled arrays for the next batch's fields (convert.py's `reuse`), or undefined. */
-  _offer() {
-    if (!this._layout || !this._pool.size) return undefined;
-    const keys = [], arrays = [];
-    for (const key of this._layout) {
-      const a = key ? this._pool.get(key)?.pop() : undefined;
-      keys.push(a ? key : "");
-      arrays.push(a ?? null);
+  /**
+   * The batch Python handed over (src/torsh_data/_jsapi/convert.py, NOTE [ Batch hand-off ]):
+   * a descriptor string `[id, header, address, nbytes, ...]`, or `[descriptor, value, ...]`
+   * when some fields are not tensors; null/undefined at the end of an epoch. Each tensor's
+   * bytes are copied out of Pyodide's heap now, before any Python runs again, into a recycled
+   * array of the same dtype and size or a new one.
+   */
+  _take(packed) {
+    if (packed == null) return null;
+    const plain = typeof packed === "string" ? null : packed;
+    const d = JSON.parse(plain ? plain[0] : packed);
+    let fields = this._headers.get(d[0]);
+    if (d[1] !== null) {
+      fields = d[1].map(([name, shape, dtype]) => ({ name, shape, dtype, key: dtype === null ? null : `${dtype}:` }));
+      this._headers.set(d[0], fields);
     }
-    return arrays.some((a) => a) ? [keys.join(","), ...arrays] : undefined;
-  }
-
-  /** unpackBatch(), with the offered arrays the batch did not take put back in the pool. */
-  _unpack(packed, reuse) {
-    const batch = unpackBatch(packed);
-    if (reuse) {
-      const taken = new Set(batch ? Object.values(batch).map((v) => v?.data) : []);
-      for (let i = 1; i < reuse.length; i++) {
-        const a = reuse[i];
-        if (a && !taken.has(a)) this._pool.get(reuse[0].split(",")[i - 1])?.push(a);
+    if (!fields) throw new Error(`torsh-data: batch header ${d[0]} was never sent (a loader's batches must all come through it)`);
+    const heap = this._heapOf.HEAPU8; // read after the call: the current memory
+    const batch = {};
+    let k = 2, p = 1;
+    for (const f of fields) {
+      if (f.dtype === null) {
+        batch[f.name] = plain[p++];
+        continue;
       }
+      const at = d[k++], n = d[k++];
+      const Typed = TYPED_ARRAYS[f.dtype] ?? Uint8Array;
+      const pooled = this._pool.get(f.key + n)?.pop();
+      let data;
+      if (pooled) {
+        new Uint8Array(pooled.buffer, 0, n).set(heap.subarray(at, at + n));
+        data = pooled;
+      } else {
+        data = new Typed(heap.slice(at, at + n).buffer);
+      }
+      batch[f.name] = { data, shape: f.shape.slice(), dtype: f.dtype };
     }
     return batch;
   }
@@ -651,7 +702,15 @@ export class WasmDataLoader {
   }
 
   /** Free the Python side; the loader is unusable afterwards. */
-  destroy() { if (this._py) callSync(() => this._py.destroy()); this._py = null; }
+  destroy() {
+    if (this._py) {
+      this._next.sync.destroy();
+      this._next.async.destroy();
+      callSync(() => this._py.destroy());
+    }
+    this._py = null;
+    this._next = null;
+  }
 }
 
 // camelCase aliases of the seed plan's snake_case names.
@@ -660,24 +719,6 @@ L.loadFromUrl = L.load_from_url;
 L.loadFromFile = L.load_from_file;
 L.loadFromStream = L.load_from_stream;
 L.loadFromBytes = L.load_from_bytes;
-
-/**
- * A batch from Python's `[header, value, ...]` (src/torsh_data/_jsapi/convert.py, NOTE [ Batch
- * buffers in JavaScript ]): the header is JSON, `[name, shape, dtype]` per field; a tensor's
- * value is its typed array (in an ArrayBuffer of its own), another field's value is itself.
- * null (the end of an epoch) stays null.
- */
-function unpackBatch(packed) {
-  if (packed == null) return null;
-  const fields = JSON.parse(packed[0]);
-  const batch = {};
-  for (let i = 0; i < fields.length; i++) {
-    const [name, shape, dtype] = fields[i];
-    const value = packed[i + 1];
-    batch[name] = dtype === null ? value : { data: value, shape, dtype };
-  }
-  return batch;
-}
 
 /** One batch as TensorFlow.js tensors (toTfDataset). */
 function tfElement(tf, batch, xs, ys) {

@@ -1,26 +1,38 @@
-"""Batches for JavaScript (in Pyodide): :func:`batch_to_js` packs a batch into one JavaScript
-array, ``[header, value, ...]``, that ``unpackBatch`` in js/index.mjs turns into the batch
-``{name: {data, shape, dtype}}`` (tensors) or ``{name: value}`` (other values).
+"""Batches for JavaScript (in Pyodide): a :class:`BatchPacker` hands a batch to ``takeBatch``
+in js/index.mjs, which makes it ``{name: {data, shape, dtype}}`` (tensors) or
+``{name: value}`` (other values).
 
-NOTE [ Batch buffers in JavaScript ]: a batch crosses to JavaScript with one ``to_js`` call,
-which copies each tensor's buffer once, in bulk (one ``memcpy``), into a new ``ArrayBuffer``
-of its own (``tensor_js_fields`` picks the typed array). The names, shapes and dtypes travel
-as one JSON string in the same call, so no JavaScript object is built from Python (each
-``dict`` converted by ``to_js`` is a call back into JavaScript, ``Object.fromEntries``, and
-each list an array built item by item); ``unpackBatch`` builds the batch's objects in
-JavaScript. The copy is kept on purpose; a zero-copy view of the batch's Python buffer
-(``PyProxy.getBuffer()``, or a typed array over the WebAssembly heap) is not handed out,
-because such a view cannot stay valid for as long as JavaScript holds the batch:
+NOTE [ Batch hand-off ]: a batch crosses to JavaScript as one short string, the *descriptor*
+``[id, header, address, nbytes, address, nbytes, ...]`` (JSON): for each tensor field in
+order, where its bytes start in Pyodide's memory and how many there are. JavaScript copies each one with
+one ``TypedArray.set`` from a view of the heap (``HEAPU8.subarray``) into an array of its
+own, right after the call returns: no Python runs in between, so the buffers cannot move or
+be freed (the packer holds them until the next batch anyway), and the heap cannot grow
+under the view (``HEAPU8`` is read after the call, so it is the current one). ``header`` is
+``[name, shape, dtype]`` per field, sent once per distinct structure: while names,
+shapes and dtypes repeat (every full batch of an epoch), only its ``id`` travels and
+JavaScript reuses the header it parsed (``null`` in its place). Fields that are not tensors
+(text, lists) go as JavaScript values: the call returns ``[descriptor, value, ...]`` (one
+``to_js``) instead of the string.
+
+What this replaced: ``to_js`` of ``[header, memoryview, ...]`` made every batch in Pyodide's
+conversion machinery (a JavaScript array filled item by item, each typed array made through
+calls back into JavaScript) and serialised the header again; handing a batch of P2 over took
+longer than making it in some runs. Now one call and one string cross the boundary; the
+copy is JavaScript's own ``memcpy``.
+
+NOTE [ Batch buffers in JavaScript ]: a batch's arrays are copies, each in an
+``ArrayBuffer`` of its own, on purpose; a zero-copy view of the batch's Python buffer is not
+handed out, because such a view cannot stay valid for as long as JavaScript holds the batch:
 
 - the WebAssembly memory is an ``ArrayBuffer`` that is *detached* whenever Pyodide's heap
   grows, and any later Python allocation (the next batch) may grow it: every view over it
   then reads as length 0 (measured under Node.js: a 256,000-byte view became 0 bytes after a
   400 MB allocation). Pyodide's memory is not a ``SharedArrayBuffer`` and Node.js/Chromium
   give no resizable view of it that we could rely on;
-- a view's bytes stay Python's only while the buffer is held (``PyBuffer.release()``), so
-  JavaScript would have to release every batch by hand, or leave it to a
-  ``FinalizationRegistry`` that the garbage collector runs late (it does not see the heap
-  memory behind a small JS object);
+- a view's bytes stay Python's only while the buffer is held, so JavaScript would have to
+  release every batch by hand, or leave it to a ``FinalizationRegistry`` that the garbage
+  collector runs late (it does not see the heap memory behind a small JS object);
 - a view's ``ArrayBuffer`` is the whole heap, so ``postMessage`` could not move one batch
   (``WasmDataProcessor`` and ``transferables()`` in js/index.mjs transfer ``data.buffer``).
 
@@ -28,60 +40,120 @@ So a batch's arrays belong to JavaScript alone: they stay correct after the next
 made, can be transferred, and need no release. What the copy costs is mostly the fresh
 memory it writes, not the copy: in Chromium a new 200 KB ``ArrayBuffer`` filled from the heap
 took 130-160 us against 5 us for the same ``memcpy`` into a buffer written before (the new
-pages are faulted in; under Node.js 25-60 us against 5 us); going through ``getBuffer()`` and
-``slice()`` in JavaScript instead makes the same copy plus four calls across the boundary.
+pages are faulted in; under Node.js 25-60 us against 5 us).
 
 NOTE [ Recycled batches ]: the fresh memory is saved by an opt-in with a lifetime rule the
 caller states: ``loader.recycle(batch)`` in JavaScript hands a batch back ("I am done with
 it"); its arrays go to the loader's pool (and the batch's ``data`` fields are set to null, so
 a later read of that batch fails loudly), and the next batches are copied into pooled arrays
-of the same dtype and byte length (``reuse``) instead of new ones: the same one ``memcpy``,
-into memory already written. A batch that is never handed back is never reused.
+of the same dtype and byte length instead of new ones: the same one ``memcpy``, into memory
+already written. A batch that is never handed back is never reused. The pool is
+JavaScript's alone; Python does not know which arrays a batch lands in.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from .._ffi import to_js
-from .._interop import tensor_js_fields
 from ..tensor import Tensor
 
-__all__ = ["batch_to_js"]
+__all__ = ["MAX_HEADERS", "BatchPacker"]
+
+#: Distinct batch structures remembered; past that the ids start again (each is sent anew).
+MAX_HEADERS = 64
 
 
-def batch_to_js(batch: dict[str, Any], reuse: Any = None) -> Any:
-    """``[header, value, ...]`` as one JavaScript array (one ``to_js`` call; see NOTE [ Batch
-    buffers in JavaScript ]).
+def _heap_locator() -> Callable[..., list[int]]:
+    """:func:`torsh_data._wasm.addresses`; natively a :class:`~torsh_data.TorshDataError`
+    (there is no JavaScript to hand a batch to)."""
+    from .._runtime import js_module
+    from .._wasm import addresses
 
-    ``header`` is JSON: a ``[name, shape, dtype]`` per field, in the batch's order; a tensor's
-    value is its data as a typed array (its shape and dtype in the header), another field's
-    (``shape`` and ``dtype`` null) its value as JavaScript arrays and values.
+    js_module()  # raises the seam's clear error natively
+    return addresses
 
-    ``reuse`` (NOTE [ Recycled batches ]): None, or a JavaScript array ``[keys, array, ...]``:
-    ``keys`` names, per field in order, the ``"dtype:byteLength"`` of the typed array offered
-    for it (``""``: none); a tensor field of that dtype and size is copied into its array
-    (``TypedArray.assign``) instead of a new one.
+
+class BatchPacker:
+    """Packs batches for JavaScript (NOTE [ Batch hand-off ]); one per loader, since the
+    header ids it hands out are those JavaScript has seen.
+
+    Args:
+        locate: ``(*buffers) -> [address, ...]`` where each writable buffer or ``bytes``
+            starts in memory (raising ``TypeError`` for another read-only buffer). Pyodide's
+            heap by default (:func:`torsh_data._wasm.addresses`).
+
+    >>> import ctypes
+    >>> from torsh_data import Tensor
+    >>> at = lambda *bs: [ctypes.addressof(ctypes.c_char.from_buffer(b)) for b in bs]
+    >>> packer = BatchPacker(at)
+    >>> x = Tensor(bytearray(b"abcd"), dtype="uint8", shape=(2, 2))
+    >>> desc, plain = packer.pack({"x": x, "text": ["a", "b"]})
+    >>> d = json.loads(desc)
+    >>> d[0], d[1], plain
+    (0, [['x', [2, 2], 'uint8'], ['text', None, None]], [['a', 'b']])
+    >>> ctypes.string_at(d[2], d[3])
+    b'abcd'
+    >>> json.loads(packer.pack({"x": x, "text": ["c", "d"]})[0])[:2]  # the same header: its id
+    [0, None]
     """
-    keys = str(reuse[0]).split(",") if reuse is not None else []
-    header: list[list[Any]] = []
-    values: list[Any] = [None]
-    for i, (k, v) in enumerate(batch.items()):
-        if isinstance(v, Tensor):
-            fields = tensor_js_fields(v)
-            data = fields["data"]
-            if i < len(keys) and keys[i] == f"{fields['dtype']}:{data.nbytes}":
-                target = reuse[i + 1]
-                target.assign(data)
-                data = target
-            header.append([str(k), fields["shape"], fields["dtype"]])
-            values.append(data)
-        else:
-            header.append([str(k), None, None])
-            values.append(_plain(v))
-    values[0] = json.dumps(header, separators=(",", ":"))
-    return to_js(values)
+
+    def __init__(self, locate: Callable[..., list[int]] | None = None) -> None:
+        self._locate = locate
+        self._ids: dict[tuple[Any, ...], int] = {}
+        self.held: list[Any] = []  # the buffers of the last batch packed, alive until the next
+
+    def pack(self, batch: dict[str, Any]) -> tuple[str, list[Any]]:
+        """``(descriptor, plain)``: the descriptor string and, in field order, the values of
+        the fields that are not tensors (as JavaScript takes them). The tensors' buffers stay
+        held until the next :meth:`pack` or :meth:`release`."""
+        locate = self._locate or self._heap()
+        held: list[Any] = []
+        plain: list[Any] = []
+        spans: list[int] = []
+        key: list[tuple[Any, ...]] = []
+        for k, v in batch.items():
+            if isinstance(v, Tensor):
+                data: Any = v._data
+                try:
+                    address = locate(data)[0]
+                except TypeError:  # a read-only view (of bytes): its whole object, or a copy
+                    obj = data.obj
+                    data = obj if type(obj) is bytes and len(obj) == data.nbytes else bytes(data)
+                    address = locate(data)[0]
+                held.append(data)
+                spans += (address, len(data))
+                key.append((str(k), v.shape, v.dtype.name))
+            else:
+                plain.append(_plain(v))
+                key.append((str(k),))
+        self.held = held
+        structure = tuple(key)
+        hid = self._ids.get(structure)
+        header = "null"
+        if hid is None:
+            if len(self._ids) >= MAX_HEADERS:
+                self._ids.clear()
+            hid = self._ids[structure] = len(self._ids)
+            fields = [[f[0], list(f[1]), f[2]] if len(f) == 3 else [f[0], None, None] for f in key]
+            header = json.dumps(fields, separators=(",", ":"))
+        return f"[{hid},{header}{''.join(f',{n}' for n in spans)}]", plain
+
+    def _heap(self) -> Callable[..., list[int]]:
+        self._locate = _heap_locator()
+        return self._locate
+
+    def release(self) -> None:
+        """Let go of the last batch's buffers (JavaScript has copied them)."""
+        self.held = []
+
+    def to_js(self, batch: dict[str, Any]) -> Any:
+        """The batch for ``takeBatch`` in JavaScript: the descriptor string, or
+        ``[descriptor, value, ...]`` as one JavaScript array when some fields are not tensors."""
+        desc, plain = self.pack(batch)
+        return to_js([desc, *plain]) if plain else desc
 
 
 def _plain(v: Any) -> Any:

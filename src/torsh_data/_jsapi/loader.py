@@ -13,7 +13,7 @@ from .._errors import CannotBlockError, DataTypeError, DataValueError, TorshData
 from ..formats import FORMATS as REGISTRY
 from ..tabular import FeatureRow, collate_feature_rows
 from ..tensor import Tensor
-from .convert import batch_to_js
+from .convert import BatchPacker
 from .labels import LabelCodec
 from .options import format_or_none, guess_format, parse_options
 from .stream import (
@@ -129,6 +129,7 @@ class JsLoader:
         self.labels: LabelCodec | None = None
         self.epoch = 0
         self.synchronous = False
+        self._packer = BatchPacker()
 
     # ------------------------------------------------------------------ loading
     def _on_progress(self, done: int, total: int | None) -> None:
@@ -463,20 +464,23 @@ class JsLoader:
             }
         )
 
-    async def next_batch_js(self, reuse: Any = None) -> Any:
-        """:meth:`next_batch` packed for JavaScript (in Pyodide; ``reuse``: the arrays of
-        recycled batches to fill, see :func:`.convert.batch_to_js`)."""
-        return self._to_js(await self.next_batch(), reuse)
+    async def next_batch_js(self) -> Any:
+        """:meth:`next_batch` handed to JavaScript (in Pyodide; NOTE [ Batch hand-off ] in
+        convert.py): a descriptor string (or an array when some fields are not tensors),
+        None at the end of the epoch."""
+        self._packer.release()
+        return self._to_js(await self.next_batch())
 
-    def next_batch_js_sync(self, reuse: Any = None) -> Any:
-        """:meth:`next_batch_sync` packed for JavaScript (see NOTE [ Synchronous batches ])."""
-        return self._to_js(self.next_batch_sync(), reuse)
+    def next_batch_js_sync(self) -> Any:
+        """:meth:`next_batch_sync` handed to JavaScript (see NOTE [ Synchronous batches ])."""
+        self._packer.release()  # the last batch's buffers: JavaScript has copied them
+        return self._to_js(self.next_batch_sync())
 
-    def _to_js(self, batch: dict[str, Any] | None, reuse: Any = None) -> Any:
+    def _to_js(self, batch: dict[str, Any] | None) -> Any:
         if batch is None:
             return None
         t0 = time.perf_counter()
-        out = batch_to_js(batch, reuse)
+        out = self._packer.to_js(batch)
         self.monitor.record("to_js", time.perf_counter() - t0)
         return out
 

@@ -1,0 +1,168 @@
+"""How a batch is handed to JavaScript (NOTE [ Batch hand-off ] in _jsapi/convert.py): the
+descriptor's addresses hold exactly the tensors' bytes, headers are sent once per structure,
+fields that are not tensors travel as values, in order.
+
+The descriptor is read back here as ``takeBatch`` in js/index.mjs reads it, with ``ctypes``
+reading the memory at each address. In Pyodide the packer locates buffers in its heap
+(``_wasm.addresses``, what JavaScript copies from); natively, where there is no JavaScript,
+the test gives it a ``ctypes`` locator of the same contract. The JavaScript side itself is
+checked in tests/runtimes/ (p2_checks.mjs: the batches' bytes against CPython's).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from support import run
+
+from torsh_data import Tensor, TorshDataError
+from torsh_data._jsapi import JsLoader
+from torsh_data._jsapi.convert import MAX_HEADERS, BatchPacker
+
+IN_PYODIDE = sys.platform == "emscripten"
+
+
+def ctypes_locate(*buffers: Any) -> list[int]:
+    """Where each buffer starts (the contract of ``_wasm.addresses``): ``bytes`` and writable
+    buffers; ``TypeError`` for another read-only one."""
+    out = []
+    for b in buffers:
+        if type(b) is bytes:
+            out.append(ctypes.cast(ctypes.c_char_p(b), ctypes.c_void_p).value or 0)
+        elif not memoryview(b).nbytes:
+            out.append(0)
+        else:
+            out.append(ctypes.addressof(ctypes.c_char.from_buffer(b)))  # TypeError if read-only
+    return out
+
+
+def packer() -> BatchPacker:
+    return BatchPacker(None if IN_PYODIDE else ctypes_locate)
+
+
+def take(desc: str, plain: list[Any], headers: dict[int, Any]) -> dict[str, Any]:
+    """The batch as js/index.mjs's ``_take`` makes it (bytes for the typed arrays)."""
+    d = json.loads(desc)
+    if d[1] is not None:
+        headers[d[0]] = d[1]
+    out, k, p = {}, 2, 0
+    for name, shape, dtype in headers[d[0]]:
+        if dtype is None:
+            out[name] = plain[p]
+            p += 1
+            continue
+        at, n = d[k], d[k + 1]
+        k += 2
+        data = (ctypes.c_char * n).from_address(at).raw if n else b""
+        out[name] = {"data": data, "shape": shape, "dtype": dtype}
+    assert k == len(d) and p == len(plain)
+    return out
+
+
+def expected(batch: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: {"data": v.tobytes(), "shape": list(v.shape), "dtype": v.dtype.name}
+        if isinstance(v, Tensor)
+        else v
+        for k, v in batch.items()
+    }
+
+
+def test_tensors_and_values_in_order_header_once() -> None:
+    p, headers = packer(), {}
+    x = Tensor([[1.5, -2.0], [3.25, 4.0]], dtype="float32")
+    y = Tensor([7, -8], dtype="int64")
+    batch = {"x": x, "text": ["a", "b"], "y": y, "n": 2}
+    desc, plain = p.pack(batch)
+    assert json.loads(desc)[1] == [
+        ["x", [2, 2], "float32"],
+        ["text", None, None],
+        ["y", [2], "int64"],
+        ["n", None, None],
+    ]
+    assert plain == [["a", "b"], 2]
+    assert take(desc, plain, headers) == expected(batch)
+    # the same structure again: its id only, and the bytes of the new batch
+    batch2 = {"x": Tensor([[0.0, 1.0], [2.0, 3.0]]), "text": ["c", "d"], "y": y, "n": 2}
+    desc2, plain2 = p.pack(batch2)
+    assert json.loads(desc2)[:2] == [json.loads(desc)[0], None]
+    assert take(desc2, plain2, headers) == expected(batch2)
+    # another shape (the last batch of an epoch): a new id, with its header
+    short = {"x": Tensor([[5.0, 6.0]]), "text": ["e"], "y": Tensor([1]), "n": 1}
+    desc3, plain3 = p.pack(short)
+    assert json.loads(desc3)[0] != json.loads(desc)[0] and json.loads(desc3)[1] is not None
+    assert take(desc3, plain3, headers) == expected(short)
+
+
+def test_read_only_buffers_whole_bytes_in_place_slices_copied() -> None:
+    p = packer()
+    raw = bytes(range(12))
+    whole = Tensor(raw, dtype="uint8", shape=(3, 4))  # a read-only view of all of `raw`
+    part = Tensor(raw, dtype="uint8", shape=(3, 4))[1:]  # a read-only view of part of it
+    empty = Tensor(bytearray(), dtype="float32", shape=(0, 3))
+    batch = {"whole": whole, "part": part, "empty": empty}
+    desc, plain = p.pack(batch)
+    assert take(desc, plain, {}) == expected(batch)
+    assert p.held[0] is raw, "the whole bytes object is located, not copied"
+    assert p.held[1] == raw[4:] and p.held[1] is not raw, "a slice is copied, and the copy held"
+    p.release()
+    assert p.held == []
+
+
+def test_structures_past_max_headers_start_the_ids_again() -> None:
+    p, headers = packer(), {}
+    for n in range(MAX_HEADERS + 5):  # a new shape each time (text padded to its batch)
+        batch = {"x": Tensor(bytearray(n), dtype="uint8", shape=(1, n))}
+        desc, plain = p.pack(batch)
+        d = json.loads(desc)
+        assert d[1] is not None and d[0] == n % MAX_HEADERS
+        assert take(desc, plain, headers) == expected(batch)
+    again = {"x": Tensor(bytearray(MAX_HEADERS + 2), dtype="uint8", shape=(1, MAX_HEADERS + 2))}
+    assert json.loads(p.pack(again)[0])[1] is None  # still known after the restart
+
+
+DTYPES = ["bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64"]
+DTYPES += ["float16", "float32", "float64"]
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for i in range(draw(st.integers(1, 4))):
+        if draw(st.booleans()):
+            dtype = draw(st.sampled_from(DTYPES))
+            shape = tuple(draw(st.lists(st.integers(0, 3), min_size=1, max_size=3)))
+            n = 1
+            for s in shape:
+                n *= s
+            size = Tensor([0], dtype=dtype).nbytes * n
+            data = draw(st.binary(min_size=size, max_size=size))
+            if dtype == "bool":
+                data = bytes(b & 1 for b in data)
+            out[f"t{i}"] = Tensor(bytearray(data), dtype=dtype, shape=shape)
+        else:
+            out[f"v{i}"] = draw(st.lists(st.text(max_size=3), max_size=3))
+    return out
+
+
+@given(st.lists(batches(), min_size=1, max_size=4))
+def test_every_batch_reads_back_exactly(seq: list[dict[str, Any]]) -> None:
+    p, headers = packer(), {}
+    for batch in seq:
+        desc, plain = p.pack(batch)
+        assert take(desc, plain, headers) == expected(batch)
+
+
+@pytest.mark.native_only(reason="natively there is no JavaScript to hand a batch to")
+def test_natively_the_hand_off_raises_the_seam_error() -> None:
+    loader = JsLoader(1)
+    run(loader.load_bytes(b"a\n1\n2\n", name="t.csv"))
+    assert loader.next_batch_sync() is not None  # the batch is made; handing it over is not
+    with pytest.raises(TorshDataError, match="Pyodide"):
+        loader.next_batch_js_sync()
