@@ -27,7 +27,7 @@
  *   that load (after one page visit that makes the boot snapshot it restores, as below).
  * - the demo in a browser (BENCH_ENGINE: chromium, the default, firefox or webkit): page load -> first batch, cold (empty profile), warm (reload:
  *   service worker + IndexedDB incl. the boot snapshot) and after a browser restart (same
- *   profile), and init() done -> first batch;
+ *   profile), and init() done -> first batch; BENCH_ONLY=pageload measures only these;
  * - batches/s through nextBatch() in that browser for P1 (CSV, 20 float columns + label,
  *   standardised, shuffled, batches of 256) and P2 (IDX 28x28 images, pad 2 + random crop 28,
  *   random flip, ToTensor, Normalize, shuffled, batches of 64), as in bench/bench_pipelines.py
@@ -211,8 +211,10 @@ const ENGINE = process.env.BENCH_ENGINE ?? "chromium";
 const open = (userDataDir) => launchEngine(ENGINE, { timeoutMs: 300_000, ...(userDataDir ? { userDataDir } : {}) });
 
 const RUNS = Number(process.env.RUNS ?? 3);
-const ONLY_BIG_LOAD = process.env.BENCH_ONLY === "bigload";
-if (process.env.BENCH_ONLY && !ONLY_BIG_LOAD) throw new Error(`BENCH_ONLY: "bigload" or unset, not ${process.env.BENCH_ONLY}`);
+const ONLY_BIG_LOAD = process.env.BENCH_ONLY === "bigload", ONLY_PAGE_LOAD = process.env.BENCH_ONLY === "pageload";
+if (process.env.BENCH_ONLY && !ONLY_BIG_LOAD && !ONLY_PAGE_LOAD) {
+  throw new Error(`BENCH_ONLY: "bigload", "pageload" or unset, not ${process.env.BENCH_ONLY}`);
+}
 const runs = [];
 const result = { engine: ENGINE, sizes: sizes(), runs };
 const tmp = path.join(DEMO, "bench");
@@ -272,8 +274,8 @@ for (let run = 0; run < RUNS; run++) {
     fs.rmSync(profile, { recursive: true, force: true });
   }
   // P1 and P2 through nextBatch()
-  const page = await open();
-  try {
+  const page = ONLY_PAGE_LOAD ? null : await open();
+  if (page) try {
     await page.goto(server.url + "/bench.html");
     await page.waitFor(() => typeof window.bench === "function");
     if (ONLY_BIG_LOAD) await page.evaluate(() => window.boot());

@@ -12,7 +12,7 @@
 
 import * as bootCache from "./boot_cache.mjs";
 // The boot steps a loader's Web Worker takes too (the Python package's torsh_data/loader/, copied here by npm run build).
-import { bootOrRetry, checkRestored, reseedRandom, stampSnapshot, startPyodide, takeSnapshot } from "./pyodide_boot.mjs";
+import { bootOrRetry, checkRestored, reseedRandom, stampSnapshot, startPyodide, takeSnapshot, unpackWheel } from "./pyodide_boot.mjs";
 
 const IS_NODE = typeof process !== "undefined" && !!process.versions?.node &&
   typeof window === "undefined" && typeof importScripts === "undefined";
@@ -283,7 +283,7 @@ async function boot(options, attempt = { snapshot: true }) {
       const bytes = await wheelBytes;
       progress.phase("install");
       const site = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
-      pyodide.unpackArchive(bytes, "wheel", { extractDir: site });
+      unpackWheel(pyodide, bytes, site); // NOTE [ Wheel unpack ] (pyodide_boot.mjs)
       pyodide.runPython("import importlib; importlib.invalidate_caches()");
       if (options.compileCache !== false && bootCache.available()) {
         key ??= await bootCache.cacheKey(pyodide.version, bytes, stdlibTag);

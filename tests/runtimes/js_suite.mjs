@@ -285,6 +285,43 @@ export function nodeTests() {
       assert.equal(c.pyodide, a.pyodide);
     });
 
+    test("unpackWheel: stored entries written from JavaScript as unpackArchive writes them; others go to unpackArchive", async () => {
+      // NOTE [ Wheel unpack ] (pyodide_boot.mjs)
+      const { unpackWheel } = await import(path.join(ROOT, "src/torsh_data/loader/pyodide_boot.mjs"));
+      const py = (await td.init()).pyodide;
+      const zip = (method, names) => py.runPython(`import io, zipfile
+b = io.BytesIO()
+with zipfile.ZipFile(b, "w", zipfile.${method}) as z:
+    for n in ${JSON.stringify(names)}:
+        z.writestr(n, "" if n.endswith("/") else f"# {n}\\n" * 50)
+b.getvalue()`).toJs();
+      const tree = (dir) => {
+        const out = {};
+        const walk = (d) => {
+          for (const n of py.FS.readdir(d)) {
+            if (n === "." || n === "..") continue;
+            const p = `${d}/${n}`;
+            if (py.FS.isDir(py.FS.stat(p).mode)) walk(p); else out[p.slice(dir.length)] = new TextDecoder().decode(py.FS.readFile(p));
+          }
+        };
+        walk(dir);
+        return out;
+      };
+      const names = ["pkg/__init__.py", "pkg/sub/", "pkg/sub/m.py", "pkg/sub/deep/d.txt", "pkg-0.1.dist-info/RECORD", "empty.py"];
+      let n = 0;
+      for (const method of ["ZIP_STORED", "ZIP_DEFLATED"]) {
+        const bytes = zip(method, names), a = `/tmp/unpack${n++}`, b = `/tmp/unpack${n++}`;
+        unpackWheel(py, bytes, a);
+        py.unpackArchive(bytes, "wheel", { extractDir: b });
+        assert.deepEqual(tree(a), tree(b), method);
+        assert.equal(tree(a)["/pkg/sub/m.py"], "# pkg/sub/m.py\n".repeat(50), method);
+      }
+      // a name that climbs out of the directory is not written outside it (unpackArchive skips it)
+      const dir = `/tmp/unpack${n++}/in`;
+      unpackWheel(py, zip("ZIP_STORED", ["ok.py", "../climbed.py"]), dir);
+      assert.deepEqual(Object.keys(tree(dir.slice(0, -3))), ["/in/ok.py"]);
+    });
+
     test("loadFromUrl: CSV batches, shuffled as natively, into TensorFlow.js", async () => {
       const tf = await import("@tensorflow/tfjs");
       const opts = { shuffle: true, seed: 5, label: "label", labelDtype: "int32" };
@@ -685,6 +722,9 @@ export function engineTests(engine) {
         assert.equal(made.timings.snapshotError, undefined);
         assert.equal(made.saved, true);
         assert.equal(made.batches.length, 5); // 23 rows in batches of 5
+        // NOTE [ Sparse snapshot ]: the zero pages are not stored
+        const { length, stored } = await page.evaluate(() => window.storedBytes());
+        assert.ok(stored > 0 && stored < length * 0.9, `${stored} bytes stored of a ${length}-byte snapshot`);
         const restored = await visit(false);
         assert.equal(restored.timings.snapshot, "restored");
         assert.equal(restored.saved, false);
@@ -694,7 +734,8 @@ export function engineTests(engine) {
         assert.equal(restored.timings.snapshotError, undefined);
 
         for (const [how, why] of [["bytes", /is damaged: piece \d+ of \d+ has checksum [0-9a-f]{16}, saved as [0-9a-f]{16}/],
-          ["missing", /is damaged: piece (\d+) of (\d+) is missing/], ["build", /build id mismatch/]]) {
+          ["missing", /is damaged: piece (\d+) of (\d+) is missing/], ["build", /build id mismatch/],
+          ["runs", /is damaged: its header \(length, runs, sums\) gives no length, pages and piece checksums/]]) {
           await page.evaluate((h) => window.damage(h), how);
           const again = await visit(false);
           assert.equal(again.timings.snapshot, "made", how);

@@ -38,6 +38,11 @@ window.damage = async (how) => {
     const pieceKeys = keys.filter((k) => k.startsWith(`${key}#`)).sort();
     const entry = await done(store("readonly").get(key));
     if (entry.sums.length !== pieceKeys.length || pieceKeys.length < 2) throw new Error(`${entry.sums.length} pieces, keys ${pieceKeys}`);
+    if (how === "runs") { // the pages it says are stored do not fill the pieces
+      entry.runs = [0, 1];
+      await done(store("readwrite").put(entry, key));
+      return key;
+    }
     if (how === "missing") {
       await done(store("readwrite").delete(pieceKeys.at(-1)));
       return key;
@@ -74,6 +79,20 @@ window.rekey = async () => {
     keys.forEach((k, i) => { tx.delete(k); tx.put(values[i], other + k.slice(key.length)); });
     await done(tx.put(values[keys.indexOf(key)], other));
     return other;
+  } finally {
+    db.close();
+  }
+};
+
+/** The stored snapshot's length and the bytes its pieces hold (NOTE [ Sparse snapshot ]). */
+window.storedBytes = async () => {
+  const db = await done(indexedDB.open("torsh-data-compiled"));
+  try {
+    const store = db.transaction("snapshot").objectStore("snapshot");
+    const [keys, values] = await Promise.all([done(store.getAllKeys()), done(store.getAll())]);
+    const header = values[keys.findIndex((k) => k.startsWith("Window:") && !k.includes("#"))];
+    const stored = values.filter((v, i) => keys[i].startsWith("Window:") && v instanceof Uint8Array).reduce((a, v) => a + v.byteLength, 0);
+    return { length: header.length, stored };
   } finally {
     db.close();
   }

@@ -68,6 +68,61 @@ export function takeSnapshot(pyodide) {
   return { made, error };
 }
 
+// NOTE [ Wheel unpack ]: every boot, a restored one too (the file system is not in the boot
+// snapshot), unpacks torsh-data's wheel. Pyodide's unpackArchive does it in Python (zipfile,
+// shutil: a file and a few syscalls at a time through the interpreter), 150-700 ms for the
+// browser build's 340 files on a loaded machine; the browser build stores its entries
+// uncompressed, so writing them from JavaScript straight into Emscripten's file system is a
+// few copies (50-120 ms there). Anything but a plain zip of stored entries under `dir`
+// (compressed entries, zip64, a shared library: unpackArchive also loads those, a name with
+// `..` or a leading `/`, sizes past the end) goes to unpackArchive, whose zipfile checks and
+// errors stay the authority; CRC-32s are not checked here (the bytes are the package's own
+// wheel, and the boot key holds their sha256).
+
+/** Unpack wheel `bytes` into directory `dir` of `pyodide`'s file system (NOTE [ Wheel unpack ]). */
+export function unpackWheel(pyodide, bytes, dir) {
+  const files = storedEntries(bytes);
+  if (!files) {
+    pyodide.unpackArchive(bytes, "wheel", { extractDir: dir });
+    return;
+  }
+  const FS = pyodide.FS, made = new Set();
+  for (const [name, data] of files) {
+    const path = `${dir}/${name}`, parent = path.slice(0, path.lastIndexOf("/"));
+    if (!made.has(parent)) { FS.mkdirTree(parent); made.add(parent); }
+    if (!name.endsWith("/")) FS.writeFile(path, data);
+  }
+}
+
+/** A zip's entries as [name, bytes] when every one is stored (uncompressed) and safe to write, else null. */
+function storedEntries(bytes) {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), end = bytes.byteLength;
+  let eocd = end - 22; // the end of central directory record, before a comment of up to 64 KiB
+  while (eocd >= Math.max(0, end - 22 - 0xffff) && v.getUint32(eocd, true) !== 0x06054b50) eocd--;
+  if (eocd < 0 || end - eocd < 22 || v.getUint32(eocd, true) !== 0x06054b50) return null;
+  const count = v.getUint16(eocd + 10, true);
+  let p = v.getUint32(eocd + 16, true);
+  if (count === 0xffff || p === 0xffffffff) return null; // zip64
+  const names = new TextDecoder("utf-8", { fatal: true }), out = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      if (p + 46 > end || v.getUint32(p, true) !== 0x02014b50) return null;
+      const method = v.getUint16(p + 10, true), size = v.getUint32(p + 20, true), stored = v.getUint32(p + 24, true);
+      const nameLength = v.getUint16(p + 28, true), local = v.getUint32(p + 42, true);
+      const name = names.decode(bytes.subarray(p + 46, p + 46 + nameLength));
+      p += 46 + nameLength + v.getUint16(p + 30, true) + v.getUint16(p + 32, true);
+      if (method !== 0 || size !== stored || local + 30 > end || v.getUint32(local, true) !== 0x04034b50) return null;
+      if (!name || name.startsWith("/") || name.includes("\\") || name.split("/").some((s) => s === ".." || s === ".") || /\.so(\.|$)/.test(name)) return null;
+      const at = local + 30 + v.getUint16(local + 26, true) + v.getUint16(local + 28, true);
+      if (at + size > end) return null;
+      out.push([name, bytes.subarray(at, at + size)]);
+    }
+  } catch {
+    return null; // a name that is not UTF-8
+  }
+  return out;
+}
+
 /**
  * Boot with the snapshot, and once more without it when the runtime restored from it fails
  * before it is ready (a restore can succeed and the runtime still be broken: seen once in
