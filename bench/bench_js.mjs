@@ -202,7 +202,10 @@ function traceTasks(events) {
       self.set(name, (self.get(name) ?? 0) + (next - p.ts) / 1000);
     });
     const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([n, ms]) => [n, Math.round(ms)]);
-    return { atMs: Math.round((task.ts - start.ts) / 1000), ms: Math.round(task.dur / 1000), top };
+    // cpuMs: the thread's own time in the task (less than ms when the machine is busy and the
+    // renderer waited for a core: such a task is long by the load, not by its work)
+    return { atMs: Math.round((task.ts - start.ts) / 1000), ms: Math.round(task.dur / 1000),
+      cpuMs: task.tdur === undefined ? null : Math.round(task.tdur / 1000), top };
   });
 }
 
@@ -291,14 +294,16 @@ for (let run = 0; run < RUNS; run++) {
       if (cdp) {
         cdp.on("Tracing.dataCollected", (e) => events.push(...e.value));
         await cdp.send("Tracing.start", { transferMode: "ReportEvents", traceConfig: { includedCategories:
-          ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "v8.execute", "blink.user_timing", "IndexedDB", "toplevel", "disabled-by-default-v8.cpu_profiler"] } });
+          ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "v8.execute", "blink.user_timing", "IndexedDB", "toplevel", "disabled-by-default-v8.cpu_profiler", "v8.wasm", "disabled-by-default-v8.wasm.detailed"] } });
       }
       result.bigLoad = await page.evaluate(() => window.mainThread("bench/big.csv"));
       if (cdp) {
         const done = new Promise((r) => cdp.once("Tracing.tracingComplete", r));
         await cdp.send("Tracing.end");
         await done;
-        fs.writeFileSync(process.env.BENCH_TRACE, JSON.stringify({ traceEvents: events }));
+        // one file per run: trace.json, trace.2.json, ...
+        const file = run ? process.env.BENCH_TRACE.replace(/(\.json)?$/, `.${run + 1}$1`) : process.env.BENCH_TRACE;
+        fs.writeFileSync(file, JSON.stringify({ traceEvents: events }));
         result.bigLoadTrace = traceTasks(events);
       }
     }
