@@ -20,9 +20,11 @@
  *   the longest task (Long Tasks API; 0: none over 50 ms), the long tasks, animation frames,
  *   and the longest tasks each with when it began (ms after the load's start) and where the
  *   load was (still reading, or making columns after reading: `bigLoadTasks`, per run);
- *   BENCH_TRACE=file.json also records a Chromium trace of that load (with V8's sampling profiler;
- *   performance marks "bench:load" and "bench:loaded" bound the load) and prints, for each task
- *   over 50 ms inside the load, the JavaScript functions that took most of it (a Python frame is
+ *   BENCH_TRACE=file.json also records a Chromium trace of that load (with V8's sampling profiler
+ *   and its wasm compilation events; performance marks "bench:load" and "bench:loaded" bound the
+ *   load; one file per run: file.json, file.2.json, ...) and prints, for each task over 50 ms
+ *   inside the load, its CPU time (cpuMs: far below ms when the renderer waited for a core, as on
+ *   a busy machine) and the JavaScript functions that took most of it (a Python frame is
  *   Pyodide's wasm, the Python stack is not in the trace). BENCH_ONLY=bigload measures only
  *   that load (after one page visit that makes the boot snapshot it restores, as below).
  * - the demo in a browser (BENCH_ENGINE: chromium, the default, firefox or webkit): page load -> first batch, cold (empty profile), warm (reload:
