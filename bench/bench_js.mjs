@@ -20,9 +20,11 @@
  *   the longest task (Long Tasks API; 0: none over 50 ms), the long tasks, animation frames,
  *   and the longest tasks each with when it began (ms after the load's start) and where the
  *   load was (still reading, or making columns after reading: `bigLoadTasks`, per run);
- *   BENCH_TRACE=file.json also records a Chromium trace of that load (with V8's sampling profiler;
- *   performance marks "bench:load" and "bench:loaded" bound the load) and prints, for each task
- *   over 50 ms inside the load, the JavaScript functions that took most of it (a Python frame is
+ *   BENCH_TRACE=file.json also records a Chromium trace of that load (with V8's sampling profiler
+ *   and its wasm compilation events; performance marks "bench:load" and "bench:loaded" bound the
+ *   load; one file per run: file.json, file.2.json, ...) and prints, for each task over 50 ms
+ *   inside the load, its CPU time (cpuMs: far below ms when the renderer waited for a core, as on
+ *   a busy machine) and the JavaScript functions that took most of it (a Python frame is
  *   Pyodide's wasm, the Python stack is not in the trace). BENCH_ONLY=bigload measures only
  *   that load (after one page visit that makes the boot snapshot it restores, as below).
  * - the demo in a browser (BENCH_ENGINE: chromium, the default, firefox or webkit): page load -> first batch, cold (empty profile), warm (reload:
@@ -202,7 +204,10 @@ function traceTasks(events) {
       self.set(name, (self.get(name) ?? 0) + (next - p.ts) / 1000);
     });
     const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([n, ms]) => [n, Math.round(ms)]);
-    return { atMs: Math.round((task.ts - start.ts) / 1000), ms: Math.round(task.dur / 1000), top };
+    // cpuMs: the thread's own time in the task (less than ms when the machine is busy and the
+    // renderer waited for a core: such a task is long by the load, not by its work)
+    return { atMs: Math.round((task.ts - start.ts) / 1000), ms: Math.round(task.dur / 1000),
+      cpuMs: task.tdur === undefined ? null : Math.round(task.tdur / 1000), top };
   });
 }
 
@@ -293,14 +298,16 @@ for (let run = 0; run < RUNS; run++) {
       if (cdp) {
         cdp.on("Tracing.dataCollected", (e) => events.push(...e.value));
         await cdp.send("Tracing.start", { transferMode: "ReportEvents", traceConfig: { includedCategories:
-          ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "v8.execute", "blink.user_timing", "IndexedDB", "toplevel", "disabled-by-default-v8.cpu_profiler"] } });
+          ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "v8.execute", "blink.user_timing", "IndexedDB", "toplevel", "disabled-by-default-v8.cpu_profiler", "v8.wasm", "disabled-by-default-v8.wasm.detailed"] } });
       }
       result.bigLoad = await page.evaluate(() => window.mainThread("bench/big.csv"));
       if (cdp) {
         const done = new Promise((r) => cdp.once("Tracing.tracingComplete", r));
         await cdp.send("Tracing.end");
         await done;
-        fs.writeFileSync(process.env.BENCH_TRACE, JSON.stringify({ traceEvents: events }));
+        // one file per run: trace.json, trace.2.json, ...
+        const file = run ? process.env.BENCH_TRACE.replace(/(\.json)?$/, `.${run + 1}$1`) : process.env.BENCH_TRACE;
+        fs.writeFileSync(file, JSON.stringify({ traceEvents: events }));
         result.bigLoadTrace = traceTasks(events);
       }
     }

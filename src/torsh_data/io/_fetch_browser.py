@@ -48,7 +48,9 @@ class BrowserResponse:
         body = resp.body
         self._reader = body.getReader() if body is not None else None
         self._controller = controller
+        # the chunk being handed out and how much of it has been (NOTE [ Large chunks ])
         self._pending = b""
+        self._at = 0
 
     def header(self, name: str) -> str | None:
         """The value of a response header the browser lets us see (CORS), or None."""
@@ -56,8 +58,17 @@ class BrowserResponse:
         return value if isinstance(value, str) else None
 
     async def read(self, n: int) -> bytes:
-        """Up to ``n`` bytes of the body (at least one), or ``b""`` at its end."""
-        if not self._pending:
+        """Up to ``n`` bytes of the body (at least one), or ``b""`` at its end.
+
+        NOTE [ Large chunks ]: the browser hands the body over in chunks of whatever has
+        arrived, up to 2 MiB when the page was busy between reads (measured in Chromium on a
+        gzipped 12 MB CSV: 60 KiB chunks when read at once, 0.9-2 MiB when each read was
+        followed by 20 ms of work). A load reads 32 KiB at a time, so a chunk is handed out
+        as slices of it at an offset: slicing off the rest each time instead copied the
+        remainder at every read, 64 MiB of copying for one 2 MiB chunk. An empty chunk is
+        not the end of the body.
+        """
+        while self._at >= len(self._pending):
             if self._reader is None:
                 return b""
             try:
@@ -69,10 +80,12 @@ class BrowserResponse:
                 ) from None
             if result.done:
                 self._reader = None
+                self._pending, self._at = b"", 0
                 return b""
-            self._pending = to_bytes(result.value)
-        data, self._pending = self._pending[:n], self._pending[n:]
-        return data
+            self._pending, self._at = to_bytes(result.value), 0
+        start = self._at
+        self._at = min(start + n, len(self._pending))
+        return self._pending[start : self._at]
 
     def abort(self) -> None:
         """Abort the request (``AbortController.abort()``)."""
