@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from torsh_data import FormatError
 from torsh_data.formats import csv as csv_module
-from torsh_data.formats._csvsplit import split_simple
+from torsh_data.formats._csvsplit import simple_lines
 from torsh_data.formats.csv import read_csv
 
 
@@ -38,13 +38,13 @@ def outcome(data: bytes, **kw: Any) -> Any:
 
 def both_paths(data: bytes, **kw: Any) -> tuple[Any, Any]:
     fast = outcome(data, **kw)
-    with mock.patch.object(csv_module, "split_simple", lambda *a, **k: None):
+    with mock.patch.object(csv_module, "simple_lines", lambda *a, **k: None):
         slow = outcome(data, **kw)
     return fast, slow
 
 
 def simple(data: bytes, header: Any = True, delimiter: str = ",") -> bool:
-    got = split_simple(
+    got = simple_lines(
         data,
         header=header,
         delimiter=delimiter,

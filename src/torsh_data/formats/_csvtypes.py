@@ -82,6 +82,27 @@ def _has_missing(cells: list[str]) -> bool:
     return "" in cells or any(map(str.isspace, cells))
 
 
+def gather(cells: list[Any], width: int, columns: list[int]) -> Any:
+    """The cells of ``columns`` (at least one) from ``cells``, a flat row-major list of rows
+    of ``width``: row by row, in the order of ``columns``, by C-level slices."""
+    if columns == list(range(width)):
+        return cells
+    f = len(columns)
+    if f == 1:
+        return cells[columns[0] :: width]
+    dropped = sorted(set(range(width)) - set(columns), reverse=True)
+    if columns == sorted(columns) and len(dropped) <= f:
+        out: list[Any] = cells[:]  # kept columns in order: delete the others, last first
+        for j in dropped:
+            del out[j::width]
+            width -= 1
+        return out
+    out = [None] * (len(cells) // width * f)
+    for k, j in enumerate(columns):
+        out[k::f] = cells[j::width]
+    return out
+
+
 class Table:
     """Rows of strings, their column names and start lines, for typed column reads.
 
@@ -124,20 +145,7 @@ class Table:
         if f == 1:
             return self.cells(columns[0])
         if self.flat:
-            width = self.width
-            if columns == list(range(width)):
-                return rows
-            dropped = sorted(set(range(width)) - set(columns), reverse=True)
-            if columns == sorted(columns) and len(dropped) <= f:
-                out: list[Any] = rows[:]  # kept columns in order: delete the others, last first
-                for j in dropped:
-                    del out[j::width]
-                    width -= 1
-                return out
-            out = [None] * (self.n * f)
-            for k, j in enumerate(columns):
-                out[k::f] = rows[j::width]
-            return out
+            return gather(rows, self.width, columns)
         if columns == list(range(columns[0], columns[0] + f)):
             return chain.from_iterable(map(itemgetter(slice(columns[0], columns[0] + f)), rows))
         return chain.from_iterable(map(itemgetter(*columns), rows))
