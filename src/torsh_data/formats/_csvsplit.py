@@ -78,16 +78,16 @@ def simple_lines(
         return None
     text: Any = data
     delim: Any = delimiter
-    quote: Any
+    marks: tuple[Any, ...] = (quotechar, "\0", "\r", "\r\n", "\n")
     if data.isascii():
-        quote, nul, cr, crlf, nl = quotechar.encode(), b"\0", b"\r", b"\r\n", b"\n"
+        marks = tuple(m.encode() for m in marks)
         delim = delimiter.encode()
     else:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             return None
-        quote, nul, cr, crlf, nl = quotechar, "\0", "\r", "\r\n", "\n"
+    quote, nul, cr, crlf, nl = marks
     if quote in text or nul in text:
         return None
     if cr in text:
