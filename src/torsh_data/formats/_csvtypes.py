@@ -3,9 +3,11 @@
 NOTE [ CSV fast path ]: the columnar path converts every selected cell with one C-level
 chain ``array(code, list(map(float, cells)))`` and no Python bytecode per cell, the cells
 gathered from the rows by ``chain.from_iterable(map(itemgetter(...), rows))`` or, for a
-table split flat (NOTE [ CSV without quotes ] in ``_csvsplit.py``), by strided slices. Only when that fails (a missing value, a bad number, an integer out
-of range) does the per-column path run, which handles missing values and names the first bad
-cell; it yields the same values, so both paths give bit-identical tensors.
+table split flat (NOTE [ CSV without quotes ] in ``_csvsplit.py``), by strided slices (a
+simple table without ``dtypes`` is converted before this, chunk by chunk: NOTE [ CSV numeric
+columns ]). Only when that fails (a missing value, a bad number, an integer out of range)
+does the per-column path run, which handles missing values and names the first bad cell; it
+yields the same values, so both paths give bit-identical tensors.
 
 Letting the C parser convert fields itself (``csv.QUOTE_NONNUMERIC``) was measured and
 dropped: about 10-20% faster natively but about 35% slower in Pyodide, and a file with one
