@@ -17,8 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from torsh_data import FormatError
+from torsh_data.formats import _csvsplit
 from torsh_data.formats import csv as csv_module
-from torsh_data.formats._csvsplit import split_simple
+from torsh_data.formats._csvsplit import numeric_columns, simple_lines
 from torsh_data.formats.csv import read_csv
 
 
@@ -38,13 +39,13 @@ def outcome(data: bytes, **kw: Any) -> Any:
 
 def both_paths(data: bytes, **kw: Any) -> tuple[Any, Any]:
     fast = outcome(data, **kw)
-    with mock.patch.object(csv_module, "split_simple", lambda *a, **k: None):
+    with mock.patch.object(csv_module, "simple_lines", lambda *a, **k: None):
         slow = outcome(data, **kw)
     return fast, slow
 
 
 def simple(data: bytes, header: Any = True, delimiter: str = ",") -> bool:
-    got = split_simple(
+    got = simple_lines(
         data,
         header=header,
         delimiter=delimiter,
@@ -216,3 +217,111 @@ def test_nan_and_infinity_cells_read_as_float_reads_them() -> None:
     x = read_csv(b"a,b\nnan,inf\n-inf,1e3\n", output="columnar")
     vals = x.tolist()
     assert math.isnan(vals[0][0]) and vals[0][1] == math.inf and vals[1] == [-math.inf, 1000.0]
+
+
+# --- NOTE [ CSV numeric columns ]: columnar output converted chunk by chunk ---------------
+
+# Numbers in every form float() and int() read (and some they do not), as ASCII bytes and
+# as text that is not ASCII (Unicode digits and spaces, which float() also reads).
+NUMBER = st.one_of(
+    st.floats(width=32).map(repr),
+    st.floats().map(repr),
+    st.integers(-(2**70), 2**70).map(str),
+    st.sampled_from(
+        [
+            " 1.5 ",
+            "1_000",
+            "1e3",
+            "-0",
+            "+2",
+            ".5",
+            "5.",
+            "-0.0",
+            "1e400",
+            "3.5e38",
+            "nan",
+            "-inf",
+            "Infinity",
+            "0x10",
+            "1__0",
+            "",
+            " ",
+            "\t3",
+            "٣",
+            "\u20071",
+            "3.0",
+            "1e3",
+        ]
+    ),
+)
+
+
+@st.composite
+def numeric_tables(draw: Any) -> bytes:
+    width = draw(st.integers(1, 4))
+    rows = draw(st.lists(st.lists(NUMBER, min_size=width, max_size=width), max_size=12))
+    lines = [",".join(f"c{j}" for j in range(width))] + [",".join(r) for r in rows]
+    for _ in range(draw(st.integers(0, 2))):  # blank lines anywhere
+        lines.insert(draw(st.integers(1, len(lines))), "")
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    return (end.join(lines) + (end if draw(st.booleans()) else "")).encode()
+
+
+@given(numeric_tables(), st.integers(1, 4), st.sampled_from(["error", "nan"]))
+def test_chunked_columns_equal_the_full_reader(data: bytes, chunk: int, missing: Any) -> None:
+    """Values, or the error (message and record), as the full reader gives them, whatever
+    the chunk size and wherever the bad cell is."""
+    width = data.split(b"\n", 1)[0].count(b",") + 1
+    with mock.patch.object(_csvsplit, "CHUNK_LINES", chunk):
+        cases: list[dict[str, Any]] = [{}, {"label": width - 1}]
+        if width > 1:  # a label among reordered columns
+            cases.append({"label": 0, "columns": [width - 1, 0]})
+        for kw in cases:
+            fast, slow = both_paths(data, output="columnar", missing=missing, **kw)
+            assert fast == slow
+
+
+def clean(rows: int) -> bytes:
+    return ("a,b,y\n" + "".join(f"{i / 8},{-i}e-3,{i % 5}\n" for i in range(rows))).encode()
+
+
+def test_clean_numbers_take_the_chunked_path_bytes_undecoded() -> None:
+    data = clean(10)
+    simple = simple_lines(
+        data, header=True, delimiter=",", quotechar='"', encoding="utf-8", max_line_bytes=1 << 20
+    )
+    assert simple is not None and simple.lines[0] == b"0.0,0e-3,0"
+    assert simple.header == ["a", "b", "y"]
+    with mock.patch.object(_csvsplit, "CHUNK_LINES", 3):
+        found = numeric_columns(simple, [0, 1], "f", 2)
+    assert found is not None
+    x, y = found
+    assert x.tolist() == array("f", [v for i in range(10) for v in (i / 8, -i / 1000)]).tolist()
+    assert y is not None and y.tolist() == [i % 5 for i in range(10)]
+    # a label int() does not read: None (the exact path reads 3.0 as 3, 3.5 as an error)
+    odd = simple._replace(lines=[*simple.lines, b"1,2,3.0"])
+    assert numeric_columns(odd, [0, 1], "f", 2) is None
+
+
+def test_a_bad_cell_in_a_later_chunk_names_its_record_line_and_column() -> None:
+    data = clean(50) + b"1.5,2,x\n" + clean(3)[6:]
+    with mock.patch.object(_csvsplit, "CHUNK_LINES", 8):
+        with pytest.raises(
+            FormatError, match=r"line 52, column 'y': cannot read 'x' as int64"
+        ) as e:
+            read_csv(data, label="y", output="columnar")
+    assert e.value.record == 51
+    big_label = clean(20) + b"1,2,9223372036854775808\n"
+    with pytest.raises(
+        FormatError, match=r"line 22, column 'y': 9223372036854775808 is out of range"
+    ):
+        read_csv(big_label, label="y", output="columnar")
+
+
+def test_a_missing_value_in_a_later_chunk_follows_missing() -> None:
+    data = clean(20) + b"1.5,,4\n"
+    with mock.patch.object(_csvsplit, "CHUNK_LINES", 4):
+        with pytest.raises(FormatError, match=r"line 22, column 'b': missing value"):
+            read_csv(data, label="y", output="columnar")
+        x, y = read_csv(data, label="y", output="columnar", missing="nan")
+    assert math.isnan(x.tolist()[20][1]) and y.tolist()[20] == 4

@@ -3,9 +3,11 @@
 NOTE [ CSV fast path ]: the columnar path converts every selected cell with one C-level
 chain ``array(code, list(map(float, cells)))`` and no Python bytecode per cell, the cells
 gathered from the rows by ``chain.from_iterable(map(itemgetter(...), rows))`` or, for a
-table split flat (NOTE [ CSV without quotes ] in ``_csvsplit.py``), by strided slices. Only when that fails (a missing value, a bad number, an integer out
-of range) does the per-column path run, which handles missing values and names the first bad
-cell; it yields the same values, so both paths give bit-identical tensors.
+table split flat (NOTE [ CSV without quotes ] in ``_csvsplit.py``), by strided slices (a
+simple table without ``dtypes`` is converted before this, chunk by chunk: NOTE [ CSV numeric
+columns ]). Only when that fails (a missing value, a bad number, an integer out of range)
+does the per-column path run, which handles missing values and names the first bad cell; it
+yields the same values, so both paths give bit-identical tensors.
 
 Letting the C parser convert fields itself (``csv.QUOTE_NONNUMERIC``) was measured and
 dropped: about 10-20% faster natively but about 35% slower in Pyodide, and a file with one
@@ -82,6 +84,27 @@ def _has_missing(cells: list[str]) -> bool:
     return "" in cells or any(map(str.isspace, cells))
 
 
+def gather(cells: list[Any], width: int, columns: list[int]) -> Any:
+    """The cells of ``columns`` (at least one) from ``cells``, a flat row-major list of rows
+    of ``width``: row by row, in the order of ``columns``, by C-level slices."""
+    if columns == list(range(width)):
+        return cells
+    f = len(columns)
+    if f == 1:
+        return cells[columns[0] :: width]
+    dropped = sorted(set(range(width)) - set(columns), reverse=True)
+    if columns == sorted(columns) and len(dropped) <= f:
+        out: list[Any] = cells[:]  # kept columns in order: delete the others, last first
+        for j in dropped:
+            del out[j::width]
+            width -= 1
+        return out
+    out = [None] * (len(cells) // width * f)
+    for k, j in enumerate(columns):
+        out[k::f] = cells[j::width]
+    return out
+
+
 class Table:
     """Rows of strings, their column names and start lines, for typed column reads.
 
@@ -124,20 +147,7 @@ class Table:
         if f == 1:
             return self.cells(columns[0])
         if self.flat:
-            width = self.width
-            if columns == list(range(width)):
-                return rows
-            dropped = sorted(set(range(width)) - set(columns), reverse=True)
-            if columns == sorted(columns) and len(dropped) <= f:
-                out: list[Any] = rows[:]  # kept columns in order: delete the others, last first
-                for j in dropped:
-                    del out[j::width]
-                    width -= 1
-                return out
-            out = [None] * (self.n * f)
-            for k, j in enumerate(columns):
-                out[k::f] = rows[j::width]
-            return out
+            return gather(rows, self.width, columns)
         if columns == list(range(columns[0], columns[0] + f)):
             return chain.from_iterable(map(itemgetter(slice(columns[0], columns[0] + f)), rows))
         return chain.from_iterable(map(itemgetter(*columns), rows))

@@ -38,7 +38,7 @@ from .._errors import DataTypeError, DataValueError, FormatError
 from ..datasets import TensorDataset
 from ..tensor import Tensor
 from ._csv_pandas import pandas_columnar
-from ._csvsplit import split_simple
+from ._csvsplit import SimpleLines, numeric_columns, simple_lines, split_cells
 from ._csvtypes import MissingPolicy, Policy, Table, missing_policy
 from ._source import IncrementalReader, Source, iter_chunks, read_bytes, source_name
 from ._textio import DEFAULT_MAX_LINE_BYTES, LineBuffer, RecordDataset
@@ -346,7 +346,19 @@ def read_csv(
         fast = pandas_columnar(data, header, delimiter, columns, label)
         if fast is not None:
             return fast
-    table = _table(reader, data, policy)
+    simple = simple_lines(
+        data,
+        header=header,
+        delimiter=delimiter,
+        quotechar=quotechar,
+        encoding=reader._lines.encoding,
+        max_line_bytes=max_line_bytes,
+    )
+    if simple is not None and output == "columnar" and not dtypes:
+        found = _numeric(simple, label_name, policy, columns, label)
+        if found is not None:
+            return found
+    table = _table(reader, data, policy, simple)
     names = table.names
     keep, li, specs = _select(table, columns, label, dtypes)
     if output == "rows":
@@ -365,19 +377,36 @@ def read_csv(
     return x, y.reshape(table.n)
 
 
-def _table(reader: CsvReader, data: bytes, policy: Policy) -> Table:
+def _numeric(
+    simple: SimpleLines,
+    name: str,
+    policy: Policy,
+    columns: Sequence[Column] | None,
+    label: Column | None,
+) -> Tensor | tuple[Tensor, Tensor] | None:
+    """Columnar output of a simple table read chunk by chunk (NOTE [ CSV numeric columns ]),
+    or ``None`` when a cell does not read as its column's number (the caller then reads the
+    table the exact way, which names it)."""
+    heads: list[Any] = simple.header if simple.header is not None else list(range(simple.width))
+    keep, li, _ = _select(Table([], heads, (), name, policy), columns, label, None)
+    features = [j for j in keep if j != li]
+    found = numeric_columns(simple, features, "f", li)
+    if found is None:
+        return None
+    x, y = found
+    n = len(simple.lines)
+    features_t = Tensor._make(memoryview(x).cast("B"), _dtype.float32, (n, len(features)))
+    if y is None:
+        return features_t
+    return features_t, Tensor._make(memoryview(y).cast("B"), _dtype.int64, (n,))
+
+
+def _table(reader: CsvReader, data: bytes, policy: Policy, simple: SimpleLines | None) -> Table:
     """The cells of ``data``: split flat when it is simple (NOTE [ CSV without quotes ]),
     else row by row by ``reader``."""
-    fmt, name = reader._fmt, reader.name
-    split = split_simple(
-        data,
-        header=reader.header if reader.header is not None else reader._want_header,
-        delimiter=fmt["delimiter"],
-        quotechar=fmt["quotechar"],
-        encoding=reader._lines.encoding,
-        max_line_bytes=reader._lines.max_line_bytes,
-    )
-    if split is not None:
+    name = reader.name
+    if simple is not None:
+        split = split_cells(simple)
         heads: list[Any] = split.header if split.header is not None else list(range(split.width))
         return Table(split.cells, heads, split.lines, name, policy, flat=True)
     rows: list[list[str]] = []

@@ -53,8 +53,9 @@ class _Rowwise:
         return self(x)  # type: ignore[operator]
 
 
-def _tensor_columns(data: Tensor) -> list[list[float]]:
-    """The columns of a 2-D tensor, by C-level strided slicing of its values."""
+def _tensor_columns(data: Tensor) -> list[Any]:
+    """The columns of a 2-D tensor, by C-level strided slicing of its values: for a float
+    tensor, strided views (read as Python floats when iterated; no list of each column)."""
     if len(data.shape) != 2:
         raise ShapeError(f"fit() needs a 2-D [N, F] tensor, got shape {data.shape}")
     if data.dtype.kind == "b" or data.shape[0] == 0:
@@ -65,7 +66,9 @@ def _tensor_columns(data: Tensor) -> list[list[float]]:
     fmt = data.dtype.memoryview_format
     if fmt is not None:  # one strided view per column: no flat list of every value first
         typed = data._data.cast("B").cast(fmt)  # type: ignore[call-overload]
-        cols: list[list[Any]] = [typed[j::f].tolist() for j in range(f)]
+        cols: list[Any] = [typed[j::f] for j in range(f)]
+        if data.dtype.kind == "f":
+            return cols
     else:
         flat = data.dtype.unpack(data._data)
         cols = [flat[j::f] for j in range(f)]
