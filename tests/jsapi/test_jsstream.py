@@ -291,10 +291,37 @@ def test_a_load_gives_the_event_loop_a_turn_between_chunks_once_its_slice_is_use
         )
         return len(b"".join([chunk async for chunk in src]))
 
+    # the first chunk is handed out as a 2 KiB piece, a turn after it, then the rest
+    # (NOTE [ First pieces ])
     every = TimeSlicer(0.0)  # its slice is always used up: a turn after each chunk
-    assert run(read(every)) == len(data) and every.turns == 10
+    assert run(read(every)) == len(data) and every.turns == 1 + 10
     never = TimeSlicer(3600.0)
-    assert run(read(never)) == len(data) and never.turns == 0
+    assert run(read(never)) == len(data) and never.turns == 1
+
+
+def test_the_first_bytes_of_a_load_are_read_in_small_growing_pieces_a_turn_after_each() -> None:
+    from torsh_data._jsapi.stream import FIRST_PIECES, CountedSource, TimeSlicer
+
+    data = bytes(range(256)) * 512  # 128 KiB, read 32 KiB at a time
+    slicer = TimeSlicer(3600.0)  # no turn for time used: only the first pieces' turns
+    turns_before: list[int] = []
+
+    async def read(src: CountedSource) -> list[bytes]:
+        out = []
+        async for chunk in src:
+            turns_before.append(slicer.turns)
+            out.append(chunk)
+        return out
+
+    src = CountedSource(data, "x.bin", None, lambda d, t: None, chunk_size=1 << 15, slicer=slicer)
+    for _ in range(2):  # every pass begins with the pieces
+        turns_before.clear()
+        start = slicer.turns
+        pieces = run(read(src))
+        assert b"".join(pieces) == data
+        assert [len(p) for p in pieces] == [2048, 4096, 8192, 16384, 2048, 32768, 32768, 32768]
+        assert tuple(len(p) for p in pieces[:4]) == FIRST_PIECES
+        assert [t - start for t in turns_before] == [0, 1, 2, 3, 4, 4, 4, 4]
 
 
 def test_the_cycle_collector_is_paused_while_loads_run_and_restored_after() -> None:

@@ -27,6 +27,14 @@ records of a CSV are made into columns a slice at a time the same way. ``progres
 the decoded bytes read; it is ``None`` (indeterminate) while their total is unknown, as for
 a compressed response, whose ``Content-Length`` is not the decoded size.
 
+NOTE [ First pieces ]: the first chunk of a load is the first time the page runs the
+reader's code on this data, and V8 compiles Pyodide's wasm functions lazily, at their first
+call (about a hundred of them for a CSV, 7-20 ms, while its optimising compiler competes for
+the cores on background threads): compiling and parsing a whole 32 KiB chunk was the longest
+task of a 12 MB load (50-70 ms in Chromium). So the first bytes of a pass are handed to the
+reader in small growing pieces (``FIRST_PIECES``) with a turn of the event loop after each:
+the compilation falls in a task with a small parse, later chunks are full size.
+
 Python's cycle collector is paused while a load runs (:func:`collector_paused`): from
 Python 3.14 (Pyodide's) a dict stays tracked by the collector even when it holds only
 numbers and strings, so every record of a CSV is one more object each collection walks, and
@@ -72,6 +80,9 @@ DEFAULT_LOAD_CHUNK = 1 << 15
 SLICE_SECONDS = 0.015
 #: Records made into columns at a time.
 SLICE_RECORDS = 2048
+#: The first bytes of a pass are handed to the reader in pieces this large, a turn of the
+#: event loop after each (NOTE [ First pieces ]).
+FIRST_PIECES = (2048, 4096, 8192, 16384)
 
 
 class TimeSlicer:
@@ -91,9 +102,13 @@ class TimeSlicer:
 
     async def pause(self) -> None:
         if time.perf_counter() - self._since >= self.seconds:
-            await asyncio.sleep(0)
-            self.turns += 1
-            self._since = time.perf_counter()
+            await self.turn()
+
+    async def turn(self) -> None:
+        """Give the event loop a turn now."""
+        await asyncio.sleep(0)
+        self.turns += 1
+        self._since = time.perf_counter()
 
 
 class _Pause:
@@ -206,9 +221,16 @@ class CountedSource:
             name=self.name,
             **self.fetch,
         )
+        ramp = list(FIRST_PIECES)
         try:
             async for chunk in chunks:
-                yield chunk  # the reader parses it before asking for the next one
+                at = 0
+                while ramp and len(chunk) - at > ramp[0]:  # NOTE [ First pieces ]
+                    size = ramp.pop(0)
+                    yield chunk[at : at + size]
+                    at += size
+                    await self.slicer.turn()
+                yield chunk[at:] if at else chunk  # the reader parses it before the next
                 await self.slicer.pause()
         finally:
             await chunks.aclose()
