@@ -250,7 +250,14 @@ for (let run = 0; run < RUNS; run++) {
       initDoneToFirstBatchMs: window.demo.loads[0].loadMs, initTimings: window.demo.initTimings,
       // NOTE [ Boot progress ] (index.mjs): when each boot phase began, ms after navigation
       phases: Object.fromEntries(performance.getEntriesByType("mark").filter((m) => m.name.startsWith("torsh-data:"))
-        .map((m) => [m.name.slice(11), Math.round(m.startTime)])) }));
+        .map((m) => [m.name.slice(11), Math.round(m.startTime)])),
+      // before the boot: the navigation's and each same-origin request's times, ms after navigation
+      navigation: (({ fetchStart, responseStart, responseEnd, domInteractive, domContentLoadedEventEnd }) =>
+        Object.fromEntries(Object.entries({ fetchStart, responseStart, responseEnd, domInteractive, domContentLoadedEventEnd })
+          .map(([k, v]) => [k, Math.round(v)])))(performance.getEntriesByType("navigation")[0] ?? {}),
+      requests: performance.getEntriesByType("resource").filter((e) => e.startTime < 3000)
+        .map((e) => `${new URL(e.name).pathname.split("/").pop()} ${Math.round(e.startTime)}-${Math.round(e.responseEnd)}` +
+          ` ${e.transferSize}B`) }));
   };
   if (profile) try {
     let page = await open(profile);
