@@ -250,9 +250,9 @@ class _LinesToIds:
         return None if v is None or (self.strict and v._default is None) else v
 
     def __call__(self, x: Any) -> Any:
-        v = self._vocab()
         if type(x) is str:
-            if v is None:
+            v = self.vocab
+            if v is None or (self.strict and v._default is None):
                 return self._pure(x)
             found = encode_line(x, v._itos, v._default, self.keep)
             if found is not None:
@@ -266,6 +266,7 @@ class _LinesToIds:
             return list(map(v._stoi.__getitem__, tokens))
         if not (type(x) in (list, tuple) and x and set(map(type, x)) == {str}):
             return self._pure(x)  # not a batch of lines: the steps say what is wrong
+        v = self._vocab()
         batch = None if v is None else encode_lines(x, v._itos, v._default, self.keep)
         if batch is not None:  # None for each line the kernel left to the steps
             if None not in batch:
