@@ -258,12 +258,12 @@ class _LinesToIds:
             if found is not None:
                 return found
             # the steps inline (NOTE [ One sample's tokens ]): a line's tokens, cut, looked up
-            tokens = _normalize(x.lower()).split()
-            if len(tokens) > self.keep:
-                del tokens[self.keep :]
-            if len(tokens) > 1:  # NOTE [ Vocabulary lookups ]
-                return list(itemgetter(*tokens)(v._stoi))
-            return list(map(v._stoi.__getitem__, tokens))
+            words = _normalize(x.lower()).split()
+            if len(words) > self.keep:
+                del words[self.keep :]
+            if len(words) > 1:  # NOTE [ Vocabulary lookups ]
+                return list(itemgetter(*words)(v._stoi))
+            return list(map(v._stoi.__getitem__, words))
         if not (type(x) in (list, tuple) and x and set(map(type, x)) == {str}):
             return self._pure(x)  # not a batch of lines: the steps say what is wrong
         v = self._vocab()
