@@ -155,6 +155,36 @@ def test_the_table_follows_the_vocabulary() -> None:
         encode("a b c")
 
 
+@WASM_ONLY
+def test_one_lines_call_follows_each_change_of_its_arguments() -> None:
+    """NOTE [ One line's call ]: a line reuses the arguments packed by the call before only
+    for the same vocabulary (not grown), default and keep, and a scratch big enough."""
+    line = "Alpha beta, Gamma (delta) beta alpha! " * 3
+    one = Vocab(["<pad>", "<unk>", "alpha", "beta", ","], default_index=1)
+    two = Vocab(["<unk>", "beta", "gamma", "alpha"], default_index=0)
+    calls: list[tuple[str, Vocab, int]] = [
+        (line, one, 5),
+        (line, one, 5),  # the packed arguments reused
+        (line, one, 2),
+        (line.upper(), one, 2),
+        (line, two, 2),
+        (line, one, 2**63),
+    ]
+    for text, vocab, keep in calls:
+        assert encode_line(text, vocab._itos, vocab._default, keep) == pure_ids(text, vocab, keep)
+    one.append_token("gamma")  # the same list, grown: its table is rebuilt
+    assert encode_line(line, one._itos, 1, 9) == pure_ids(line, one, 9)
+    assert 5 in encode_line(line, one._itos, 1, 9)  # type: ignore[operator]
+    one.set_default_index(0)
+    assert encode_line(line, one._itos, 0, 9) == pure_ids(line, one, 9)
+    # a batch call in between packs its own arguments
+    assert encode_lines([line, line], two._itos, 0, 3) == [pure_ids(line, two, 3)] * 2
+    assert encode_line(line, one._itos, 0, 9) == pure_ids(line, one, 9)
+    long = "beta alpha " * 2000  # more than the scratch holds: it grows
+    assert encode_line(long, one._itos, 0, 2**63) == pure_ids(long, one, 2**63)
+    assert encode_line(line, one._itos, 0, 4) == pure_ids(line, one, 4)
+
+
 @given(
     lines=st.lists(lines_st, min_size=1, max_size=12),
     every=st.integers(1, 3),

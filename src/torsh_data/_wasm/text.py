@@ -31,6 +31,7 @@ import struct
 from array import array
 from collections.abc import Sequence
 from itertools import accumulate
+from typing import Any
 
 from . import addresses, kernels
 
@@ -43,6 +44,7 @@ MIN_CHARS = 16
 
 _I32 = 2**31 - 1
 _ARGS = struct.Struct("<11i")
+_LENGTH = struct.Struct("<i")  # the second argument: the input's length
 _HEADER = 48  # the arguments (eleven int32), padded to a multiple of 8
 _MAX_TABLES = 8
 
@@ -106,6 +108,10 @@ def _off() -> bool:
 
 
 _scratch: _Scratch | None = None  # made at the first call (addresses exist in Pyodide only)
+# What the arguments in ``_scratch`` were packed for: (itos, its length, default, keep, the
+# scratch, the table, which it keeps alive). A line of the same vocabulary writes only its
+# length and bytes (NOTE [ One line's call ]).
+_packed: tuple[Any, ...] = ()
 
 
 def _run(
@@ -113,7 +119,7 @@ def _run(
 ) -> tuple[int, _Scratch | None]:
     """The kernel on ``data`` (``lines`` NUL-separated lines): the number of ids written and
     the scratch holding them, or -1 where the pure path must run."""
-    global _scratch
+    global _scratch, _packed
     k = kernels("text")
     if k is None or len(itos) > _I32 or len(data) > _I32 // 16:
         return -1, None
@@ -140,6 +146,7 @@ def _run(
         s.lines,
         s.tmp,
     )
+    _packed = (itos, len(itos), default, keep, s, t) if lines == 1 else ()
     found: int = k.encode_lines(s.base)
     return found, s
 
@@ -149,9 +156,33 @@ def encode_line(line: str, itos: list[str], default: int | None, keep: int) -> l
     whose tokens in index order are ``itos`` (unknown ones ``default``); None where the kernel
     is not used or does not handle the line (shorter than :data:`MIN_CHARS`, not ASCII,
     holding NUL, an unknown token with ``default`` None): the caller runs its pure path."""
-    if len(line) < MIN_CHARS or _off() or not line.isascii() or "\0" in line:
+    # NOTE [ One line's call ]: a loader calls this once per sample, so the checks cost as
+    # much as the kernel. When the arguments packed by the last call were for this vocabulary
+    # (the same list, not grown), default and keep, and the scratch holds the line, only the
+    # line's bytes and length are written: no table look-up, no eleven-field pack.
+    n = len(line)
+    if n < MIN_CHARS or not line.isascii() or "\0" in line:
         return None
-    found, s = _run(line.encode(), 1, itos, default, keep)
+    k = kernels("text")
+    if k is None:
+        return None
+    p = _packed
+    if (
+        p
+        and p[0] is itos
+        and p[1] == len(itos)
+        and p[2] == default
+        and p[3] == keep
+        and n <= p[4].size
+    ):
+        s: _Scratch | None = p[4]
+        assert s is not None
+        buf, at = s.buf, s.src
+        buf[at : at + n] = line.encode()
+        _LENGTH.pack_into(buf, 4, n)
+        found: int = k.encode_lines(s.base)
+    else:
+        found, s = _run(line.encode(), 1, itos, default, keep)
     return None if s is None or found < 0 else s.ids[:found].tolist()
 
 

@@ -17,13 +17,14 @@ takes a line (a ``str``) or a batch of lines (a list of ``str``):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from .. import _dtype
 from .._errors import DataTypeError, DataValueError, ShapeError
 from .._wasm.text import encode_line, encode_lines
 from ..tensor import Tensor
-from ._basic import basic_english, basic_english_batch
+from ._basic import _normalize, basic_english, basic_english_batch
 from ._vocab import Vocab
 
 __all__ = ["AddToken", "PadTransform", "Sequential", "ToTensor", "Truncate", "VocabTransform"]
@@ -210,7 +211,10 @@ class Sequential:
         self._steps = _fuse(transforms)
 
     def __call__(self, x: Any) -> Any:
-        for t in self._steps:
+        steps = self._steps
+        if len(steps) == 1:  # a fused line-to-ids step: one call fewer per sample
+            return steps[0](x)
+        for t in steps:
             x = t(x)
         return x
 
@@ -246,12 +250,23 @@ class _LinesToIds:
         return None if v is None or (self.strict and v._default is None) else v
 
     def __call__(self, x: Any) -> Any:
-        v = self._vocab()
         if type(x) is str:
-            found = None if v is None else encode_line(x, v._itos, v._default, self.keep)
-            return self._pure(x) if found is None else found
+            v = self.vocab
+            if v is None or (self.strict and v._default is None):
+                return self._pure(x)
+            found = encode_line(x, v._itos, v._default, self.keep)
+            if found is not None:
+                return found
+            # the steps inline (NOTE [ One sample's tokens ]): a line's tokens, cut, looked up
+            words = _normalize(x.lower()).split()
+            if len(words) > self.keep:
+                del words[self.keep :]
+            if len(words) > 1:  # NOTE [ Vocabulary lookups ]
+                return list(itemgetter(*words)(v._stoi))
+            return list(map(v._stoi.__getitem__, words))
         if not (type(x) in (list, tuple) and x and set(map(type, x)) == {str}):
             return self._pure(x)  # not a batch of lines: the steps say what is wrong
+        v = self._vocab()
         batch = None if v is None else encode_lines(x, v._itos, v._default, self.keep)
         if batch is not None:  # None for each line the kernel left to the steps
             if None not in batch:
