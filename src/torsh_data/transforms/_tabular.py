@@ -352,6 +352,15 @@ class Standardize(_Fitted):
     def _params(self) -> tuple[list[float], list[float]]:
         return self.mean, self.std
 
+    def _scaled(self, vals: Any, total: int, shift: list[float], scale: list[float]) -> Any:
+        if isinstance(vals, memoryview) and vals.format == "f":  # Pyodide: in WebAssembly
+            from .._wasm.scale import scale_f32
+
+            out = scale_f32(vals, shift, scale)
+            if out is not None:
+                return memoryview(out)
+        return super()._scaled(vals, total, shift, scale)
+
     def _apply(
         self, values: Iterable[float], shift: list[float], scale: list[float]
     ) -> Iterable[float]:

@@ -1,0 +1,43 @@
+"""Python side of the kernel in ``scale.wat`` (NOTE [ WebAssembly kernels ]).
+
+:func:`scale_f32` returns the scaled float32 bytes, or None where the WebAssembly kernels are
+not used (or the input is small, or holds a NaN), and the caller runs its pure-Python form,
+the reference: ``f32((x - shift) / scale)`` per value, the same bits either way.
+
+>>> import array
+>>> out = scale_f32(memoryview(array.array("f", [1.0, 4.0] * 4096)), [1.0, 2.0], [2.0, 1.0])
+>>> out is None or array.array("f", bytes(out))[:2].tolist() == [0.0, 2.0]
+True
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from . import addresses, kernels
+
+__all__ = ["MIN_VALUES", "scale_f32"]
+
+#: Below this many values the call's fixed cost (~15 us) outweighs the Python loop.
+MIN_VALUES = 1024
+
+
+def scale_f32(x: Any, shift: list[float], scale: list[float]) -> bytearray | None:
+    """``x`` (a buffer of float32 rows of ``len(shift)`` values) scaled column by column as
+    ``(x - shift) / scale`` in float64, rounded to float32; None where the kernel is not used
+    or ``x`` holds a NaN."""
+    f = len(shift)
+    view = memoryview(x).cast("B")
+    n = view.nbytes // 4
+    k = kernels("scale") if n >= MIN_VALUES and f else None
+    if k is None:
+        return None
+    if len(scale) != f or n % f or view.nbytes % 4:
+        raise ValueError(f"scale_f32: {view.nbytes} bytes are not whole float32 rows of {f}")
+    data = view if not view.readonly else bytes(view)  # alive until the kernel has run
+    params = struct.pack(f"<{2 * f}d", *shift, *scale)
+    out = bytearray(4 * n)
+    xa, pa, oa = addresses(data, params, out)
+    done = k.scale_f32(xa, n, f, pa, pa + 8 * f, oa)
+    return out if done == n else None
