@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from torsh_data import Tensor
 from torsh_data._runtime import IN_PYODIDE
 from torsh_data._wasm import disabled
-from torsh_data._wasm.scale import MIN_VALUES, scale_f32
+from torsh_data._wasm.scale import MIN_VALUES, scale_f32, squares_f32
+from torsh_data.random import Generator
 from torsh_data.transforms import Standardize
 
 f32s = st.floats(width=32, allow_nan=False)
@@ -52,3 +53,20 @@ def test_a_nan_falls_back_to_the_pure_path() -> None:
     with disabled():
         want = scaler(x).tobytes()
     assert scaler(x).tobytes() == want
+
+
+@given(st.integers(1, 4), st.integers(0, 2**32), st.integers(-100, 100))
+def test_fit_with_the_squares_kernel_gives_the_pure_statistics(f, seed, exponent) -> None:
+    g = Generator(seed)
+    n = MIN_VALUES // f + 7
+    rows = [[(u - 0.3) * 2.0**exponent for u in g.uniforms(f)] for _ in range(n)]
+    x = Tensor(rows, dtype="float32")
+    with disabled():
+        want = Standardize().fit(x).state_dict()
+    assert Standardize().fit(x).state_dict() == want
+    got = squares_f32(x.tobytes(), f, want["mean"])
+    assert (got is not None) == IN_PYODIDE
+    if got is not None:
+        cols = list(zip(*x.tolist(), strict=True))
+        for col, m, sq in zip(cols, want["mean"], got, strict=True):
+            assert sq.tolist() == [(v - m) * (v - m) for v in col]

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import addresses, kernels
 
-__all__ = ["MIN_VALUES", "scale_f32"]
+__all__ = ["MIN_VALUES", "scale_f32", "squares_f32"]
 
 #: Below this many values the call's fixed cost (~15 us) outweighs the Python loop.
 MIN_VALUES = 1024
@@ -41,3 +41,25 @@ def scale_f32(x: Any, shift: list[float], scale: list[float]) -> bytearray | Non
     xa, pa, oa = addresses(data, params, out)
     done = k.scale_f32(xa, n, f, pa, pa + 8 * f, oa)
     return out if done == n else None
+
+
+def squares_f32(x: Any, f: int, means: list[float]) -> list[memoryview] | None:
+    """For each column ``j`` of ``x`` (a buffer of float32 rows of ``f`` finite values), the
+    float64 values ``(x[:, j] - means[j]) ** 2`` (each a correctly rounded product ``d * d``),
+    as one view of format ``d`` per column; None where the kernel is not used."""
+    view = memoryview(x).cast("B")
+    n = view.nbytes // 4
+    k = kernels("scale") if n >= MIN_VALUES and f else None
+    if k is None:
+        return None
+    if len(means) != f or n % f or view.nbytes % 4:
+        raise ValueError(f"squares_f32: {view.nbytes} bytes are not whole float32 rows of {f}")
+    rows = n // f
+    data = view if not view.readonly else bytes(view)  # alive until the kernel has run
+    out = []
+    for j, m in enumerate(means):
+        col = bytearray(8 * rows)
+        xa, oa = addresses(data, col)
+        k.squares_f32(xa, rows, f, j, m, oa)
+        out.append(memoryview(col).cast("d"))
+    return out

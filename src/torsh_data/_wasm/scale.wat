@@ -29,4 +29,21 @@
         (if (i32.eq (local.get $j) (local.get $f)) (then (local.set $j (i32.const 0))))
         (br $next)))
     (local.get $i))
+
+  ;; out[i] = d * d with d = f64(x[i * f + j]) - m, for i < rows: the squared deviations of
+  ;; column j of a float32 [rows, f] table, each product correctly rounded (the Python path's
+  ;; bits; the caller passes finite values, so no NaN arises).
+  (func (export "squares_f32") (param $x i32) (param $rows i32) (param $f i32) (param $j i32)
+                               (param $m f64) (param $out i32)
+    (local $end i32) (local $d f64)
+    (local.set $x (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $rows) (i32.const 3))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (local.set $d (f64.sub (f64.promote_f32 (f32.load (local.get $x))) (local.get $m)))
+        (f64.store (local.get $out) (f64.mul (local.get $d) (local.get $d)))
+        (local.set $x (i32.add (local.get $x) (i32.shl (local.get $f) (i32.const 2))))
+        (local.set $out (i32.add (local.get $out) (i32.const 8)))
+        (br $next))))
 )

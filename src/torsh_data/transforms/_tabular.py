@@ -164,6 +164,16 @@ def _numpy_moments(np: Any, data: Tensor) -> tuple[list[float], list[float]]:
     return means, var
 
 
+def _wasm_squares(data: Any, means: list[float]) -> list[Any] | None:
+    """Each column's squared deviations from the WebAssembly kernel (Pyodide, float32
+    tensors; the same products as :func:`_sum_of_squares` makes), else None."""
+    if not (isinstance(data, Tensor) and data.dtype.memoryview_format == "f"):
+        return None
+    from .._wasm.scale import squares_f32
+
+    return squares_f32(data._data, len(means), means)
+
+
 def _sum_of_squares(d: Iterable[float]) -> float:
     """Exactly rounded sum of squares, at C speed (same bits on every runtime). ``d`` is
     read once, through ``tee`` in lockstep: no list of the differences is kept (Pyodide has
@@ -341,10 +351,15 @@ class Standardize(_Fitted):
             cols = _columns(data, field, check=False)
             n = len(cols[0]) if cols else 0
             self.mean = [total / n for total in _finite_sums(cols)]
-            var = [
-                _sum_of_squares(map(operator.sub, c, repeat(m))) / n
-                for c, m in zip(cols, self.mean, strict=True)
-            ]
+            squares = _wasm_squares(data, self.mean)
+            var = (
+                [math.fsum(sq) / n for sq in squares]
+                if squares is not None
+                else [
+                    _sum_of_squares(map(operator.sub, c, repeat(m))) / n
+                    for c, m in zip(cols, self.mean, strict=True)
+                ]
+            )
         self.std = [math.sqrt(v) if v > 0 else 1.0 for v in var]
         self.fitted = True
         return self
