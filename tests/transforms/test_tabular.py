@@ -319,6 +319,5 @@ def test_scaling_across_chunks_matches_the_reference_bit_for_bit() -> None:
         {"type": "Standardize", "mean": [0.0] * 3, "std": [1e-300] * 3}
     )
     out = tiny(Tensor(rows, dtype="float32")).tolist()
-    assert all(
-        math.isinf(v) and (v > 0) == (x > 0) for r, o in zip(rows, out) for x, v in zip(r, o)
-    )
+    pairs = [(x, v) for r, o in zip(rows, out, strict=True) for x, v in zip(r, o, strict=True)]
+    assert all(math.isinf(v) and (v > 0) == (x > 0) for x, v in pairs)

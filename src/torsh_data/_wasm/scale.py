@@ -43,7 +43,7 @@ def scale_f32(x: Any, shift: list[float], scale: list[float]) -> bytearray | Non
     return out if done == n else None
 
 
-def squares_f32(x: Any, f: int, means: list[float]) -> list[memoryview] | None:
+def squares_f32(x: Any, f: int, means: list[float]) -> list[Any] | None:
     """For each column ``j`` of ``x`` (a buffer of float32 rows of ``f`` finite values), the
     float64 values ``(x[:, j] - means[j]) ** 2`` (each a correctly rounded product ``d * d``),
     as one view of format ``d`` per column; None where the kernel is not used."""
