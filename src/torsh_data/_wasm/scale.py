@@ -23,19 +23,29 @@ __all__ = ["MIN_VALUES", "scale_f32", "squares_f32"]
 MIN_VALUES = 1024
 
 
-def scale_f32(x: Any, shift: list[float], scale: list[float]) -> bytearray | None:
-    """``x`` (a buffer of float32 rows of ``len(shift)`` values) scaled column by column as
-    ``(x - shift) / scale`` in float64, rounded to float32; None where the kernel is not used
-    or ``x`` holds a NaN."""
-    f = len(shift)
+def _table(export: str, x: Any, f: int, params: int) -> tuple[Any, Any, int] | None:
+    """The kernels, ``x`` as a locatable byte buffer and its count of float32 values, or None
+    where the kernel is not used; ``params`` (the count of per-column values) must be ``f``
+    and ``x`` whole rows of ``f`` float32 values."""
     view = memoryview(x).cast("B")
     n = view.nbytes // 4
     k = kernels("scale") if n >= MIN_VALUES and f else None
     if k is None:
         return None
-    if len(scale) != f or n % f or view.nbytes % 4:
-        raise ValueError(f"scale_f32: {view.nbytes} bytes are not whole float32 rows of {f}")
-    data = view if not view.readonly else bytes(view)  # alive until the kernel has run
+    if params != f or n % f or view.nbytes % 4:
+        raise ValueError(f"{export}: {view.nbytes} bytes are not whole float32 rows of {f}")
+    return k, (view if not view.readonly else bytes(view)), n
+
+
+def scale_f32(x: Any, shift: list[float], scale: list[float]) -> bytearray | None:
+    """``x`` (a buffer of float32 rows of ``len(shift)`` values) scaled column by column as
+    ``(x - shift) / scale`` in float64, rounded to float32; None where the kernel is not used
+    or ``x`` holds a NaN."""
+    f = len(shift)
+    found = _table("scale_f32", x, f, len(scale))
+    if found is None:
+        return None
+    k, data, n = found  # data alive until the kernel has run
     params = struct.pack(f"<{2 * f}d", *shift, *scale)
     out = bytearray(4 * n)
     xa, pa, oa = addresses(data, params, out)
@@ -47,15 +57,11 @@ def squares_f32(x: Any, f: int, means: list[float]) -> list[Any] | None:
     """For each column ``j`` of ``x`` (a buffer of float32 rows of ``f`` finite values), the
     float64 values ``(x[:, j] - means[j]) ** 2`` (each a correctly rounded product ``d * d``),
     as one view of format ``d`` per column; None where the kernel is not used."""
-    view = memoryview(x).cast("B")
-    n = view.nbytes // 4
-    k = kernels("scale") if n >= MIN_VALUES and f else None
-    if k is None:
+    found = _table("squares_f32", x, f, len(means))
+    if found is None:
         return None
-    if len(means) != f or n % f or view.nbytes % 4:
-        raise ValueError(f"squares_f32: {view.nbytes} bytes are not whole float32 rows of {f}")
+    k, data, n = found
     rows = n // f
-    data = view if not view.readonly else bytes(view)  # alive until the kernel has run
     out = []
     for j, m in enumerate(means):
         col = bytearray(8 * rows)
