@@ -298,3 +298,26 @@ def test_rowwise_transforms_are_the_tabular_ones_and_are_rowwise() -> None:
 
 def _flat(rows: list[list[float]]) -> list[float]:
     return [v for r in rows for v in r]
+
+
+def test_scaling_across_chunks_matches_the_reference_bit_for_bit() -> None:
+    """Many rows are scaled in chunks (NOTE [ Scaling in chunks ]): every row, on both sides
+    of each chunk boundary and in the partial last chunk, is ``f32((x - mean) / std)``, and a
+    result beyond float32's range rounds to infinity as ``array('f')`` rounds it."""
+    g = Generator(5)
+    width, n = 3, 700  # not a multiple of the chunk size
+    rows = [[(u - 0.5) * 1e4 for u in g.uniforms(width)] for _ in range(n)]
+    scaler = Standardize().fit(rows)
+    mean, std = ref_standardize(rows)
+    assert (scaler.mean, scaler.std) == (mean, std)
+    want = [[f32((x - m) / s) for x, m, s in zip(r, mean, std, strict=True)] for r in rows]
+    assert scaler(Tensor(rows, dtype="float64")).tolist() == want
+    as_ints = [[int(x) for x in r] for r in rows]
+    want_ints = [[f32((x - m) / s) for x, m, s in zip(r, mean, std, strict=True)] for r in as_ints]
+    assert scaler(Tensor(as_ints, dtype="int64")).tolist() == want_ints
+    tiny = Standardize.from_state_dict(
+        {"type": "Standardize", "mean": [0.0] * 3, "std": [1e-300] * 3}
+    )
+    out = tiny(Tensor(rows, dtype="float32")).tolist()
+    pairs = [(x, v) for r, o in zip(rows, out, strict=True) for x, v in zip(r, o, strict=True)]
+    assert all(math.isinf(v) and (v > 0) == (x > 0) for x, v in pairs)

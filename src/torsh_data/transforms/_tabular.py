@@ -23,9 +23,10 @@ import array
 import json
 import math
 import operator
+import struct
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import repeat
+from itertools import repeat, tee
 from typing import Any, ClassVar
 
 from .. import _dtype
@@ -34,6 +35,9 @@ from .._json import load_json
 from ..tensor import Tensor
 
 __all__ = ["FillMissing", "MinMaxScale", "OneHot", "SelectColumns", "Standardize"]
+
+#: Rows scaled per chunk (NOTE [ Scaling in chunks ]).
+_SCALE_ROWS = 256
 
 
 class _Rowwise:
@@ -160,9 +164,21 @@ def _numpy_moments(np: Any, data: Tensor) -> tuple[list[float], list[float]]:
     return means, var
 
 
-def _sum_of_squares(d: list[float]) -> float:
-    """Exactly rounded sum of squares, at C speed (same bits on every runtime)."""
-    return math.fsum(map(operator.mul, d, d))
+def _wasm_squares(data: Any, means: list[float]) -> list[Any] | None:
+    """Each column's squared deviations from the WebAssembly kernel (Pyodide, float32
+    tensors; the same products as :func:`_sum_of_squares` makes), else None."""
+    if not (isinstance(data, Tensor) and data.dtype.memoryview_format == "f"):
+        return None
+    from .._wasm.scale import squares_f32
+
+    return squares_f32(data._data, len(means), means)
+
+
+def _sum_of_squares(d: Iterable[float]) -> float:
+    """Exactly rounded sum of squares, at C speed (same bits on every runtime). ``d`` is
+    read once, through ``tee`` in lockstep: no list of the differences is kept (Pyodide has
+    no small-object allocator, so a float that outlives the float free list costs a malloc)."""
+    return math.fsum(map(operator.mul, *tee(d)))
 
 
 class _Fitted(_Rowwise):
@@ -208,8 +224,23 @@ class _Fitted(_Rowwise):
             vals = t._data.cast("B").cast(fmt)  # type: ignore[call-overload]  # iterated in C
         else:
             vals = map(float, t.dtype.unpack(t._data))
-        out = array.array("f", self._apply(vals, shift * n, scale * n))
-        return Tensor._make(memoryview(out).cast("B"), _dtype.float32, t.shape)
+        return Tensor._make(self._scaled(vals, n * f, shift, scale), _dtype.float32, t.shape)
+
+    def _scaled(self, vals: Any, total: int, shift: list[float], scale: list[float]) -> Any:
+        """NOTE [ Scaling in chunks ]: ``vals`` (``total`` values, row-major) scaled into a
+        float32 buffer ``_SCALE_ROWS`` rows at a time, each chunk written by one
+        ``struct.pack_into`` (``f`` rounds a double as ``array('f')`` does): the chunk's floats
+        stay few and hot in cache, and no per-value ``array`` append runs."""
+        out = memoryview(bytearray(4 * total))
+        if not isinstance(vals, memoryview):
+            vals = array.array("d", vals)
+        f = len(shift)
+        step = _SCALE_ROWS * f if f else 1
+        shifts, scales = shift * _SCALE_ROWS, scale * _SCALE_ROWS
+        for start in range(0, total, step):
+            chunk = list(self._apply(vals[start : start + step], shifts, scales))
+            struct.pack_into(f"{len(chunk)}f", out, 4 * start, *chunk)
+        return out
 
     def _params(self) -> tuple[list[float], list[float]]:
         raise NotImplementedError
@@ -320,16 +351,30 @@ class Standardize(_Fitted):
             cols = _columns(data, field, check=False)
             n = len(cols[0]) if cols else 0
             self.mean = [total / n for total in _finite_sums(cols)]
-            var = [
-                _sum_of_squares(list(map(operator.sub, c, repeat(m)))) / n
-                for c, m in zip(cols, self.mean, strict=True)
-            ]
+            squares = _wasm_squares(data, self.mean)
+            var = (
+                [math.fsum(sq) / n for sq in squares]
+                if squares is not None
+                else [
+                    _sum_of_squares(map(operator.sub, c, repeat(m))) / n
+                    for c, m in zip(cols, self.mean, strict=True)
+                ]
+            )
         self.std = [math.sqrt(v) if v > 0 else 1.0 for v in var]
         self.fitted = True
         return self
 
     def _params(self) -> tuple[list[float], list[float]]:
         return self.mean, self.std
+
+    def _scaled(self, vals: Any, total: int, shift: list[float], scale: list[float]) -> Any:
+        if isinstance(vals, memoryview) and vals.format == "f":  # Pyodide: in WebAssembly
+            from .._wasm.scale import scale_f32
+
+            out = scale_f32(vals, shift, scale)
+            if out is not None:
+                return memoryview(out)
+        return super()._scaled(vals, total, shift, scale)
 
     def _apply(
         self, values: Iterable[float], shift: list[float], scale: list[float]
