@@ -8,7 +8,9 @@ What a page running Pyodide needs from a server, and what ``python -m http.serve
   ``script-src 'self' 'wasm-unsafe-eval'`` (NOTE [ CSP for Pyodide ]).
 - ``--coop-coep``: the Cross-Origin-Opener/Embedder-Policy headers that make the page
   cross-origin isolated, for ``SharedArrayBuffer``.
-- ``Range`` requests (one range; ``206``/``416``), ``ETag`` revalidation (``304``).
+- ``Range`` requests (one range; ``206``/``416``), ``ETag`` revalidation (``304``), over HTTP/1.1
+  (kept-alive connections): Chromium stores no ``fetch()`` response of an HTTP/1.0 server that
+  must be revalidated, so a page's second visit downloaded Pyodide again.
 - gzip (NOTE [ gzip responses ]: a file whose type compresses well is sent gzipped when the request's
 ``Accept-Encoding`` allows ``gzip`` and asks for no ``Range`` (a range is of the file's own
 bytes); such responses carry ``Vary: Accept-Encoding`` and an ETag of their own (the file's
@@ -226,6 +228,7 @@ def _sidecar(path: str, st: os.stat_result) -> tuple[bytes, str] | None:
 
 
 class _Handler(SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
     extensions_map = {  # noqa: RUF012 (an instance variable in http.server)
         **SimpleHTTPRequestHandler.extensions_map,
         **MIME_TYPES,
@@ -265,7 +268,13 @@ class _Handler(SimpleHTTPRequestHandler):
             )
             if cfg.get("coop_coep"):
                 self.send_header("Cross-Origin-Resource-Policy", "cross-origin")
-        self.send_header("Vary", "Origin, Accept-Encoding" if vary_encoding else "Origin")
+        # Origin only where the answer depends on it (CORS): a cache keys its entry by the
+        # request's Origin, and a page's fetch sends one where its service worker's does not,
+        # so an entry the one stored would never serve the other
+        vary = ["Origin"] if cfg.get("cors") else []
+        vary += ["Accept-Encoding"] if vary_encoding else []
+        if vary:
+            self.send_header("Vary", ", ".join(vary))
         self.send_header("X-Content-Type-Options", "nosniff")
 
     def do_OPTIONS(self) -> None:
