@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
+from support import run
 
 from torsh_data.io import _fetch_browser
 from torsh_data.io._fetch_browser import BrowserResponse
@@ -73,7 +73,7 @@ def _read_all(resp: BrowserResponse, n: int) -> list[bytes]:
             out.append(piece)
         return out
 
-    return asyncio.run(go())
+    return run(go())
 
 
 @pytest.mark.parametrize("n", [1, 7, 1 << 15, 1 << 22])
