@@ -58,6 +58,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._ffi import to_js
+from .._wasm import locatable
 from ..tensor import Tensor
 
 __all__ = ["MAX_HEADERS", "BatchPacker"]
@@ -116,13 +117,8 @@ class BatchPacker:
         key: list[tuple[Any, ...]] = []
         for k, v in batch.items():
             if isinstance(v, Tensor):
-                data: Any = v._data
-                try:
-                    address = locate(data)[0]
-                except TypeError:  # a read-only view (of bytes): its whole object, or a copy
-                    obj = data.obj
-                    data = obj if type(obj) is bytes and len(obj) == data.nbytes else bytes(data)
-                    address = locate(data)[0]
+                data = locatable(v._data)  # a read-only view: its whole bytes, or a copy
+                address = locate(data)[0]
                 held.append(data)
                 spans += (address, len(data))
                 key.append((str(k), v.shape, v.dtype.name))

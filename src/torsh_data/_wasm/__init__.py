@@ -49,7 +49,7 @@ if IN_PYODIDE:  # _ctypes is built into Pyodide's interpreter: no import cost, n
         _type_ = "P"
 
 
-__all__ = ["Kernels", "addresses", "disabled", "kernels", "unavailable"]
+__all__ = ["Kernels", "addresses", "disabled", "kernels", "locatable", "unavailable"]
 
 _loaded: dict[str, Kernels | None] = {}
 _why: dict[str, str] = {}
@@ -91,6 +91,24 @@ def addresses(*buffers: Any) -> list[int]:
         else:
             out.append(_addressof(_Char.from_buffer(view)))
     return out
+
+
+def locatable(data: Any) -> Any:
+    """``data``'s bytes as a buffer :func:`addresses` can locate: ``data`` itself when it is
+    ``bytes``, a view of it when writable, else the ``bytes`` object a read-only view covers
+    whole, else a copy. Keep the result alive until the kernel has run.
+
+    >>> b = b"abcd"
+    >>> locatable(memoryview(b)) is b, locatable(memoryview(b)[1:])
+    (True, b'bcd')
+    """
+    if type(data) is bytes:
+        return data
+    view = memoryview(data)
+    if not view.readonly:
+        return view
+    whole = view.obj
+    return whole if type(whole) is bytes and len(whole) == view.nbytes else view.tobytes()
 
 
 def kernels(name: str) -> Kernels | None:

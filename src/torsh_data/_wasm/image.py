@@ -18,7 +18,7 @@ import array
 from collections.abc import Sequence
 from typing import Any
 
-from . import addresses, kernels
+from . import addresses, kernels, locatable
 
 __all__ = ["MIN_BYTES", "crop_flip", "draw_crop_flip", "draw_windows", "lookup_float32"]
 
@@ -41,7 +41,7 @@ def lookup_float32(src: Any, tables: Sequence[bytes], out: Any, start: int) -> b
     if len(target) != 4 * n or any(len(t) != 256 for t in tables[:4]) or len(tables) != 4:
         raise ValueError(f"lookup_float32: {n} bytes need 4 tables of 256 and {4 * n} out")
     if n:
-        data = _in_place(src, memoryview(src).cast("B"))
+        data = locatable(src)
         table = _table((tuple(tables),))  # (bytes, address): alive until the kernel has run
         s, o = addresses(data, target)
         k.lookup4(s, n, table[1], o)
@@ -168,7 +168,7 @@ def _crop_flip(
     out = bytearray(n * th * tw * u * (1 if tables is None else 4))
     if out or first:
         table = (b"", 0) if tables is None else _table(tuple(map(tuple, tables)))
-        s, p, o = addresses(_in_place(data, src), params, out)
+        s, p, o = addresses(locatable(data), params, out)
         kernel(*first, s, n, h, w, u, ltrb[0], ltrb[1], cols, p, th, tw, table[1], o)
     return out
 
@@ -199,15 +199,6 @@ def draw_windows(gens: Any, positions: int, p: float | None) -> array.array[int]
     k.draw_windows(s, n, positions, p is not None, 0.0 if p is None else float(p), o)
     gens.set_lanes(states)
     return out
-
-
-def _in_place(data: Any, view: memoryview) -> Any:
-    """``data``'s bytes as a buffer :func:`addresses` can locate (a copy only when it is a
-    read-only part of something), to keep alive until the kernel has run."""
-    if type(data) is bytes or not view.readonly:
-        return data if type(data) is bytes else view
-    whole = view.obj
-    return whole if type(whole) is bytes and len(whole) == view.nbytes else view.tobytes()
 
 
 _tables: dict[tuple[tuple[bytes, ...], ...], tuple[bytes, int]] = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from . import addresses, kernels
+from . import addresses, kernels, locatable
 
 __all__ = ["MIN_VALUES", "scale_f32", "squares_f32"]
 
@@ -34,7 +34,7 @@ def _table(export: str, x: Any, f: int, params: int) -> tuple[Any, Any, int] | N
         return None
     if params != f or n % f or view.nbytes % 4:
         raise ValueError(f"{export}: {view.nbytes} bytes are not whole float32 rows of {f}")
-    return k, (view if not view.readonly else bytes(view)), n
+    return k, locatable(view), n
 
 
 def scale_f32(x: Any, shift: list[float], scale: list[float]) -> bytearray | None:
