@@ -121,6 +121,7 @@ async function facade(td, idx, { recycle = false } = {}) {
     },
     close: () => l.destroy(),
     timings: () => l.timings,
+    loader: l,
   };
 }
 
@@ -158,10 +159,90 @@ export async function runP2(td, { images = 10_000, repeat = 3 } = {}) {
   return out;
 }
 
+const PYTHON_PARTS = `
+def _p2_parts_python(loader, method):
+    def epoch():
+        step, n = getattr(loader, method), 0
+        while step() is not None:
+            n += 1
+        return n
+    return epoch
+`;
+
+/**
+ * Where a batch's time goes on the facade's path (bench_p2_js.mjs --parts): one epoch at a
+ * time of each layer, each adding one step to the one before:
+ *
+ *   python      Python's DataLoader alone (as runP2's python);
+ *   wrapper     Python calling the facade's loader, JsLoader.next_batch_sync (naming, timing);
+ *   packed      Python calling next_batch_js_sync (+ the descriptor: NOTE [ Batch hand-off ]);
+ *   call        JavaScript calling next_batch_js_sync through its PyProxy (+ the call);
+ *   copied      + _take into recycled arrays (+ JSON.parse and one copy per tensor);
+ *   recycled    nextBatch() with recycle() (+ the promise, the Monitor);
+ *   fresh       nextBatch() (+ fresh memory per batch).
+ *
+ * `run(name)` resolves to `{ batches, ms }` of one epoch; the harness times it (wall clock
+ * here, CPU time around it). Private members of WasmDataLoader (_py, _next, _take) are read:
+ * measurement only.
+ */
+export async function p2Layers(td, { images = 6400 } = {}) {
+  const { pyodide } = await td.init();
+  const idx = p2Idx(images);
+  pyodide.runPython(PYTHON_P2 + PYTHON_PARTS);
+  const make = pyodide.globals.get("_p2_python"), parts = pyodide.globals.get("_p2_parts_python");
+  const data = pyodide.toPy(idx);
+  const pyEpoch = make(data);
+  const loaders = [];
+  const loader = async () => {
+    const l = (await facade(td, idx)).loader;
+    loaders.push(l);
+    return l;
+  };
+  const proxies = [pyEpoch, data, make, parts];
+  const byPython = async (method) => {
+    const f = parts((await loader())._py, method);
+    proxies.push(f);
+    return () => f();
+  };
+  const lc = await loader(), lt = await loader(), lr = await loader(), lf = await loader();
+  const layers = {
+    python: () => { pyEpoch(); return Math.ceil(images / 64); },
+    wrapper: await byPython("next_batch_sync"),
+    packed: await byPython("next_batch_js_sync"),
+    call: () => { const f = lc._next.sync; let n = 0; while (f() != null) n++; return n; },
+    copied: () => {
+      const f = lt._next.sync;
+      let n = 0, b;
+      while ((b = lt._take(f())) !== null) { n++; lt.recycle(b); }
+      return n;
+    },
+    recycled: async () => { let n = 0, b; while ((b = await lr.nextBatch()) !== null) { n++; lr.recycle(b); } return n; },
+    fresh: async () => { let n = 0, b; while ((b = await lf.nextBatch()) !== null) n++; return n; },
+  };
+  return {
+    names: Object.keys(layers),
+    async run(name) {
+      const t = now();
+      const batches = await layers[name]();
+      return { batches, ms: now() - t };
+    },
+    close() {
+      for (const p of proxies) p.destroy();
+      for (const l of loaders) l.destroy();
+    },
+  };
+}
+
 if (typeof window !== "undefined") {
   window.runP2 = async (opts) => {
     const td = await import("/js/index.mjs");
     await td.init({ indexURL: "/node_modules/pyodide/" });
     return runP2(td, opts);
+  };
+  window.p2Layers = async (opts) => {
+    const td = await import("/js/index.mjs");
+    await td.init({ indexURL: "/node_modules/pyodide/" });
+    window.p2LayersRun = await p2Layers(td, opts);
+    return window.p2LayersRun.names;
   };
 }

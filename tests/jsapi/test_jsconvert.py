@@ -23,7 +23,7 @@ from support import run
 
 from torsh_data import Tensor, TorshDataError
 from torsh_data._jsapi import JsLoader
-from torsh_data._jsapi.convert import MAX_HEADERS, BatchPacker
+from torsh_data._jsapi.convert import MAX_HEADERS, BatchPacker, heap_addresses
 
 IN_PYODIDE = sys.platform == "emscripten"
 
@@ -157,6 +157,55 @@ def test_every_batch_reads_back_exactly(seq: list[dict[str, Any]]) -> None:
     for batch in seq:
         desc, plain = p.pack(batch)
         assert take(desc, plain, headers) == expected(batch)
+
+
+def test_heap_addresses_locate_writable_views_at_once_and_others_as_wasm_addresses() -> None:
+    # NOTE [ Packing cost ]: the collated batch's buffer (a writable view, of any format and
+    # offset) is located directly; the answer is the contract's, checked with ctypes
+    raw = bytearray(range(48))
+    views = [
+        memoryview(raw),
+        memoryview(raw)[5:],
+        memoryview(raw).cast("f"),
+        memoryview(raw)[8:].cast("i").cast("B").cast("h", (4, 5)),
+    ]
+    assert heap_addresses(*views) == ctypes_locate(*views)
+    for view, at in zip(views, heap_addresses(*views), strict=True):
+        assert ctypes.string_at(at, view.nbytes) == view.tobytes()
+    assert heap_addresses(memoryview(bytearray())) == [0]
+    if IN_PYODIDE:  # bytes go to _wasm.addresses (natively it needs no Pyodide: see above)
+        data = bytes(range(9))
+        assert ctypes.string_at(heap_addresses(data)[0], 9) == data
+        with pytest.raises(TypeError):
+            heap_addresses(memoryview(data)[1:])
+
+
+def test_lean_batch_path_hands_over_the_batches_of_the_checked_one() -> None:
+    # NOTE [ Lean batch path ] in _jsapi/loader.py: next_batch_js_sync's batches inside an
+    # epoch skip next_batch_sync; the bytes, the ends of epochs, reset() mid-epoch and the
+    # timings are those of the checked path
+    csv = b"a,b,label\n" + b"".join(b"%d,%d.5,%d\n" % (i, -i, i % 3) for i in range(23))
+
+    def loader() -> JsLoader:
+        jl = JsLoader(4, {"label": "label", "shuffle": True, "seed": 3, "cast": {"int64": "int32"}})
+        run(jl.load_bytes(csv, name="t.csv"))
+        jl._packer = packer()
+        return jl
+
+    lean, checked, headers = loader(), loader(), {}
+    for step in range(20):
+        if step == 9:
+            lean.reset()
+            checked.reset()
+        got = lean.next_batch_js_sync()
+        want = checked.next_batch_sync()
+        if want is None:
+            assert got is None
+            continue
+        assert take(got, [], headers) == expected(want)
+    assert lean.epoch == checked.epoch == 3
+    timed = lean.monitor.summary()
+    assert timed["batch"]["count"] == timed["to_js"]["count"] == 20 - 2
 
 
 @pytest.mark.native_only(reason="natively there is no JavaScript to hand a batch to")
