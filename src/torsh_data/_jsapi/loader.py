@@ -254,7 +254,7 @@ class JsLoader:
         else a :class:`StreamedSamples` continuing where the reading stopped."""
         opts, name = self.options, src.name
         if opts.get("shuffle"):
-            records = list(await ds.load())
+            records = list((await ds.load()).records)  # not list(dataset): a call a record
             return await materialise_sliced(fmt, records, opts, name, src.slicer, self.labels)
         limit = check_int(
             "in_memory_bytes", opts.get("in_memory_bytes", DEFAULT_IN_MEMORY_BYTES), 0

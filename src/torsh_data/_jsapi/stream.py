@@ -35,6 +35,15 @@ task of a 12 MB load (50-70 ms in Chromium). So the first bytes of a pass are ha
 reader in small growing pieces (``FIRST_PIECES``) with a turn of the event loop after each:
 the compilation falls in a task with a small parse, later chunks are full size.
 
+NOTE [ Last steps ]: what a load does once with all the records must be slices too, or it
+is the load's longest task (seen in a Chromium trace of a 12 MB CSV with marks at each step):
+the labels checked and put in their dtype as one column (``LabelCodec.output`` walks every
+label in Python: 30-60 ms, the last task) and the columns' bytes joined at once (~20 ms) are
+done a slice at a time, and ``SLICE_RECORDS`` is small (512 records, a few ms of columns), as
+a slice ends at the first pause after ``SLICE_SECONDS`` and its last step runs past it. A
+shuffled load takes the records as the list they are: ``list(dataset)`` called
+``__getitem__`` once a record (20-30 ms at the end of reading).
+
 Python's cycle collector is paused while a load runs (:func:`collector_paused`): from
 Python 3.14 (Pyodide's) a dict stays tracked by the collector even when it holds only
 numbers and strings, so every record of a CSV is one more object each collection walks, and
@@ -79,7 +88,7 @@ DEFAULT_LOAD_CHUNK = 1 << 15
 #: Seconds of work after which a load gives the event loop a turn.
 SLICE_SECONDS = 0.015
 #: Records made into columns at a time.
-SLICE_RECORDS = 2048
+SLICE_RECORDS = 512
 #: The first bytes of a pass are handed to the reader in pieces this large, a turn of the
 #: event loop after each (NOTE [ First pieces ]).
 FIRST_PIECES = (2048, 4096, 8192, 16384)
@@ -375,11 +384,18 @@ async def materialise_sliced(
         parts.append(part.tensors)
         await slicer.pause()
     else:
+        if labels is not None:  # each slice's labels in the label dtype (NOTE [ Last steps ])
+            for k, (x, y) in enumerate(parts):
+                parts[k] = (x, labels.output(y))
+                await slicer.pause()
         joined = []
         for i, first in enumerate(parts[0]):
-            data = b"".join(p[i].tobytes() for p in parts)
+            data = bytearray()
+            for p in parts:
+                data += p[i].tobytes()
+                await slicer.pause()
             joined.append(
-                Tensor(data, dtype=first.dtype.name, shape=(len(records), *first.shape[1:]))
+                Tensor(bytes(data), dtype=first.dtype.name, shape=(len(records), *first.shape[1:]))
             )
         while records:
             del records[-SLICE_RECORDS:]
