@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import gzip
 import io
 import json
 import math
+import re
 import statistics
 import struct
 import tarfile
@@ -581,3 +583,80 @@ def test_an_extensionless_url_takes_its_format_from_its_own_response(
     # the format option, the contentType argument: no look at the response needed
     for loader, ctype in ((JsLoader(2, '{"format": "csv"}'), None), (JsLoader(2), "text/csv")):
         assert run(loader.load_url(url, ctype)) == 5 and loader.format == "csv"
+
+
+# ------------------------------------------------ warm load (NOTE [ Warm load ])
+
+
+@pytest.mark.native_only(
+    reason="starts an HTTP server thread; Node.js and Chromium: tests/runtimes/js.test.mjs"
+)
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_a_warm_load_beside_a_url_load_changes_nothing(
+    io_server: tuple[str, Any], monkeypatch: pytest.MonkeyPatch, shuffle: bool
+) -> None:
+    """A CSV load from a URL runs a warm load beside it (forced on natively here); the load's
+    batches are those without, also when the warm load fails, and errors still name the URL."""
+    from torsh_data._jsapi import stream
+
+    base, server = io_server
+    options = {"format": "csv", "label": "label", "shuffle": shuffle, "seed": 3}
+
+    def batches(ld: JsLoader) -> list[dict[str, Any]]:
+        return [{k: v.tolist() for k, v in b.items()} for b in epoch(ld)]
+
+    def url_load() -> list[dict[str, Any]]:
+        ld = JsLoader(2, json.dumps(options))
+        assert run(ld.load_url(f"{base}/csv/w{time.monotonic_ns()}")) == 5
+        return batches(ld)
+
+    expected = batches(load(server.CSV, "t.csv", **options))
+    assert url_load() == expected  # WARM_LOADS is off natively
+    ran: list[bool] = []
+    warm_load = stream.warm_load
+
+    async def recorded(opts: dict[str, Any]) -> bool:
+        ran.append(await warm_load(opts))
+        return ran[-1]
+
+    monkeypatch.setattr(stream, "WARM_LOADS", True)
+    monkeypatch.setattr(stream, "warm_load", recorded)
+    assert url_load() == expected
+    assert ran == [True]
+    monkeypatch.setattr(stream, "WARM_CSV", b"a,b,label\n1,oops,0\n")  # the warm load fails
+    assert url_load() == expected
+    assert ran == [True, False]
+    url = f"{base}/missing/w{time.monotonic_ns()}.csv"
+    with pytest.raises(TorshDataError, match=re.escape(url)):
+        run(JsLoader(2, json.dumps(options)).load_url(url))
+    assert len(ran) == 3  # a warm load beside the failed one too
+
+
+def test_a_warm_load_reads_its_own_bytes_and_drops_its_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from torsh_data._jsapi import stream
+
+    assert run(stream.warm_load({"label": "y", "shuffle": True})) is True
+    assert run(stream.warm_load({})) is True
+    monkeypatch.setattr(stream, "WARM_CSV", b"a,b\n1,2\n")  # no label column
+    assert run(stream.warm_load({"label": "y"})) is False
+
+
+def test_a_warm_load_still_running_when_the_load_ends_is_cancelled() -> None:
+    from torsh_data._jsapi import stream
+
+    async def go() -> bool:
+        started = asyncio.Event()
+
+        async def slow() -> bool:
+            started.set()
+            await asyncio.sleep(3600)
+            return True
+
+        task = asyncio.ensure_future(slow())
+        await started.wait()
+        await stream.end_warm_load(task)
+        return task.cancelled()
+
+    assert run(go())

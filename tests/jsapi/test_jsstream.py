@@ -385,8 +385,8 @@ def test_sliced_columns_name_the_bad_record_by_its_index_in_the_whole() -> None:
         run(materialise_sliced("csv", records, {"label": "label"}, "x.csv", TimeSlicer(0.0)))
 
 
-@pytest.mark.parametrize("bad_at", [None, 2 * 2048 + 5])
-def test_sliced_string_labels_equal_the_whole(bad_at: int | None) -> None:
+@pytest.mark.parametrize("bad_slice", [None, 2])
+def test_sliced_string_labels_equal_the_whole(bad_slice: int | None) -> None:
     """String labels learnt and encoded a slice at a time give the classes, indices and errors
     of the whole at once (the codec's classes are sorted over every record)."""
     from torsh_data._jsapi.labels import LabelCodec
@@ -394,6 +394,7 @@ def test_sliced_string_labels_equal_the_whole(bad_at: int | None) -> None:
 
     names = ["virginica", "setosa", "versicolor"]
     n = 2 * SLICE_RECORDS + 17
+    bad_at = None if bad_slice is None else bad_slice * SLICE_RECORDS + 5
 
     def records() -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = [
@@ -415,3 +416,80 @@ def test_sliced_string_labels_equal_the_whole(bad_at: int | None) -> None:
     for s, w in zip(sliced.tensors, whole.tensors, strict=True):
         assert s.equal(w)
     assert sliced.tensors[1][n - 1].item() == 3.0  # "zzz", seen only in the last slice
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "int64"])
+def test_sliced_labels_in_their_dtype_equal_the_whole(dtype: str) -> None:
+    """Labels put in their dtype a slice at a time give the whole's tensor, and a label the
+    dtype cannot hold, in a later slice, the whole's error (NOTE [ Last steps ])."""
+    from torsh_data._jsapi.labels import LabelCodec
+    from torsh_data._jsapi.stream import SLICE_RECORDS, TimeSlicer, materialise, materialise_sliced
+
+    n = 3 * SLICE_RECORDS + 9
+    big = (1 << 24) + 1  # not exactly a float32
+
+    def records(bad: bool) -> list[dict[str, Any]]:
+        labels = [(i * 5) % 7 - 3 for i in range(n)]
+        if bad:
+            labels[2 * SLICE_RECORDS + 1] = big
+        return [{"a": i * 0.5, "label": y} for i, y in enumerate(labels)]
+
+    opts = {"label": "label"}
+    for bad in (False, True) if dtype == "float32" else (False,):
+        codecs = [LabelCodec("label", None, dtype) for _ in range(2)]
+        try:
+            whole = materialise("csv", records(bad), opts, "x.csv", codecs[0])
+        except DataValueError as e:
+            with pytest.raises(DataValueError) as sliced_error:
+                run(
+                    materialise_sliced(
+                        "csv", records(bad), opts, "x.csv", TimeSlicer(0.0), codecs[1]
+                    )
+                )
+            assert str(sliced_error.value) == str(e) and str(big) in str(e)
+            continue
+        assert not bad
+        sliced = run(
+            materialise_sliced("csv", records(bad), opts, "x.csv", TimeSlicer(0.0), codecs[1])
+        )
+        assert sliced.tensors[1].dtype.name == dtype
+        for s, w in zip(sliced.tensors, whole.tensors, strict=True):
+            assert s.equal(w)
+
+
+def test_sliced_columns_turn_while_labels_are_converted_and_columns_joined() -> None:
+    """Every step of making columns is a slice, up to the last (NOTE [ Last steps ]): with a
+    slicer whose time is always used up, a turn after each slice's label values, columns,
+    labels in their dtype, bytes of each column, and records freed."""
+    from torsh_data._jsapi.labels import LabelCodec
+    from torsh_data._jsapi.stream import SLICE_RECORDS, TimeSlicer, materialise_sliced
+
+    slices = 4
+    records = [{"a": float(i), "label": i % 3} for i in range(slices * SLICE_RECORDS - 1)]
+    slicer = TimeSlicer(0.0)
+    codec = LabelCodec("label", None, "float32")
+    run(materialise_sliced("csv", records, {"label": "label"}, "x.csv", slicer, codec))
+    # values, columns, labels' dtype, x's bytes, y's bytes, freeing
+    assert slicer.turns == 6 * slices
+
+
+def test_a_shuffled_load_takes_the_records_without_indexing_each() -> None:
+    """The records read for a shuffled load are taken as the list they are, not copied out of
+    their dataset one index at a time (a Python call a record, at the end of reading)."""
+    from torsh_data.formats import RecordDataset
+
+    calls = 0
+    getitem = RecordDataset.__getitem__
+
+    def counting(self: Any, index: int) -> Any:
+        nonlocal calls
+        calls += 1
+        return getitem(self, index)
+
+    RecordDataset.__getitem__ = counting  # type: ignore[method-assign]
+    try:
+        ld = loader(16, shuffle=True, seed=0)
+        assert run(ld.load_stream(stream(3000, chunk=4096))) == 3000
+    finally:
+        RecordDataset.__getitem__ = getitem  # type: ignore[method-assign]
+    assert calls == 0

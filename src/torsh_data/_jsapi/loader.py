@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -13,6 +14,7 @@ from .._errors import CannotBlockError, DataTypeError, DataValueError, TorshData
 from ..formats import FORMATS as REGISTRY
 from ..tabular import FeatureRow, collate_feature_rows
 from ..tensor import Tensor
+from . import stream
 from .convert import BatchPacker
 from .labels import LabelCodec
 from .options import format_or_none, guess_format, parse_options
@@ -21,6 +23,7 @@ from .stream import (
     DEFAULT_LOAD_CHUNK,
     CountedSource,
     StreamedSamples,
+    TimeSlicer,
     collector_paused,
     materialise,
     materialise_sliced,
@@ -160,7 +163,14 @@ class JsLoader:
             fetch["info"] = {}  # the response's Content-Type (NOTE [ Format from the response ])
         if recording is not None:
             fetch["cache"] = recording
-        n = await self.load_source(url, name=url, content_type=content_type, fetch=fetch)
+        warm = None  # NOTE [ Warm load ] (stream.py): while the request is in flight
+        if stream.WARM_LOADS and fmt is not None and REGISTRY[fmt].records == "csv":
+            warm = asyncio.ensure_future(stream.warm_load(self.options))
+        try:
+            n = await self.load_source(url, name=url, content_type=content_type, fetch=fetch)
+        finally:
+            if warm is not None:
+                await stream.end_warm_load(warm)
         self.from_cache = bool(recording and recording.hit)
         return n
 
@@ -187,10 +197,11 @@ class JsLoader:
         content_type: str | None = None,
         total: int | None = None,
         fetch: dict[str, Any] | None = None,
+        slice_seconds: float | None = None,
     ) -> int:
         """Open ``source`` with :func:`~torsh_data.io.open_dataset` and set up the loader;
         returns the number of samples, or -1 while a streaming source's is unknown (see
-        NOTE [ Streaming facade ])."""
+        NOTE [ Streaming facade ]); ``slice_seconds``: of :class:`TimeSlicer`."""
         t0 = time.perf_counter()
         opts = self.options
         name = opts.get("name") or name or "<data>"
@@ -199,6 +210,7 @@ class JsLoader:
         src = CountedSource(
             source, name, ctype, self._on_progress, total=total,
             chunk_size=int(opts.get("chunk_size", DEFAULT_LOAD_CHUNK)), fetch=fetch,
+            slicer=TimeSlicer(slice_seconds),
         )  # fmt: skip
         info = (fetch or {}).get("info")
         if info is not None and not ctype and not opts.get("format"):
@@ -254,7 +266,7 @@ class JsLoader:
         else a :class:`StreamedSamples` continuing where the reading stopped."""
         opts, name = self.options, src.name
         if opts.get("shuffle"):
-            records = list(await ds.load())
+            records = list((await ds.load()).records)  # not list(dataset): a call a record
             return await materialise_sliced(fmt, records, opts, name, src.slicer, self.labels)
         limit = check_int(
             "in_memory_bytes", opts.get("in_memory_bytes", DEFAULT_IN_MEMORY_BYTES), 0

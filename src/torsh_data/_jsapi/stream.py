@@ -35,6 +35,24 @@ task of a 12 MB load (50-70 ms in Chromium). So the first bytes of a pass are ha
 reader in small growing pieces (``FIRST_PIECES``) with a turn of the event loop after each:
 the compilation falls in a task with a small parse, later chunks are full size.
 
+NOTE [ Last steps ]: what a load does once with all the records must be slices too, or it
+is the load's longest task (seen in a Chromium trace of a 12 MB CSV with marks at each step):
+the labels checked and put in their dtype as one column (``LabelCodec.output`` walks every
+label in Python: 30-60 ms, the last task) and the columns' bytes joined at once (~20 ms) are
+done a slice at a time, and ``SLICE_RECORDS`` is small (512 records, a few ms of columns), as
+a slice ends at the first pause after ``SLICE_SECONDS`` and its last step runs past it. A
+shuffled load takes the records as the list they are: ``list(dataset)`` called
+``__getitem__`` once a record (20-30 ms at the end of reading).
+
+NOTE [ Warm load ]: the first pieces above spread the compiling over tasks, but still during
+the load. A load from a URL whose format is CSV/TSV therefore also starts :func:`warm_load`
+beside it: while the request is in flight, a two-record CSV is loaded from memory through
+the same path (in a page, the body of a JavaScript ``Response``, as a fetch's is read), with a
+turn of the event loop after every step, so that the functions the real data will need are
+compiled before it arrives. It is a separate loader on its own bytes: it neither reads nor
+changes the real load, an error in it is dropped, and it is cancelled if the real load ends
+first. Natively there is nothing to compile, so only Pyodide runs it (``WARM_LOADS``).
+
 Python's cycle collector is paused while a load runs (:func:`collector_paused`): from
 Python 3.14 (Pyodide's) a dict stays tracked by the collector even when it holds only
 numbers and strings, so every record of a CSV is one more object each collection walks, and
@@ -54,6 +72,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from .._errors import DataValueError, SourceError
+from .._ffi import to_uint8array
+from .._runtime import IN_PYODIDE, js_module
 from ..datasets import IterableDataset, TensorDataset
 from ..formats import FORMATS
 from ..io import iter_source
@@ -63,6 +83,8 @@ from ..tensor import Tensor, stack
 from .labels import LabelCodec
 
 __all__ = [
+    "WARM_CSV",
+    "WARM_LOADS",
     "CountedSource",
     "StreamedSamples",
     "TimeSlicer",
@@ -71,6 +93,7 @@ __all__ = [
     "materialise_sliced",
     "reader_options",
     "to_samples",
+    "warm_load",
 ]
 
 DEFAULT_IN_MEMORY_BYTES = 64 << 20
@@ -79,10 +102,13 @@ DEFAULT_LOAD_CHUNK = 1 << 15
 #: Seconds of work after which a load gives the event loop a turn.
 SLICE_SECONDS = 0.015
 #: Records made into columns at a time.
-SLICE_RECORDS = 2048
+SLICE_RECORDS = 512
 #: The first bytes of a pass are handed to the reader in pieces this large, a turn of the
 #: event loop after each (NOTE [ First pieces ]).
 FIRST_PIECES = (2048, 4096, 8192, 16384)
+#: What a warm load reads, and whether loads from a URL run one (NOTE [ Warm load ]).
+WARM_CSV = b"a,b,label\n1,2.5,0\n3,-4,1\n"
+WARM_LOADS = IN_PYODIDE
 
 
 class TimeSlicer:
@@ -375,11 +401,18 @@ async def materialise_sliced(
         parts.append(part.tensors)
         await slicer.pause()
     else:
+        if labels is not None:  # each slice's labels in the label dtype (NOTE [ Last steps ])
+            for k, (x, y) in enumerate(parts):
+                parts[k] = (x, labels.output(y))
+                await slicer.pause()
         joined = []
         for i, first in enumerate(parts[0]):
-            data = b"".join(p[i].tobytes() for p in parts)
+            data = bytearray()
+            for p in parts:
+                data += p[i].tobytes()
+                await slicer.pause()
             joined.append(
-                Tensor(data, dtype=first.dtype.name, shape=(len(records), *first.shape[1:]))
+                Tensor(bytes(data), dtype=first.dtype.name, shape=(len(records), *first.shape[1:]))
             )
         while records:
             del records[-SLICE_RECORDS:]
@@ -437,3 +470,36 @@ class StreamedSamples(IterableDataset[Any]):
         if self.total is None:
             return None
         return self.total // batch_size if drop_last else math.ceil(self.total / batch_size)
+
+
+def warm_source(data: bytes) -> Any:
+    """``data`` as a fetch's response is read: a JavaScript ``Response`` in Pyodide."""
+    if not IN_PYODIDE:
+        return data
+    return js_module().Response.new(to_uint8array(data))
+
+
+async def warm_load(options: dict[str, Any]) -> bool:
+    """Load :data:`WARM_CSV` from memory as a load with ``options`` (their ``label`` and
+    ``shuffle``) loads a CSV, a turn of the event loop after every step; True when it went
+    through. Any error is dropped: a warm load changes nothing (NOTE [ Warm load ])."""
+    from .loader import JsLoader
+
+    opts: dict[str, Any] = {"format": "csv", "shuffle": options.get("shuffle") is True}
+    if options.get("label") is not None:
+        opts["label"] = "label"
+    try:
+        loader = JsLoader(2, opts)
+        await loader.load_source(warm_source(WARM_CSV), name="warm-load.csv", slice_seconds=0.0)
+    except Exception:
+        return False
+    return True
+
+
+async def end_warm_load(task: asyncio.Future[bool]) -> None:
+    """Cancel a warm load that is still running once the real load has ended, and wait for
+    it to end (NOTE [ Warm load ])."""
+    if not task.done():
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
