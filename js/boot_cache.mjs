@@ -193,8 +193,11 @@ const damaged = (id, what) => new Error(`the boot snapshot '${id}' in IndexedDB 
 /**
  * Begin reading this scope's stored snapshot now, before its key is known (NOTE [ Snapshot
  * read ahead ]). `await read.get(key)`: undefined when none is stored for `key`, else
- * `{ bytes }`, a promise of the snapshot's bytes that rejects when they are not what was
- * saved (a piece missing, of another length or with another checksum).
+ * `{ bytes, buffer }`: `bytes` a promise of the snapshot's bytes that rejects when they are
+ * not what was saved (a piece missing, of another length or with another checksum), `buffer`
+ * the Uint8Array of the snapshot's length they are written into as they arrive (whole once
+ * `bytes` resolves; null when the header is damaged) for a restore that begins meanwhile
+ * (NOTE [ Restore while reading ] in pyodide_boot.mjs).
  */
 export function readSnapshot() {
   const prefix = `${scope()}:`;
@@ -209,13 +212,14 @@ export function readSnapshot() {
       const id = ids[0];
       s.get(id).onsuccess = (h) => {
         const entry = h.target.result;
-        header({ id, entry });
         const count = entry?.sums?.length, where = entry?.length > 0 ? storedPages(entry) : null;
         if (!where || !(count > 0) || Math.ceil(where.bytes / PIECE) !== count) {
+          header({ id, out: null });
           fail(damaged(id, `its header (${entry ? Object.keys(entry).join(", ") : entry}) gives no length, pages and piece checksums`));
           return;
         }
         const out = new Uint8Array(entry.length);
+        header({ id, out });
         let left = count;
         for (let i = 0; i < count; i++) {
           s.get(pieceKey(id, i)).onsuccess = (r) => {
@@ -240,7 +244,7 @@ export function readSnapshot() {
   return {
     async get(key) {
       const h = await got;
-      return h && h.id === `${prefix}${key}` ? { bytes: done } : undefined;
+      return h && h.id === `${prefix}${key}` ? { bytes: done, buffer: h.out } : undefined;
     },
   };
 }

@@ -257,14 +257,17 @@ async function boot(options, attempt = { snapshot: true }) {
       };
       progress.sizes(manifest);
       if (IS_NODE) progress.phase("python");
-      let snap = null, error = null;
+      let snap = null, ready = null, error = null;
       if (snapshots) {
         key = await bootCache.cacheKey(mod.version, await wheelBytes, stdlibTag);
         if (options.compileCache !== false) pycs = bootCache.readCompiled(key); // read while Pyodide starts
         const found = await stored.get(key);
-        snap = found ? await found.bytes.catch((e) => { error = e; return null; }) : null;
+        // NOTE [ Restore while reading ] (pyodide_boot.mjs): Pyodide starts while the pieces arrive
+        ready = found?.bytes.catch((e) => { error = e; throw e; }) ?? null;
+        ready?.catch(() => {}); // awaited by startPyodide's fsInit
+        snap = found?.buffer ?? (found ? await ready.catch(() => null) : null);
       }
-      const started = await startPyodide(mod.loadPyodide, config, { snapshot: snap, make: Boolean(snapshots) });
+      const started = await startPyodide(mod.loadPyodide, config, { snapshot: snap, ready, make: Boolean(snapshots) });
       ({ pyodide, restored } = started);
       attempt.restored = restored;
       if (restored) checkRestored(pyodide); // NOTE [ Snapshot standard library ] (pyodide_boot.mjs)

@@ -20,10 +20,22 @@ const OPTIONAL = [
   "data/shapes-images-idx3-ubyte", "data/flowers.csv", "data/sentences.txt",
 ];
 
+// The page that registers the worker has just fetched (and revalidated) all of these, so the
+// install takes them from the HTTP cache as they are ("force-cache": the network only for what
+// is not there), not asking the server again: a revalidating request holds the HTTP cache's
+// entry while its body streams into the Cache Storage, and a reload meanwhile waits for it.
+const fetchKept = async (u) => {
+  const res = await fetch(new Request(u, { cache: "force-cache" }));
+  if (!res.ok) throw new Error(`sw.js: GET ${u}: HTTP ${res.status}`);
+  return res;
+};
+
 self.addEventListener("install", (e) => e.waitUntil((async () => {
   const cache = await caches.open(CACHE);
-  await cache.addAll(PAGE); // all or nothing: an install that misses one fails, and is retried
-  await Promise.all(OPTIONAL.map((u) => cache.add(u).catch(() => {})));
+  // all or nothing: an install that misses one fails (nothing of PAGE is put), and is retried
+  const page = await Promise.all(PAGE.map(fetchKept));
+  await Promise.all(page.map((res, i) => cache.put(PAGE[i], res)));
+  await Promise.all(OPTIONAL.map((u) => fetchKept(u).then((res) => cache.put(u, res)).catch(() => {})));
   await self.skipWaiting();
 })()));
 

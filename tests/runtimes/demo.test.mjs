@@ -227,6 +227,29 @@ for (const engine of ENGINES) test(`${engine}: the demo keeps its promises: offl
   }
 });
 
+// sw.js: the install takes what the page has just fetched from the HTTP cache as it is, not
+// from the server again (a revalidation holds the HTTP cache's entry while its body streams
+// into the Cache Storage, and a reload meanwhile waits for it)
+for (const engine of ENGINES) test(`${engine}: the demo's service worker installs from the HTTP cache, asking the server nothing again`,
+  // WebKit's automation session sends every request to the server (the page's own fetches of a
+  // file are each answered 200): there is no HTTP cache to install from
+  { skip: engine === "webkit" ? "WebKit's automation session keeps no HTTP cache" : false }, async () => {
+  const own = await serveDir(PYTHON, path.join(ROOT, "examples/browser"), [], ENV, { log: true });
+  const page = await launch(engine, { timeoutMs: 240_000 });
+  try {
+    await page.goto(own.url + "/");
+    await loads(page, 1);
+    await page.waitFor(() => window.demo.offlineReady === true, null, 120_000);
+    const asked = (file) => own.requests.filter((r) => r.startsWith(`GET /${file} `));
+    for (const file of ["vendor/pyodide/pyodide.asm.wasm", "vendor/torsh-data/wheel/torsh_data.whl", "vendor/torsh-data/index.mjs", "app.mjs"]) {
+      assert.equal(asked(file).length, 1, `${file}: ${JSON.stringify(asked(file))}`);
+    }
+  } finally {
+    own.proc.kill("SIGTERM");
+    await page.close();
+  }
+});
+
 /** A CSV of `rows` rows of 20 floats and a label, about 125 bytes a row. */
 export function bigCsv(rows) {
   let seed = 1;

@@ -322,6 +322,49 @@ b.getvalue()`).toJs();
       assert.deepEqual(Object.keys(tree(dir.slice(0, -3))), ["/in/ok.py"]);
     });
 
+    test("startPyodide: with `ready`, Pyodide starts before the snapshot is whole and restores it once it is; a damaged one is not restored", async () => {
+      // NOTE [ Restore while reading ] (pyodide_boot.mjs), against a stand-in loadPyodide that
+      // does what Pyodide and Emscripten do: size the memory by the snapshot, wait for the
+      // fsInit hook (a run dependency), then check the snapshot's magic number and restore it
+      const { startPyodide } = await import(path.join(ROOT, "src/torsh_data/loader/pyodide_boot.mjs"));
+      const MAGIC = 0x12345678, log = [];
+      const loadPyodide = async (config) => {
+        const snap = config._loadSnapshot;
+        if (!snap) {
+          log.push("ordinary");
+          return "fresh";
+        }
+        log.push(`started with ${snap.length} bytes`);
+        await config.fsInit?.({}, { sitePackages: "/lib" });
+        if (new Uint32Array(snap.buffer, snap.byteOffset, 1)[0] !== MAGIC) throw new Error("Snapshot has invalid magic number");
+        log.push(`restored ${snap.subarray(4).join(",")}`);
+        return "restored";
+      };
+      const whole = (buffer) => { new Uint32Array(buffer.buffer, 0, 1)[0] = MAGIC; buffer.set([7, 8, 9], 4); };
+      const deferred = () => { let resolve, reject; const p = new Promise((a, b) => { resolve = a; reject = b; }); return { p, resolve, reject }; };
+      for (const damaged of [false, true]) {
+        log.length = 0;
+        const buffer = new Uint8Array(7), ready = deferred();
+        const started = startPyodide(loadPyodide, {}, { snapshot: buffer, ready: ready.p, make: true });
+        await new Promise((r) => setTimeout(r, 10));
+        assert.deepEqual(log, ["started with 7 bytes"], "Pyodide starts while the pieces arrive");
+        whole(buffer); // the last piece (a damaged snapshot's pieces arrive too, then one fails its check)
+        if (damaged) ready.reject(new Error("piece 3 is damaged")); else ready.resolve(buffer);
+        const r = await started;
+        if (damaged) {
+          assert.deepEqual([r.pyodide, r.restored, r.error?.message, log], ["fresh", false, "Snapshot has invalid magic number",
+            ["started with 7 bytes", "ordinary"]]);
+        } else {
+          assert.deepEqual([r.pyodide, r.restored, r.error, log], ["restored", true, null, ["started with 7 bytes", "restored 7,8,9"]]);
+        }
+      }
+      // whole bytes, no `ready`: restored at once, as before
+      log.length = 0;
+      const bytes = new Uint8Array(7);
+      whole(bytes);
+      assert.deepEqual((await startPyodide(loadPyodide, {}, { snapshot: bytes })).restored, true);
+    });
+
     test("loadFromUrl: CSV batches, shuffled as natively, into TensorFlow.js", async () => {
       const tf = await import("@tensorflow/tfjs");
       const opts = { shuffle: true, seed: 5, label: "label", labelDtype: "int32" };

@@ -7,16 +7,39 @@
  * worker made from a Blob or `data:` URL cannot import a file beside it).
  */
 
+// NOTE [ Restore while reading ]: a warm visit reads its ~17 MB snapshot from IndexedDB for
+// 150-400 ms, and Pyodide's start before the restore proper (importing pyodide.asm.mjs,
+// instantiating the wasm from the browser's compiled-code cache, Emscripten's dynamic linking:
+// 150-300 ms on a loaded machine) needs only the snapshot's length (the memory's size). So
+// loadPyodide is called once the snapshot's header is read, given the buffer its pieces are
+// still being written into, and an `fsInit` hook (a run dependency Emscripten waits for before
+// Pyodide restores the memory) that waits for the last piece. A snapshot found damaged then
+// (`ready` rejects) must not be restored: its magic number is zeroed, so Pyodide's
+// restoreSnapshot throws and the boot goes the ordinary way (an error in fsInit would not stop
+// it: Emscripten does not await its preRun hooks' promises).
+
 /**
  * Start Pyodide (`loadPyodide` with `config`): from `snapshot` (bytes) when given, else, or
- * when it fails to restore, the ordinary way, ready to make a snapshot when `make`.
- * Resolves to `{ pyodide, restored, error }`, `error` being why the snapshot did not restore.
+ * when it fails to restore, the ordinary way, ready to make a snapshot when `make`. With
+ * `ready`, a promise that resolves once `snapshot` is whole (its bytes still arriving: NOTE
+ * [ Restore while reading ]), Pyodide starts meanwhile and restores it once `ready` resolves
+ * (when `ready` rejects, it boots the ordinary way). Resolves to `{ pyodide, restored, error }`,
+ * `error` being why the snapshot did not restore.
  */
-export async function startPyodide(loadPyodide, config, { snapshot = null, make = false } = {}) {
+export async function startPyodide(loadPyodide, config, { snapshot = null, ready = null, make = false } = {}) {
   let error = null;
   if (snapshot) {
+    const wait = ready ? {
+      fsInit: async () => {
+        try {
+          await ready;
+        } catch {
+          snapshot.fill(0, 0, 4); // its magic number: Pyodide refuses to restore it
+        }
+      },
+    } : {};
     try {
-      return { pyodide: await loadPyodide({ ...config, _loadSnapshot: snapshot }), restored: true, error };
+      return { pyodide: await loadPyodide({ ...config, _loadSnapshot: snapshot, ...wait }), restored: true, error };
     } catch (e) {
       error = e;
     }
