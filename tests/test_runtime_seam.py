@@ -54,6 +54,7 @@ RUNTIME_TESTS = {
     "loader/_executor.py": 1,  # default_executor: Web Workers in Pyodide
     "loader/_helpers.py": 1,  # worker helpers in Pyodide
     "loader/_workers.py": 1,  # the process pool is native only
+    "_jsapi/stream.py": 2,  # a warm load only where first use compiles Pyodide's code (NOTE [ Warm load ])
     "loader/_webworkers.py": 9,  # page workers (one compiled wasm module, the page-relative stdlib URL) vs Node.js worker_threads
 }
 FLAGS = {"IN_PYODIDE", "IN_BROWSER"}

@@ -23,7 +23,8 @@ from support import run
 
 from torsh_data import Tensor, TorshDataError
 from torsh_data._jsapi import JsLoader
-from torsh_data._jsapi.convert import MAX_HEADERS, BatchPacker, heap_addresses
+from torsh_data._jsapi.convert import MAX_HEADERS, BatchPacker
+from torsh_data._wasm import addresses
 
 IN_PYODIDE = sys.platform == "emscripten"
 
@@ -159,7 +160,7 @@ def test_every_batch_reads_back_exactly(seq: list[dict[str, Any]]) -> None:
         assert take(desc, plain, headers) == expected(batch)
 
 
-def test_heap_addresses_locate_writable_views_at_once_and_others_as_wasm_addresses() -> None:
+def test_addresses_locate_writable_views_at_once_and_others_as_wasm_addresses() -> None:
     # NOTE [ Packing cost ]: the collated batch's buffer (a writable view, of any format and
     # offset) is located directly; the answer is the contract's, checked with ctypes
     raw = bytearray(range(48))
@@ -169,15 +170,14 @@ def test_heap_addresses_locate_writable_views_at_once_and_others_as_wasm_address
         memoryview(raw).cast("f"),
         memoryview(raw)[8:].cast("i").cast("B").cast("h", (4, 5)),
     ]
-    assert heap_addresses(*views) == ctypes_locate(*views)
-    for view, at in zip(views, heap_addresses(*views), strict=True):
+    assert addresses(*views) == ctypes_locate(*views)
+    for view, at in zip(views, addresses(*views), strict=True):
         assert ctypes.string_at(at, view.nbytes) == view.tobytes()
-    assert heap_addresses(memoryview(bytearray())) == [0]
-    if IN_PYODIDE:  # bytes go to _wasm.addresses (natively it needs no Pyodide: see above)
-        data = bytes(range(9))
-        assert ctypes.string_at(heap_addresses(data)[0], 9) == data
-        with pytest.raises(TypeError):
-            heap_addresses(memoryview(data)[1:])
+    assert addresses(memoryview(bytearray())) == [0]
+    data = bytes(range(9))
+    assert ctypes.string_at(addresses(data)[0], 9) == data
+    with pytest.raises(TypeError):
+        addresses(memoryview(data)[1:])
 
 
 def test_lean_batch_path_hands_over_the_batches_of_the_checked_one() -> None:

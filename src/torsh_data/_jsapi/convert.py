@@ -58,47 +58,22 @@ from collections.abc import Callable
 from typing import Any
 
 from .._ffi import to_js
-from .._runtime import IN_PYODIDE
 from .._wasm import addresses, locatable
 from ..tensor import Tensor
 
-if IN_PYODIDE:  # _ctypes, without importing the ctypes package (as torsh_data._wasm)
-    from .._wasm import _addressof, _Char
-else:
-    from ctypes import addressof as _addressof
-    from ctypes import c_char as _Char  # type: ignore[assignment]
-
-__all__ = ["MAX_HEADERS", "BatchPacker", "heap_addresses"]
+__all__ = ["MAX_HEADERS", "BatchPacker"]
 
 #: Distinct batch structures remembered; past that the ids start again (each is sent anew).
 MAX_HEADERS = 64
 
 
 def _heap_locator() -> Callable[..., list[int]]:
-    """:func:`heap_addresses`; natively a :class:`~torsh_data.TorshDataError` (there is no
+    """:func:`torsh_data._wasm.addresses`; natively a :class:`~torsh_data.TorshDataError` (there is no
     JavaScript to hand a batch to)."""
     from .._runtime import js_module
 
     js_module()  # raises the seam's clear error natively
-    return heap_addresses
-
-
-def heap_addresses(*buffers: Any) -> list[int]:
-    """:func:`torsh_data._wasm.addresses` (its contract), with the buffer a collated batch
-    holds, a writable contiguous view, located at once (NOTE [ Packing cost ]).
-
-    >>> import ctypes
-    >>> b = bytearray(b"abcd")
-    >>> [ctypes.string_at(a, 2) for a in heap_addresses(memoryview(b)[2:], memoryview(b))]
-    [b'cd', b'ab']
-    """
-    out = []
-    for b in buffers:
-        if type(b) is memoryview and not b.readonly and b.nbytes and b.c_contiguous:
-            out.append(_addressof(_Char.from_buffer(b)))
-        else:
-            out += addresses(b)
-    return out
+    return addresses
 
 
 class BatchPacker:
@@ -108,7 +83,7 @@ class BatchPacker:
     Args:
         locate: ``(*buffers) -> [address, ...]`` where each writable buffer or ``bytes``
             starts in memory (raising ``TypeError`` for another read-only buffer). Pyodide's
-            heap by default (:func:`heap_addresses`).
+            heap by default (:func:`torsh_data._wasm.addresses`).
 
     >>> import ctypes
     >>> from torsh_data import Tensor
@@ -138,7 +113,7 @@ class BatchPacker:
         NOTE [ Packing cost ]: this runs once per batch on the path every batch takes, so it
         does little: a tensor's buffer that is already a writable view (what a collated batch
         holds) goes to the locator as it is, without :func:`locatable`'s checks, and the
-        locator (:func:`heap_addresses`) takes such a view's address at once, without
+        locator (:func:`torsh_data._wasm.addresses`) takes such a view's address at once, without
         :func:`~torsh_data._wasm.addresses`'s cast; all of a batch's buffers are located in
         one call; the structure is looked up by a flat tuple; the descriptor is one join. (A
         P2 batch in Pyodide under Node.js, the same batch packed over and over, best of 40:

@@ -48,6 +48,12 @@ if IN_PYODIDE:  # _ctypes is built into Pyodide's interpreter: no import cost, n
     class _VoidP(_SimpleCData):
         _type_ = "P"
 
+else:  # the same names from ctypes, so addresses() is the same function natively (tests)
+    from ctypes import addressof as _addressof
+    from ctypes import c_char as _Char  # type: ignore[assignment]
+    from ctypes import c_char_p as _CharP  # type: ignore[assignment]
+    from ctypes import c_void_p as _VoidP  # type: ignore[assignment]
+
 
 __all__ = ["Kernels", "addresses", "disabled", "kernels", "locatable", "unavailable"]
 
@@ -82,6 +88,9 @@ def addresses(*buffers: Any) -> list[int]:
     for buf in buffers:
         if type(buf) is bytes:
             out.append(_VoidP.from_buffer(_CharP(buf)).value or 0 if buf else 0)
+            continue
+        if type(buf) is memoryview and not buf.readonly and buf.nbytes and buf.c_contiguous:
+            out.append(_addressof(_Char.from_buffer(buf)))  # a collated batch's view: at once
             continue
         view = memoryview(buf).cast("B")
         if not view.nbytes:
