@@ -93,13 +93,15 @@ def flips(
     """The images ``i`` of the ``(N, P, H, W, u)`` batch in ``data`` with ``chosen[i]``
     reversed along ``axis`` (2: rows, upside down; 3: columns, left-right), the others as
     they are."""
+    n = shape[0]
     a = np.frombuffer(data, dtype=np.uint8).reshape(shape)
     reverse: list[Any] = [slice(None)] * 5
     reverse[axis] = slice(None, None, -1)
-    if all(chosen):
+    idx = np.flatnonzero(chosen)
+    if len(idx) == n:
         return memoryview(np.ascontiguousarray(a[tuple(reverse)])).cast("B")
     out = a.copy()
-    reverse[0] = idx = np.flatnonzero(chosen)
+    reverse[0] = idx
     out[idx] = a[tuple(reverse)]
     return memoryview(out).cast("B")
 
