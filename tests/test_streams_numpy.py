@@ -87,14 +87,38 @@ def test_numpy_draws_follow_each_stream(indices: list[int], ns: list[int]) -> No
     assert [g.next64() for g in lanes] == [g.next64() for g in objects]
 
 
-def test_a_stream_that_refuses_every_round_draws_on() -> None:
+@given(indices=indices_st, ns=st.lists(bound_st, min_size=1, max_size=4))
+def test_a_window_and_a_coin_are_the_two_draws(indices: list[int], ns: list[int]) -> None:
+    """``window_coin_lanes`` is ``randbelow(n)`` then ``random()`` from each stream."""
+    np = importlib.import_module("numpy")
+    lanes = lane_streams(11, indices)
+    objects = [SampleGenerator(lane_seed(11, i)) for i in indices]
+    for n in ns:
+        got = _streams.window_coin_lanes(np, lanes, n)
+        if n.bit_length() > 64:
+            assert got is None
+            continue
+        ks, coins = got
+        want = [(g.randbelow(n), g.random()) for g in objects]
+        assert list(zip(ks.tolist(), coins.tolist(), strict=True)) == want
+    assert [g.next64() for g in lanes] == [g.next64() for g in objects]
+
+
+@pytest.mark.parametrize("coin", [False, True], ids=["randbelow", "window_coin"])
+def test_a_stream_that_refuses_every_round_draws_on(coin: bool) -> None:
     """A bound just above a power of two refuses nearly half the words: over many streams
     some refuse all ``_ROUNDS`` words and finish in Python, where the lanes left off."""
     np = importlib.import_module("numpy")
     n, count = 2**40 + 1, 4000
     lanes = lane_streams(3, range(count))
     objects = [SampleGenerator(lane_seed(3, i)) for i in range(count)]
-    assert _streams.randbelow_lanes(np, lanes, n).tolist() == [g.randbelow(n) for g in objects]
+    if coin:
+        ks, coins = _streams.window_coin_lanes(np, lanes, n)  # type: ignore[misc]
+        got = list(zip(ks.tolist(), coins.tolist(), strict=True))
+        assert got == [(g.randbelow(n), g.random()) for g in objects]
+    else:
+        got = _streams.randbelow_lanes(np, lanes, n).tolist()
+        assert got == [g.randbelow(n) for g in objects]
     assert [g.next64() for g in lanes] == [g.next64() for g in objects]
 
 

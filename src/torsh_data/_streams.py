@@ -33,6 +33,7 @@ __all__ = [
     "randbelow_lanes",
     "random_each",
     "random_lanes",
+    "window_coin_lanes",
 ]
 
 MASK64 = (1 << 64) - 1
@@ -463,3 +464,35 @@ def randbelow_lanes(np: Any, gens: Sequence[Any], n: int) -> Any:
             out[i] = scratch.randbelow(n)
             states[i] = scratch._state
     return out
+
+
+def window_coin_lanes(np: Any, gens: Sequence[Any], n: int) -> tuple[Any, Any] | None:
+    """``(randbelow_lanes(np, gens, n), random_lanes(np, gens))`` drawn together: each
+    stream's ``randbelow(n)``, then its ``random()`` (a crop's window, then a flip's coin),
+    the words of both from one mixing of each stream's next ``_ROUNDS + 1`` states. None
+    when the streams are not in lanes or ``n`` exceeds 64 bits (nothing is drawn then)."""
+    if n <= 0:
+        raise DataValueError(f"randbelow needs n > 0, got {n}")
+    k = n.bit_length()
+    states = None if k > 64 else _np_states(np, gens)
+    if states is None:
+        return None
+    rounds = 1 if n == 1 << (k - 1) else _ROUNDS
+    golden, _, _, steps = _np_constants(np, rounds + 1)
+    raw = _np_mix(np, states + steps)  # (rounds + 1, N)
+    words = raw[:rounds] >> np.uint64(64 - k)
+    below = words < np.uint64(n)
+    first = below.argmax(axis=0)
+    lanes = np.arange(len(states))
+    ks = words[first, lanes]
+    coins = (raw[first + 1, lanes] >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    missed = np.flatnonzero(~below[first, lanes])
+    states += (first.astype(np.uint64) + np.uint64(2)) * golden
+    if len(missed):  # every word refused: this stream draws on, as randbelow does
+        scratch = SampleGenerator(0)
+        for i in missed.tolist():
+            scratch._state = (int(states[i]) + (rounds - 2) * GOLDEN) & MASK64
+            ks[i] = scratch.randbelow(n)
+            coins[i] = scratch.random()
+            states[i] = scratch._state
+    return ks, coins

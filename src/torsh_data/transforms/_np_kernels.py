@@ -67,11 +67,14 @@ def crops(
     ks: Sequence[int],
     cols: int,
     fills: Sequence[bytes],
+    mirrored: Any = None,
 ) -> memoryview:
     """Image ``i`` of the ``(N, P, H, W, u)`` batch in ``data``, padded by ``ltrb`` (see
     :func:`framed`), cropped to ``size`` at window position ``ks[i]`` (``top, left =
     divmod(ks[i], cols)``, as :class:`~torsh_data.transforms.RandomCrop` numbers them): one
-    padded copy and one gather of window rows from a view of its sliding windows."""
+    padded copy and one gather of window rows from a view of its sliding windows. With
+    ``mirrored`` (a bool per image), the crops it chooses are then mirrored left-right in
+    place (as :func:`flips` would, without copying the batch again)."""
     a = framed(np, data, shape, ltrb, fills)
     n, p, ph, pw, u = a.shape
     th, tw = size
@@ -83,8 +86,14 @@ def crops(
         0,
         (s0, s2, s3, s1, s2),
     )
-    tops, lefts = np.divmod(np.array(ks, dtype=np.intp), cols)
-    return memoryview(windows[np.arange(n), tops, lefts].view(np.uint8)).cast("B")
+    tops, lefts = np.divmod(np.asarray(ks).astype(np.intp), cols)
+    out = windows[np.arange(n), tops, lefts].view(np.uint8)
+    if mirrored is not None:
+        idx = np.flatnonzero(mirrored)
+        if len(idx):
+            images = out.reshape(n, p, th, tw, u)
+            images[idx] = images[idx, :, :, ::-1]
+    return memoryview(out).cast("B")
 
 
 def flips(
