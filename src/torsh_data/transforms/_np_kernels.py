@@ -169,7 +169,8 @@ def _channel(np: Any, a: Any, four: tuple[bytes, ...], stats: Any, k: int) -> An
 
 def _affine(np: Any, a: Any, mean: float, std: float) -> Any:
     """``((a / 255) - mean) / std`` in float32, each operation rounded to float32."""
-    out = np.divide(a, np.float32(255), dtype=np.float32)
+    out = a.astype(np.float32)  # exact: every uint8 is a float32
+    np.divide(out, np.float32(255), out=out)
     if mean != 0.0:
         np.subtract(out, np.float32(mean), out=out)
     if std != 1.0:
