@@ -441,29 +441,8 @@ def randbelow_lanes(np: Any, gens: Sequence[Any], n: int) -> Any:
     """:func:`randbelow_each` as a uint64 array drawn by numpy (NOTE [ Streams in numpy ]),
     or None when the streams are not in lanes or ``n`` exceeds 64 bits (nothing is drawn
     then)."""
-    if n <= 0:
-        raise DataValueError(f"randbelow needs n > 0, got {n}")
-    k = n.bit_length()
-    states = None if k > 64 else _np_states(np, gens)
-    if states is None:
-        return None
-    rounds = 1 if n == 1 << (k - 1) else _ROUNDS  # a power of two refuses nothing
-    golden, _, _, steps = _np_constants(np, rounds)
-    words = _np_mix(np, states + steps)  # (rounds, N): each stream's next words
-    words >>= np.uint64(64 - k)
-    below = words < np.uint64(n)
-    first = below.argmax(axis=0)
-    lanes = np.arange(len(states))
-    out = words[first, lanes]
-    missed = np.flatnonzero(~below[first, lanes])
-    states += (first.astype(np.uint64) + np.uint64(1)) * golden
-    if len(missed):  # every word refused: this stream draws on, as randbelow does
-        scratch = SampleGenerator(0)
-        for i in missed.tolist():
-            scratch._state = (int(states[i]) + (rounds - 1) * GOLDEN) & MASK64
-            out[i] = scratch.randbelow(n)
-            states[i] = scratch._state
-    return out
+    drawn = _np_below(np, gens, n, False)
+    return None if drawn is None else drawn[0]
 
 
 def window_coin_lanes(np: Any, gens: Sequence[Any], n: int) -> tuple[Any, Any] | None:
@@ -471,28 +450,36 @@ def window_coin_lanes(np: Any, gens: Sequence[Any], n: int) -> tuple[Any, Any] |
     stream's ``randbelow(n)``, then its ``random()`` (a crop's window, then a flip's coin),
     the words of both from one mixing of each stream's next ``_ROUNDS + 1`` states. None
     when the streams are not in lanes or ``n`` exceeds 64 bits (nothing is drawn then)."""
+    return _np_below(np, gens, n, True)
+
+
+def _np_below(np: Any, gens: Sequence[Any], n: int, coin: bool) -> tuple[Any, Any] | None:
+    """``(randbelow(n) of each stream, then random() of each if coin else None)``."""
     if n <= 0:
         raise DataValueError(f"randbelow needs n > 0, got {n}")
     k = n.bit_length()
     states = None if k > 64 else _np_states(np, gens)
     if states is None:
         return None
-    rounds = 1 if n == 1 << (k - 1) else _ROUNDS
-    golden, _, _, steps = _np_constants(np, rounds + 1)
-    raw = _np_mix(np, states + steps)  # (rounds + 1, N)
+    rounds = 1 if n == 1 << (k - 1) else _ROUNDS  # a power of two refuses nothing
+    golden, _, _, steps = _np_constants(np, rounds + coin)
+    raw = _np_mix(np, states + steps)  # (rounds [+ 1], N): each stream's next words
     words = raw[:rounds] >> np.uint64(64 - k)
     below = words < np.uint64(n)
     first = below.argmax(axis=0)
     lanes = np.arange(len(states))
     ks = words[first, lanes]
-    coins = (raw[first + 1, lanes] >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    coins = None
+    if coin:
+        coins = (raw[first + 1, lanes] >> np.uint64(11)).astype(np.float64) * 2.0**-53
     missed = np.flatnonzero(~below[first, lanes])
-    states += (first.astype(np.uint64) + np.uint64(2)) * golden
+    states += (first.astype(np.uint64) + np.uint64(1 + coin)) * golden
     if len(missed):  # every word refused: this stream draws on, as randbelow does
         scratch = SampleGenerator(0)
         for i in missed.tolist():
-            scratch._state = (int(states[i]) + (rounds - 2) * GOLDEN) & MASK64
+            scratch._state = (int(states[i]) + (rounds - 1 - coin) * GOLDEN) & MASK64
             ks[i] = scratch.randbelow(n)
-            coins[i] = scratch.random()
+            if coins is not None:
+                coins[i] = scratch.random()
             states[i] = scratch._state
     return ks, coins
