@@ -5,9 +5,11 @@ these when numpy is already imported (``sys.modules``; torsh-data never imports 
 does only what is exact in numpy: pure data movement (padding, crops as one gather from
 the padded batch's sliding windows, flips as reversed views) and 256-entry lookup tables
 whose float32 values are the pure path's table bytes. The parameters are drawn by the
-caller, per sample from that sample's stream, exactly as without numpy, so a batch is the
-same bytes with numpy or without, and for any batch size or worker count. The results are
-held without a copy: a :class:`~torsh_data.Tensor` over the new array's memory.
+caller, per sample from that sample's stream, exactly as without numpy (by numpy too, where
+the streams are in lanes: NOTE [ Streams in numpy ] in ``_streams.py``; a crop and a flip
+fused by ``FusedImage`` draw both from one mixing and mirror the crops in place), so a
+batch is the same bytes with numpy or without, and for any batch size or worker count. The
+results are held without a copy: a :class:`~torsh_data.Tensor` over the new array's memory.
 
 >>> import numpy as np
 >>> batch = bytes(range(2 * 3 * 3))  # two 3x3 images
