@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import tensors
 from support import has_module, needs_numpy, needs_torch
 
 import torsh_data as td
@@ -174,3 +178,31 @@ def test_numpy_take_gives_the_pure_bytes(dtype: str) -> None:
     assert fast.equal(slow) and np.asarray(fast).shape == (50, 3)
     with pytest.raises(td.DataIndexError, match="index 100 is out of range"):
         t.take([0] * 40 + [100])
+
+
+@needs_numpy
+@pytest.mark.native_only(reason="compares numpy's gather with the pure one (no numpy there)")
+@given(
+    t=tensors(max_dims=3, max_side=5).filter(lambda t: t.ndim >= 1 and len(t) >= 1),
+    data=st.data(),
+)
+def test_numpy_take_is_the_pure_take(t: Tensor, data: st.DataObject) -> None:
+    """Any dtype and shape, negative indices, and the same error for one out of range."""
+    n = len(t)
+    idx = data.draw(st.lists(st.integers(-n, n - 1), min_size=32, max_size=70))
+    if data.draw(st.booleans()):  # one index out of range, somewhere
+        idx[data.draw(st.integers(0, len(idx) - 1))] = data.draw(
+            st.integers(n, n + 3) | st.integers(-n - 3, -n - 1)
+        )
+    importlib.import_module("numpy")
+    outcomes = []
+    for hidden in (False, True):
+        with pytest.MonkeyPatch.context() as mp:
+            if hidden:
+                mp.setitem(sys.modules, "numpy", None)
+            try:
+                got = t.take(idx)
+                outcomes.append((got.dtype, got.shape, got.tobytes()))
+            except td.DataIndexError as exc:
+                outcomes.append(str(exc))
+    assert outcomes[0] == outcomes[1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import array
+import importlib
 import itertools
 import random
 import subprocess
@@ -9,7 +11,9 @@ import sys
 from typing import Any
 
 import pytest
-from support import needs_torch
+from hypothesis import given
+from hypothesis import strategies as st
+from support import needs_numpy, needs_torch
 
 import torsh_data as td
 from torsh_data import random as tdr
@@ -191,3 +195,19 @@ def test_permutation_is_the_indices_sorted_by_the_drawn_keys(
         g = tdr.Generator(seed)
         assert g.permutation(n) == sorted(range(n), key=keys.__getitem__)
         assert g.random() == drawn.random()  # the stream goes on where the keys left it
+
+
+@needs_numpy
+@pytest.mark.native_only(reason="compares numpy's argsort with sorted() (no numpy there)")
+@given(keys=st.lists(st.sampled_from([0, 1, 2**40, 2**63, 2**64 - 1]), min_size=256, max_size=700))
+def test_numpy_permutation_keeps_equal_keys_in_index_order(keys: list[int]) -> None:
+    """With numpy loaded, ``permutation`` is numpy's stable argsort of the drawn keys: the
+    order ``sorted`` gives (ties included), so the samplers' orders do not change."""
+    importlib.import_module("numpy")
+    drawn = array.array("Q", keys)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tdr.Generator, "_words", lambda self, n: drawn)
+        fast = tdr.Generator(0).permutation(len(keys))
+        mp.setitem(sys.modules, "numpy", None)
+        assert fast == tdr.Generator(0).permutation(len(keys))
+    assert fast == sorted(range(len(keys)), key=keys.__getitem__)

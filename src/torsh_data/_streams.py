@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -29,7 +30,10 @@ __all__ = [
     "lane_seed",
     "lane_streams",
     "randbelow_each",
+    "randbelow_lanes",
     "random_each",
+    "random_lanes",
+    "window_coin_lanes",
 ]
 
 MASK64 = (1 << 64) - 1
@@ -178,6 +182,8 @@ def lane_streams(base: int, indices: Sequence[int]) -> StreamLanes:
     lanes: stream ``i`` seeded :func:`lane_seed` ``(base, indices[i])``."""
     n = len(indices)
     seeded = _wasm_streams.seed_lanes(base, indices)
+    if seeded is None and (np := sys.modules.get("numpy")) is not None:
+        seeded = _np_seed_lanes(np, base, indices)  # NOTE [ Streams in numpy ]
     if seeded is not None:
         return StreamLanes(n, seeded)
     mask, _, packing = _lanes(n)
@@ -313,6 +319,10 @@ def random_each(gens: Sequence[Any]) -> list[float]:
     >>> random_each(a) == [g.random() for g in b]
     True
     """
+    np = sys.modules.get("numpy")
+    drawn = None if np is None else random_lanes(np, gens)  # NOTE [ Streams in numpy ]
+    if drawn is not None:
+        return drawn.tolist()
     words = _next_each(gens)
     if words is None:
         return [g.random() for g in gens]
@@ -329,6 +339,10 @@ def randbelow_each(gens: Sequence[Any], n: int) -> list[int]:
     """
     if n <= 0:
         raise DataValueError(f"randbelow needs n > 0, got {n}")
+    np = sys.modules.get("numpy")
+    drawn = None if np is None else randbelow_lanes(np, gens, n)  # NOTE [ Streams in numpy ]
+    if drawn is not None:
+        return drawn.tolist()
     k = n.bit_length()
     words = _next_each(gens) if k <= 64 else None
     if words is None:
@@ -344,3 +358,128 @@ def randbelow_each(gens: Sequence[Any], n: int) -> list[int]:
     for i in rejected:  # this stream draws on, as randbelow does
         out[i] = gens[i].randbelow(n)
     return out
+
+
+# --- the lanes in numpy ------------------------------------------------------------------------
+#
+# NOTE [ Streams in numpy ]: where numpy is already imported (``sys.modules``; torsh-data never
+# imports it), a batch's streams are seeded into the bytes of the lanes by numpy's uint64
+# arithmetic, which wraps modulo 2**64 as the masks above do, and drawn from in place:
+# ``np.frombuffer(lanes, "<u8")[::2]`` is every stream's state, written back by the draw. A
+# ``randbelow`` takes the first of the next ``_ROUNDS`` words of each stream below ``n`` (the
+# words SplitMix64 would give one after the other: state + t * GOLDEN, mixed), and advances
+# the stream past it, as :meth:`SampleGenerator.randbelow` does; a stream that refused all of
+# them (rare: each refusal has odds below 1/2) draws on in Python. The numbers and the states
+# are the per-stream ones, bit for bit.
+
+_ROUNDS = 4  # words a randbelow looks at per stream before drawing on in Python
+_np_consts: dict[tuple[int, int], Any] = {}
+
+
+def _np_constants(np: Any, rounds: int) -> tuple[Any, Any, Any, Any]:
+    """(GOLDEN, the mixing multipliers, ``t * GOLDEN`` for ``t = 1 .. rounds`` as a column)
+    as uint64 (kept per numpy module and ``rounds``)."""
+    key = (id(np), rounds)
+    found = _np_consts.get(key)
+    if found is None or found[0] is not np:
+        u64 = np.uint64
+        steps = np.arange(1, rounds + 1, dtype=u64).reshape(rounds, 1) * u64(GOLDEN)
+        found = _np_consts[key] = (
+            np,
+            (u64(GOLDEN), u64(0xBF58476D1CE4E5B9), u64(0x94D049BB133111EB), steps),
+        )
+    return found[1]
+
+
+def _np_mix(np: Any, z: Any) -> Any:
+    """:func:`_mix64` of every element of the uint64 array ``z`` (a new array)."""
+    _, m1, m2, _ = _np_constants(np, 1)
+    z = z ^ (z >> np.uint64(30))
+    z *= m1
+    z ^= z >> np.uint64(27)
+    z *= m2
+    z ^= z >> np.uint64(31)
+    return z
+
+
+def _np_seed_lanes(np: Any, base: int, indices: Sequence[int]) -> bytearray | None:
+    """:func:`lane_streams`' lanes (16 bytes a stream) computed by numpy; None when an
+    index does not fit 64 bits (the integers seed those)."""
+    try:
+        i = np.array(indices, dtype=np.uint64)
+    except (OverflowError, TypeError, ValueError):
+        return None
+    golden = _np_constants(np, 1)[0]
+    i += np.uint64(1)
+    i *= golden
+    i += np.uint64(base & MASK64)
+    out = bytearray(16 * len(i))
+    np.frombuffer(out, dtype="<u8")[::2] = _np_mix(np, i)
+    return out
+
+
+def _np_states(np: Any, gens: Any) -> Any:
+    """The states of the streams ``gens`` as a writable uint64 view of their lanes, or None
+    when they are not :class:`StreamLanes` still in lanes."""
+    if type(gens) is not StreamLanes or gens._gens is not None or gens._n < _LANE_MIN:
+        return None
+    return np.frombuffer(gens.lanes(), dtype="<u8")[::2]
+
+
+def random_lanes(np: Any, gens: Sequence[Any]) -> Any:
+    """:func:`random_each` as a float64 array drawn by numpy (NOTE [ Streams in numpy ]), or
+    None when the streams are not in lanes (nothing is drawn then)."""
+    states = _np_states(np, gens)
+    if states is None:
+        return None
+    states += _np_constants(np, 1)[0]
+    words = _np_mix(np, states) >> np.uint64(11)
+    return words.astype(np.float64) * 2.0**-53
+
+
+def randbelow_lanes(np: Any, gens: Sequence[Any], n: int) -> Any:
+    """:func:`randbelow_each` as a uint64 array drawn by numpy (NOTE [ Streams in numpy ]),
+    or None when the streams are not in lanes or ``n`` exceeds 64 bits (nothing is drawn
+    then)."""
+    drawn = _np_below(np, gens, n, False)
+    return None if drawn is None else drawn[0]
+
+
+def window_coin_lanes(np: Any, gens: Sequence[Any], n: int) -> tuple[Any, Any] | None:
+    """``(randbelow_lanes(np, gens, n), random_lanes(np, gens))`` drawn together: each
+    stream's ``randbelow(n)``, then its ``random()`` (a crop's window, then a flip's coin),
+    the words of both from one mixing of each stream's next ``_ROUNDS + 1`` states. None
+    when the streams are not in lanes or ``n`` exceeds 64 bits (nothing is drawn then)."""
+    return _np_below(np, gens, n, True)
+
+
+def _np_below(np: Any, gens: Sequence[Any], n: int, coin: bool) -> tuple[Any, Any] | None:
+    """``(randbelow(n) of each stream, then random() of each if coin else None)``."""
+    if n <= 0:
+        raise DataValueError(f"randbelow needs n > 0, got {n}")
+    k = n.bit_length()
+    states = None if k > 64 else _np_states(np, gens)
+    if states is None:
+        return None
+    rounds = 1 if n == 1 << (k - 1) else _ROUNDS  # a power of two refuses nothing
+    golden, _, _, steps = _np_constants(np, rounds + coin)
+    raw = _np_mix(np, states + steps)  # (rounds [+ 1], N): each stream's next words
+    words = raw[:rounds] >> np.uint64(64 - k)
+    below = words < np.uint64(n)
+    first = below.argmax(axis=0)
+    lanes = np.arange(len(states))
+    ks = words[first, lanes]
+    coins = None
+    if coin:
+        coins = (raw[first + 1, lanes] >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    missed = np.flatnonzero(~below[first, lanes])
+    states += (first.astype(np.uint64) + np.uint64(1 + coin)) * golden
+    if len(missed):  # every word refused: this stream draws on, as randbelow does
+        scratch = SampleGenerator(0)
+        for i in missed.tolist():
+            scratch._state = (int(states[i]) + (rounds - 1 - coin) * GOLDEN) & MASK64
+            ks[i] = scratch.randbelow(n)
+            if coins is not None:
+                coins[i] = scratch.random()
+            states[i] = scratch._state
+    return ks, coins

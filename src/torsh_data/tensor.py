@@ -160,13 +160,16 @@ class Tensor:
         if np is not None and len(indices) >= 32 and self.dtype.name != "float16" and row:
             idx = np.asarray(indices)
             if idx.dtype.kind in "iu" and idx.ndim == 1:
-                if idx.size and (idx.min() < -n or idx.max() >= n):
+                rows = np.frombuffer(data, dtype=np.uint8).reshape(n, row)  # rows of bytes
+                try:  # numpy checks the bounds (-n <= i < n) as it gathers
+                    gathered = rows.take(idx, axis=0)
+                except IndexError:
                     bad = next(i for i in indices if not -n <= i < n)
                     raise DataIndexError(
                         f"index {bad} is out of range for a first axis of size {n}"
-                    )
-                gathered = np.asarray(self).take(idx, axis=0)
-                return Tensor._make(memoryview(gathered).cast("B"), self.dtype, gathered.shape)
+                    ) from None
+                shape = (len(idx), *self.shape[1:])
+                return Tensor._make(memoryview(gathered).cast("B"), self.dtype, shape)
         idx = indices if isinstance(indices, list) else list(indices)
         joined = gather_rows(data, n, row, idx)  # in Pyodide, a compiled kernel
         if joined is not None:

@@ -38,11 +38,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _dtype
+from .._streams import window_coin_lanes
 from .._wasm import image as _wasm_image
 from ..random import randbelow_each, random_each
 from ..tensor import Tensor, stack
+from . import _np_kernels as _np
 from ._compose import Transform, run_steps
-from ._geometry import RandomHorizontalFlip, _plan_for
+from ._geometry import RandomCrop, RandomHorizontalFlip, _plan_for
 from ._image import Normalize, ToTensor, _ToTensorNormalize, _unit_tables
 from ._pixels import as_bytes, layout, translate_float32
 
@@ -79,9 +81,34 @@ class FusedImage(Transform):
         ``ToTensor``; numpy not loaded, whose kernels the steps have), else each step's
         own kernel in turn."""
         out = self._strips(x, gens)
+        if out is NotImplemented and (np := sys.modules.get("numpy")) is not None:
+            out = self._numpy(np, x, gens)
         if out is NotImplemented:
             out = run_steps(self.parts, x, gens)
         return out if type(out) is Tensor else stack(out)
+
+    def _numpy(self, np: Any, x: Tensor, gens: Sequence[Any]) -> Any:
+        """A crop and a flip with numpy (NOTE [ numpy kernels ]): each stream's window and
+        coin from one mixing of its next states (``window_coin_lanes``, the draws the two
+        kernels make one after the other), the crops gathered and the chosen ones mirrored
+        in place; then the tail's kernel. NotImplemented (nothing drawn) where the steps'
+        own kernels apply."""
+        crop, flip = self.crop, self.flip
+        if type(crop) is not RandomCrop or flip is None or x.ndim not in (3, 4) or not x.shape[0]:
+            return NotImplemented
+        one = x[0]
+        if not one.nbytes:
+            return NotImplemented
+        positions, (cols, ltrb), shape, _, _ = _plan_for(crop._plans, one, crop._plan)
+        drawn = window_coin_lanes(np, gens, positions) if positions > 1 else None
+        if drawn is None:
+            return NotImplemented
+        ks, coins = drawn
+        geometry = (len(ks), *layout(one)[:4])
+        fills = crop._fills(one, False)
+        data = _np.crops(np, x._data, geometry, ltrb, crop.size, ks, cols, fills, coins < flip.p)
+        out = Tensor._make(data, x.dtype, (len(ks), *shape))
+        return out if self.tail is None else self.tail.kernel(out, gens)
 
     def _strips(self, x: Tensor, gens: Sequence[Any]) -> Any:
         if x.ndim not in (3, 4) or not x.shape[0] or sys.modules.get("numpy") is not None:

@@ -5,9 +5,11 @@ these when numpy is already imported (``sys.modules``; torsh-data never imports 
 does only what is exact in numpy: pure data movement (padding, crops as one gather from
 the padded batch's sliding windows, flips as reversed views) and 256-entry lookup tables
 whose float32 values are the pure path's table bytes. The parameters are drawn by the
-caller, per sample from that sample's stream, exactly as without numpy, so a batch is the
-same bytes with numpy or without, and for any batch size or worker count. The results are
-held without a copy: a :class:`~torsh_data.Tensor` over the new array's memory.
+caller, per sample from that sample's stream, exactly as without numpy (by numpy too, where
+the streams are in lanes: NOTE [ Streams in numpy ] in ``_streams.py``; a crop and a flip
+fused by ``FusedImage`` draw both from one mixing and mirror the crops in place), so a
+batch is the same bytes with numpy or without, and for any batch size or worker count. The
+results are held without a copy: a :class:`~torsh_data.Tensor` over the new array's memory.
 
 >>> import numpy as np
 >>> batch = bytes(range(2 * 3 * 3))  # two 3x3 images
@@ -67,11 +69,14 @@ def crops(
     ks: Sequence[int],
     cols: int,
     fills: Sequence[bytes],
+    mirrored: Any = None,
 ) -> memoryview:
     """Image ``i`` of the ``(N, P, H, W, u)`` batch in ``data``, padded by ``ltrb`` (see
     :func:`framed`), cropped to ``size`` at window position ``ks[i]`` (``top, left =
     divmod(ks[i], cols)``, as :class:`~torsh_data.transforms.RandomCrop` numbers them): one
-    padded copy and one gather of window rows from a view of its sliding windows."""
+    padded copy and one gather of window rows from a view of its sliding windows. With
+    ``mirrored`` (a bool per image), the crops it chooses are then mirrored left-right in
+    place (as :func:`flips` would, without copying the batch again)."""
     a = framed(np, data, shape, ltrb, fills)
     n, p, ph, pw, u = a.shape
     th, tw = size
@@ -83,8 +88,14 @@ def crops(
         0,
         (s0, s2, s3, s1, s2),
     )
-    tops, lefts = np.divmod(np.array(ks, dtype=np.intp), cols)
-    return memoryview(windows[np.arange(n), tops, lefts].view(np.uint8)).cast("B")
+    tops, lefts = np.divmod(np.asarray(ks).astype(np.intp), cols)
+    out = windows[np.arange(n), tops, lefts].view(np.uint8)
+    if mirrored is not None:
+        idx = np.flatnonzero(mirrored)
+        if len(idx):
+            images = out.reshape(n, p, th, tw, u)
+            images[idx] = images[idx, :, :, ::-1]
+    return memoryview(out).cast("B")
 
 
 def flips(
@@ -93,13 +104,15 @@ def flips(
     """The images ``i`` of the ``(N, P, H, W, u)`` batch in ``data`` with ``chosen[i]``
     reversed along ``axis`` (2: rows, upside down; 3: columns, left-right), the others as
     they are."""
+    n = shape[0]
     a = np.frombuffer(data, dtype=np.uint8).reshape(shape)
     reverse: list[Any] = [slice(None)] * 5
     reverse[axis] = slice(None, None, -1)
-    if all(chosen):
+    idx = np.flatnonzero(chosen)
+    if len(idx) == n:
         return memoryview(np.ascontiguousarray(a[tuple(reverse)])).cast("B")
     out = a.copy()
-    reverse[0] = idx = np.flatnonzero(chosen)
+    reverse[0] = idx
     out[idx] = a[tuple(reverse)]
     return memoryview(out).cast("B")
 
@@ -158,7 +171,8 @@ def _channel(np: Any, a: Any, four: tuple[bytes, ...], stats: Any, k: int) -> An
 
 def _affine(np: Any, a: Any, mean: float, std: float) -> Any:
     """``((a / 255) - mean) / std`` in float32, each operation rounded to float32."""
-    out = np.divide(a, np.float32(255), dtype=np.float32)
+    out = a.astype(np.float32)  # exact: every uint8 is a float32
+    np.divide(out, np.float32(255), out=out)
     if mean != 0.0:
         np.subtract(out, np.float32(mean), out=out)
     if std != 1.0:
