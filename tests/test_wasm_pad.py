@@ -5,6 +5,7 @@ whichever path ran."""
 from __future__ import annotations
 
 import array
+import enum
 from typing import Any
 
 import pytest
@@ -115,6 +116,8 @@ def test_what_the_kernel_leaves_to_the_pure_path() -> None:
     assert pad_rows([[1, [2]]], 2, 0, True) is None
     assert pad_rows([[1], {2}], 1, 0, True) is None
     assert pad_rows([[1, Tensor([1])]], 2, 0, True) is None  # not marshallable
+    assert pad_rows([[1, Five.V]], 2, 0, True) is None  # an int subclass
+    assert pad_rows(Rows([[1]]), 1, 0, True) is None  # a list subclass
 
 
 @given(
@@ -138,9 +141,19 @@ def test_items_that_are_no_int64_fail_or_pass_as_on_the_pure_path(
         assert got == want
 
 
+class Five(enum.IntEnum):
+    V = 5
+
+
+class Rows(list):  # type: ignore[type-arg]
+    pass
+
+
 def test_other_samples_and_big_batches() -> None:
     """Encodings, arrays and Tensors (made lists before the kernel), and a batch bigger than
     the scratch buffer (it grows)."""
+    same(text_collate([[1, Five.V], [2]]), pure([[1, Five.V], [2]]))
+    same(text_collate(Rows([[1], Rows([2, 3])])), pure(Rows([[1], Rows([2, 3])])))
     mixed = [
         Encoding([4, 5, 6], ["a", "b", "c"], [(0, 1)] * 3),
         array.array("q", [7]),
