@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from .. import _dtype
 from .._errors import DataTypeError, DataValueError
+from .._wasm.pad import pad_rows
 from ..samplers import BucketBatchSampler  # lives with the samplers; kept importable here
 from ..tensor import Tensor
 
@@ -81,12 +82,29 @@ def text_collate(
         seqs = [s[:max_length] for s in seqs]
     lengths = [len(s) for s in seqs]
     longest = max(lengths)
+    right = padding_side == "right"
+    found = pad_rows(seqs, longest, pad_id, right)  # NOTE [ The padding kernel ], in Pyodide
+    if found is not None:
+        ids, mask = found
+    else:
+        ids, mask = _pad(seqs, lengths, longest, pad_id, right)
+    shape = (len(seqs), longest)
+    return TextBatch(
+        Tensor._make(memoryview(ids), _dtype.int64, shape),
+        Tensor._make(memoryview(array.array("q", lengths)).cast("B"), _dtype.int64, shape[:1]),
+        Tensor._make(memoryview(mask), _dtype.int64, shape),
+    )
+
+
+def _pad(
+    seqs: list[Sequence[int]], lengths: list[int], longest: int, pad_id: int, right: bool
+) -> tuple[bytearray, bytearray]:
+    """The padded int64 ids and mask of ``seqs`` (of ``lengths``), the pure path."""
     # NOTE [ Collating token ids ]: the padded rows are gathered into one list and packed by
     # one struct.pack (3-4x faster than array("q", ...), natively and in Pyodide); the mask
     # is joined from byte runs. No Python step per token.
     flat: list[int] = []
     pad = [pad_id]
-    right = padding_side == "right"
     for s, n in zip(seqs, lengths, strict=True):
         if right:
             flat += s
@@ -100,12 +118,7 @@ def text_collate(
         raise DataValueError(f"token ids must be int64 integers: {exc}") from None
     runs = [(_ONE * n, _ZERO * (longest - n)) for n in lengths]
     mask = bytearray().join(chain.from_iterable(runs if right else map(reversed, runs)))
-    shape = (len(seqs), longest)
-    return TextBatch(
-        Tensor._make(memoryview(ids), _dtype.int64, shape),
-        Tensor._make(memoryview(array.array("q", lengths)).cast("B"), _dtype.int64, shape[:1]),
-        Tensor._make(memoryview(mask), _dtype.int64, shape),
-    )
+    return ids, mask
 
 
 class TokenCollate:
