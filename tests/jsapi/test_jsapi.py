@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import digest, run
+from support import JSPI_REASON, digest, run
 
 from torsh_data import (
     CannotBlockError,
@@ -632,6 +632,7 @@ def test_a_warm_load_beside_a_url_load_changes_nothing(
     assert len(ran) == 3  # a warm load beside the failed one too
 
 
+@pytest.mark.needs_jspi(reason=JSPI_REASON)  # in Pyodide it reads a JavaScript Response
 def test_a_warm_load_reads_its_own_bytes_and_drops_its_errors(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
