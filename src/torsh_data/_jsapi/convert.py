@@ -68,8 +68,8 @@ MAX_HEADERS = 64
 
 
 def _heap_locator() -> Callable[..., list[int]]:
-    """:func:`torsh_data._wasm.addresses`; natively a :class:`~torsh_data.TorshDataError` (there is no
-    JavaScript to hand a batch to)."""
+    """:func:`torsh_data._wasm.addresses`; natively a :class:`~torsh_data.TorshDataError`
+    (there is no JavaScript to hand a batch to)."""
     from .._runtime import js_module
 
     js_module()  # raises the seam's clear error natively
@@ -113,9 +113,8 @@ class BatchPacker:
         NOTE [ Packing cost ]: this runs once per batch on the path every batch takes, so it
         does little: a tensor's buffer that is already a writable view (what a collated batch
         holds) goes to the locator as it is, without :func:`locatable`'s checks, and the
-        locator (:func:`torsh_data._wasm.addresses`) takes such a view's address at once, without
-        :func:`~torsh_data._wasm.addresses`'s cast; all of a batch's buffers are located in
-        one call; the structure is looked up by a flat tuple; the descriptor is one join. (A
+        locator (:func:`torsh_data._wasm.addresses`) takes such a view's address at once,
+        without a cast; all of a batch's buffers are located in one call; the structure is looked up by a flat tuple; the descriptor is one join. (A
         P2 batch in Pyodide under Node.js, the same batch packed over and over, best of 40:
         10.4-12.4 us before, 5.6-8.1 us after, on a machine at load 9.)
         """

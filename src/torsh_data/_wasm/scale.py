@@ -23,7 +23,7 @@ __all__ = ["MIN_VALUES", "scale_f32", "squares_f32"]
 MIN_VALUES = 1024
 
 
-def _table(export: str, x: Any, f: int, params: int) -> tuple[Any, Any, int] | None:
+def _kernel_input(export: str, x: Any, f: int, params: int) -> tuple[Any, Any, int] | None:
     """The kernels, ``x`` as a locatable byte buffer and its count of float32 values, or None
     where the kernel is not used; ``params`` (the count of per-column values) must be ``f``
     and ``x`` whole rows of ``f`` float32 values."""
@@ -42,7 +42,7 @@ def scale_f32(x: Any, shift: list[float], scale: list[float]) -> bytearray | Non
     ``(x - shift) / scale`` in float64, rounded to float32; None where the kernel is not used
     or ``x`` holds a NaN."""
     f = len(shift)
-    found = _table("scale_f32", x, f, len(scale))
+    found = _kernel_input("scale_f32", x, f, len(scale))
     if found is None:
         return None
     k, data, n = found  # data alive until the kernel has run
@@ -57,7 +57,7 @@ def squares_f32(x: Any, f: int, means: list[float]) -> list[Any] | None:
     """For each column ``j`` of ``x`` (a buffer of float32 rows of ``f`` finite values), the
     float64 values ``(x[:, j] - means[j]) ** 2`` (each a correctly rounded product ``d * d``),
     as one view of format ``d`` per column; None where the kernel is not used."""
-    found = _table("squares_f32", x, f, len(means))
+    found = _kernel_input("squares_f32", x, f, len(means))
     if found is None:
         return None
     k, data, n = found

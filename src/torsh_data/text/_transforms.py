@@ -17,14 +17,13 @@ takes a line (a ``str``) or a batch of lines (a list of ``str``):
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import itemgetter
 from typing import Any
 
 from .. import _dtype
 from .._errors import DataTypeError, DataValueError, ShapeError
 from .._wasm.text import encode_line, encode_lines
 from ..tensor import Tensor
-from ._basic import _normalize, basic_english, basic_english_batch
+from ._basic import basic_english, basic_english_batch
 from ._vocab import Vocab
 
 __all__ = ["AddToken", "PadTransform", "Sequential", "ToTensor", "Truncate", "VocabTransform"]
@@ -251,19 +250,16 @@ class _LinesToIds:
 
     def __call__(self, x: Any) -> Any:
         if type(x) is str:
-            v = self.vocab
-            if v is None or (self.strict and v._default is None):
+            v = self._vocab()
+            if v is None:
                 return self._pure(x)
             found = encode_line(x, v._itos, v._default, self.keep)
             if found is not None:
                 return found
-            # the steps inline (NOTE [ One sample's tokens ]): a line's tokens, cut, looked up
-            words = _normalize(x.lower()).split()
-            if len(words) > self.keep:
-                del words[self.keep :]
-            if len(words) > 1:  # NOTE [ Vocabulary lookups ]
-                return list(itemgetter(*words)(v._stoi))
-            return list(map(v._stoi.__getitem__, words))
+            # the steps without their checks (NOTE [ One sample's tokens ]): tokens, cut, ids
+            words = basic_english(x)
+            del words[self.keep :]
+            return v.lookup_indices(words)
         if not (type(x) in (list, tuple) and x and set(map(type, x)) == {str}):
             return self._pure(x)  # not a batch of lines: the steps say what is wrong
         v = self._vocab()

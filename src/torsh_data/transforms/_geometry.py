@@ -28,7 +28,6 @@ from typing import Any
 
 from .._dtype import DType
 from .._errors import DataTypeError, DataValueError
-from .._streams import randbelow_lanes, random_lanes
 from ..random import randbelow_each, random_each, sample_generator
 from ..tensor import Tensor
 from . import _np_kernels as _np
@@ -262,14 +261,8 @@ class RandomCrop(_Filler):
             return NotImplemented
         one = x[0]
         positions, (cols, ltrb), shape, windows, make = _plan_for(self._plans, one, self._plan)
+        ks = randbelow_each(gens, positions) if positions > 1 else [0] * len(gens)
         np = sys.modules.get("numpy")
-        drawn = None
-        if np is not None and positions > 1:  # NOTE [ Streams in numpy ]
-            drawn = randbelow_lanes(np, gens, positions)
-        if drawn is not None:
-            ks = drawn
-        else:
-            ks = randbelow_each(gens, positions) if positions > 1 else [0] * len(gens)
         if np is not None and one.nbytes:  # NOTE [ numpy kernels ]
             geometry = (len(ks), *layout(one)[:4])
             cropped = _np.crops(
@@ -360,24 +353,12 @@ class _RandomFlip(Transform):
         if x.ndim not in (3, 4) or not x.shape[0]:
             return NotImplemented
         p = self.p
-        np = sys.modules.get("numpy")
-        drawn = None if np is None else random_lanes(np, gens)  # NOTE [ Streams in numpy ]
-        if drawn is not None:
-            chosen = drawn < p
-            if not chosen.any():
-                return x
-            n, step = len(chosen), x.nbytes // len(chosen)
-            if step:
-                planes, h, w, u, _ = layout(x[0])
-                axis = 3 if self._flip is hflip else 2
-                done = _np.flips(np, x._data, (n, planes, h, w, u), chosen, axis)
-                return Tensor._make(done, x.dtype, x.shape)
-            return x
         flips = [u < p for u in random_each(gens)]
         if not any(flips):
             return x
         n, step, data = len(flips), x.nbytes // len(flips), x._data
         planes, h, w, u, _ = layout(x[0])
+        np = sys.modules.get("numpy")
         if np is not None and step:  # NOTE [ numpy kernels ]
             done = _np.flips(np, data, (n, planes, h, w, u), flips, 3 if self._flip is hflip else 2)
             return Tensor._make(done, x.dtype, x.shape)
