@@ -293,6 +293,38 @@ def test_dead_worker_is_reported_with_its_exit_code() -> None:
     assert our_workers() == []
 
 
+class _ExitedAtStart(mp.context.ForkProcess):
+    """A worker the loader sees only after it has exited (start() waits for its end)."""
+
+    def start(self) -> None:
+        super().start()
+        self.join(30)
+
+
+class _ExitedContext(mp.context.ForkContext):
+    Process = _ExitedAtStart  # type: ignore[assignment]
+
+
+def _failing_init(wid: int) -> None:
+    raise RuntimeError(f"Error in worker_init_fn {wid}")
+
+
+def test_failing_init_fn_is_reported_even_when_the_exit_is_seen_first() -> None:
+    """The worker replies with its init failure and exits: the loader, finding it dead before
+    reading its pipe, reports the failure, not an exit with code 0."""
+    loader = DataLoader(
+        TensorDataset(Tensor(list(range(8)))),
+        batch_size=2,
+        num_workers=2,
+        worker_init_fn=_failing_init,
+        multiprocessing_context=_ExitedContext(),
+    )
+    with pytest.raises(RuntimeError, match=r"Error in worker_init_fn 0") as caught:
+        list(loader)
+    assert "exited unexpectedly" not in str(caught.value)
+    assert our_workers() == []
+
+
 @pytest.mark.parametrize("context", ["spawn", "forkserver"])
 def test_dead_worker_is_reported_with_any_start_method(context: str) -> None:
     """Without fork no other process holds a dead worker's pipes (its reply pipe ends, a task

@@ -23,7 +23,15 @@ from .._errors import DataValueError
 from .._runtime import IN_PYODIDE
 from ._fetch import Fetcher
 from ._pipes import Outbox, Waiter
-from ._pool import PoolExecutor, Reply, WorkerEnd, WorkerError, drive, epoch_spec
+from ._pool import (
+    PoolExecutor,
+    Reply,
+    WorkerEnd,
+    WorkerError,
+    WorkerFailure,
+    drive,
+    epoch_spec,
+)
 
 if TYPE_CHECKING:  # _shm imports multiprocessing.shared_memory, which Pyodide may lack
     from ._shm import Lender
@@ -84,6 +92,18 @@ def _serve(
             replies.send(msg)
     finally:
         writer.close()
+
+
+def _last_failure(conn: Any, lender: Lender) -> WorkerFailure | None:
+    """The failure among the replies a dead worker left unread in its pipe, if any."""
+    try:
+        while conn.poll(0):
+            reply: Reply = lender.receive(conn.recv())
+            if reply[2] is not None:
+                return reply[2]
+    except (EOFError, OSError):
+        pass
+    return None
 
 
 class _Pool(NamedTuple):
@@ -216,11 +236,17 @@ class ProcessExecutor(PoolExecutor):
         return True
 
     def _dead(self, wid: int) -> NoReturn:
-        assert self._pool is not None
+        """Report worker ``wid`` gone: the failure it sent before exiting if it sent one (a
+        failing ``worker_init_fn`` replies and exits, and its exit may be seen first), else
+        its exit code."""
+        assert self._pool is not None and self._lender is not None
         p = self._pool.procs[wid]
         p.join(timeout=self.poll)  # its pipe closed as it exited: let it be reaped
         code = p.exitcode
+        failure = _last_failure(self._pool.replies[wid], self._lender)
         self.shutdown()
+        if failure is not None:
+            failure.reraise()
         signal = f" (killed by signal {-code})" if code is not None and code < 0 else ""
         raise WorkerError(
             f"DataLoader worker {wid} (pid {p.pid}) exited unexpectedly with exit code {code}{signal}"
