@@ -220,7 +220,7 @@ const LONG_MS = 3_600_000; // protocol limit of a shared browser: each call has 
 async function launchChromium({ timeoutMs, userDataDir, viewport }) {
   const { chromium } = await import("playwright-core");
   const options = { executablePath: EXECUTABLES.chromium(), headless: true, args: CHROMIUM_ARGS, timeout: timeoutMs };
-  let context, page, close;
+  let context, page, close, crashes;
   if (userDataDir) {
     // A persistent context is its own browser: closing it closes Chromium.
     context = await chromium.launchPersistentContext(path.resolve(userDataDir),
@@ -230,6 +230,8 @@ async function launchChromium({ timeoutMs, userDataDir, viewport }) {
   } else {
     const { browser, release } = reuse() ? await sharedBrowser("chromium", () => chromium.launch(options))
       : { browser: await chromium.launch(options), release: null };
+    crashes = crashLog(browser);
+    await crashes.ready;
     try {
       context = await browser.newContext(viewport ? { viewport } : {});
       page = await context.newPage();
@@ -250,8 +252,57 @@ async function launchChromium({ timeoutMs, userDataDir, viewport }) {
     close,
   });
   watchPage(page, s._diag, { failure: (r) => r.failure()?.errorText, status: (r) => r.status() });
-  page.on("crash", () => s._crash("the page crashed"));
+  const target = crashes ? await targetId(context, page) : null;
+  page.on("crash", async () => {
+    const why = crashes ? await crashes.reason(target) : null;
+    s._crash(`the page crashed${why ? ` (${why})` : ""}`);
+  });
   return s;
+}
+
+/**
+ * Why Chromium's renderers crashed, from the DevTools protocol's Target.targetCrashed events
+ * (a status such as "crashed", "oom" or "killed", and the signal or exit code), which
+ * Playwright's "crash" event does not carry. One log per browser; none for a persistent context,
+ * whose browser object Playwright does not expose.
+ */
+const crashLogs = new WeakMap();
+function crashLog(browser) {
+  let log = crashLogs.get(browser);
+  if (log) return log;
+  const events = new Map(); // targetId -> event
+  const waiting = new Map(); // targetId -> resolve
+  const ready = browser.newBrowserCDPSession().then(async (cdp) => {
+    cdp.on("Target.targetCrashed", (e) => {
+      events.set(e.targetId, e);
+      waiting.get(e.targetId)?.(e);
+    });
+    await cdp.send("Target.setDiscoverTargets", { discover: true });
+  }).catch(() => {});
+  log = {
+    ready,
+    /** "status, signal/exit code N" for target `id`, or null if no event comes within 2 s. */
+    async reason(id) {
+      if (!id) return null;
+      const e = events.get(id) ?? await Promise.race([
+        new Promise((r) => waiting.set(id, r)), sleep(2000).then(() => null)]);
+      waiting.delete(id);
+      return e ? `${e.status}, signal or exit code ${e.errorCode}` : null;
+    },
+  };
+  crashLogs.set(browser, log);
+  return log;
+}
+
+async function targetId(context, page) {
+  try {
+    const cdp = await context.newCDPSession(page);
+    const { targetInfo } = await cdp.send("Target.getTargetInfo");
+    await cdp.detach().catch(() => {});
+    return targetInfo.targetId;
+  } catch {
+    return null;
+  }
 }
 
 async function launchFirefox({ timeoutMs, userDataDir, viewport }) {
