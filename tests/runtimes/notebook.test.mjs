@@ -20,6 +20,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { serveDir } from "./serve.mjs";
+import { chromiumLaunchOptions } from "../../tools/pyodide/engines.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const PYTHON = process.env.PYTHON ?? path.join(ROOT, ".venv/bin/python");
@@ -48,10 +49,7 @@ before(async () => {
   assert.equal(Object.keys(reference.digests).length, 4, reference.text);
   ({ proc: server, url: base } = await serveDir(PYTHON, SITE, ["--no-csp"], ENV));
   const { chromium } = await import("playwright-core");
-  browser = await chromium.launch({
-    executablePath: process.env.PYRUN_CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu"],
-  });
+  browser = await chromium.launch(chromiumLaunchOptions());
 });
 
 after(async () => {

@@ -33,6 +33,8 @@
  * Every wait has a timeout: a page that never loads (a wrong wasm MIME type, a CSP refusal)
  * ends in a TimeoutError naming what was awaited, not a hang.
  */
+import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 
 export const ALL_ENGINES = ["chromium", "firefox", "webkit"];
@@ -106,6 +108,48 @@ export const CHROMIUM_ARGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
+
+/**
+ * Chromium features the suite turns off, beside playwright-core's own list.
+ *
+ * HeapProfilerReporting: Chromium's in-process sampling heap profiler, on by default for a
+ * random few of its child processes (`--subproc-heap-profiling` on their command line). Its
+ * stack walk from a sampled allocation runs off the end of a JSPI stack, the secondary stack
+ * Pyodide runs Python on when it may suspend: the renderer dies with SIGSEGV (Chromium 156;
+ * ~4 % of pyrun runs of tests/runtimes/probe.py; every such crash's minidump had the switch,
+ * none of the other crashes had it). It is a profiler of Chromium's own, nothing a page sees.
+ */
+export const CHROMIUM_DISABLED_FEATURES = ["HeapProfilerReporting"];
+
+/**
+ * playwright-core's own `--disable-features` list, read from its bundle. Chromium honours only
+ * the last `--disable-features` switch, so ours must carry Playwright's list too (and replace
+ * its switch through `ignoreDefaultArgs`).
+ */
+let playwrightFeatures;
+function playwrightDisabledFeatures() {
+  if (playwrightFeatures) return playwrightFeatures;
+  const pkg = createRequire(import.meta.url).resolve("playwright-core/package.json");
+  const bundle = path.join(path.dirname(pkg), "lib/coreBundle.js");
+  const m = fs.readFileSync(bundle, "utf8").match(/\bdisabledFeatures = \[([^\]]*)\]\.filter\(Boolean\)/);
+  if (!m) {
+    throw new Error(`no disabledFeatures list in ${bundle}: this playwright-core builds Chromium's `
+      + "--disable-features otherwise; update playwrightDisabledFeatures() in tools/pyodide/engines.mjs");
+  }
+  playwrightFeatures = [...m[1].replace(/\/\/.*$/gm, "").matchAll(/"([^"]+)"/g)].map((x) => x[1]);
+  return playwrightFeatures;
+}
+
+/** playwright-core launch options for Debian's Chromium with the suite's switches. */
+export function chromiumLaunchOptions(extra = {}) {
+  const theirs = playwrightDisabledFeatures();
+  return {
+    executablePath: EXECUTABLES.chromium(), headless: true,
+    ignoreDefaultArgs: [`--disable-features=${theirs.join(",")}`],
+    args: [...CHROMIUM_ARGS, `--disable-features=${[...theirs, ...CHROMIUM_DISABLED_FEATURES].join(",")}`],
+    ...extra,
+  };
+}
 
 /** Executable of each engine's browser ($PYRUN_<ENGINE> overrides). */
 const EXECUTABLES = {
@@ -219,7 +263,7 @@ const LONG_MS = 3_600_000; // protocol limit of a shared browser: each call has 
 
 async function launchChromium({ timeoutMs, userDataDir, viewport }) {
   const { chromium } = await import("playwright-core");
-  const options = { executablePath: EXECUTABLES.chromium(), headless: true, args: CHROMIUM_ARGS, timeout: timeoutMs };
+  const options = chromiumLaunchOptions({ timeout: timeoutMs });
   let context, page, close, crashes;
   if (userDataDir) {
     // A persistent context is its own browser: closing it closes Chromium.
