@@ -607,8 +607,7 @@ export class WasmDataLoader {
    * a descriptor string `[id, header, address, nbytes, ...]`, or `[descriptor, value, ...]`
    * when some fields are not tensors; null/undefined at the end of an epoch. Each tensor's
    * bytes are copied out of Pyodide's heap now, before any Python runs again, into a recycled
-   * array of the same dtype and size or a new one; a field whose header carries tables is
-   * uint8 there, written through them (lookUp: NOTE [ Lookups in JavaScript ]).
+   * array of the same dtype and size or a new one.
    */
   _take(packed) {
     if (packed == null) return null;
@@ -616,8 +615,7 @@ export class WasmDataLoader {
     const d = JSON.parse(plain ? plain[0] : packed);
     let fields = this._headers.get(d[0]);
     if (d[1] !== null) {
-      fields = d[1].map(([name, shape, dtype, tables]) => ({ name, shape, dtype, key: dtype === null ? null : `${dtype}:`,
-        tables: tables ? tables.map((t) => Uint32Array.from(t)) : null }));
+      fields = d[1].map(([name, shape, dtype]) => ({ name, shape, dtype, key: dtype === null ? null : `${dtype}:` }));
       this._headers.set(d[0], fields);
     }
     if (!fields) throw new Error(`torsh-data: batch header ${d[0]} was never sent (a loader's batches must all come through it)`);
@@ -630,12 +628,6 @@ export class WasmDataLoader {
         continue;
       }
       const at = d[k++], n = d[k++];
-      if (f.tables) { // NOTE [ Lookups in JavaScript ]: n uint8 in, n float32 out
-        const data = this._pool.get(f.key + 4 * n)?.pop() ?? new Float32Array(n);
-        lookUp(heap.subarray(at, at + n), f.tables, f.shape, new Uint32Array(data.buffer, 0, n));
-        batch[f.name] = { data, shape: f.shape.slice(), dtype: f.dtype };
-        continue;
-      }
       const Typed = TYPED_ARRAYS[f.dtype] ?? Uint8Array;
       const pooled = this._pool.get(f.key + n)?.pop();
       let data;
@@ -730,29 +722,6 @@ L.loadFromUrl = L.load_from_url;
 L.loadFromFile = L.load_from_file;
 L.loadFromStream = L.load_from_stream;
 L.loadFromBytes = L.load_from_bytes;
-
-/**
- * NOTE [ Lookups in JavaScript ] (src/torsh_data/_jsapi/transforms.py): the float32 batch
- * `(N, C, H, W)` of a uint8 batch `src` `(N, H, W[, C])` (channels last) through one table
- * per channel (`tables[c][v]`: the bits of the float32 that value v of channel c becomes),
- * written into `out` as 32-bit integers: the very bits of Python's table, not a float
- * computed again. One plain loop for one channel (P2: 50,176 lookups a batch).
- */
-function lookUp(src, tables, shape, out) {
-  const c = tables.length;
-  if (c === 1) {
-    const t = tables[0];
-    for (let i = 0; i < src.length; i++) out[i] = t[src[i]];
-    return;
-  }
-  const plane = shape[2] * shape[3], image = plane * c;
-  for (let o = 0, base = 0; base < src.length; base += image) {
-    for (let ch = 0; ch < c; ch++) {
-      const t = tables[ch];
-      for (let s = base + ch, end = base + image; s < end; s += c) out[o++] = t[src[s]];
-    }
-  }
-}
 
 /** One batch as TensorFlow.js tensors (toTfDataset). */
 function tfElement(tf, batch, xs, ys) {

@@ -9,10 +9,7 @@ one ``TypedArray.set`` from a view of the heap (``HEAPU8.subarray``) into an arr
 own, right after the call returns: no Python runs in between, so the buffers cannot move or
 be freed (the packer holds them until the next batch anyway), and the heap cannot grow
 under the view (``HEAPU8`` is read after the call, so it is the current one). ``header`` is
-``[name, shape, dtype]`` per field (``[name, shape, "float32", tables]`` for a field whose
-last step JavaScript applies: its address and size are then those of the uint8 input, and
-``tables`` each channel's 256 float32 values as their bits; NOTE [ Lookups in JavaScript ]
-in transforms.py), sent once per distinct structure: while names,
+``[name, shape, dtype]`` per field, sent once per distinct structure: while names,
 shapes and dtypes repeat (every full batch of an epoch), only its ``id`` travels and
 JavaScript reuses the header it parsed (``null`` in its place). Fields that are not tensors
 (text, lists) go as JavaScript values: the call returns ``[descriptor, value, ...]`` (one
@@ -56,7 +53,6 @@ JavaScript's alone; Python does not know which arrays a batch lands in.
 
 from __future__ import annotations
 
-import array
 import json
 from collections.abc import Callable
 from typing import Any
@@ -64,7 +60,6 @@ from typing import Any
 from .._ffi import to_js
 from .._wasm import addresses, locatable
 from ..tensor import Tensor
-from .transforms import apply_lookup
 
 __all__ = ["MAX_HEADERS", "BatchPacker"]
 
@@ -109,8 +104,6 @@ class BatchPacker:
         self._locate = locate
         self._ids: dict[tuple[Any, ...], int] = {}
         self.held: list[Any] = []  # the buffers of the last batch packed, alive until the next
-        #: field name -> the lookup step JavaScript applies to it (NOTE [ Lookups in JavaScript ])
-        self.lookups: dict[str, Any] = {}
 
     def pack(self, batch: dict[str, Any]) -> tuple[str, list[Any]]:
         """``(descriptor, plain)``: the descriptor string and, in field order, the values of
@@ -128,21 +121,13 @@ class BatchPacker:
         held: list[Any] = []
         plain: list[Any] = []
         key: list[Any] = []
-        lookups = self.lookups
         for k, v in batch.items():
-            tables = None
-            if lookups and k in lookups:  # NOTE [ Lookups in JavaScript ] in transforms.py
-                found = lookups[k].lookup(v)
-                if found is None:  # not what the tables take: the step runs here
-                    v = apply_lookup(lookups[k], v)
-                else:
-                    shape, tables = found
             if isinstance(v, Tensor):
                 data = v._data
                 if type(data) is not memoryview or data.readonly:
                     data = locatable(data)  # a read-only view: its whole bytes, or a copy
                 held.append(data)
-                key += (k, v.shape, v.dtype.name) if tables is None else (k, shape, tables)
+                key += (k, v.shape, v.dtype.name)
             else:
                 plain.append(_plain(v))
                 key += (k, None, None)
@@ -156,8 +141,6 @@ class BatchPacker:
             hid = self._ids[structure] = len(self._ids)
             fields = [
                 [str(key[i]), None if key[i + 1] is None else list(key[i + 1]), key[i + 2]]
-                if type(key[i + 2]) is not tuple
-                else [str(key[i]), list(key[i + 1]), "float32", _entries(key[i + 2])]
                 for i in range(0, len(key), 3)
             ]
             header = json.dumps(fields, separators=(",", ":"))
@@ -181,11 +164,6 @@ class BatchPacker:
         ``[descriptor, value, ...]`` as one JavaScript array when some fields are not tensors."""
         desc, plain = self.pack(batch)
         return to_js([desc, *plain]) if plain else desc
-
-
-def _entries(tables: tuple[bytes, ...]) -> list[list[int]]:
-    """Each channel's table (1024 bytes: 256 float32) as its 256 values' bits, for JSON."""
-    return [array.array("I", t).tolist() for t in tables]
 
 
 def _plain(v: Any) -> Any:

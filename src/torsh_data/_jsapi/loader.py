@@ -30,7 +30,7 @@ from .stream import (
     reader_options,
     to_samples,
 )
-from .transforms import apply_lookup, apply_transforms, hand_over_lookups
+from .transforms import apply_transforms
 
 __all__ = ["JsLoader", "collate_records", "warm_up"]
 
@@ -79,7 +79,7 @@ def _warm_load(data: bytes, options: dict[str, Any]) -> None:
     records = list(open_dataset(data, "csv", name=name, **reader_options("csv", opts)))
     js_loader._setup(materialise("csv", records, opts, name, js_loader.labels))
     js_loader.info_json()
-    while (batch := js_loader._next_sync()) is not None:
+    while (batch := js_loader.next_batch_sync()) is not None:
         try:
             js_loader._to_js(batch)
         except TorshDataError:  # natively: no JavaScript to convert to (the _ffi seam)
@@ -133,7 +133,6 @@ class JsLoader:
         self.epoch = 0
         self.synchronous = False
         self._packer = BatchPacker()
-        self._lookups: dict[str, Any] = {}  # NOTE [ Lookups in JavaScript ] (transforms.py)
 
     # ------------------------------------------------------------------ loading
     def _on_progress(self, done: int, total: int | None) -> None:
@@ -316,17 +315,14 @@ class JsLoader:
         # asyncio.sleep(0) per batch: more than a P2 batch takes to make (nextBatch() went
         # from 0.19x to 0.7x of the DataLoader there). Streaming sources and workers stay async.
         self.synchronous = not streamed and workers == 0
-        label = self.names[-1] if self.labels is not None and self.names else None
-        made, self._lookups = hand_over_lookups(dataset, self.names, opts.get("cast"), label)
-        self._packer.lookups = self._lookups
         self.loader = DataLoader(
-            made,
+            dataset,
             batch_size=self.batch_size,
             shuffle=bool(opts.get("shuffle", False)),
             drop_last=bool(opts.get("drop_last", False)),
             seed=opts.get("seed", 0),
             num_workers=workers,
-            collate_fn=_collate_for(made),
+            collate_fn=_collate_for(dataset),
         )
         self._it = None
 
@@ -360,22 +356,8 @@ class JsLoader:
 
     async def next_batch(self) -> dict[str, Any] | None:
         """The next batch as ``{name: Tensor | list}``, or ``None`` at the end of the epoch."""
-        return self._looked_up(await self._next())
-
-    def _looked_up(self, batch: dict[str, Any] | None) -> dict[str, Any] | None:
-        """``batch`` with the lookups JavaScript would apply applied here (NOTE [ Lookups in
-        JavaScript ] in transforms.py): the batch Python hands out."""
-        if batch is None or not self._lookups:
-            return batch
-        for k, lookup in self._lookups.items():
-            if k in batch:
-                batch[k] = apply_lookup(lookup, batch[k])
-        return batch
-
-    async def _next(self) -> dict[str, Any] | None:
-        """:meth:`next_batch` as JavaScript takes it (the lookups not applied)."""
         if self.synchronous or self.loader is None:
-            return self._next_sync()
+            return self.next_batch_sync()
         t0 = time.perf_counter()
         try:
             batch = await self._epoch(sync=False).__anext__()
@@ -403,10 +385,6 @@ class JsLoader:
             CannotBlockError: the source streams, or the loader has workers: their batches
                 arrive asynchronously (use ``await loader.nextBatch()``).
         """
-        return self._looked_up(self._next_sync())
-
-    def _next_sync(self) -> dict[str, Any] | None:
-        """:meth:`next_batch_sync` as JavaScript takes it (the lookups not applied)."""
         streams = isinstance(self.dataset, StreamedSamples)
         if streams or self.options.get("workers"):
             why = "this source streams" if streams else "workers load it"
@@ -506,7 +484,7 @@ class JsLoader:
         convert.py): a descriptor string (or an array when some fields are not tensors),
         None at the end of the epoch."""
         self._packer.release()
-        return self._to_js(await self._next())
+        return self._to_js(await self.next_batch())
 
     def next_batch_js_sync(self) -> Any:
         """:meth:`next_batch_sync` handed to JavaScript (see NOTE [ Synchronous batches ]).
@@ -521,7 +499,7 @@ class JsLoader:
         packer.release()  # the last batch's buffers: JavaScript has copied them
         it = self._it
         if it is None or not self._sync or not self.synchronous:
-            return self._to_js(self._next_sync())
+            return self._to_js(self.next_batch_sync())
         clock = time.perf_counter
         t0 = clock()
         try:

@@ -14,21 +14,6 @@ on its own, as the facade did, skipped ``Compose``'s fusion: ``Normalize`` then 
 element in Python instead of one lookup table with ``ToTensor`` (P2 at 0.07-0.15x of the
 ``DataLoader`` in the same runtime). Other shapes (dict samples, a third field, fields
 interleaved) keep a per-sample step runner over the same composed runs.
-
-NOTE [ Lookups in JavaScript ]: when such a pipeline ends in a lookup table per channel
-(``ToTensor``, or ``ToTensor`` + ``Normalize``: NOTE [ Lookups handed over ] in
-transforms/_image.py), the facade's loader runs it without that last step
-(:func:`hand_over_lookups`): a batch crosses to JavaScript as its uint8 bytes plus the
-tables, and JavaScript writes the float32 batch itself, entry by entry from the tables
-(``_take`` in js/index.mjs). The float32 values are the bytes Python's kernel writes, copied
-as 32-bit integers, so the batch is the Python ``DataLoader``'s bit for bit; what it saves is
-Python writing the float32 batch (four times the bytes of the uint8 one) and JavaScript
-copying it out of Pyodide's heap: JavaScript reads a quarter of the bytes and writes its
-array once. Batches that Python itself hands out (``JsLoader.next_batch``) have the tables
-applied in Python, by the step's own ``batch``. Where the batch is not what the tables take
-(another dtype or rank: the same check the kernel makes), Python applies the step, as
-before; a pipeline that does not end in such a step, a ``cast`` of uint8 or float32, or a
-label field are left as they were.
 """
 
 from __future__ import annotations
@@ -40,7 +25,7 @@ from .._errors import DataTypeError, DataValueError
 from ..datasets import Dataset
 from .stream import StreamedSamples
 
-__all__ = ["apply_lookup", "apply_transforms", "hand_over_lookups"]
+__all__ = ["apply_transforms"]
 
 
 def apply_transforms(specs: list[Any], names: list[str] | None, dataset: Any) -> Any:
@@ -141,74 +126,6 @@ def _pipeline(dataset: Any, runs: list[tuple[Any, Any]], names: list[str] | None
     if len(tensors) < 2 or list(by_field) not in ([0], [1], [0, 1]):
         return None
     return TransformDataset(dataset, by_field.get(0), by_field.get(1))
-
-
-def hand_over_lookups(
-    dataset: Any, names: list[str] | None, cast: Any = None, label: str | None = None
-) -> tuple[Any, dict[str, Any]]:
-    """``(dataset, {field name: lookup step})``: ``dataset`` without the lookup steps that
-    end its transforms, and those steps by the name of the batch field they apply to (NOTE
-    [ Lookups in JavaScript ]); ``(dataset, {})`` when there are none. Only the datasets
-    :func:`_pipeline` builds are split (their batches' fields are known: a Tensor's rows are
-    the field ``names[0]``, a TensorDataset's fields ``names`` in order)."""
-    from ..datasets import TensorDataset, TransformDataset
-    from ..tensor import Tensor
-    from ..transforms._compose import compose_steps, split_lookup
-
-    if type(dataset) is not TransformDataset or (cast and ({"uint8", "float32"} & set(cast))):
-        return dataset, {}
-    base = dataset.dataset
-    if type(base) is Tensor:
-        fields = [(names or ["x"])[0]]
-    elif type(base) is TensorDataset and len(base.tensors) >= 2:
-        fields = names or [f"x{i}" for i in range(len(base.tensors))]
-    else:
-        return dataset, {}
-    lookups: dict[str, Any] = {}
-    transforms = [dataset.transform, dataset.target_transform]
-    for i, transform in enumerate(transforms):
-        found = None if transform is None or i >= len(fields) else split_lookup(transform)
-        if found is None or fields[i] == label:
-            continue
-        head, lookup = found
-        transforms[i] = compose_steps([*head, _InJavaScript(lookup)])
-        lookups[fields[i]] = lookup
-    if not lookups:
-        return dataset, {}
-    return TransformDataset(base, *transforms), lookups
-
-
-class _InJavaScript:
-    """The place of a lookup step JavaScript applies (NOTE [ Lookups in JavaScript ]): the
-    batch as it is, uint8, stacked by its kernel (so a pipeline of only the lookup still
-    gathers its batch at once), for :class:`~torsh_data._jsapi.convert.BatchPacker`."""
-
-    deterministic = True
-
-    def __init__(self, lookup: Any) -> None:
-        self.lookup = lookup
-
-    def __call__(self, sample: Any) -> Any:
-        return sample
-
-    def kernel(self, x: Any, gens: Any) -> Any:
-        return x
-
-    def __repr__(self) -> str:
-        return f"{self.lookup!r} (its tables applied in JavaScript)"
-
-
-def apply_lookup(lookup: Any, value: Any) -> Any:
-    """``value`` (a field of a batch made without ``lookup``) with ``lookup`` applied in
-    Python: what the batch would hold had the pipeline kept the step."""
-    from ..collate import default_collate
-    from ..tensor import Tensor
-
-    if type(value) is Tensor:
-        return lookup.batch(value)  # its kernel, or per sample and stacked
-    if isinstance(value, list):  # samples the collate kept as a list
-        return default_collate([lookup(v) for v in value])
-    return lookup(value)
 
 
 def _parse_spec(spec: Any, names: list[str] | None) -> tuple[str, Any, list[Any], dict[str, Any]]:

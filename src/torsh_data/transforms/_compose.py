@@ -35,11 +35,9 @@ __all__ = [
     "RandomChoice",
     "Transform",
     "apply_kernels",
-    "compose_steps",
     "kernel_plan",
     "kernels_enabled",
     "run_steps",
-    "split_lookup",
 ]
 
 TransformFn = Callable[[Any], Any]
@@ -373,36 +371,6 @@ def run_steps(steps: Sequence[Any], xs: Tensor | list[Any], gens: Sequence[Any])
                 continue
         cur = _per_sample(step, list(cur), gens)
     return cur
-
-
-def split_lookup(transform: Any) -> tuple[list[Any], Any] | None:
-    """``(head, lookup)`` when the last step ``transform`` runs is a per-channel lookup table
-    (NOTE [ Lookups handed over ] in _image.py): ``head`` the steps before it (as
-    :func:`compose_steps` takes them), ``lookup`` the step whose ``lookup(batch)`` gives the
-    tables; None otherwise. The head makes the same random draws, and the lookup on its
-    result is ``transform``'s result.
-
-    >>> from torsh_data.transforms import Normalize, RandomHorizontalFlip, ToTensor
-    >>> split_lookup(Compose([RandomHorizontalFlip(), ToTensor(), Normalize(0.5, 0.5)]))
-    ([RandomHorizontalFlip(p=0.5)], ToTensor()+Normalize(mean=[0.5], std=[0.5]))
-    >>> split_lookup(Compose([ToTensor(), Lambda(abs)])) is None
-    True
-    """
-    steps = _steps_of(transform)
-    split = getattr(steps[-1], "split_lookup", None) if steps else None
-    found = split() if callable(split) else None
-    if found is None:
-        return None
-    head, lookup = found
-    return [*steps[:-1], *([] if head is None else [head])], lookup
-
-
-def compose_steps(steps: Sequence[Any]) -> Compose:
-    """A :class:`Compose` that runs ``steps`` exactly as given (steps already fused, such as
-    :func:`split_lookup`'s head, are not fused again)."""
-    composed = Compose(steps)
-    composed._steps = list(steps)
-    return composed
 
 
 def kernel_plan(transform: Any) -> list[str]:

@@ -76,14 +76,6 @@ class FusedImage(Transform):
             return FusedImage(self.crop, self.flip, nxt)
         return None
 
-    def split_lookup(self) -> tuple[Any, Any] | None:
-        """``(the crop and flip, the tail)`` when a ``ToTensor`` (+ ``Normalize``) ends this
-        step (NOTE [ Lookups handed over ] in _image.py), else None."""
-        if self.tail is None:
-            return None
-        head = None if self.crop is None and self.flip is None else FusedImage(self.crop, self.flip)
-        return head, self.tail
-
     def kernel(self, x: Tensor, gens: Sequence[Any]) -> Any:
         """The fused batch kernel where it applies (one-plane images; uint8 before a
         ``ToTensor``; numpy not loaded, whose kernels the steps have), else each step's

@@ -34,15 +34,7 @@ from .._errors import DataTypeError, DataValueError, ShapeError
 from ..tensor import Tensor
 from . import _np_kernels as _np
 from ._compose import Transform
-from ._pixels import (
-    as_bytes,
-    chw_shape,
-    float32_entries,
-    float32_tables,
-    layout,
-    translate_float32,
-    uint8_planes,
-)
+from ._pixels import as_bytes, chw_shape, float32_tables, layout, translate_float32, uint8_planes
 
 __all__ = ["ConvertDtype", "Normalize", "ToTensor"]
 
@@ -81,45 +73,7 @@ def _uint8_to_float32(t: Tensor, batch: bool, tables: Any, stats: Any = None) ->
     return Tensor._make(memoryview(out), _dtype.float32, chw_shape(t, batch, n, c))
 
 
-class _Lookup(Transform):
-    """A step that is one 256-entry float32 table per channel (NOTE [ Lookups handed over ]).
-
-    NOTE [ Lookups handed over ]: ``ToTensor`` (and ``ToTensor`` + ``Normalize`` fused) on a
-    uint8 batch is a pure lookup: element ``v`` of channel ``k`` of the channels-last
-    ``(N, H, W[, C])`` input becomes entry ``v`` of channel ``k``'s float32 table, written
-    channels-first ``(N, C, H, W)``. ``lookup(x)`` says so for a batch ``x`` its kernel would
-    take: ``(output shape, tables)``, each table the 1024 bytes of its 256 float32 values
-    (:func:`float32_entries`, the values the kernel writes), or None where the kernel would
-    not be a lookup (another dtype or rank; statistics that do not fit). A consumer that
-    writes the output itself (the JavaScript facade: NOTE [ Lookups in JavaScript ] in
-    ``_jsapi/transforms.py``) may then take the uint8 batch and the tables instead of the
-    float32 batch, with the same bits. ``split_lookup()`` gives ``(head, lookup)`` for a
-    step whose last part is such a lookup (``head`` None when the step is the lookup
-    itself); see :func:`~torsh_data.transforms._compose.split_lookup`.
-    """
-
-    deterministic = True
-
-    def _entries_of(self, channels: int) -> Any:
-        raise NotImplementedError
-
-    def lookup(self, x: Any) -> tuple[tuple[int, ...], tuple[bytes, ...]] | None:
-        """``(output shape, tables)`` when this step on the batch ``x`` is a lookup, else None."""
-        if type(x) is not Tensor or x.dtype is not _dtype.uint8 or x.ndim not in (3, 4):
-            return None
-        n, h, w, _, c = layout(x, True)
-        tables = self._entries_of(c)
-        try:
-            entries = tuple(float32_entries(tables(k)) for k in range(c))
-        except ShapeError:  # statistics that do not fit the channels: the kernel raises it
-            return None
-        return (n, c, h, w), entries
-
-    def split_lookup(self) -> tuple[Any, Any]:
-        return None, self
-
-
-class ToTensor(_Lookup):
+class ToTensor(Transform):
     """uint8 ``(H, W, C)`` (or ``(H, W)``) image -> float32 ``(C, H, W)`` in [0, 1].
 
     Like ``torchvision.transforms.ToTensor`` for uint8 data: each value is
@@ -142,9 +96,6 @@ class ToTensor(_Lookup):
         if type(nxt) is Normalize:
             return _ToTensorNormalize(nxt)
         return None
-
-    def _entries_of(self, channels: int) -> Any:
-        return _unit_tables
 
     def __repr__(self) -> str:
         return "ToTensor()"
@@ -263,7 +214,7 @@ class Normalize(Transform):
         return f"Normalize(mean={self.mean}, std={self.std})"
 
 
-class _ToTensorNormalize(_Lookup):
+class _ToTensorNormalize(Transform):
     """``ToTensor()`` then ``Normalize(...)`` as one lookup table per channel (same bits)."""
 
     deterministic = True
@@ -298,9 +249,6 @@ class _ToTensorNormalize(_Lookup):
             return NotImplemented
         c = layout(x, True)[4]
         return _uint8_to_float32(x, True, self._channel_tables(c), self._stats(c))
-
-    def _entries_of(self, channels: int) -> Any:
-        return self._channel_tables(channels)
 
     def _stats(self, channels: int) -> Any:
         """``(mean, std)`` of channel ``c`` rounded to float32, as the tables use them."""

@@ -36,7 +36,6 @@ from ..tensor import Tensor
 __all__ = [
     "as_bytes",
     "crop",
-    "float32_entries",
     "float32_tables",
     "hflip",
     "layout",
@@ -273,27 +272,6 @@ def float32_tables(values: list[float]) -> tuple[bytes, ...]:
     ``float32(values[v])`` (machine order)."""
     raw = array.array("f", values).tobytes()
     return tuple(raw[k::4] for k in range(4))
-
-
-_ENTRIES: dict[tuple[bytes, ...], bytes] = {}
-
-
-def float32_entries(four: tuple[bytes, ...]) -> bytes:
-    """The 1024 bytes of the 256 float32 values whose bytes the four ``translate`` tables
-    ``four`` hold (entry ``v`` at ``4 * v``, machine order), kept for the last few tables.
-
-    >>> float32_entries(float32_tables([v / 2 for v in range(256)]))[4:8] == array.array("f", [0.5]).tobytes()
-    True
-    """
-    found = _ENTRIES.get(four)
-    if found is None:
-        table = bytearray(1024)
-        for j in range(4):
-            table[j::4] = four[j]
-        if len(_ENTRIES) >= 16:
-            _ENTRIES.clear()
-        found = _ENTRIES[four] = bytes(table)
-    return found
 
 
 def translate_float32(src: bytes, tables: tuple[bytes, ...], out: bytearray, start: int) -> None:
