@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import struct
 import sys
 from typing import Any
 
@@ -201,6 +202,62 @@ def test_a_seen_batch_of_tensors_comes_as_its_header_id_with_the_slots() -> None
     take(p.pack(fits)[0], [], headers, p)
     hid, plain = p.pack(fits)
     assert isinstance(hid, int) and take(hid, plain, headers, p) == expected(fits)
+
+
+@st.composite
+def one_tensor_batches(draw: st.DrawFn) -> tuple[str, Tensor]:
+    """``(name, tensor)``: few names, shapes and dtypes, so structures repeat; some tensors
+    read-only (a view of ``bytes``), which the fast path leaves to :meth:`pack`."""
+    name = draw(st.sampled_from(["x", "y"]))
+    dtype = draw(st.sampled_from(["uint8", "float32"]))
+    shape = (draw(st.integers(0, 2)), 2)
+    size = Tensor([0], dtype=dtype).nbytes * shape[0] * 2
+    data = draw(st.binary(min_size=size, max_size=size))
+    buf = data if draw(st.booleans()) else bytearray(data)
+    return name, Tensor(buf, dtype=dtype, shape=shape)
+
+
+@given(st.lists(one_tensor_batches(), min_size=1, max_size=12), st.booleans())
+def test_one_tensor_batches_read_back_exactly(seq: list[tuple[str, Tensor]], slots: bool) -> None:
+    # NOTE [ One-tensor batches ]: tensor_to_js is to_js of {name: tensor}, whatever came before
+    p, headers = packer(), {}
+    if slots:
+        p.slots_address()
+    ids = 0
+    for name, t in [*seq, *seq]:
+        desc = p.tensor_to_js(name, t)
+        ids += isinstance(desc, int)
+        assert take(desc, [], headers, p) == expected({name: t})
+    writable = [t for _, t in seq if not t._data.readonly]
+    assert ids >= (len(writable) if slots else 0) and (slots or ids == 0)
+
+
+def test_an_image_loader_hands_over_its_batches_through_the_fast_path() -> None:
+    # P2's transforms on IDX images: batches of one tensor (the last of an epoch shorter):
+    # through the lean path and the slots, the bytes of the checked path, over two epochs
+    n, side = 23, 6
+    idx = struct.pack(">BBBBIII", 0, 0, 8, 3, n, side, side) + bytes(range(256)) * 4
+    idx = idx[: 16 + n * side * side]
+    specs = [{"name": "RandomCrop", "args": [5], "padding": 1}, "ToTensor"]
+
+    def loader() -> JsLoader:
+        jl = JsLoader(5, {"shuffle": True, "seed": 7, "transforms": specs})
+        run(jl.load_bytes(idx, name="i-idx3-ubyte"))
+        jl._packer = packer()
+        assert jl.slots_address()
+        return jl
+
+    lean, checked, headers = loader(), loader(), {}
+    ids = 0
+    for _ in range(2 * 6):
+        got, want = lean.next_batch_js_sync(), checked.next_batch_sync()
+        if want is None:
+            assert got is None
+            continue
+        ids += isinstance(got, int)
+        assert take(got, [], headers, lean._packer) == expected(want)
+        assert want["x"].shape[1:] == (1, 5, 5)
+    assert ids >= 4, "full batches after the first of each epoch come as their header's id"
 
 
 def test_addresses_locate_writable_views_at_once_and_others_as_wasm_addresses() -> None:

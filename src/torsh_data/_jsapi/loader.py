@@ -130,6 +130,8 @@ class JsLoader:
         self._monitor = PerformanceMonitor()
         # the lean path's (batch, to_js) seconds not yet in the monitor (NOTE [ Lean batch path ])
         self._lean_times = array.array("d")
+        # a batch that is one tensor is {_first: batch}, unconverted (NOTE [ One-tensor batches ])
+        self._first: str | None = None
         self._it: Any = None
         self._sync = False  # whether _it is a synchronous iterator
         self.labels: LabelCodec | None = None
@@ -339,6 +341,8 @@ class JsLoader:
         # asyncio.sleep(0) per batch: more than a P2 batch takes to make (nextBatch() went
         # from 0.19x to 0.7x of the DataLoader there). Streaming sources and workers stay async.
         self.synchronous = not streamed and workers == 0
+        plain = not opts.get("cast") and self.labels is None
+        self._first = (self.names or ["x"])[0] if plain else None
         self.loader = DataLoader(
             dataset,
             batch_size=self.batch_size,
@@ -536,9 +540,14 @@ class JsLoader:
         except StopIteration:
             self._ended()
             return None
-        named = self._named(batch)
-        t1 = clock()
-        out = packer.to_js(named)
+        first = self._first
+        if first is not None and type(batch) is Tensor:  # NOTE [ One-tensor batches ]
+            t1 = clock()
+            out = packer.tensor_to_js(first, batch)
+        else:
+            named = self._named(batch)
+            t1 = clock()
+            out = packer.to_js(named)
         t2 = clock()
         pending = self._lean_times
         pending.append(t1 - t0)
