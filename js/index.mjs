@@ -470,6 +470,9 @@ export class WasmDataLoader {
       }
       // one PyProxy of each method for the loader's life, not one per batch
       this._next = { sync: py.next_batch_js_sync, async: py.next_batch_js };
+      // NOTE [ Batch slots ] (convert.py): where batches' addresses and sizes are, as float64
+      // (0: every batch comes as a descriptor string); asked once, it turns the slots on
+      this._slots = callSync(() => py.slots_address()) / 8;
       this._py = py;
     }
     return this._py;
@@ -605,23 +608,33 @@ export class WasmDataLoader {
   /**
    * The batch Python handed over (src/torsh_data/_jsapi/convert.py, NOTE [ Batch hand-off ]):
    * a descriptor string `[id, header, address, nbytes, ...]`, or `[descriptor, value, ...]`
-   * when some fields are not tensors; null/undefined at the end of an epoch. Each tensor's
+   * when some fields are not tensors, or the header's id alone, the addresses and sizes in
+   * the slots (NOTE [ Batch slots ]); null/undefined at the end of an epoch. Each tensor's
    * bytes are copied out of Pyodide's heap now, before any Python runs again, into a recycled
    * array of the same dtype and size or a new one.
    */
   _take(packed) {
     if (packed == null) return null;
-    const plain = typeof packed === "string" ? null : packed;
-    const d = JSON.parse(plain ? plain[0] : packed);
-    let fields = this._headers.get(d[0]);
-    if (d[1] !== null) {
-      fields = d[1].map(([name, shape, dtype]) => ({ name, shape, dtype, key: dtype === null ? null : `${dtype}:` }));
-      this._headers.set(d[0], fields);
+    let d, k, fields, plain = null;
+    if (typeof packed === "number") { // a header's id: the pairs are in the slots (NOTE [ Batch slots ])
+      d = this._heapOf.HEAPF64;
+      k = this._slots;
+      fields = this._headers.get(packed);
+      if (!fields || !k) throw new Error(`torsh-data: batch header ${packed} was never sent (a loader's batches must all come through it)`);
+    } else {
+      plain = typeof packed === "string" ? null : packed;
+      d = JSON.parse(plain ? plain[0] : packed);
+      k = 2;
+      fields = this._headers.get(d[0]);
+      if (d[1] !== null) {
+        fields = d[1].map(([name, shape, dtype]) => ({ name, shape, dtype, key: dtype === null ? null : `${dtype}:` }));
+        this._headers.set(d[0], fields);
+      }
+      if (!fields) throw new Error(`torsh-data: batch header ${d[0]} was never sent (a loader's batches must all come through it)`);
     }
-    if (!fields) throw new Error(`torsh-data: batch header ${d[0]} was never sent (a loader's batches must all come through it)`);
-    const heap = this._heapOf.HEAPU8; // read after the call: the current memory
+    const heap = this._heapOf.HEAPU8; // read after the call: the current memory (HEAPF64 too)
     const batch = {};
-    let k = 2, p = 1;
+    let p = 1;
     for (const f of fields) {
       if (f.dtype === null) {
         batch[f.name] = plain[p++];

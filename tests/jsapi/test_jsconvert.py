@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import struct
 import sys
 from typing import Any
 
@@ -23,7 +24,7 @@ from support import run
 
 from torsh_data import Tensor, TorshDataError
 from torsh_data._jsapi import JsLoader
-from torsh_data._jsapi.convert import MAX_HEADERS, BatchPacker
+from torsh_data._jsapi.convert import MAX_HEADERS, SLOTS, BatchPacker
 from torsh_data._wasm import addresses
 
 IN_PYODIDE = sys.platform == "emscripten"
@@ -47,9 +48,19 @@ def packer() -> BatchPacker:
     return BatchPacker(None if IN_PYODIDE else ctypes_locate)
 
 
-def take(desc: str, plain: list[Any], headers: dict[int, Any]) -> dict[str, Any]:
-    """The batch as js/index.mjs's ``_take`` makes it (bytes for the typed arrays)."""
-    d = json.loads(desc)
+def take(
+    desc: str | int, plain: list[Any], headers: dict[int, Any], packer: BatchPacker | None = None
+) -> dict[str, Any]:
+    """The batch as js/index.mjs's ``_take`` makes it (bytes for the typed arrays): from the
+    descriptor string, or, given a header's id, from the packer's slots at their address
+    (NOTE [ Batch slots ])."""
+    if isinstance(desc, int):
+        assert packer is not None and packer.slots_address()
+        n = 2 * sum(dtype is not None for _, _, dtype in headers[desc])
+        slots = (ctypes.c_double * n).from_address(packer.slots_address())
+        d: list[Any] = [desc, None, *(int(v) for v in slots)]
+    else:
+        d = json.loads(desc)
     if d[1] is not None:
         headers[d[0]] = d[1]
     out, k, p = {}, 2, 0
@@ -152,12 +163,101 @@ def batches(draw: st.DrawFn) -> dict[str, Any]:
     return out
 
 
-@given(st.lists(batches(), min_size=1, max_size=4))
-def test_every_batch_reads_back_exactly(seq: list[dict[str, Any]]) -> None:
+@given(st.lists(batches(), min_size=1, max_size=6), st.booleans())
+def test_every_batch_reads_back_exactly(seq: list[dict[str, Any]], slots: bool) -> None:
     p, headers = packer(), {}
-    for batch in seq:
+    if slots:
+        p.slots_address()  # what JavaScript asks once: the steady state's ids and slots
+    for batch in [*seq, *seq]:
         desc, plain = p.pack(batch)
-        assert take(desc, plain, headers) == expected(batch)
+        assert take(desc, plain, headers, p) == expected(batch)
+
+
+def test_a_seen_batch_of_tensors_comes_as_its_header_id_with_the_slots() -> None:
+    # NOTE [ Batch slots ]: once JavaScript has asked where the slots are, a batch of
+    # tensors whose header it has is its id (a number), its addresses and sizes in the slots;
+    # a new structure, values beside the tensors, or more tensors than the slots hold still
+    # come as the descriptor string; without the question, always the string
+    p, q, headers = packer(), packer(), {}
+    at = p.slots_address()
+    assert at and at % 8 == 0 and p.slots_address() == at  # asked again: the same place
+    x = {"x": Tensor(bytearray(range(6)), dtype="uint8", shape=(2, 3)), "y": Tensor([1, 2])}
+    first, plain = p.pack(x)
+    assert isinstance(first, str) and json.loads(first)[1] is not None
+    take(first, plain, headers, p)
+    x2 = {"x": Tensor(bytearray(range(6, 12)), dtype="uint8", shape=(2, 3)), "y": Tensor([3, 4])}
+    hid, plain = p.pack(x2)
+    assert hid == json.loads(first)[0] and plain == []
+    assert take(hid, plain, headers, p) == expected(x2)
+    assert isinstance(q.pack(x)[0], str) and isinstance(q.pack(x2)[0], str)  # never asked
+    mixed = {**x2, "text": ["a", "b"]}
+    take(*p.pack(mixed), headers, p)  # (every batch read, as JavaScript reads them)
+    desc, plain = p.pack(mixed)
+    assert isinstance(desc, str) and take(desc, plain, headers, p) == expected(mixed)
+    many = {f"t{i}": Tensor([i]) for i in range(SLOTS + 1)}
+    take(*p.pack(many), headers, p)
+    desc, plain = p.pack(many)
+    assert isinstance(desc, str) and take(desc, plain, headers, p) == expected(many)
+    fits = {f"t{i}": Tensor([i]) for i in range(SLOTS)}
+    take(p.pack(fits)[0], [], headers, p)
+    hid, plain = p.pack(fits)
+    assert isinstance(hid, int) and take(hid, plain, headers, p) == expected(fits)
+
+
+@st.composite
+def one_tensor_batches(draw: st.DrawFn) -> tuple[str, Tensor]:
+    """``(name, tensor)``: few names, shapes and dtypes, so structures repeat; some tensors
+    read-only (a view of ``bytes``), which the fast path leaves to :meth:`pack`."""
+    name = draw(st.sampled_from(["x", "y"]))
+    dtype = draw(st.sampled_from(["uint8", "float32"]))
+    shape = (draw(st.integers(0, 2)), 2)
+    size = Tensor([0], dtype=dtype).nbytes * shape[0] * 2
+    data = draw(st.binary(min_size=size, max_size=size))
+    buf = data if draw(st.booleans()) else bytearray(data)
+    return name, Tensor(buf, dtype=dtype, shape=shape)
+
+
+@given(st.lists(one_tensor_batches(), min_size=1, max_size=12), st.booleans())
+def test_one_tensor_batches_read_back_exactly(seq: list[tuple[str, Tensor]], slots: bool) -> None:
+    # NOTE [ One-tensor batches ]: tensor_to_js is to_js of {name: tensor}, whatever came before
+    p, headers = packer(), {}
+    if slots:
+        p.slots_address()
+    ids = 0
+    for name, t in [*seq, *seq]:
+        desc = p.tensor_to_js(name, t)
+        ids += isinstance(desc, int)
+        assert take(desc, [], headers, p) == expected({name: t})
+    writable = [t for _, t in seq if not t._data.readonly]
+    assert ids >= (len(writable) if slots else 0) and (slots or ids == 0)
+
+
+def test_an_image_loader_hands_over_its_batches_through_the_fast_path() -> None:
+    # P2's transforms on IDX images: batches of one tensor (the last of an epoch shorter):
+    # through the lean path and the slots, the bytes of the checked path, over two epochs
+    n, side = 23, 6
+    idx = struct.pack(">BBBBIII", 0, 0, 8, 3, n, side, side) + bytes(range(256)) * 4
+    idx = idx[: 16 + n * side * side]
+    specs = [{"name": "RandomCrop", "args": [5], "padding": 1}, "ToTensor"]
+
+    def loader() -> JsLoader:
+        jl = JsLoader(5, {"shuffle": True, "seed": 7, "transforms": specs})
+        run(jl.load_bytes(idx, name="i-idx3-ubyte"))
+        jl._packer = packer()
+        assert jl.slots_address()
+        return jl
+
+    lean, checked, headers = loader(), loader(), {}
+    ids = 0
+    for _ in range(2 * 6):
+        got, want = lean.next_batch_js_sync(), checked.next_batch_sync()
+        if want is None:
+            assert got is None
+            continue
+        ids += isinstance(got, int)
+        assert take(got, [], headers, lean._packer) == expected(want)
+        assert want["x"].shape[1:] == (1, 5, 5)
+    assert ids >= 4, "full batches after the first of each epoch come as their header's id"
 
 
 def test_addresses_locate_writable_views_at_once_and_others_as_wasm_addresses() -> None:
@@ -190,9 +290,11 @@ def test_lean_batch_path_hands_over_the_batches_of_the_checked_one() -> None:
         jl = JsLoader(4, {"label": "label", "shuffle": True, "seed": 3, "cast": {"int64": "int32"}})
         run(jl.load_bytes(csv, name="t.csv"))
         jl._packer = packer()
+        assert jl.slots_address()  # as WasmDataLoader asks (NOTE [ Batch slots ])
         return jl
 
     lean, checked, headers = loader(), loader(), {}
+    slotted = 0
     for step in range(20):
         if step == 9:
             lean.reset()
@@ -202,8 +304,11 @@ def test_lean_batch_path_hands_over_the_batches_of_the_checked_one() -> None:
         if want is None:
             assert got is None
             continue
-        assert take(got, [], headers) == expected(want)
+        assert take(got, [], headers, lean._packer) == expected(want)
+        slotted += isinstance(got, int)
     assert lean.epoch == checked.epoch == 3
+    assert slotted >= 12, "inside an epoch, batches of a seen structure come through the slots"
+    # the lean path's timings are folded into the monitor when it is read: every batch's
     timed = lean.monitor.summary()
     assert timed["batch"]["count"] == timed["to_js"]["count"] == 20 - 2
 
