@@ -30,7 +30,7 @@ if want p4; then
 fi
 want workers && step "2 workers vs 0" .venv/bin/python bench/bench_workers.py --counts 0,2 --rounds 7
 want wasm && step "WebAssembly / native, P1-P3" .venv/bin/python bench/wasm_ratio.py --engines chromium bench_pipelines.py --no-numpy
-want p2js && step "P2 in JavaScript runtimes" node --experimental-wasm-stack-switching bench/bench_p2_js.mjs
+want p2js && step "P2 in JavaScript runtimes" node --experimental-wasm-stack-switching bench/bench_p2_js.mjs --images 20000 --repeat 15
 want page && step "page load, 12 MB load (Chromium)" env BENCH_TRACE="$PWD/build/bench/trace.json" RUNS=3 \
   RELEASE_WHEEL="$(ls dist/torsh_data-*.whl)" node --experimental-wasm-stack-switching bench/bench_js.mjs
 echo "the sitting's log: $LOG"
