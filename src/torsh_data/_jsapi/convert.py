@@ -4,12 +4,12 @@ in js/index.mjs, which makes it ``{name: {data, shape, dtype}}`` (tensors) or
 
 NOTE [ Batch hand-off ]: a batch crosses to JavaScript as one short string, the *descriptor*
 ``[id, header, address, nbytes, address, nbytes, ...]`` (JSON): for each tensor field in
-order, where its bytes start in Pyodide's memory and how many there are. JavaScript copies each one with
-one ``TypedArray.set`` from a view of the heap (``HEAPU8.subarray``) into an array of its
-own, right after the call returns: no Python runs in between, so the buffers cannot move or
-be freed (the packer holds them until the next batch anyway), and the heap cannot grow
-under the view (``HEAPU8`` is read after the call, so it is the current one). ``header`` is
-``[name, shape, dtype]`` per field, sent once per distinct structure: while names,
+order, where its bytes start in Pyodide's memory and how many there are. JavaScript copies
+each one with one ``TypedArray.set`` from a view of the heap (``HEAPU8.subarray``) into an
+array of its own, right after the call returns: no Python runs in between, so the buffers
+cannot move or be freed (the packer holds them until the next batch anyway), and the heap
+cannot grow under the view (``HEAPU8`` is read after the call, so it is the current one).
+``header`` is ``[name, shape, dtype]`` per field, sent once per distinct structure: while names,
 shapes and dtypes repeat (every full batch of an epoch), only its ``id`` travels and
 JavaScript reuses the header it parsed (``null`` in its place). Fields that are not tensors
 (text, lists) go as JavaScript values: the call returns ``[descriptor, value, ...]`` (one
@@ -150,9 +150,10 @@ class BatchPacker:
         does little: a tensor's buffer that is already a writable view (what a collated batch
         holds) goes to the locator as it is, without :func:`locatable`'s checks, and the
         locator (:func:`torsh_data._wasm.addresses`) takes such a view's address at once,
-        without a cast; all of a batch's buffers are located in one call; the structure is looked up by a flat tuple; the descriptor is one join. (A
-        P2 batch in Pyodide under Node.js, the same batch packed over and over, best of 40:
-        10.4-12.4 us before, 5.6-8.1 us after, on a machine at load 9.)
+        without a cast; all of a batch's buffers are located in one call; the structure is
+        looked up by a flat tuple; the descriptor is one join. (A P2 batch in Pyodide under
+        Node.js, the same batch packed over and over, best of 40: 10.4-12.4 us before,
+        5.6-8.1 us after, on a machine at load 9.)
         """
         held: list[Any] = []
         plain: list[Any] = []

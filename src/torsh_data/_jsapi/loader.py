@@ -446,9 +446,7 @@ class JsLoader:
         return self._it
 
     def _named(self, batch: Any) -> dict[str, Any]:
-        if type(batch) is Tensor:  # the loaders of one tensor field (images): first
-            named = {(self.names or ["x"])[0]: batch}
-        elif isinstance(batch, dict):
+        if isinstance(batch, dict):
             named = {str(k): v for k, v in batch.items()}
         elif isinstance(batch, (list, tuple)):
             names = self.names or [f"x{i}" for i in range(len(batch))]
